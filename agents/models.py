@@ -1,0 +1,199 @@
+"""The org chart (Center → Department → Team), people, skills and agent states."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Center(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul")
+
+    class Meta:
+        verbose_name = _("center")
+        verbose_name_plural = _("centers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DepartmentKind(models.TextChoices):
+    SIGNUP = "signup", _("Sign-up")
+    CANCELLATION = "cancellation", _("Cancellation")
+    GENERAL = "general", _("General")
+
+
+class Department(models.Model):
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="departments")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=DepartmentKind.choices)
+    # The called number picks the department until the IVR exists (E.164).
+    phone_number = models.CharField(_("phone number"), max_length=20, unique=True)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(_("name"), max_length=100)
+    daily_call_target = models.PositiveIntegerField(_("daily call target per agent"), default=60)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["department_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    TEAM_LEAD = "team_lead", _("Team lead")
+    TRAINING_LEAD = "training_lead", _("Training lead")
+    MANAGER = "manager", _("Manager")
+    DIRECTOR = "director", _("Center director")
+    ADMIN = "admin", _("Staff admin")
+
+
+class Person(AbstractUser):
+    """A user of Sangdam. Exactly one role; where they sit in the chart depends on it:
+    agents and team leads have a team, managers manage departments, the rest the center."""
+
+    display_name = models.CharField(_("name"), max_length=100)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
+    center = models.ForeignKey(
+        Center, on_delete=models.PROTECT, null=True, blank=True, related_name="people"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    managed_departments = models.ManyToManyField(
+        Department, blank=True, related_name="managers", verbose_name=_("managed departments")
+    )
+    reports_to = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("reports to"),
+    )
+    employee_no = models.CharField(_("employee number"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["display_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role__in=["agent", "team_lead"]) | Q(team__isnull=False),
+                name="person_agents_and_leads_have_a_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def department_id(self) -> int | None:
+        return self.team.department_id if self.team_id else None
+
+
+class AgentState(models.TextChoices):
+    OFFLINE = "offline", _("Offline")
+    AVAILABLE = "available", _("Available")
+    RESERVED = "reserved", _("Reserved")
+    ON_CALL = "on_call", _("On call")
+    WRAP_UP = "wrap_up", _("Wrap-up")
+    NOT_READY = "not_ready", _("Not ready")
+    NOT_RESPONDING = "not_responding", _("Not responding")
+
+
+class NotReadyReason(models.TextChoices):
+    BREAK = "break", _("Break")
+    LUNCH = "lunch", _("Lunch")
+    TRAINING = "training", _("Training")
+    MEETING = "meeting", _("Meeting")
+    COACHING = "coaching", _("Coaching")
+    SYSTEM = "system", _("System")
+
+
+class AgentStatus(models.Model):
+    """The agent's current state; the history lives in AgentStateInterval."""
+
+    person = models.OneToOneField(
+        Person, on_delete=models.CASCADE, primary_key=True, related_name="status"
+    )
+    state = models.CharField(max_length=20, choices=AgentState.choices, default=AgentState.OFFLINE)
+    reason = models.CharField(max_length=20, choices=NotReadyReason.choices, blank=True)
+    since = models.DateTimeField()
+    # Longest-idle routing orders by this: when the agent last became AVAILABLE.
+    available_since = models.DateTimeField(null=True, blank=True)
+    # What the agent asked for while busy (e.g. a break after this call); applied at the end
+    # of wrap-up and never overwritten by the return to AVAILABLE.
+    requested_state = models.CharField(
+        max_length=20, choices=AgentState.choices, blank=True
+    )
+    requested_reason = models.CharField(max_length=20, choices=NotReadyReason.choices, blank=True)
+    wrapup_deadline = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agent status")
+        verbose_name_plural = _("agent statuses")
+        indexes = [models.Index(fields=["state", "available_since"])]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.state}"
+
+
+class AgentStateInterval(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="state_intervals")
+    state = models.CharField(max_length=20, choices=AgentState.choices)
+    reason = models.CharField(max_length=20, choices=NotReadyReason.choices, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agent state interval")
+        verbose_name_plural = _("agent state intervals")
+        indexes = [models.Index(fields=["person", "started_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(ended_at__isnull=True),
+                name="one_open_state_interval_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.state} {self.started_at:%H:%M:%S}"
+
+
+class QueueMembership(models.Model):
+    """An agent's skill: membership of a queue with a proficiency level (1 low – 10 high)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="skills")
+    queue = models.ForeignKey("telephony.Queue", on_delete=models.CASCADE, related_name="members")
+    proficiency = models.PositiveSmallIntegerField(_("proficiency"), default=5)
+
+    class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "queue"], name="one_membership_per_queue"),
+            models.CheckConstraint(
+                condition=Q(proficiency__gte=1) & Q(proficiency__lte=10),
+                name="proficiency_between_1_and_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.queue} ({self.proficiency})"

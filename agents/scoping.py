@@ -1,0 +1,132 @@
+"""The one place that decides what each role may see (DOMAIN.md "Visibility follows the chart").
+
+agent: themself · team lead: their team · manager: their departments ·
+director, training lead and staff admin: the whole center.
+Every page and API reads through these functions; no view filters by team on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from agents.models import Department, Person, Role, Team
+
+if TYPE_CHECKING:
+    from telephony.models import Call
+    from tickets.models import Ticket
+
+CENTER_WIDE_ROLES = {Role.DIRECTOR, Role.TRAINING_LEAD, Role.ADMIN}
+
+
+def _is_center_wide(person: Person) -> bool:
+    return person.role in CENTER_WIDE_ROLES or person.is_superuser
+
+
+def departments_visible_to(person: Person) -> QuerySet[Department]:
+    qs = Department.objects.all()
+    if _is_center_wide(person):
+        return qs.filter(center_id=person.center_id) if person.center_id else qs
+    if person.role == Role.MANAGER:
+        return qs.filter(managers=person)
+    return qs.none()
+
+
+def teams_visible_to(person: Person) -> QuerySet[Team]:
+    qs = Team.objects.select_related("department")
+    if _is_center_wide(person):
+        return qs.filter(department__center_id=person.center_id) if person.center_id else qs
+    if person.role == Role.MANAGER:
+        return qs.filter(department__managers=person)
+    if person.role == Role.TEAM_LEAD:
+        return qs.filter(pk=person.team_id)
+    return qs.none()
+
+
+def people_visible_to(person: Person) -> QuerySet[Person]:
+    qs = Person.objects.filter(is_active=True)
+    if _is_center_wide(person):
+        return qs.filter(center_id=person.center_id) if person.center_id else qs
+    if person.role == Role.MANAGER:
+        return qs.filter(
+            Q(team__department__managers=person) | Q(managed_departments__managers=person)
+            | Q(pk=person.pk)
+        ).distinct()
+    if person.role == Role.TEAM_LEAD:
+        return qs.filter(team_id=person.team_id)
+    return qs.filter(pk=person.pk)
+
+
+def person_get_for(viewer: Person, person_id: int) -> Person:
+    """The person, if the viewer may see them; 404 otherwise (no existence leak)."""
+    try:
+        return people_visible_to(viewer).get(pk=person_id)
+    except Person.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def calls_visible_to(person: Person) -> QuerySet[Call]:
+    from telephony.models import Call
+
+    qs = Call.objects.all()
+    if _is_center_wide(person):
+        return qs.filter(department__center_id=person.center_id) if person.center_id else qs
+    if person.role == Role.MANAGER:
+        return qs.filter(department__managers=person)
+    if person.role == Role.TEAM_LEAD:
+        return qs.filter(team_id=person.team_id)
+    return qs.filter(Q(agent=person) | Q(offers__agent=person)).distinct()
+
+
+def tickets_visible_to(person: Person) -> QuerySet[Ticket]:
+    from tickets.models import Ticket
+
+    qs = Ticket.objects.all()
+    if _is_center_wide(person):
+        return qs.filter(department__center_id=person.center_id) if person.center_id else qs
+    if person.role == Role.MANAGER:
+        return qs.filter(department__managers=person)
+    # Agents and team leads: their team's tickets, and any ticket assigned to them.
+    return qs.filter(Q(team_id=person.team_id) | Q(assignee=person))
+
+
+def ticket_get_for(person: Person, ticket_id: int) -> Ticket:
+    from tickets.models import Ticket
+
+    try:
+        return tickets_visible_to(person).get(pk=ticket_id)
+    except Ticket.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def require_role(person: Person, *roles: str) -> None:
+    if person.is_superuser or person.role in roles:
+        return
+    raise PermissionDenied
+
+
+@dataclass(frozen=True)
+class KpiScope:
+    """One row a KPI page may show: a unit of the chart the viewer may see."""
+
+    kind: str  # "agent" | "team" | "department" | "center"
+    id: int
+    label: str
+
+
+def kpi_scopes_visible_to(person: Person) -> list[KpiScope]:
+    scopes: list[KpiScope] = []
+    if _is_center_wide(person) and person.center_id:
+        scopes.append(KpiScope("center", person.center_id, person.center.name))
+    for dept in departments_visible_to(person).order_by("id"):
+        scopes.append(KpiScope("department", dept.pk, dept.name))
+    for team in teams_visible_to(person).order_by("department_id", "id"):
+        scopes.append(KpiScope("team", team.pk, f"{team.department.name} · {team.name}"))
+    agents = people_visible_to(person).filter(role=Role.AGENT).order_by("team_id", "display_name")
+    for agent in agents:
+        scopes.append(KpiScope("agent", agent.pk, agent.display_name))
+    return scopes

@@ -1,0 +1,89 @@
+"""Reads about people and agent work, with their rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from agents.models import AgentStatus, Person, Role
+from agents.scoping import calls_visible_to, people_visible_to, tickets_visible_to
+from agents.services import agent_status_ensure
+from telephony.models import Call, CallPhase, Offer, OfferStatus
+
+HOME_FOR_ROLE = {
+    Role.AGENT: "agents:desktop",
+    Role.TEAM_LEAD: "agents:team-board",
+    Role.TRAINING_LEAD: "kpi:dashboard",
+    Role.MANAGER: "kpi:dashboard",
+    Role.DIRECTOR: "kpi:dashboard",
+    Role.ADMIN: "agents:org-chart",
+}
+
+
+def home_url_name(person: Person) -> str:
+    return HOME_FOR_ROLE.get(person.role, "agents:org-chart")
+
+
+@dataclass
+class DesktopState:
+    status: AgentStatus
+    offer: Offer | None = None
+    call: Call | None = None
+    history_calls: list[Call] = field(default_factory=list)
+    history_tickets: list = field(default_factory=list)
+    unfinished: list[Call] = field(default_factory=list)
+    handled_today: int = 0
+
+
+def desktop_state_for(person: Person) -> DesktopState:
+    """What the agent's desktop shows right now: their state, the offered or active call,
+    the caller's history (as far as the agent may see it)."""
+    status = agent_status_ensure(person=person)
+    offer = (
+        Offer.objects.filter(agent=person, status=OfferStatus.PENDING)
+        .select_related("call__customer", "call__queue")
+        .first()
+    )
+    call = (
+        Call.objects.filter(agent=person, phase__in=[CallPhase.CONNECTED, CallPhase.WRAP_UP])
+        .select_related("customer", "queue", "department")
+        .order_by("-answered_at")
+        .first()
+    )
+    state = DesktopState(status=status, offer=offer, call=call)
+    current = call or (offer.call if offer else None)
+    if current and current.customer_id:
+        state.history_calls = list(
+            calls_visible_to(person)
+            .filter(customer_id=current.customer_id)
+            .exclude(pk=current.pk)
+            .select_related("agent", "disposition")
+            .order_by("-enqueued_at")[:10]
+        )
+        state.history_tickets = list(
+            tickets_visible_to(person).filter(customer_id=current.customer_id).order_by("-updated_at")[:10]
+        )
+    # Calls whose wrap-up timer ran out before the agent submitted: still submittable.
+    state.unfinished = list(
+        Call.objects.filter(
+            agent=person, phase=CallPhase.COMPLETED, wrapup_submitted_at__isnull=True
+        ).order_by("-ended_at")[:5]
+    )
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    state.handled_today = Call.objects.filter(
+        agent=person, phase=CallPhase.COMPLETED, wrapup_ended_at__gte=start
+    ).count()
+    return state
+
+
+def roster_for(person: Person, *, role: str = "", team_id: int | None = None, q: str = "") -> QuerySet[Person]:
+    qs = people_visible_to(person).select_related("team__department", "status", "reports_to")
+    if role:
+        qs = qs.filter(role=role)
+    if team_id:
+        qs = qs.filter(team_id=team_id)
+    if q:
+        qs = qs.filter(display_name__icontains=q) | qs.filter(username__icontains=q)
+    return qs.order_by("team__department_id", "team_id", "role", "display_name")

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from agents import views
+
+app_name = "agents"
+urlpatterns = [
+    path("desktop/", views.desktop, name="desktop"),
+    path("desktop/state/", views.state_set, name="state-set"),
+    path("team/", views.team_board, name="team-board"),
+    path("org/", views.org_chart, name="org-chart"),
+    path("people/", views.roster, name="roster"),
+    path("people/<int:person_id>/", views.person_detail, name="person-detail"),
+]

@@ -1,0 +1,17 @@
+"""Celery application.
+
+With REDIS_URL set the broker is Redis. Without it (the embedded first run) the broker is
+kombu's filesystem transport under var/, so a real worker and beat still run with no service.
+The database is always the source of truth: a lost message only delays work, because the
+periodic sweep re-routes every queue and expires every deadline from what the rows say.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callcenter.settings.local")
+
+app = Celery("callcenter")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

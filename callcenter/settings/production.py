@@ -1,0 +1,18 @@
+"""Production: every secret from the environment, no defaults, fail at start-up."""
+
+from .base import *  # noqa: F403
+from .base import TELEPHONY_MODE, env
+
+DEBUG = False
+SECRET_KEY = env("SECRET_KEY")
+if len(SECRET_KEY) < 32:
+    raise env.ImproperlyConfigured("SECRET_KEY must be at least 32 characters")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL])
+if TELEPHONY_MODE == "twilio":
+    TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
+    TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)

@@ -1,0 +1,23 @@
+"""pytest: SQLite in memory unless DATABASE_URL is set; real Redis and worker when REDIS_URL is."""
+
+from .base import *  # noqa: F403
+from .base import REDIS_URL, env
+
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PUBLIC_BASE_URL = "https://sangdam.example.com"
+TWILIO_AUTH_TOKEN = "test-auth-token"  # noqa: S105
+TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+TELEPHONY_MODE = "simulated"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests run a real worker in-process (tests/conftest.py): Redis when REDIS_URL is set,
+# otherwise kombu's in-memory transport. Nothing is eager.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_BEAT_SCHEDULE = {}
+LANGUAGE_CODE = env("TEST_LANGUAGE_CODE", default="ko")

@@ -1,0 +1,40 @@
+// Agent desktop: ticking timers and keyboard shortcuts. Server state arrives via htmx.
+(function () {
+  function fmt(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    const m = Math.floor(seconds / 60), s = seconds % 60;
+    return String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
+  }
+  function tick() {
+    const now = Date.now();
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      const t = Date.parse(el.dataset.since);
+      if (!isNaN(t)) el.textContent = fmt((now - t) / 1000);
+    });
+    document.querySelectorAll("[data-until]").forEach(function (el) {
+      const t = Date.parse(el.dataset.until);
+      if (!isNaN(t)) el.textContent = fmt((t - now) / 1000);
+    });
+  }
+  setInterval(tick, 500);
+  document.addEventListener("htmx:afterSwap", tick);
+  document.addEventListener("DOMContentLoaded", tick);
+
+  function click(id) {
+    const el = document.getElementById(id);
+    if (el) { el.click(); return true; }
+    return false;
+  }
+  document.addEventListener("keydown", function (e) {
+    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      if (click("btn-wrapup")) e.preventDefault();
+      return;
+    }
+    if (e.key === "F2") { if (click("btn-available")) e.preventDefault(); return; }
+    if (e.key === "F3") { if (click("btn-not-ready")) e.preventDefault(); return; }
+    if (typing || e.ctrlKey || e.altKey || e.metaKey) return;
+    if (e.key === "a" || e.key === "A") { if (click("btn-accept")) e.preventDefault(); }
+    if (e.key === "h" || e.key === "H") { if (click("btn-hangup")) e.preventDefault(); }
+  });
+})();

@@ -1,0 +1,27 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents.scoping import calls_visible_to
+
+
+class CallListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        sid = serializers.CharField()
+        from_number = serializers.CharField()
+        department_id = serializers.IntegerField()
+        agent_id = serializers.IntegerField(allow_null=True)
+        phase = serializers.CharField()
+        enqueued_at = serializers.DateTimeField()
+        answered_at = serializers.DateTimeField(allow_null=True)
+        queue_wait_seconds = serializers.FloatField(allow_null=True)
+        talk_seconds = serializers.FloatField(allow_null=True)
+        acw_seconds = serializers.FloatField(allow_null=True)
+        ticket_id = serializers.IntegerField(allow_null=True)
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request):
+        calls = calls_visible_to(request.user).order_by("-enqueued_at")[:200]
+        return Response(self.OutputSerializer(calls, many=True).data)

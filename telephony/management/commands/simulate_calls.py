@@ -1,0 +1,111 @@
+"""Caller traffic for simulated mode: the simulator places calls (signed webhooks to
+Sangdam's own URLs), callers lose patience in the queue, and connected callers hang up."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from agents.models import Department
+from telephony.models import Call, CallPhase
+from telephony.simulator import Simulator, new_call_sid
+from tickets.models import Customer
+
+
+@dataclass
+class Caller:
+    sid: str
+    placed_at: float
+    patience: float
+    talk: float
+
+
+class Command(BaseCommand):
+    help = "Drive simulated caller traffic: --rate calls per minute for --minutes (0 = until stopped)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rate", type=float, default=1.0, help="calls per minute")
+        parser.add_argument("--minutes", type=float, default=1.0, help="0 runs until stopped")
+        parser.add_argument("--department", help="department name; default: any")
+        parser.add_argument("--patience", type=float, default=180, help="mean seconds a caller waits")
+        parser.add_argument("--talk", type=float, default=600, help="seconds before a connected caller hangs up")
+        parser.add_argument("--wait-for-server", type=float, default=60, help="seconds to wait for the web server")
+
+    def handle(self, *args, **opts):
+        if settings.TELEPHONY_MODE != "simulated":
+            raise CommandError("simulate_calls runs only with TELEPHONY_MODE=simulated")
+        if opts["rate"] <= 0:
+            raise CommandError("--rate must be above 0")
+        departments = Department.objects.all()
+        if opts["department"]:
+            departments = departments.filter(name=opts["department"])
+        numbers = list(departments.values_list("phone_number", flat=True))
+        if not numbers:
+            raise CommandError("no department to call; run seed_demo first")
+        phones = list(Customer.objects.values_list("phone", flat=True)[:500]) or ["+821012345678"]
+        sim = Simulator.default()
+        self._wait_for_server(opts["wait_for_server"])
+        rng = random.Random()
+        deadline = time.monotonic() + opts["minutes"] * 60 if opts["minutes"] else None
+        next_arrival = time.monotonic()
+        callers: dict[str, Caller] = {}
+        placed = 0
+        self.stdout.write(f"simulating {opts['rate']}/min to {len(numbers)} number(s)…")
+        while deadline is None or time.monotonic() < deadline or callers:
+            now = time.monotonic()
+            if now >= next_arrival and (deadline is None or now < deadline):
+                sid = new_call_sid()
+                # Unknown numbers ~15 % of the time: first-time callers.
+                phone = rng.choice(phones) if rng.random() > 0.15 else f"+8210{rng.randint(20000000, 99999999)}"
+                try:
+                    sim.place_call(from_number=phone, to_number=rng.choice(numbers), call_sid=sid)
+                except OSError as exc:
+                    self.stderr.write(f"could not reach Sangdam: {exc}")
+                else:
+                    callers[sid] = Caller(sid, now, rng.expovariate(1 / opts["patience"]) + 10, opts["talk"])
+                    placed += 1
+                    self.stdout.write(f"{timezone.localtime():%H:%M:%S} call {placed} placed from {phone}")
+                next_arrival = now + rng.expovariate(opts["rate"] / 60)
+            self._tick_callers(sim, callers)
+            time.sleep(0.5)
+        self.stdout.write(self.style.SUCCESS(f"done: {placed} calls placed"))
+
+    def _tick_callers(self, sim: Simulator, callers: dict[str, Caller]) -> None:
+        now = time.monotonic()
+        phases = dict(Call.objects.filter(sid__in=list(callers)).values_list("sid", "phase"))
+        for sid, caller in list(callers.items()):
+            phase = phases.get(sid)
+            connected_at = sim.connected_at(sid)
+            if phase in (CallPhase.WRAP_UP, CallPhase.COMPLETED, CallPhase.ABANDONED, CallPhase.FAILED):
+                del callers[sid]  # Sangdam or the agent ended it
+            elif connected_at is None and now - caller.placed_at > caller.patience:
+                sim.caller_hangs_up(call_sid=sid)  # gave up waiting: an abandon
+                del callers[sid]
+            elif connected_at and (timezone.now() - connected_at).total_seconds() > caller.talk:
+                sim.caller_hangs_up(call_sid=sid)
+                del callers[sid]
+            elif phase is None and now - caller.placed_at > 30:
+                del callers[sid]  # Sangdam never took it (unknown number)
+
+    def _wait_for_server(self, seconds: float) -> None:
+        import requests
+
+        from telephony.simulator import HttpTransport, transport_override
+
+        if transport_override is not None:
+            return
+        url = HttpTransport().target_base + "/login/"
+        end = time.monotonic() + seconds
+        while True:
+            try:
+                requests.get(url, timeout=2)
+                return
+            except requests.RequestException:
+                if time.monotonic() > end:
+                    raise CommandError(f"Sangdam is not answering at {url}") from None
+                time.sleep(1)

@@ -1,0 +1,47 @@
+"""Celery entry points for telephony: thin, by id, owning retries."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from kombu.exceptions import OperationalError
+
+from callcenter.dispatch import dispatch_allowed
+from telephony import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def acd_route_task(queue_id: int | None = None) -> int:
+    return len(services.acd_route(queue_id=queue_id))
+
+
+def acd_route_soon(queue_id: int | None = None) -> None:
+    """Ask a worker to route now. If the broker is down the call is not lost: it is a row
+    in the database, and the periodic sweep routes it within seconds."""
+    if not dispatch_allowed():
+        return
+    try:
+        acd_route_task.delay(queue_id)
+    except OperationalError:
+        logger.warning("broker unavailable; routing falls back to the periodic sweep")
+
+
+@shared_task(ignore_result=True)
+def acd_sweep() -> dict[str, int]:
+    return services.acd_sweep()
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(Exception,),
+    retry_backoff=1,
+    retry_backoff_max=10,
+    max_retries=5,
+)
+def simulator_rest(*, call_sid: str, action: str, url: str) -> None:
+    from telephony.simulator import Simulator
+
+    Simulator.default().handle_rest(call_sid=call_sid, action=action, url=url)
