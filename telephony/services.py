@@ -179,7 +179,7 @@ def offer_accept(*, agent: Person, offer_id: int, at: datetime | None = None) ->
     """The agent answers the offered call: the call is bridged to them and talk starts."""
     at = at or timezone.now()
     status = agent_status_lock(person_id=agent.pk)
-    offer = Offer.objects.select_for_update().select_related("call").filter(pk=offer_id).first()
+    offer = Offer.objects.select_for_update(of=("self",)).select_related("call").filter(pk=offer_id).first()
     if offer is None or offer.agent_id != agent.pk:
         raise PermissionDenied
     if offer.status != OfferStatus.PENDING or offer.expires_at < at:
@@ -243,7 +243,7 @@ def _abandon(call: Call, at: datetime) -> None:
 def call_hangup(*, agent: Person, call_id: int, at: datetime | None = None) -> Call:
     """The agent hangs up: the provider is told to end the call; wrap-up starts now."""
     at = at or timezone.now()
-    call = Call.objects.select_for_update().select_related("queue").filter(pk=call_id).first()
+    call = Call.objects.select_for_update(of=("self",)).select_related("queue").filter(pk=call_id).first()
     if call is None or call.agent_id != agent.pk:
         raise PermissionDenied
     if call.phase != CallPhase.CONNECTED:
@@ -271,7 +271,7 @@ def call_status_update(
         raise ValidationError(_("Unknown CallStatus."))
     key = f"{sid}:status:{status}:{sequence_number}"
     with transaction.atomic():
-        call = Call.objects.select_for_update().select_related("queue").filter(sid=sid).first()
+        call = Call.objects.select_for_update(of=("self",)).select_related("queue").filter(sid=sid).first()
         if call is None:
             return None
         if _dedupe_seen(key):
@@ -341,7 +341,7 @@ def wrapup_submit(
     from tickets.services import ticket_record_call
 
     at = at or timezone.now()
-    call = Call.objects.select_for_update().select_related("queue", "customer").filter(pk=call_id).first()
+    call = Call.objects.select_for_update(of=("self",)).select_related("queue", "customer").filter(pk=call_id).first()
     if call is None or call.agent_id != agent.pk:
         raise PermissionDenied
     if call.wrapup_submitted_at is not None:

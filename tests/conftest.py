@@ -1,0 +1,104 @@
+"""Shared personas in one small org, signing helpers, a real in-process Celery worker, and
+the rule that a test needing PostgreSQL, Redis or Chromium skips on a bare machine but
+fails in CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from twilio.request_validator import RequestValidator
+
+from agents.models import AgentState, Center, Department, DepartmentKind, Person, QueueMembership, Role, Team
+from agents.services import agent_set_state, agent_status_ensure
+from telephony.models import Queue
+from tickets.models import Disposition
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+GENERAL_NUMBER = "+8225550103"
+SIGNUP_NUMBER = "+8225550101"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _needs(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"CI must run this test: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        _needs("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        _needs("needs Redis: set REDIS_URL=redis://…")
+    if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
+        _needs(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+def make_person(username: str, role: str, **extra) -> Person:
+    person = Person.objects.create_user(username=username, password="pw", display_name=username, role=role, **extra)
+    agent_status_ensure(person=person)
+    return person
+
+
+@pytest.fixture
+def org(db):
+    """Two departments; 일반 has teams A (lead1, agent1, agent2) and B (lead2, agent3);
+    가입 has team C (lead3, agent4). manager1 manages 일반 only."""
+    center = Center.objects.create(name="테스트 센터")
+    general = Department.objects.create(center=center, name="일반", kind=DepartmentKind.GENERAL, phone_number=GENERAL_NUMBER)
+    signup = Department.objects.create(center=center, name="가입", kind=DepartmentKind.SIGNUP, phone_number=SIGNUP_NUMBER)
+    q_general = Queue.objects.create(department=general, name="일반 대기열", reservation_timeout_seconds=20, wrapup_seconds=60)
+    q_signup = Queue.objects.create(department=signup, name="가입 대기열")
+    for dept in (general, signup):
+        Disposition.objects.create(department=dept, code="resolved", label="해결", resolves=True)
+        Disposition.objects.create(department=dept, code="callback", label="재연락", resolves=False)
+    team_a = Team.objects.create(department=general, name="일반 A")
+    team_b = Team.objects.create(department=general, name="일반 B")
+    team_c = Team.objects.create(department=signup, name="가입 C")
+    director = make_person("director", Role.DIRECTOR, center=center)
+    trainer = make_person("trainer1", Role.TRAINING_LEAD, center=center)
+    manager = make_person("manager1", Role.MANAGER, center=center)
+    manager.managed_departments.add(general)
+    lead1 = make_person("lead1", Role.TEAM_LEAD, center=center, team=team_a, reports_to=manager)
+    lead2 = make_person("lead2", Role.TEAM_LEAD, center=center, team=team_b, reports_to=manager)
+    lead3 = make_person("lead3", Role.TEAM_LEAD, center=center, team=team_c)
+    agents = {}
+    for name, team, queue in [("agent1", team_a, q_general), ("agent2", team_a, q_general),
+                              ("agent3", team_b, q_general), ("agent4", team_c, q_signup)]:
+        agents[name] = make_person(name, Role.AGENT, center=center, team=team, reports_to={team_a: lead1, team_b: lead2, team_c: lead3}[team])
+        QueueMembership.objects.create(person=agents[name], queue=queue, proficiency=5)
+    return SimpleNamespace(
+        center=center, general=general, signup=signup, q_general=q_general, q_signup=q_signup,
+        team_a=team_a, team_b=team_b, team_c=team_c, director=director, trainer=trainer,
+        manager=manager, lead1=lead1, lead2=lead2, lead3=lead3, **agents,
+    )
+
+
+def make_available(*people: Person, at=None) -> None:
+    for person in people:
+        agent_set_state(person=person, state=AgentState.AVAILABLE, at=at)
+
+
+def signature(path_or_url: str, params: dict, *, token: str | None = None) -> str:
+    url = path_or_url if path_or_url.startswith("http") else settings.PUBLIC_BASE_URL + path_or_url
+    return RequestValidator(token or settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
+
+
+def post_signed(client, path: str, params: dict, *, url: str | None = None, **extra):
+    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature(url or path, params), **extra)
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker consuming the configured broker (Redis in CI) in this process."""
+    from celery.contrib.testing.worker import start_worker
+
+    from callcenter.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10) as worker:
+        yield worker
