@@ -7,7 +7,7 @@ from agents.scoping import people_visible_to
 
 
 class PeopleListApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class PersonOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
         display_name = serializers.CharField()
@@ -15,7 +15,7 @@ class PeopleListApi(APIView):
         team_id = serializers.IntegerField(allow_null=True)
         state = serializers.CharField(source="status.state", default="offline")
 
-    @extend_schema(responses=OutputSerializer(many=True))
+    @extend_schema(responses=PersonOutputSerializer(many=True))
     def get(self, request):
         people = people_visible_to(request.user).select_related("status").order_by("id")
-        return Response(self.OutputSerializer(people, many=True).data)
+        return Response(self.PersonOutputSerializer(people, many=True).data)

@@ -10,6 +10,13 @@ class StateForm(forms.Form):
     )
     reason = forms.ChoiceField(choices=[("", "—"), *NotReadyReason.choices], required=False)
 
+    def clean(self):
+        data = super().clean()
+        # The desktop sends its reason picker with every button; only Not ready uses it.
+        if data.get("state") != AgentState.NOT_READY:
+            data["reason"] = ""
+        return data
+
 
 class RosterFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)

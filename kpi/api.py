@@ -7,7 +7,7 @@ from kpi.selectors import day_bounds, kpi_rows_for
 
 
 class KpiTodayApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class KpiRowOutputSerializer(serializers.Serializer):
         kind = serializers.CharField(source="scope.kind")
         id = serializers.IntegerField(source="scope.id")
         label = serializers.CharField(source="scope.label")
@@ -17,7 +17,7 @@ class KpiTodayApi(APIView):
         aht_seconds = serializers.FloatField(source="aht", allow_null=True)
         asa_seconds = serializers.FloatField(source="asa", allow_null=True)
 
-    @extend_schema(responses=OutputSerializer(many=True))
+    @extend_schema(responses=KpiRowOutputSerializer(many=True))
     def get(self, request):
         start, end = day_bounds()
-        return Response(self.OutputSerializer(kpi_rows_for(request.user, start=start, end=end), many=True).data)
+        return Response(self.KpiRowOutputSerializer(kpi_rows_for(request.user, start=start, end=end), many=True).data)

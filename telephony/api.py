@@ -7,7 +7,7 @@ from agents.scoping import calls_visible_to
 
 
 class CallListApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class CallOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         sid = serializers.CharField()
         from_number = serializers.CharField()
@@ -21,7 +21,7 @@ class CallListApi(APIView):
         acw_seconds = serializers.FloatField(allow_null=True)
         ticket_id = serializers.IntegerField(allow_null=True)
 
-    @extend_schema(responses=OutputSerializer(many=True))
+    @extend_schema(responses=CallOutputSerializer(many=True))
     def get(self, request):
         calls = calls_visible_to(request.user).order_by("-enqueued_at")[:200]
-        return Response(self.OutputSerializer(calls, many=True).data)
+        return Response(self.CallOutputSerializer(calls, many=True).data)
