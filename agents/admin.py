@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from agents.models import AgentStateInterval, AgentStatus, Center, Department, Person, QueueMembership, Team
+from agents.models import (
+    AgentStateInterval,
+    AgentStatus,
+    Center,
+    Department,
+    Person,
+    QueueMembership,
+    Team,
+)
 
 
 class SkillInline(admin.TabularInline):
@@ -16,7 +24,20 @@ class PersonAdmin(UserAdmin):
     search_fields = ["username", "display_name", "employee_no"]
     fieldsets = [
         *UserAdmin.fieldsets,
-        ("Sangdam", {"fields": ["display_name", "role", "center", "team", "managed_departments", "reports_to", "employee_no"]}),
+        (
+            "Sangdam",
+            {
+                "fields": [
+                    "display_name",
+                    "role",
+                    "center",
+                    "team",
+                    "managed_departments",
+                    "reports_to",
+                    "employee_no",
+                ]
+            },
+        ),
     ]
     inlines = [SkillInline]
 
@@ -24,6 +45,12 @@ class PersonAdmin(UserAdmin):
 admin.site.register(Center)
 admin.site.register(Department, list_display=["name", "kind", "phone_number", "center"])
 admin.site.register(Team, list_display=["name", "department", "daily_call_target"])
-admin.site.register(AgentStatus, list_display=["person", "state", "reason", "since", "requested_state"])
-admin.site.register(AgentStateInterval, list_display=["person", "state", "reason", "started_at", "ended_at"], list_filter=["state"])
+admin.site.register(
+    AgentStatus, list_display=["person", "state", "reason", "since", "requested_state"]
+)
+admin.site.register(
+    AgentStateInterval,
+    list_display=["person", "state", "reason", "started_at", "ended_at"],
+    list_filter=["state"],
+)
 admin.site.register(QueueMembership, list_display=["person", "queue", "proficiency"])

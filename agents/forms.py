@@ -6,7 +6,9 @@ from agents.models import AgentState, NotReadyReason, Role
 
 class StateForm(forms.Form):
     state = forms.ChoiceField(
-        choices=[(s, s.label) for s in (AgentState.AVAILABLE, AgentState.NOT_READY, AgentState.OFFLINE)]
+        choices=[
+            (s, s.label) for s in (AgentState.AVAILABLE, AgentState.NOT_READY, AgentState.OFFLINE)
+        ]
     )
     reason = forms.ChoiceField(choices=[("", "—"), *NotReadyReason.choices], required=False)
 
@@ -20,7 +22,9 @@ class StateForm(forms.Form):
 
 class RosterFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
-    role = forms.ChoiceField(label=_("Role"), choices=[("", _("All roles")), *Role.choices], required=False)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[("", _("All roles")), *Role.choices], required=False
+    )
     team = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False, empty_value=None)
 
     def __init__(self, *args, teams=(), **kwargs):

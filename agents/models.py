@@ -139,9 +139,7 @@ class AgentStatus(models.Model):
     available_since = models.DateTimeField(null=True, blank=True)
     # What the agent asked for while busy (e.g. a break after this call); applied at the end
     # of wrap-up and never overwritten by the return to AVAILABLE.
-    requested_state = models.CharField(
-        max_length=20, choices=AgentState.choices, blank=True
-    )
+    requested_state = models.CharField(max_length=20, choices=AgentState.choices, blank=True)
     requested_reason = models.CharField(max_length=20, choices=NotReadyReason.choices, blank=True)
     wrapup_deadline = models.DateTimeField(null=True, blank=True)
 

@@ -53,7 +53,8 @@ def people_visible_to(person: Person) -> QuerySet[Person]:
         return qs.filter(center_id=person.center_id) if person.center_id else qs
     if person.role == Role.MANAGER:
         return qs.filter(
-            Q(team__department__managers=person) | Q(managed_departments__managers=person)
+            Q(team__department__managers=person)
+            | Q(managed_departments__managers=person)
             | Q(pk=person.pk)
         ).distinct()
     if person.role == Role.TEAM_LEAD:

@@ -63,7 +63,9 @@ def desktop_state_for(person: Person) -> DesktopState:
             .order_by("-enqueued_at")[:10]
         )
         state.history_tickets = list(
-            tickets_visible_to(person).filter(customer_id=current.customer_id).order_by("-updated_at")[:10]
+            tickets_visible_to(person)
+            .filter(customer_id=current.customer_id)
+            .order_by("-updated_at")[:10]
         )
     # Calls whose wrap-up timer ran out before the agent submitted: still submittable.
     state.unfinished = list(
@@ -78,7 +80,9 @@ def desktop_state_for(person: Person) -> DesktopState:
     return state
 
 
-def roster_for(person: Person, *, role: str = "", team_id: int | None = None, q: str = "") -> QuerySet[Person]:
+def roster_for(
+    person: Person, *, role: str = "", team_id: int | None = None, q: str = ""
+) -> QuerySet[Person]:
     qs = people_visible_to(person).select_related("team__department", "status", "reports_to")
     if role:
         qs = qs.filter(role=role)

@@ -30,8 +30,10 @@ def agent_status_ensure(*, person: Person, at: datetime | None = None) -> AgentS
 def agent_status_lock(*, person_id: int) -> AgentStatus:
     """Lock the status row for the rest of the transaction (no-op lock on SQLite, where
     IMMEDIATE transactions serialise writers instead)."""
-    return AgentStatus.objects.select_for_update(of=("self",)).select_related("person").get(
-        person_id=person_id
+    return (
+        AgentStatus.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .get(person_id=person_id)
     )
 
 

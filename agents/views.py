@@ -46,14 +46,23 @@ def desk_version(state: selectors.DesktopState) -> str:
     return "-".join(
         str(x)
         for x in (
-            s.state, s.reason, s.requested_state, s.requested_reason,
-            o.pk if o else 0, c.pk if c else 0, c.phase if c else "",
-            len(state.unfinished), state.handled_today, len(state.history_calls),
+            s.state,
+            s.reason,
+            s.requested_state,
+            s.requested_reason,
+            o.pk if o else 0,
+            c.pk if c else 0,
+            c.phase if c else "",
+            len(state.unfinished),
+            state.handled_today,
+            len(state.history_calls),
         )
     )
 
 
-def render_desktop_panel(request: HtmxHttpRequest, *, error: str = "", wrapup_form=None, status: int = 200) -> HttpResponse:
+def render_desktop_panel(
+    request: HtmxHttpRequest, *, error: str = "", wrapup_form=None, status: int = 200
+) -> HttpResponse:
     context = _desktop_context(request, error=error, wrapup_form=wrapup_form)
     return render(request, "agents/desktop.html#panel", context, status=status)
 
@@ -76,7 +85,9 @@ def state_set(request: HtmxHttpRequest) -> HttpResponse:
         return render_desktop_panel(request, error=form.errors.as_text(), status=400)
     try:
         services.agent_set_state(
-            person=request.user, state=form.cleaned_data["state"], reason=form.cleaned_data["reason"]
+            person=request.user,
+            state=form.cleaned_data["state"],
+            reason=form.cleaned_data["reason"],
         )
     except ValidationError as exc:
         return render_desktop_panel(request, error=" ".join(exc.messages), status=400)
@@ -89,13 +100,19 @@ def state_set(request: HtmxHttpRequest) -> HttpResponse:
 def org_chart(request: HtmxHttpRequest) -> HttpResponse:
     people = scoping.people_visible_to(request.user).select_related("status")
     teams = scoping.teams_visible_to(request.user).prefetch_related(
-        Prefetch("members", queryset=people.order_by("-role", "display_name"), to_attr="visible_members")
+        Prefetch(
+            "members", queryset=people.order_by("-role", "display_name"), to_attr="visible_members"
+        )
     )
     departments = {}
     for team in teams:
         departments.setdefault(team.department, []).append(team)
-    leaders = people.filter(role__in=[Role.DIRECTOR, Role.MANAGER, Role.TRAINING_LEAD]).prefetch_related("managed_departments")
-    return render(request, "agents/org_chart.html", {"departments": departments, "leaders": leaders})
+    leaders = people.filter(
+        role__in=[Role.DIRECTOR, Role.MANAGER, Role.TRAINING_LEAD]
+    ).prefetch_related("managed_departments")
+    return render(
+        request, "agents/org_chart.html", {"departments": departments, "leaders": leaders}
+    )
 
 
 @login_required
@@ -104,7 +121,10 @@ def roster(request: HtmxHttpRequest) -> HttpResponse:
     form = RosterFilterForm(request.GET or None, teams=teams)
     filters = form.cleaned_data if form.is_valid() else {}
     people = selectors.roster_for(
-        request.user, role=filters.get("role") or "", team_id=filters.get("team"), q=filters.get("q") or ""
+        request.user,
+        role=filters.get("role") or "",
+        team_id=filters.get("team"),
+        q=filters.get("q") or "",
     )
     template = "agents/roster.html#rows" if request.htmx else "agents/roster.html"
     return render(request, template, {"form": form, "people": people})
@@ -115,15 +135,27 @@ def person_detail(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
     person = scoping.person_get_for(request.user, person_id)
     intervals = person.state_intervals.order_by("-started_at")[:30]
     skills = person.skills.select_related("queue")
-    calls = scoping.calls_visible_to(request.user).filter(agent=person).select_related("disposition", "customer").order_by("-enqueued_at")[:20]
-    return render(request, "agents/person_detail.html", {"person": person, "intervals": intervals, "skills": skills, "calls": calls})
+    calls = (
+        scoping.calls_visible_to(request.user)
+        .filter(agent=person)
+        .select_related("disposition", "customer")
+        .order_by("-enqueued_at")[:20]
+    )
+    return render(
+        request,
+        "agents/person_detail.html",
+        {"person": person, "intervals": intervals, "skills": skills, "calls": calls},
+    )
 
 
 @login_required
 def team_board(request: HtmxHttpRequest) -> HttpResponse:
     """실장's live view of their team (the full board with approvals is a later issue)."""
-    people = scoping.people_visible_to(request.user).filter(role=Role.AGENT).select_related("status", "team")
+    people = (
+        scoping.people_visible_to(request.user)
+        .filter(role=Role.AGENT)
+        .select_related("status", "team")
+    )
     teams = scoping.teams_visible_to(request.user)
     template = "agents/team_board.html#board" if request.htmx else "agents/team_board.html"
     return render(request, template, {"people": people, "teams": teams})
-

@@ -20,4 +20,8 @@ class KpiTodayApi(APIView):
     @extend_schema(responses=KpiRowOutputSerializer(many=True))
     def get(self, request):
         start, end = day_bounds()
-        return Response(self.KpiRowOutputSerializer(kpi_rows_for(request.user, start=start, end=end), many=True).data)
+        return Response(
+            self.KpiRowOutputSerializer(
+                kpi_rows_for(request.user, start=start, end=end), many=True
+            ).data
+        )

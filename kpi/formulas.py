@@ -25,7 +25,9 @@ def abandon_rate(*, abandoned: int, short_abandoned: int, offered: int) -> float
     return (abandoned - short_abandoned) / denominator
 
 
-def service_level(*, answered_within: int, answered: int, abandoned: int, short_abandoned: int) -> float | None:
+def service_level(
+    *, answered_within: int, answered: int, abandoned: int, short_abandoned: int
+) -> float | None:
     """Default variant: answered within T / (answered + abandoned − short abandons)."""
     denominator = answered + abandoned - short_abandoned
     if denominator <= 0:

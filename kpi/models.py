@@ -34,10 +34,14 @@ class IntervalStat(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["scope_kind", "scope_id", "interval_start"], name="one_stat_per_scope_interval"
+                fields=["scope_kind", "scope_id", "interval_start"],
+                name="one_stat_per_scope_interval",
             )
         ]
         indexes = [models.Index(fields=["interval_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope_kind}:{self.scope_id} {self.interval_start:%Y-%m-%d %H:%M}"
 
 
 class FillState(models.Model):
@@ -46,3 +50,6 @@ class FillState(models.Model):
     name = models.CharField(max_length=40, unique=True)
     watermark = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -14,8 +14,16 @@ from kpi import formulas
 from kpi.models import IntervalStat
 
 SUMMED = [
-    "offered", "answered", "answered_within_sl", "abandoned", "short_abandoned",
-    "queue_wait_answered_seconds", "handled", "talk_seconds", "hold_seconds", "acw_seconds",
+    "offered",
+    "answered",
+    "answered_within_sl",
+    "abandoned",
+    "short_abandoned",
+    "queue_wait_answered_seconds",
+    "handled",
+    "talk_seconds",
+    "hold_seconds",
+    "acw_seconds",
 ]
 
 
@@ -35,7 +43,12 @@ class KpiRow:
 
     @property
     def aht(self) -> float | None:
-        return formulas.aht(talk=self.talk_seconds, hold=self.hold_seconds, acw=self.acw_seconds, handled=self.handled)
+        return formulas.aht(
+            talk=self.talk_seconds,
+            hold=self.hold_seconds,
+            acw=self.acw_seconds,
+            handled=self.handled,
+        )
 
     @property
     def asa(self) -> float | None:
@@ -59,8 +72,10 @@ class KpiRow:
     @property
     def service_level(self) -> float | None:
         return formulas.service_level(
-            answered_within=self.answered_within_sl, answered=self.answered,
-            abandoned=self.abandoned, short_abandoned=self.short_abandoned,
+            answered_within=self.answered_within_sl,
+            answered=self.answered,
+            abandoned=self.abandoned,
+            short_abandoned=self.short_abandoned,
         )
 
 
@@ -75,7 +90,9 @@ def kpi_rows_for(person: Person, *, start: datetime, end: datetime) -> list[KpiR
     scopes = kpi_scopes_visible_to(person)
     kinds = {s.kind for s in scopes}
     sums = (
-        IntervalStat.objects.filter(interval_start__gte=start, interval_start__lt=end, scope_kind__in=kinds)
+        IntervalStat.objects.filter(
+            interval_start__gte=start, interval_start__lt=end, scope_kind__in=kinds
+        )
         .values("scope_kind", "scope_id")
         .annotate(**{f: Sum(f) for f in SUMMED})
     )

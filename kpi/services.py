@@ -36,9 +36,11 @@ def _compute_interval(start: datetime) -> list[IntervalStat]:
         return rows[key]
 
     short = settings.SHORT_ABANDON_SECONDS
-    offered = Call.objects.filter(enqueued_at__gte=start, enqueued_at__lt=end).select_related(
-        "department", "queue"
-    ).exclude(phase=CallPhase.FAILED)
+    offered = (
+        Call.objects.filter(enqueued_at__gte=start, enqueued_at__lt=end)
+        .select_related("department", "queue")
+        .exclude(phase=CallPhase.FAILED)
+    )
     for call in offered:
         scopes = [
             (ScopeKind.CENTER, call.department.center_id),
@@ -104,7 +106,9 @@ def kpi_fill_incremental(*, now: datetime | None = None) -> int:
         changed = changed.filter(updated_at__gte=state.watermark - WATERMARK_OVERLAP)
     newest = changed.aggregate(m=Max("updated_at"))["m"]
     starts: set[datetime] = set()
-    for enqueued_at, wrapup_ended_at in changed.values_list("enqueued_at", "wrapup_ended_at").iterator():
+    for enqueued_at, wrapup_ended_at in changed.values_list(
+        "enqueued_at", "wrapup_ended_at"
+    ).iterator():
         starts.add(interval_floor(enqueued_at))
         if wrapup_ended_at:
             starts.add(interval_floor(wrapup_ended_at))
@@ -129,4 +133,3 @@ def kpi_backfill(*, start: datetime, end: datetime, progress=None) -> int:
         if progress:
             progress(done, len(starts))
     return written
-

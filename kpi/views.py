@@ -15,5 +15,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rows = kpi_rows_for(request.user, start=start, end=end)
     fill = FillState.objects.filter(name="calls").first()
     context = {"rows": rows, "day": start, "filled_at": fill.last_run_at if fill else None}
-    template = "kpi/dashboard.html#table" if getattr(request, "htmx", False) else "kpi/dashboard.html"
+    template = (
+        "kpi/dashboard.html#table" if getattr(request, "htmx", False) else "kpi/dashboard.html"
+    )
     return render(request, template, context)

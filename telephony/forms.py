@@ -12,7 +12,9 @@ class IncomingCallForm(forms.Form):
     CallSid = forms.RegexField(regex=CALL_SID)
     From = forms.CharField(max_length=32)
     To = forms.CharField(max_length=32)
-    CallStatus = forms.ChoiceField(choices=[(s, s) for s in sorted(TWILIO_STATUSES)], required=False)
+    CallStatus = forms.ChoiceField(
+        choices=[(s, s) for s in sorted(TWILIO_STATUSES)], required=False
+    )
     Direction = forms.CharField(max_length=20, required=False)
 
 

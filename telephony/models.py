@@ -19,7 +19,9 @@ class Queue(models.Model):
         _("reservation timeout (s)"), default=20
     )
     wrapup_seconds = models.PositiveIntegerField(_("wrap-up time (s)"), default=120)
-    service_level_seconds = models.PositiveIntegerField(_("service level threshold (s)"), default=20)
+    service_level_seconds = models.PositiveIntegerField(
+        _("service level threshold (s)"), default=20
+    )
 
     class Meta:
         verbose_name = _("queue")
@@ -118,8 +120,12 @@ class Offer(models.Model):
     """
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="offers")
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offers")
-    status = models.CharField(max_length=20, choices=OfferStatus.choices, default=OfferStatus.PENDING)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offers"
+    )
+    status = models.CharField(
+        max_length=20, choices=OfferStatus.choices, default=OfferStatus.PENDING
+    )
     offered_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -135,6 +141,9 @@ class Offer(models.Model):
                 fields=["call"], condition=Q(status="pending"), name="one_pending_offer_per_call"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"offer {self.pk} of call {self.call_id} to {self.agent_id} ({self.status})"
 
 
 class CallEvent(models.Model):
@@ -153,6 +162,9 @@ class CallEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} @ {self.at:%H:%M:%S}"
+
 
 class SimulatorMessage(models.Model):
     """Simulated mode's log: REST requests Sangdam sent to "Twilio" and webhooks the
@@ -167,3 +179,6 @@ class SimulatorMessage(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.action} {self.call_sid}"

@@ -53,9 +53,7 @@ def _dedupe_seen(key: str) -> bool:
 # --- Receiving ---------------------------------------------------------------------------
 
 
-def call_receive(
-    *, sid: str, from_number: str, to_number: str, at: datetime | None = None
-) -> Call:
+def call_receive(*, sid: str, from_number: str, to_number: str, at: datetime | None = None) -> Call:
     """An inbound call arrives: a Call row and a place in the department's queue.
 
     Idempotent per CallSid: Twilio's retry of the same webhook returns the existing call.
@@ -74,7 +72,11 @@ def call_receive(
     caller = phone_normalize(from_number) or from_number
     customer = customer_for_phone(caller)
     # Returning callers with an open ticket wait ahead of first-time callers.
-    priority = 1 if customer and customer.tickets.exclude(status__in=["resolved", "closed"]).exists() else 0
+    priority = (
+        1
+        if customer and customer.tickets.exclude(status__in=["resolved", "closed"]).exists()
+        else 0
+    )
     try:
         with transaction.atomic():
             call = Call.objects.create(
@@ -113,7 +115,9 @@ def _lock_next_call(queue_id: int) -> Call | None:
 def _lock_longest_idle_agent(queue_id: int) -> AgentStatus | None:
     return (
         AgentStatus.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(state=AgentState.AVAILABLE, person__skills__queue_id=queue_id, person__is_active=True)
+        .filter(
+            state=AgentState.AVAILABLE, person__skills__queue_id=queue_id, person__is_active=True
+        )
         .order_by("available_since", "person_id")
         .first()
     )
@@ -179,7 +183,12 @@ def offer_accept(*, agent: Person, offer_id: int, at: datetime | None = None) ->
     """The agent answers the offered call: the call is bridged to them and talk starts."""
     at = at or timezone.now()
     status = agent_status_lock(person_id=agent.pk)
-    offer = Offer.objects.select_for_update(of=("self",)).select_related("call").filter(pk=offer_id).first()
+    offer = (
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("call")
+        .filter(pk=offer_id)
+        .first()
+    )
     if offer is None or offer.agent_id != agent.pk:
         raise PermissionDenied
     if offer.status != OfferStatus.PENDING or offer.expires_at < at:
@@ -200,7 +209,9 @@ def offer_accept(*, agent: Person, offer_id: int, at: datetime | None = None) ->
     _event(call, "answered", at, actor=agent, wait=call.queue_wait_seconds)
     from telephony.gateway import get_gateway
 
-    transaction.on_commit(lambda: get_gateway().connect_to_agent(call_sid=call.sid, offer_id=offer.pk))
+    transaction.on_commit(
+        lambda: get_gateway().connect_to_agent(call_sid=call.sid, offer_id=offer.pk)
+    )
     return call
 
 
@@ -227,7 +238,9 @@ def _abandon(call: Call, at: datetime) -> None:
     call.save()
     _event(call, "abandoned", at, wait=call.queue_wait_seconds)
     if was_offered:
-        for offer in Offer.objects.select_for_update().filter(call=call, status=OfferStatus.PENDING):
+        for offer in Offer.objects.select_for_update().filter(
+            call=call, status=OfferStatus.PENDING
+        ):
             offer.status = OfferStatus.CANCELLED
             offer.decided_at = at
             offer.save(update_fields=["status", "decided_at"])
@@ -243,7 +256,12 @@ def _abandon(call: Call, at: datetime) -> None:
 def call_hangup(*, agent: Person, call_id: int, at: datetime | None = None) -> Call:
     """The agent hangs up: the provider is told to end the call; wrap-up starts now."""
     at = at or timezone.now()
-    call = Call.objects.select_for_update(of=("self",)).select_related("queue").filter(pk=call_id).first()
+    call = (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("queue")
+        .filter(pk=call_id)
+        .first()
+    )
     if call is None or call.agent_id != agent.pk:
         raise PermissionDenied
     if call.phase != CallPhase.CONNECTED:
@@ -271,7 +289,12 @@ def call_status_update(
         raise ValidationError(_("Unknown CallStatus."))
     key = f"{sid}:status:{status}:{sequence_number}"
     with transaction.atomic():
-        call = Call.objects.select_for_update(of=("self",)).select_related("queue").filter(sid=sid).first()
+        call = (
+            Call.objects.select_for_update(of=("self",))
+            .select_related("queue")
+            .filter(sid=sid)
+            .first()
+        )
         if call is None:
             return None
         if _dedupe_seen(key):
@@ -290,7 +313,14 @@ def call_status_update(
         call.last_sequence_number = max(seq, call.last_sequence_number)
         if duration is not None:
             call.twilio_duration_seconds = duration
-        call.save(update_fields=["twilio_status", "last_sequence_number", "twilio_duration_seconds", "updated_at"])
+        call.save(
+            update_fields=[
+                "twilio_status",
+                "last_sequence_number",
+                "twilio_duration_seconds",
+                "updated_at",
+            ]
+        )
         if terminal:
             if call.phase in {CallPhase.QUEUED, CallPhase.OFFERED}:
                 _abandon(call, at)
@@ -310,7 +340,9 @@ def call_recording_update(
     key = f"{sid}:recording:{recording_sid}:{status}"
     if _dedupe_seen(key):
         return call
-    _event(call, "recording", timezone.now(), dedupe_key=key, status=status, recording=recording_sid)
+    _event(
+        call, "recording", timezone.now(), dedupe_key=key, status=status, recording=recording_sid
+    )
     if call.recording_status == "completed" and status != "completed":
         return call  # never regress a finished recording
     call.recording_sid = recording_sid
@@ -341,7 +373,12 @@ def wrapup_submit(
     from tickets.services import ticket_record_call
 
     at = at or timezone.now()
-    call = Call.objects.select_for_update(of=("self",)).select_related("queue", "customer").filter(pk=call_id).first()
+    call = (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("queue", "customer")
+        .filter(pk=call_id)
+        .first()
+    )
     if call is None or call.agent_id != agent.pk:
         raise PermissionDenied
     if call.wrapup_submitted_at is not None:
@@ -352,8 +389,13 @@ def wrapup_submit(
     if disposition is None:
         raise ValidationError(_("Choose a disposition of this department."))
     ticket = ticket_record_call(
-        call=call, agent=agent, note=note, ticket_id=ticket_id, subject=subject,
-        resolve=resolve and disposition.resolves, at=at,
+        call=call,
+        agent=agent,
+        note=note,
+        ticket_id=ticket_id,
+        subject=subject,
+        resolve=resolve and disposition.resolves,
+        at=at,
     )
     call.ticket = ticket
     call.disposition = disposition
@@ -393,15 +435,23 @@ def offers_expire_due(*, at: datetime | None = None) -> int:
     they act) and the call goes back to the queue keeping its original wait time."""
     at = at or timezone.now()
     count = 0
-    for offer_id in Offer.objects.filter(status=OfferStatus.PENDING, expires_at__lt=at).values_list("id", flat=True):
+    for offer_id in Offer.objects.filter(status=OfferStatus.PENDING, expires_at__lt=at).values_list(
+        "id", flat=True
+    ):
         with transaction.atomic():
-            offer = Offer.objects.select_for_update().filter(pk=offer_id, status=OfferStatus.PENDING).first()
+            offer = (
+                Offer.objects.select_for_update()
+                .filter(pk=offer_id, status=OfferStatus.PENDING)
+                .first()
+            )
             if offer is None:
                 continue
             offer.status = OfferStatus.EXPIRED
             offer.decided_at = at
             offer.save(update_fields=["status", "decided_at"])
-            Call.objects.filter(pk=offer.call_id, phase=CallPhase.OFFERED).update(phase=CallPhase.QUEUED, updated_at=at)
+            Call.objects.filter(pk=offer.call_id, phase=CallPhase.OFFERED).update(
+                phase=CallPhase.QUEUED, updated_at=at
+            )
             status = agent_status_lock(person_id=offer.agent_id)
             if status.state == AgentState.RESERVED:
                 agent_transition(status=status, to_state=AgentState.NOT_RESPONDING, at=at)
@@ -419,9 +469,15 @@ def wrapups_expire_due(*, at: datetime | None = None) -> int:
     for person_id in due.values_list("person_id", flat=True):
         with transaction.atomic():
             status = agent_status_lock(person_id=person_id)
-            if status.state != AgentState.WRAP_UP or not status.wrapup_deadline or status.wrapup_deadline >= at:
+            if (
+                status.state != AgentState.WRAP_UP
+                or not status.wrapup_deadline
+                or status.wrapup_deadline >= at
+            ):
                 continue
-            for call in Call.objects.select_for_update().filter(agent_id=person_id, phase=CallPhase.WRAP_UP):
+            for call in Call.objects.select_for_update().filter(
+                agent_id=person_id, phase=CallPhase.WRAP_UP
+            ):
                 _complete(call, status.wrapup_deadline)
                 call.save()
                 _event(call, "wrapup_timed_out", at)
@@ -442,13 +498,24 @@ def agents_heal_stuck(*, at: datetime | None = None) -> int:
     on_call = AgentStatus.objects.filter(state=AgentState.ON_CALL).exclude(
         person__handled_calls__phase=CallPhase.CONNECTED
     )
-    for person_id in [*reserved.values_list("person_id", flat=True), *on_call.values_list("person_id", flat=True)]:
+    for person_id in [
+        *reserved.values_list("person_id", flat=True),
+        *on_call.values_list("person_id", flat=True),
+    ]:
         with transaction.atomic():
             status = agent_status_lock(person_id=person_id)
-            if status.state == AgentState.RESERVED and not Offer.objects.filter(agent_id=person_id, status=OfferStatus.PENDING).exists():
+            if (
+                status.state == AgentState.RESERVED
+                and not Offer.objects.filter(
+                    agent_id=person_id, status=OfferStatus.PENDING
+                ).exists()
+            ):
                 agent_transition(status=status, to_state=AgentState.AVAILABLE, at=at)
                 healed += 1
-            elif status.state == AgentState.ON_CALL and not Call.objects.filter(agent_id=person_id, phase=CallPhase.CONNECTED).exists():
+            elif (
+                status.state == AgentState.ON_CALL
+                and not Call.objects.filter(agent_id=person_id, phase=CallPhase.CONNECTED).exists()
+            ):
                 agent_finish_work(status=status, at=at)
                 healed += 1
     if healed:

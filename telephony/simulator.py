@@ -30,7 +30,9 @@ class HttpTransport:
     """Posts over HTTP to the running server, as Twilio does."""
 
     def __init__(self, target_base: str | None = None) -> None:
-        self.target_base = (target_base or settings.SIMULATOR_TARGET_URL or settings.PUBLIC_BASE_URL).rstrip("/")
+        self.target_base = (
+            target_base or settings.SIMULATOR_TARGET_URL or settings.PUBLIC_BASE_URL
+        ).rstrip("/")
 
     def post(self, url: str, data: dict[str, str], signature: str) -> tuple[int, str]:
         # The signature covers the public URL; the request itself goes to the target server.
@@ -63,7 +65,9 @@ class Simulator:
 
     def _post(self, call_sid: str, action: str, url: str, data: dict[str, str]) -> tuple[int, str]:
         signature = RequestValidator(webhook_auth_token()).compute_signature(url, data)
-        SimulatorMessage.objects.create(direction="webhook", call_sid=call_sid, action=action, data=data)
+        SimulatorMessage.objects.create(
+            direction="webhook", call_sid=call_sid, action=action, data=data
+        )
         return self.transport.post(url, data, signature)
 
     def _sequence(self, call_sid: str) -> int:
@@ -73,15 +77,20 @@ class Simulator:
 
     def place_call(self, *, from_number: str, to_number: str, call_sid: str | None = None) -> str:
         sid = call_sid or new_call_sid()
-        self._post(sid, "incoming", public_url(reverse("telephony:voice-incoming")), {
-            "CallSid": sid,
-            "AccountSid": settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32,
-            "From": from_number,
-            "To": to_number,
-            "CallStatus": "ringing",
-            "Direction": "inbound",
-            "ApiVersion": "2010-04-01",
-        })
+        self._post(
+            sid,
+            "incoming",
+            public_url(reverse("telephony:voice-incoming")),
+            {
+                "CallSid": sid,
+                "AccountSid": settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32,
+                "From": from_number,
+                "To": to_number,
+                "CallStatus": "ringing",
+                "Direction": "inbound",
+                "ApiVersion": "2010-04-01",
+            },
+        )
         return sid
 
     def post_status(self, *, call_sid: str, status: str, duration: int | None = None) -> None:
@@ -99,22 +108,31 @@ class Simulator:
     def post_recording(self, *, call_sid: str, duration: int) -> None:
         rec = new_recording_sid()
         account = settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32
-        self._post(call_sid, "recording", public_url(reverse("telephony:voice-recording")), {
-            "CallSid": call_sid,
-            "RecordingSid": rec,
-            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{rec}",
-            "RecordingStatus": "completed",
-            "RecordingDuration": str(duration),
-        })
+        self._post(
+            call_sid,
+            "recording",
+            public_url(reverse("telephony:voice-recording")),
+            {
+                "CallSid": call_sid,
+                "RecordingSid": rec,
+                "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{rec}",
+                "RecordingStatus": "completed",
+                "RecordingDuration": str(duration),
+            },
+        )
 
     def connected_at(self, call_sid: str):
-        msg = SimulatorMessage.objects.filter(direction="rest", call_sid=call_sid, action="redirect").first()
+        msg = SimulatorMessage.objects.filter(
+            direction="rest", call_sid=call_sid, action="redirect"
+        ).first()
         return msg.at if msg else None
 
     def caller_hangs_up(self, *, call_sid: str) -> None:
         """The caller puts the phone down (in queue: an abandon; connected: end of talk)."""
         started = self.connected_at(call_sid)
-        ended = SimulatorMessage.objects.filter(direction="webhook", call_sid=call_sid, action="status", data__CallStatus="completed").exists()
+        ended = SimulatorMessage.objects.filter(
+            direction="webhook", call_sid=call_sid, action="status", data__CallStatus="completed"
+        ).exists()
         if ended:
             return
         duration = int((timezone.now() - started).total_seconds()) if started else 0
@@ -124,7 +142,9 @@ class Simulator:
 
     def handle_rest(self, *, call_sid: str, action: str, url: str = "") -> None:
         """Answer one of Sangdam's REST requests as Twilio would."""
-        SimulatorMessage.objects.create(direction="rest", call_sid=call_sid, action=action, data={"url": url})
+        SimulatorMessage.objects.create(
+            direction="rest", call_sid=call_sid, action=action, data={"url": url}
+        )
         if action == "redirect":
             # Twilio fetches the new TwiML, leaves the queue and dials the agent.
             self._post(call_sid, "connect", url, {"CallSid": call_sid, "CallStatus": "in-progress"})

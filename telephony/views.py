@@ -20,8 +20,8 @@ from telephony.forms import (
     RecordingForm,
 )
 from telephony.models import Call, Offer, OfferStatus
-from tickets.forms import WrapupForm
 from telephony.security import twilio_webhook
+from tickets.forms import WrapupForm
 
 
 def _twiml(response) -> HttpResponse:
@@ -39,7 +39,9 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
         return _bad_request(form)
     data = form.cleaned_data
     try:
-        call = services.call_receive(sid=data["CallSid"], from_number=data["From"], to_number=data["To"])
+        call = services.call_receive(
+            sid=data["CallSid"], from_number=data["From"], to_number=data["To"]
+        )
     except services.UnknownNumberError:
         return _twiml(twiml.not_in_service_response())
     return _twiml(twiml.enqueue_response(call))
@@ -136,13 +138,17 @@ def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def call_hangup(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _panel_or_error(request, lambda: services.call_hangup(agent=request.user, call_id=call_id))
+    return _panel_or_error(
+        request, lambda: services.call_hangup(agent=request.user, call_id=call_id)
+    )
 
 
 @login_required
 @require_POST
 def wrapup_submit(request: HttpRequest, call_id: int) -> HttpResponse:
-    call = get_object_or_404(Call.objects.select_related("department", "customer"), pk=call_id, agent=request.user)
+    call = get_object_or_404(
+        Call.objects.select_related("department", "customer"), pk=call_id, agent=request.user
+    )
     form = WrapupForm(request.POST, call=call, person=request.user)
     if not form.is_valid():
         return render_desktop_panel(request, wrapup_form=form, status=422)

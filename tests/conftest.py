@@ -12,7 +12,16 @@ import pytest
 from django.conf import settings
 from twilio.request_validator import RequestValidator
 
-from agents.models import AgentState, Center, Department, DepartmentKind, Person, QueueMembership, Role, Team
+from agents.models import (
+    AgentState,
+    Center,
+    Department,
+    DepartmentKind,
+    Person,
+    QueueMembership,
+    Role,
+    Team,
+)
 from agents.services import agent_set_state, agent_status_ensure
 from telephony.models import Queue
 from tickets.models import Disposition
@@ -30,7 +39,10 @@ def _needs(reason: str) -> None:
 
 
 def pytest_runtest_setup(item):
-    if item.get_closest_marker("postgres") and "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+    if (
+        item.get_closest_marker("postgres")
+        and "postgresql" not in settings.DATABASES["default"]["ENGINE"]
+    ):
         _needs("needs PostgreSQL: set DATABASE_URL=postgres://…")
     if item.get_closest_marker("redis") and not settings.REDIS_URL:
         _needs("needs Redis: set REDIS_URL=redis://…")
@@ -39,7 +51,9 @@ def pytest_runtest_setup(item):
 
 
 def make_person(username: str, role: str, **extra) -> Person:
-    person = Person.objects.create_user(username=username, password="pw", display_name=username, role=role, **extra)
+    person = Person.objects.create_user(
+        username=username, password="pw", display_name=username, role=role, **extra
+    )
     agent_status_ensure(person=person)
     return person
 
@@ -49,9 +63,15 @@ def org(db):
     """Two departments; 일반 has teams A (lead1, agent1, agent2) and B (lead2, agent3);
     가입 has team C (lead3, agent4). manager1 manages 일반 only."""
     center = Center.objects.create(name="테스트 센터")
-    general = Department.objects.create(center=center, name="일반", kind=DepartmentKind.GENERAL, phone_number=GENERAL_NUMBER)
-    signup = Department.objects.create(center=center, name="가입", kind=DepartmentKind.SIGNUP, phone_number=SIGNUP_NUMBER)
-    q_general = Queue.objects.create(department=general, name="일반 대기열", reservation_timeout_seconds=20, wrapup_seconds=60)
+    general = Department.objects.create(
+        center=center, name="일반", kind=DepartmentKind.GENERAL, phone_number=GENERAL_NUMBER
+    )
+    signup = Department.objects.create(
+        center=center, name="가입", kind=DepartmentKind.SIGNUP, phone_number=SIGNUP_NUMBER
+    )
+    q_general = Queue.objects.create(
+        department=general, name="일반 대기열", reservation_timeout_seconds=20, wrapup_seconds=60
+    )
     q_signup = Queue.objects.create(department=signup, name="가입 대기열")
     for dept in (general, signup):
         Disposition.objects.create(department=dept, code="resolved", label="해결", resolves=True)
@@ -67,14 +87,36 @@ def org(db):
     lead2 = make_person("lead2", Role.TEAM_LEAD, center=center, team=team_b, reports_to=manager)
     lead3 = make_person("lead3", Role.TEAM_LEAD, center=center, team=team_c)
     agents = {}
-    for name, team, queue in [("agent1", team_a, q_general), ("agent2", team_a, q_general),
-                              ("agent3", team_b, q_general), ("agent4", team_c, q_signup)]:
-        agents[name] = make_person(name, Role.AGENT, center=center, team=team, reports_to={team_a: lead1, team_b: lead2, team_c: lead3}[team])
+    for name, team, queue in [
+        ("agent1", team_a, q_general),
+        ("agent2", team_a, q_general),
+        ("agent3", team_b, q_general),
+        ("agent4", team_c, q_signup),
+    ]:
+        agents[name] = make_person(
+            name,
+            Role.AGENT,
+            center=center,
+            team=team,
+            reports_to={team_a: lead1, team_b: lead2, team_c: lead3}[team],
+        )
         QueueMembership.objects.create(person=agents[name], queue=queue, proficiency=5)
     return SimpleNamespace(
-        center=center, general=general, signup=signup, q_general=q_general, q_signup=q_signup,
-        team_a=team_a, team_b=team_b, team_c=team_c, director=director, trainer=trainer,
-        manager=manager, lead1=lead1, lead2=lead2, lead3=lead3, **agents,
+        center=center,
+        general=general,
+        signup=signup,
+        q_general=q_general,
+        q_signup=q_signup,
+        team_a=team_a,
+        team_b=team_b,
+        team_c=team_c,
+        director=director,
+        trainer=trainer,
+        manager=manager,
+        lead1=lead1,
+        lead2=lead2,
+        lead3=lead3,
+        **agents,
     )
 
 
@@ -89,7 +131,9 @@ def signature(path_or_url: str, params: dict, *, token: str | None = None) -> st
 
 
 def post_signed(client, path: str, params: dict, *, url: str | None = None, **extra):
-    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature(url or path, params), **extra)
+    return client.post(
+        path, params, HTTP_X_TWILIO_SIGNATURE=signature(url or path, params), **extra
+    )
 
 
 @pytest.fixture
@@ -100,5 +144,7 @@ def celery_worker(transactional_db):
     from callcenter.celery import app
 
     app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10) as worker:
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
+    ) as worker:
         yield worker

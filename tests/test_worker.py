@@ -23,8 +23,11 @@ def wait_for(predicate, timeout=15.0):
 
 
 def _incoming(client, sid):
-    return post_signed(client, "/telephony/voice/incoming/", {
-        "CallSid": sid, "From": "+821012345678", "To": GENERAL_NUMBER, "CallStatus": "ringing"})
+    return post_signed(
+        client,
+        "/telephony/voice/incoming/",
+        {"CallSid": sid, "From": "+821012345678", "To": GENERAL_NUMBER, "CallStatus": "ringing"},
+    )
 
 
 def test_the_worker_offers_an_incoming_call_to_an_available_agent(client, org, celery_worker):

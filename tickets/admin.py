@@ -18,6 +18,10 @@ class TicketAdmin(admin.ModelAdmin):
     inlines = [NoteInline]
 
 
-admin.site.register(Customer, list_display=["name", "phone", "email"], search_fields=["name", "phone"])
+admin.site.register(
+    Customer, list_display=["name", "phone", "email"], search_fields=["name", "phone"]
+)
 admin.site.register(Disposition, list_display=["label", "code", "department", "resolves"])
-admin.site.register(TicketEvent, list_display=["ticket", "kind", "field", "old_value", "new_value", "actor", "at"])
+admin.site.register(
+    TicketEvent, list_display=["ticket", "kind", "field", "old_value", "new_value", "actor", "at"]
+)

@@ -100,6 +100,9 @@ class TicketNote(models.Model):
         verbose_name_plural = _("ticket notes")
         ordering = ["created_at"]
 
+    def __str__(self) -> str:
+        return f"note on {self.ticket_id}"
+
 
 class TicketEvent(models.Model):
     """Audit trail: who changed what, when, old → new. Shown as the ticket's history."""
@@ -116,3 +119,6 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id}"

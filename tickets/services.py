@@ -81,7 +81,15 @@ def ticket_record_call(
     _ticket_event(ticket, agent, "note_added", at)
     new_status = TicketStatus.RESOLVED if resolve else TicketStatus.OPEN
     if ticket.status != new_status:
-        _ticket_event(ticket, agent, "changed", at, field="status", old_value=ticket.status, new_value=new_status)
+        _ticket_event(
+            ticket,
+            agent,
+            "changed",
+            at,
+            field="status",
+            old_value=ticket.status,
+            new_value=new_status,
+        )
         ticket.status = new_status
     ticket.updated_at = at
     ticket.save()

@@ -7,7 +7,11 @@ from agents.scoping import ticket_get_for, tickets_visible_to
 
 @login_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    tickets = tickets_visible_to(request.user).select_related("customer", "assignee", "department").order_by("-updated_at")[:100]
+    tickets = (
+        tickets_visible_to(request.user)
+        .select_related("customer", "assignee", "department")
+        .order_by("-updated_at")[:100]
+    )
     return render(request, "tickets/ticket_list.html", {"tickets": tickets})
 
 
@@ -16,4 +20,6 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = ticket_get_for(request.user, ticket_id)
     notes = ticket.notes.select_related("author", "call")
     events = ticket.events.select_related("actor")
-    return render(request, "tickets/ticket_detail.html", {"ticket": ticket, "notes": notes, "events": events})
+    return render(
+        request, "tickets/ticket_detail.html", {"ticket": ticket, "notes": notes, "events": events}
+    )

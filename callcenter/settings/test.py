@@ -26,3 +26,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the live server, the in-process worker and the test share it.
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+else:
+    # Threads in tests (live server, worker, router races) must not keep connections open.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -17,7 +17,9 @@ def names(qs):
 
 def test_an_agent_sees_only_themself(org):
     assert names(scoping.people_visible_to(org.agent1)) == {"agent1"}
-    assert scoping.kpi_scopes_visible_to(org.agent1) == [scoping.KpiScope("agent", org.agent1.pk, "agent1")]
+    assert scoping.kpi_scopes_visible_to(org.agent1) == [
+        scoping.KpiScope("agent", org.agent1.pk, "agent1")
+    ]
     assert not scoping.teams_visible_to(org.agent1).exists()
 
 
@@ -38,7 +40,9 @@ def test_a_manager_sees_their_departments(org):
 @pytest.mark.parametrize("who", ["director", "trainer"])
 def test_director_and_training_lead_see_the_center(org, who):
     person = getattr(org, who)
-    assert {"agent1", "agent3", "agent4", "lead3", "manager1"} <= names(scoping.people_visible_to(person))
+    assert {"agent1", "agent3", "agent4", "lead3", "manager1"} <= names(
+        scoping.people_visible_to(person)
+    )
     kinds = [s.kind for s in scoping.kpi_scopes_visible_to(person)]
     assert kinds[0] == "center" and kinds.count("department") == 2 and kinds.count("team") == 3
 
@@ -52,13 +56,20 @@ def test_person_get_for_404s_outside_scope(org):
 
 
 def _handled_call(agent):
-    call = services.call_receive(sid=new_call_sid(), from_number="+821033334444", to_number=GENERAL_NUMBER)
+    call = services.call_receive(
+        sid=new_call_sid(), from_number="+821033334444", to_number=GENERAL_NUMBER
+    )
     make_available(agent)
     (offer,) = services.acd_route()
     services.offer_accept(agent=agent, offer_id=offer.pk)
     services.call_hangup(agent=agent, call_id=call.pk)
-    services.wrapup_submit(agent=agent, call_id=call.pk, disposition_id=call.department.dispositions.first().pk,
-                           note="n", subject="s")
+    services.wrapup_submit(
+        agent=agent,
+        call_id=call.pk,
+        disposition_id=call.department.dispositions.first().pk,
+        note="n",
+        subject="s",
+    )
     call.refresh_from_db()
     return call
 
@@ -81,8 +92,14 @@ def test_another_teams_ticket_is_404_by_url_and_api(client, org):
     customer = Customer.objects.create(phone="+821055556666")
     from django.utils import timezone
 
-    ticket = Ticket.objects.create(customer=customer, department=org.general, team=org.team_b, subject="x",
-                                   created_at=timezone.now(), updated_at=timezone.now())
+    ticket = Ticket.objects.create(
+        customer=customer,
+        department=org.general,
+        team=org.team_b,
+        subject="x",
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
     client.force_login(org.agent1)
     assert client.get(f"/tickets/{ticket.pk}/").status_code == 404
     assert client.get(f"/api/tickets/{ticket.pk}/").status_code == 404
@@ -93,12 +110,20 @@ def test_another_teams_ticket_is_404_by_url_and_api(client, org):
 
 def test_the_people_api_uses_the_same_scoping(client, org):
     client.force_login(org.lead1)
-    assert {p["username"] for p in client.get("/api/people/").json()} == {"lead1", "agent1", "agent2"}
+    assert {p["username"] for p in client.get("/api/people/").json()} == {
+        "lead1",
+        "agent1",
+        "agent2",
+    }
 
 
 def test_each_role_lands_on_its_home(client, org):
-    for person, target in [(org.agent1, "/agents/desktop/"), (org.lead1, "/agents/team/"),
-                           (org.manager, "/kpi/"), (org.director, "/kpi/")]:
+    for person, target in [
+        (org.agent1, "/agents/desktop/"),
+        (org.lead1, "/agents/team/"),
+        (org.manager, "/kpi/"),
+        (org.director, "/kpi/"),
+    ]:
         client.force_login(person)
         assert client.get("/")["Location"] == target
 
@@ -107,7 +132,14 @@ def test_pages_render_for_every_role(client, org):
     _handled_call(org.agent1)
     for person in [org.agent1, org.lead1, org.manager, org.director, org.trainer]:
         client.force_login(person)
-        for url in ["/agents/org/", "/agents/people/", "/kpi/", "/tickets/", "/qa/recordings/", "/agents/team/"]:
+        for url in [
+            "/agents/org/",
+            "/agents/people/",
+            "/kpi/",
+            "/tickets/",
+            "/qa/recordings/",
+            "/agents/team/",
+        ]:
             assert client.get(url).status_code == 200, (person.username, url)
     client.force_login(org.agent1)
     assert client.get("/agents/desktop/").status_code == 200

@@ -14,8 +14,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # synchronous test code, so Django's async-safety guard does not apply.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -37,7 +44,9 @@ def login(browser, base_url, username):
     return page
 
 
-def test_agent_takes_a_call_and_the_kpi_page_counts_it(live_server, org, celery_worker, browser, settings):
+def test_agent_takes_a_call_and_the_kpi_page_counts_it(
+    live_server, org, celery_worker, browser, settings
+):
     from playwright.sync_api import expect
 
     settings.PUBLIC_BASE_URL = live_server.url
@@ -77,5 +86,7 @@ def test_agent_takes_a_call_and_the_kpi_page_counts_it(live_server, org, celery_
         time.sleep(0.5)
         manager.reload()
     expect(row).to_have_text("1")
-    expect(manager.locator(f"tr[data-scope='department-{org.general.pk}'] td.handled")).to_have_text("1")
+    expect(
+        manager.locator(f"tr[data-scope='department-{org.general.pk}'] td.handled")
+    ).to_have_text("1")
     manager.screenshot(path=ARTIFACTS / "4-kpi.png", full_page=True)

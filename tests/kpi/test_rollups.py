@@ -20,19 +20,29 @@ def test_formulas_follow_domain_md():
     assert formulas.asa(wait_answered=30, answered=2) == 15
     assert formulas.asa(wait_answered=0, answered=0) is None
     assert formulas.abandon_rate(abandoned=3, short_abandoned=1, offered=11) == pytest.approx(0.2)
-    assert formulas.service_level(answered_within=8, answered=10, abandoned=3, short_abandoned=1) == pytest.approx(8 / 12)
+    assert formulas.service_level(
+        answered_within=8, answered=10, abandoned=3, short_abandoned=1
+    ) == pytest.approx(8 / 12)
 
 
 def handle(org, agent, *, arrive, wait, talk, acw):
-    call = services.call_receive(sid=new_call_sid(), from_number="+821012340000", to_number=GENERAL_NUMBER, at=arrive)
+    call = services.call_receive(
+        sid=new_call_sid(), from_number="+821012340000", to_number=GENERAL_NUMBER, at=arrive
+    )
     offers = services.acd_route(at=arrive)
     offer = next(o for o in offers if o.call_id == call.pk)
     answered = arrive + timedelta(seconds=wait)
     services.offer_accept(agent=agent, offer_id=offer.pk, at=answered)
     ended = answered + timedelta(seconds=talk)
     services.call_hangup(agent=agent, call_id=call.pk, at=ended)
-    services.wrapup_submit(agent=agent, call_id=call.pk, disposition_id=org.general.dispositions.first().pk,
-                           note="n", subject="s", at=ended + timedelta(seconds=acw))
+    services.wrapup_submit(
+        agent=agent,
+        call_id=call.pk,
+        disposition_id=org.general.dispositions.first().pk,
+        note="n",
+        subject="s",
+        at=ended + timedelta(seconds=acw),
+    )
     return call
 
 
@@ -47,18 +57,27 @@ def day(org):
     make_available(org.agent1, at=base - timedelta(minutes=1))
     make_available(org.agent3, at=base)
     # Each call goes to the longest-idle agent; the order below makes that the named one.
-    handle(org, org.agent1, arrive=base + timedelta(minutes=1), wait=10, talk=200, acw=50)   # 250 s
-    handle(org, org.agent3, arrive=base + timedelta(minutes=2), wait=5, talk=400, acw=100)   # 500 s
-    handle(org, org.agent1, arrive=base + timedelta(minutes=7), wait=15, talk=100, acw=20)   # 120 s
-    lost = services.call_receive(sid=new_call_sid(), from_number="+821099990000", to_number=GENERAL_NUMBER,
-                                 at=base + timedelta(minutes=3))
-    services.call_status_update(sid=lost.sid, status="completed", sequence_number=0, at=base + timedelta(minutes=4))
+    handle(org, org.agent1, arrive=base + timedelta(minutes=1), wait=10, talk=200, acw=50)  # 250 s
+    handle(org, org.agent3, arrive=base + timedelta(minutes=2), wait=5, talk=400, acw=100)  # 500 s
+    handle(org, org.agent1, arrive=base + timedelta(minutes=7), wait=15, talk=100, acw=20)  # 120 s
+    lost = services.call_receive(
+        sid=new_call_sid(),
+        from_number="+821099990000",
+        to_number=GENERAL_NUMBER,
+        at=base + timedelta(minutes=3),
+    )
+    services.call_status_update(
+        sid=lost.sid, status="completed", sequence_number=0, at=base + timedelta(minutes=4)
+    )
     return base
 
 
 def rows_by_key(person, base):
     start = base.replace(hour=0, minute=0)
-    return {(r.scope.kind, r.scope.id): r for r in kpi_rows_for(person, start=start, end=start + timedelta(days=1))}
+    return {
+        (r.scope.kind, r.scope.id): r
+        for r in kpi_rows_for(person, start=start, end=start + timedelta(days=1))
+    }
 
 
 def test_aht_and_asa_per_agent_team_department_center(org, day):
@@ -85,27 +104,55 @@ def test_a_team_lead_sees_their_team_only_on_the_kpi_page(client, org, day):
 
 def test_filling_twice_changes_nothing(org, day):
     kpi_fill_incremental()
-    first = sorted(IntervalStat.objects.values_list("scope_kind", "scope_id", "interval_start", "handled", "talk_seconds"))
+    first = sorted(
+        IntervalStat.objects.values_list(
+            "scope_kind", "scope_id", "interval_start", "handled", "talk_seconds"
+        )
+    )
     kpi_fill_incremental()
     kpi_fill_incremental()
-    assert sorted(IntervalStat.objects.values_list("scope_kind", "scope_id", "interval_start", "handled", "talk_seconds")) == first
+    assert (
+        sorted(
+            IntervalStat.objects.values_list(
+                "scope_kind", "scope_id", "interval_start", "handled", "talk_seconds"
+            )
+        )
+        == first
+    )
 
 
 def test_backfill_equals_live_fill(org, day):
     kpi_fill_incremental()
-    live = sorted(IntervalStat.objects.values_list("scope_kind", "scope_id", "interval_start", "offered", "handled", "acw_seconds"))
+    live = sorted(
+        IntervalStat.objects.values_list(
+            "scope_kind", "scope_id", "interval_start", "offered", "handled", "acw_seconds"
+        )
+    )
     IntervalStat.objects.all().delete()
     kpi_backfill(start=day - timedelta(hours=1), end=day + timedelta(hours=2))
-    assert sorted(IntervalStat.objects.values_list("scope_kind", "scope_id", "interval_start", "offered", "handled", "acw_seconds")) == live
+    assert (
+        sorted(
+            IntervalStat.objects.values_list(
+                "scope_kind", "scope_id", "interval_start", "offered", "handled", "acw_seconds"
+            )
+        )
+        == live
+    )
 
 
 def test_intervals_are_quarter_hours_in_center_time():
     tz = timezone.get_current_timezone()
-    assert interval_floor(datetime(2026, 11, 22, 10, 29, 59, tzinfo=tz)) == datetime(2026, 11, 22, 10, 15, tzinfo=tz)
-    assert interval_floor(datetime(2026, 11, 22, 10, 30, tzinfo=tz)) == datetime(2026, 11, 22, 10, 30, tzinfo=tz)
+    assert interval_floor(datetime(2026, 11, 22, 10, 29, 59, tzinfo=tz)) == datetime(
+        2026, 11, 22, 10, 15, tzinfo=tz
+    )
+    assert interval_floor(datetime(2026, 11, 22, 10, 30, tzinfo=tz)) == datetime(
+        2026, 11, 22, 10, 30, tzinfo=tz
+    )
 
 
-def test_kpi_page_query_count_does_not_grow_with_people(client, org, day, django_assert_max_num_queries):
+def test_kpi_page_query_count_does_not_grow_with_people(
+    client, org, day, django_assert_max_num_queries
+):
     kpi_fill_incremental()
     client.force_login(org.director)
     with django_assert_max_num_queries(12):

@@ -17,7 +17,9 @@ from tests.conftest import GENERAL_NUMBER, make_available
 
 
 def receive(at=None, frm="+821011112222"):
-    return services.call_receive(sid=new_call_sid(), from_number=frm, to_number=GENERAL_NUMBER, at=at)
+    return services.call_receive(
+        sid=new_call_sid(), from_number=frm, to_number=GENERAL_NUMBER, at=at
+    )
 
 
 def state(person):
@@ -51,8 +53,14 @@ def test_a_full_call_lifecycle_records_talk_wrapup_and_ticket(org):
     services.call_hangup(agent=org.agent1, call_id=call.pk, at=t0 + timedelta(seconds=205))
     assert state(org.agent1) == AgentState.WRAP_UP
     disposition = org.general.dispositions.get(code="resolved")
-    services.wrapup_submit(agent=org.agent1, call_id=call.pk, disposition_id=disposition.pk,
-                           note="요금 안내 완료", subject="요금 문의", at=t0 + timedelta(seconds=245))
+    services.wrapup_submit(
+        agent=org.agent1,
+        call_id=call.pk,
+        disposition_id=disposition.pk,
+        note="요금 안내 완료",
+        subject="요금 문의",
+        at=t0 + timedelta(seconds=245),
+    )
     call.refresh_from_db()
     assert call.phase == CallPhase.COMPLETED
     assert call.queue_wait_seconds == 15
@@ -73,8 +81,13 @@ def test_a_break_requested_during_a_call_is_applied_after_wrapup(org):
     agent_set_state(person=org.agent1, state=AgentState.NOT_READY, reason=NotReadyReason.BREAK)
     assert state(org.agent1) == AgentState.ON_CALL
     services.call_hangup(agent=org.agent1, call_id=call.pk)
-    services.wrapup_submit(agent=org.agent1, call_id=call.pk, disposition_id=org.general.dispositions.first().pk,
-                           note="n", subject="s")
+    services.wrapup_submit(
+        agent=org.agent1,
+        call_id=call.pk,
+        disposition_id=org.general.dispositions.first().pk,
+        note="n",
+        subject="s",
+    )
     status = AgentStatus.objects.get(person=org.agent1)
     assert (status.state, status.reason) == (AgentState.NOT_READY, NotReadyReason.BREAK)
 
@@ -123,12 +136,21 @@ def test_wrapup_ends_on_its_timer_and_the_note_can_still_be_written(org):
     (offer,) = services.acd_route()
     services.offer_accept(agent=org.agent1, offer_id=offer.pk)
     services.call_hangup(agent=org.agent1, call_id=call.pk)
-    services.wrapups_expire_due(at=timezone.now() + timedelta(seconds=org.q_general.wrapup_seconds + 1))
+    services.wrapups_expire_due(
+        at=timezone.now() + timedelta(seconds=org.q_general.wrapup_seconds + 1)
+    )
     assert state(org.agent1) == AgentState.AVAILABLE
     call.refresh_from_db()
-    assert call.phase == CallPhase.COMPLETED and call.acw_seconds == pytest.approx(org.q_general.wrapup_seconds, abs=1)
-    services.wrapup_submit(agent=org.agent1, call_id=call.pk, disposition_id=org.general.dispositions.first().pk,
-                           note="late note", subject="s")
+    assert call.phase == CallPhase.COMPLETED and call.acw_seconds == pytest.approx(
+        org.q_general.wrapup_seconds, abs=1
+    )
+    services.wrapup_submit(
+        agent=org.agent1,
+        call_id=call.pk,
+        disposition_id=org.general.dispositions.first().pk,
+        note="late note",
+        subject="s",
+    )
     assert Call.objects.get(pk=call.pk).ticket is not None
     assert state(org.agent1) == AgentState.AVAILABLE
 

@@ -13,8 +13,15 @@ SID = "CA" + "a1" * 16
 
 
 def incoming_params(sid=SID, to=GENERAL_NUMBER, frm="010-2345-6789"):
-    return {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": frm, "To": to,
-            "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01"}
+    return {
+        "CallSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": frm,
+        "To": to,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+    }
 
 
 def test_it_enqueues_a_signed_incoming_call(client, org):
@@ -31,7 +38,9 @@ def test_it_enqueues_a_signed_incoming_call(client, org):
 
 def test_it_rejects_bad_signature(client, org):
     params = incoming_params()
-    response = client.post(INCOMING, params, HTTP_X_TWILIO_SIGNATURE=signature(INCOMING, params, token="wrong"))
+    response = client.post(
+        INCOMING, params, HTTP_X_TWILIO_SIGNATURE=signature(INCOMING, params, token="wrong")
+    )
     assert response.status_code == 403
     assert not Call.objects.exists()
 
@@ -48,12 +57,15 @@ def test_it_rejects_a_signature_for_other_params(client, org):
     assert client.post(INCOMING, params, HTTP_X_TWILIO_SIGNATURE=sig).status_code == 403
 
 
-@pytest.mark.parametrize("params", [
-    {},
-    {"CallSid": "not-a-sid", "From": "x", "To": "y"},
-    {"CallSid": SID},
-    {"garbage": "\x00\xff" * 10},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"CallSid": "not-a-sid", "From": "x", "To": "y"},
+        {"CallSid": SID},
+        {"garbage": "\x00\xff" * 10},
+    ],
+)
 def test_it_answers_400_to_garbage_with_a_valid_signature(client, org, params):
     response = post_signed(client, INCOMING, params)
     assert response.status_code == 400
@@ -61,8 +73,15 @@ def test_it_answers_400_to_garbage_with_a_valid_signature(client, org, params):
 
 
 def test_status_garbage_is_400(client, org):
-    assert post_signed(client, STATUS, {"CallSid": SID, "CallStatus": "exploded"}).status_code == 400
-    assert post_signed(client, STATUS, {"CallSid": SID, "CallStatus": "completed", "SequenceNumber": "-4"}).status_code == 400
+    assert (
+        post_signed(client, STATUS, {"CallSid": SID, "CallStatus": "exploded"}).status_code == 400
+    )
+    assert (
+        post_signed(
+            client, STATUS, {"CallSid": SID, "CallStatus": "completed", "SequenceNumber": "-4"}
+        ).status_code
+        == 400
+    )
 
 
 def test_it_rejects_get(client, org):
@@ -100,8 +119,14 @@ def test_an_unknown_called_number_is_told_not_in_service(client, org):
 
 def test_a_terminal_status_never_regresses(client, org):
     post_signed(client, INCOMING, incoming_params())
-    post_signed(client, STATUS, {"CallSid": SID, "CallStatus": "completed", "SequenceNumber": "3", "CallDuration": "40"})
-    post_signed(client, STATUS, {"CallSid": SID, "CallStatus": "in-progress", "SequenceNumber": "1"})
+    post_signed(
+        client,
+        STATUS,
+        {"CallSid": SID, "CallStatus": "completed", "SequenceNumber": "3", "CallDuration": "40"},
+    )
+    post_signed(
+        client, STATUS, {"CallSid": SID, "CallStatus": "in-progress", "SequenceNumber": "1"}
+    )
     call = Call.objects.get(sid=SID)
     assert call.twilio_status == "completed"
     assert call.phase == CallPhase.ABANDONED
@@ -110,7 +135,9 @@ def test_a_terminal_status_never_regresses(client, org):
 
 def test_out_of_order_non_terminal_callbacks_keep_the_newest(client, org):
     post_signed(client, INCOMING, incoming_params())
-    post_signed(client, STATUS, {"CallSid": SID, "CallStatus": "in-progress", "SequenceNumber": "2"})
+    post_signed(
+        client, STATUS, {"CallSid": SID, "CallStatus": "in-progress", "SequenceNumber": "2"}
+    )
     post_signed(client, STATUS, {"CallSid": SID, "CallStatus": "ringing", "SequenceNumber": "1"})
     assert Call.objects.get(sid=SID).twilio_status == "in-progress"
 
@@ -126,8 +153,13 @@ def test_a_replayed_status_callback_is_counted_once(client, org):
 
 def test_recording_callback_attaches_the_recording(client, org):
     post_signed(client, INCOMING, incoming_params())
-    params = {"CallSid": SID, "RecordingSid": "RE" + "b2" * 16, "RecordingStatus": "completed",
-              "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE1", "RecordingDuration": "61"}
+    params = {
+        "CallSid": SID,
+        "RecordingSid": "RE" + "b2" * 16,
+        "RecordingStatus": "completed",
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE1",
+        "RecordingDuration": "61",
+    }
     for _ in range(2):
         assert post_signed(client, RECORDING, params).status_code == 204
     call = Call.objects.get(sid=SID)
@@ -139,6 +171,8 @@ def test_recording_callback_attaches_the_recording(client, org):
 def test_absent_recording_is_flagged_but_never_replaces_a_completed_one(client, org):
     post_signed(client, INCOMING, incoming_params())
     base = {"CallSid": SID, "RecordingSid": "RE" + "b2" * 16}
-    post_signed(client, RECORDING, {**base, "RecordingStatus": "completed", "RecordingDuration": "10"})
+    post_signed(
+        client, RECORDING, {**base, "RecordingStatus": "completed", "RecordingDuration": "10"}
+    )
     post_signed(client, RECORDING, {**base, "RecordingStatus": "absent"})
     assert Call.objects.get(sid=SID).recording_status == "completed"

@@ -22,7 +22,11 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Sangdam is starting at {base}"))
         self.stdout.write(f"Demo logins (password: {settings.DEMO_PASSWORD}):")
-        existing = set(Person.objects.filter(username__in=[u for u, _ in DEMO]).values_list("username", flat=True))
+        existing = set(
+            Person.objects.filter(username__in=[u for u, _ in DEMO]).values_list(
+                "username", flat=True
+            )
+        )
         for username, what in DEMO:
             if username in existing:
                 self.stdout.write(f"  {username:<10} {what}")

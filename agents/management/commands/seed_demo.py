@@ -16,7 +16,16 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from agents.models import AgentState, Center, Department, DepartmentKind, Person, QueueMembership, Role, Team
+from agents.models import (
+    AgentState,
+    Center,
+    Department,
+    DepartmentKind,
+    Person,
+    QueueMembership,
+    Role,
+    Team,
+)
 from agents.services import agent_set_state, agent_status_ensure
 from callcenter.dispatch import suppress_dispatch
 from telephony import services as tel
@@ -26,23 +35,99 @@ from tickets.models import Customer, Disposition, TicketStatus
 
 CENTER_NAME = "상담 고객센터"
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모남궁탁국어은편용예경봉사부황보"
-GIVEN = ["민준", "서연", "도윤", "하은", "시우", "지유", "주원", "서윤", "하준", "지우", "예준", "수아", "지호", "하린", "준서", "지민", "현우", "채원", "건우", "다은", "우진", "예린", "선우", "수빈", "연우", "유진", "정우", "가은", "승현", "소율", "민재", "예은", "현준", "윤서", "지훈", "민서", "태윤", "아린", "은우", "나연"]
+GIVEN = [
+    "민준",
+    "서연",
+    "도윤",
+    "하은",
+    "시우",
+    "지유",
+    "주원",
+    "서윤",
+    "하준",
+    "지우",
+    "예준",
+    "수아",
+    "지호",
+    "하린",
+    "준서",
+    "지민",
+    "현우",
+    "채원",
+    "건우",
+    "다은",
+    "우진",
+    "예린",
+    "선우",
+    "수빈",
+    "연우",
+    "유진",
+    "정우",
+    "가은",
+    "승현",
+    "소율",
+    "민재",
+    "예은",
+    "현준",
+    "윤서",
+    "지훈",
+    "민서",
+    "태윤",
+    "아린",
+    "은우",
+    "나연",
+]
 
 DEPARTMENTS = [
-    ("가입", DepartmentKind.SIGNUP, "+8225550101", [
-        ("signed_up", "가입 완료", True), ("info_only", "상품 안내", True), ("callback", "재연락 필요", False)]),
-    ("해지", DepartmentKind.CANCELLATION, "+8225550102", [
-        ("saved", "해지 방어 성공", True), ("not_saved", "해지 처리", True), ("callback", "재연락 필요", False)]),
-    ("일반", DepartmentKind.GENERAL, "+8225550103", [
-        ("resolved", "문의 해결", True), ("info", "단순 안내", True), ("escalated", "이관", False)]),
+    (
+        "가입",
+        DepartmentKind.SIGNUP,
+        "+8225550101",
+        [
+            ("signed_up", "가입 완료", True),
+            ("info_only", "상품 안내", True),
+            ("callback", "재연락 필요", False),
+        ],
+    ),
+    (
+        "해지",
+        DepartmentKind.CANCELLATION,
+        "+8225550102",
+        [
+            ("saved", "해지 방어 성공", True),
+            ("not_saved", "해지 처리", True),
+            ("callback", "재연락 필요", False),
+        ],
+    ),
+    (
+        "일반",
+        DepartmentKind.GENERAL,
+        "+8225550103",
+        [
+            ("resolved", "문의 해결", True),
+            ("info", "단순 안내", True),
+            ("escalated", "이관", False),
+        ],
+    ),
 ]
 SUBJECTS = {
-    DepartmentKind.SIGNUP: ["인터넷 가입 문의", "요금제 변경 상담", "결합 상품 문의", "신규 회선 가입"],
+    DepartmentKind.SIGNUP: [
+        "인터넷 가입 문의",
+        "요금제 변경 상담",
+        "결합 상품 문의",
+        "신규 회선 가입",
+    ],
     DepartmentKind.CANCELLATION: ["해지 요청", "위약금 문의", "이사로 인한 해지", "타사 이동 문의"],
     DepartmentKind.GENERAL: ["요금 청구 문의", "장애 신고", "명의 변경 문의", "납부 방법 변경"],
 }
-NOTES = ["고객 요청 사항 확인 후 안내 완료.", "요금 내역 설명, 고객 이해함.", "추가 확인 필요하여 재연락 예정.",
-         "상품 혜택 안내 후 고객 동의.", "처리 절차 안내, 문자로 안내 예정.", "고객 불편 사항 청취 및 사과."]
+NOTES = [
+    "고객 요청 사항 확인 후 안내 완료.",
+    "요금 내역 설명, 고객 이해함.",
+    "추가 확인 필요하여 재연락 예정.",
+    "상품 혜택 안내 후 고객 동의.",
+    "처리 절차 안내, 문자로 안내 예정.",
+    "고객 불편 사항 청취 및 사과.",
+]
 
 
 class Command(BaseCommand):
@@ -66,11 +151,16 @@ class Command(BaseCommand):
                 history_start = timezone.now() - timedelta(days=opts["days"] + 1)
                 center, departments = self._org(rng, password, history_start)
                 customers = self._customers(rng, opts["customers"])
-            self._history(rng, departments, customers, days=opts["days"], per_day=opts["calls_per_day"])
+            self._history(
+                rng, departments, customers, days=opts["days"], per_day=opts["calls_per_day"]
+            )
         call_command("kpi_backfill", days=opts["days"] + 1, stdout=self.stdout)
-        self.stdout.write(self.style.SUCCESS(
-            f"Seeded {Person.objects.count()} people, {Customer.objects.count()} customers, "
-            f"{Call.objects.count()} calls."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {Person.objects.count()} people, {Customer.objects.count()} customers, "
+                f"{Call.objects.count()} calls."
+            )
+        )
 
     def _reset_passwords(self, password: str) -> None:
         Person.objects.filter(username__in=DEMO_LOGINS).update(password=make_password(password))
@@ -82,7 +172,9 @@ class Command(BaseCommand):
         hashed = make_password(password)  # hashing is slow by design: once, not 60 times
 
         def person(username: str, role: str, **extra) -> Person:
-            p = Person(username=username, display_name=next(names), role=role, center=center, **extra)
+            p = Person(
+                username=username, display_name=next(names), role=role, center=center, **extra
+            )
             p.password = hashed
             p.save()
             agent_status_ensure(person=p, at=since)
@@ -91,28 +183,49 @@ class Command(BaseCommand):
         director = person("director", Role.DIRECTOR)
         person("admin", Role.ADMIN, is_staff=True, is_superuser=True)
         person("trainer1", Role.TRAINING_LEAD, reports_to=director)
-        managers = [person("manager1", Role.MANAGER, reports_to=director),
-                    person("manager2", Role.MANAGER, reports_to=director)]
+        managers = [
+            person("manager1", Role.MANAGER, reports_to=director),
+            person("manager2", Role.MANAGER, reports_to=director),
+        ]
         departments = []
         lead_no = agent_no = 0
         # 일반 first so that agent1 / lead1 / manager1 are in the general department.
         for name, kind, number, dispositions in [DEPARTMENTS[2], DEPARTMENTS[0], DEPARTMENTS[1]]:
-            dept = Department.objects.create(center=center, name=name, kind=kind, phone_number=number)
+            dept = Department.objects.create(
+                center=center, name=name, kind=kind, phone_number=number
+            )
             queue = Queue.objects.create(department=dept, name=f"{name} 대기열")
             for code, label, resolves in dispositions:
-                Disposition.objects.create(department=dept, code=code, label=label, resolves=resolves)
-            manager = managers[0] if kind in (DepartmentKind.GENERAL, DepartmentKind.CANCELLATION) else managers[1]
+                Disposition.objects.create(
+                    department=dept, code=code, label=label, resolves=resolves
+                )
+            manager = (
+                managers[0]
+                if kind in (DepartmentKind.GENERAL, DepartmentKind.CANCELLATION)
+                else managers[1]
+            )
             manager.managed_departments.add(dept)
             for team_no in (1, 2):
-                team = Team.objects.create(department=dept, name=f"{name} {team_no}팀", daily_call_target=rng.choice([50, 60, 70]))
+                team = Team.objects.create(
+                    department=dept,
+                    name=f"{name} {team_no}팀",
+                    daily_call_target=rng.choice([50, 60, 70]),
+                )
                 lead_no += 1
                 lead = person(f"lead{lead_no}", Role.TEAM_LEAD, team=team, reports_to=manager)
                 QueueMembership.objects.create(person=lead, queue=queue, proficiency=10)
                 for _ in range(8):
                     agent_no += 1
-                    agent = person(f"agent{agent_no}", Role.AGENT, team=team, reports_to=lead,
-                                   employee_no=f"S{agent_no:04d}")
-                    QueueMembership.objects.create(person=agent, queue=queue, proficiency=rng.randint(3, 9))
+                    agent = person(
+                        f"agent{agent_no}",
+                        Role.AGENT,
+                        team=team,
+                        reports_to=lead,
+                        employee_no=f"S{agent_no:04d}",
+                    )
+                    QueueMembership.objects.create(
+                        person=agent, queue=queue, proficiency=rng.randint(3, 9)
+                    )
             departments.append(dept)
         return center, departments
 
@@ -127,7 +240,9 @@ class Command(BaseCommand):
     def _customers(self, rng: random.Random, count: int) -> list[Customer]:
         names = self._names(rng)
         customers = [
-            Customer(name=next(names) if i % 7 else "", phone=f"+8210{rng.randint(20000000, 99999999)}")
+            Customer(
+                name=next(names) if i % 7 else "", phone=f"+8210{rng.randint(20000000, 99999999)}"
+            )
             for i in range(count)
         ]
         return Customer.objects.bulk_create(customers)
@@ -137,7 +252,11 @@ class Command(BaseCommand):
         now = timezone.now()
         today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
         agents_by_dept = {
-            d.pk: list(Person.objects.filter(role=Role.AGENT, team__department=d).exclude(username__in=("agent1", "agent2")))
+            d.pk: list(
+                Person.objects.filter(role=Role.AGENT, team__department=d).exclude(
+                    username__in=("agent1", "agent2")
+                )
+            )
             for d in departments
         }
         total = 0
@@ -150,12 +269,23 @@ class Command(BaseCommand):
             if end <= open_at:
                 continue
             with transaction.atomic():  # one commit per day keeps the replay fast
-                total += self._day(rng, departments, customers, agents_by_dept, open_at, end, per_day)
+                total += self._day(
+                    rng, departments, customers, agents_by_dept, open_at, end, per_day
+                )
             self.stdout.write(f"\r  history: {day:%Y-%m-%d} · {total} calls", ending="")
             self.stdout.flush()
         self.stdout.write("")
 
-    def _day(self, rng, departments, customers, agents_by_dept, start: datetime, end: datetime, per_day: int) -> int:
+    def _day(
+        self,
+        rng,
+        departments,
+        customers,
+        agents_by_dept,
+        start: datetime,
+        end: datetime,
+        per_day: int,
+    ) -> int:
         seq = itertools.count()
         heap: list = []
 
@@ -168,13 +298,19 @@ class Command(BaseCommand):
             # A thin shift, so the replayed days have queues, waits and some abandons.
             on_shift += rng.sample(staff, k=2)
         for agent in on_shift:
-            agent_set_state(person=agent, state=AgentState.AVAILABLE, at=start + timedelta(seconds=rng.randint(0, 600)))
+            agent_set_state(
+                person=agent,
+                state=AgentState.AVAILABLE,
+                at=start + timedelta(seconds=rng.randint(0, 600)),
+            )
         span = (end - start).total_seconds()
         calls = int(per_day * span / (9 * 3600))
         for _ in range(calls):
             dept = rng.choice(departments)
             # Mid-morning and mid-afternoon peaks, as on a real floor.
-            offset = rng.choice([rng.random() * span, rng.gauss(0.2, 0.08) * span, rng.gauss(0.6, 0.1) * span])
+            offset = rng.choice(
+                [rng.random() * span, rng.gauss(0.2, 0.08) * span, rng.gauss(0.6, 0.1) * span]
+            )
             t = start + timedelta(seconds=min(max(offset, 0), span - 1))
             at(t, "arrive", dept, rng.choice(customers).phone)
         count = 0
@@ -182,7 +318,9 @@ class Command(BaseCommand):
             t, _, kind, payload = heapq.heappop(heap)
             if kind == "arrive":
                 dept, phone = payload
-                call = tel.call_receive(sid=new_call_sid(), from_number=phone, to_number=dept.phone_number, at=t)
+                call = tel.call_receive(
+                    sid=new_call_sid(), from_number=phone, to_number=dept.phone_number, at=t
+                )
                 at(t + timedelta(seconds=rng.randint(20, 300)), "patience", call.pk)
                 self._route(rng, at, call.queue_id, t)
                 count += 1
@@ -198,9 +336,11 @@ class Command(BaseCommand):
                 call_id, agent = payload
                 call = tel.call_hangup(agent=agent, call_id=call_id, at=t)
                 tel.call_recording_update(
-                    sid=call.sid, recording_sid=new_recording_sid(),
+                    sid=call.sid,
+                    recording_sid=new_recording_sid(),
                     url=f"https://api.twilio.com/2010-04-01/Accounts/AC{'0' * 32}/Recordings/demo",
-                    status="completed", duration=int(call.talk_seconds or 0),
+                    status="completed",
+                    duration=int(call.talk_seconds or 0),
                 )
                 at(t + timedelta(seconds=rng.randint(15, 100)), "wrapup", call_id, agent)
             elif kind == "wrapup":
@@ -211,10 +351,16 @@ class Command(BaseCommand):
                 (call_id,) = payload
                 call = Call.objects.get(pk=call_id)
                 if call.phase in (CallPhase.QUEUED, CallPhase.OFFERED):
-                    tel.call_status_update(sid=call.sid, status="completed", sequence_number=0, duration=0, at=t)
+                    tel.call_status_update(
+                        sid=call.sid, status="completed", sequence_number=0, duration=0, at=t
+                    )
                     self._route(rng, at, call.queue_id, t)
         for agent in on_shift:
-            agent_set_state(person=agent, state=AgentState.OFFLINE, at=end + timedelta(minutes=rng.randint(1, 20)))
+            agent_set_state(
+                person=agent,
+                state=AgentState.OFFLINE,
+                at=end + timedelta(minutes=rng.randint(1, 20)),
+            )
         return count
 
     def _route(self, rng, at, queue_id, t: datetime) -> None:
@@ -225,13 +371,24 @@ class Command(BaseCommand):
         call = Call.objects.select_related("department", "customer").get(pk=call_id)
         dispositions = list(call.department.dispositions.all())
         disposition = rng.choice(dispositions)
-        open_ticket = call.customer.tickets.filter(
-            department=call.department, status__in=[TicketStatus.OPEN, TicketStatus.NEW], team=agent.team
-        ).first() if call.customer else None
+        open_ticket = (
+            call.customer.tickets.filter(
+                department=call.department,
+                status__in=[TicketStatus.OPEN, TicketStatus.NEW],
+                team=agent.team,
+            ).first()
+            if call.customer
+            else None
+        )
         tel.wrapup_submit(
-            agent=agent, call_id=call_id, disposition_id=disposition.pk, note=rng.choice(NOTES),
+            agent=agent,
+            call_id=call_id,
+            disposition_id=disposition.pk,
+            note=rng.choice(NOTES),
             ticket_id=open_ticket.pk if open_ticket and rng.random() < 0.7 else None,
-            subject=rng.choice(SUBJECTS[call.department.kind]), resolve=disposition.resolves, at=t,
+            subject=rng.choice(SUBJECTS[call.department.kind]),
+            resolve=disposition.resolves,
+            at=t,
         )
 
 

@@ -23,7 +23,11 @@ class Command(BaseCommand):
                 start = now - timedelta(days=opts["days"])
             elif opts["start"]:
                 start = datetime.strptime(opts["start"], "%Y-%m-%d").replace(tzinfo=tz)
-                end = datetime.strptime(opts["end"], "%Y-%m-%d").replace(tzinfo=tz) if opts["end"] else now
+                end = (
+                    datetime.strptime(opts["end"], "%Y-%m-%d").replace(tzinfo=tz)
+                    if opts["end"]
+                    else now
+                )
             else:
                 raise CommandError("give --days N or --start YYYY-MM-DD [--end YYYY-MM-DD]")
         except ValueError as exc:
@@ -35,7 +39,10 @@ class Command(BaseCommand):
             if done == total or done % 48 == 0:
                 width = 30
                 filled = int(width * done / total)
-                self.stdout.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} intervals", ending="")
+                self.stdout.write(
+                    f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} intervals",
+                    ending="",
+                )
                 self.stdout.flush()
 
         written = kpi_backfill(start=start, end=end, progress=progress)

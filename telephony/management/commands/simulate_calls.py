@@ -26,15 +26,23 @@ class Caller:
 
 
 class Command(BaseCommand):
-    help = "Drive simulated caller traffic: --rate calls per minute for --minutes (0 = until stopped)."
+    help = (
+        "Drive simulated caller traffic: --rate calls per minute for --minutes (0 = until stopped)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--rate", type=float, default=1.0, help="calls per minute")
         parser.add_argument("--minutes", type=float, default=1.0, help="0 runs until stopped")
         parser.add_argument("--department", help="department name; default: any")
-        parser.add_argument("--patience", type=float, default=180, help="mean seconds a caller waits")
-        parser.add_argument("--talk", type=float, default=600, help="seconds before a connected caller hangs up")
-        parser.add_argument("--wait-for-server", type=float, default=60, help="seconds to wait for the web server")
+        parser.add_argument(
+            "--patience", type=float, default=180, help="mean seconds a caller waits"
+        )
+        parser.add_argument(
+            "--talk", type=float, default=600, help="seconds before a connected caller hangs up"
+        )
+        parser.add_argument(
+            "--wait-for-server", type=float, default=60, help="seconds to wait for the web server"
+        )
 
     def handle(self, *args, **opts):
         if settings.TELEPHONY_MODE != "simulated":
@@ -61,15 +69,23 @@ class Command(BaseCommand):
             if now >= next_arrival and (deadline is None or now < deadline):
                 sid = new_call_sid()
                 # Unknown numbers ~15 % of the time: first-time callers.
-                phone = rng.choice(phones) if rng.random() > 0.15 else f"+8210{rng.randint(20000000, 99999999)}"
+                phone = (
+                    rng.choice(phones)
+                    if rng.random() > 0.15
+                    else f"+8210{rng.randint(20000000, 99999999)}"
+                )
                 try:
                     sim.place_call(from_number=phone, to_number=rng.choice(numbers), call_sid=sid)
                 except OSError as exc:
                     self.stderr.write(f"could not reach Sangdam: {exc}")
                 else:
-                    callers[sid] = Caller(sid, now, rng.expovariate(1 / opts["patience"]) + 10, opts["talk"])
+                    callers[sid] = Caller(
+                        sid, now, rng.expovariate(1 / opts["patience"]) + 10, opts["talk"]
+                    )
                     placed += 1
-                    self.stdout.write(f"{timezone.localtime():%H:%M:%S} call {placed} placed from {phone}")
+                    self.stdout.write(
+                        f"{timezone.localtime():%H:%M:%S} call {placed} placed from {phone}"
+                    )
                 next_arrival = now + rng.expovariate(opts["rate"] / 60)
             self._tick_callers(sim, callers)
             time.sleep(0.5)
@@ -81,7 +97,12 @@ class Command(BaseCommand):
         for sid, caller in list(callers.items()):
             phase = phases.get(sid)
             connected_at = sim.connected_at(sid)
-            if phase in (CallPhase.WRAP_UP, CallPhase.COMPLETED, CallPhase.ABANDONED, CallPhase.FAILED):
+            if phase in (
+                CallPhase.WRAP_UP,
+                CallPhase.COMPLETED,
+                CallPhase.ABANDONED,
+                CallPhase.FAILED,
+            ):
                 del callers[sid]  # Sangdam or the agent ended it
             elif connected_at is None and now - caller.placed_at > caller.patience:
                 sim.caller_hangs_up(call_sid=sid)  # gave up waiting: an abandon
