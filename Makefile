@@ -4,9 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
-SIM_RATE ?= 1
+# A gentle stream of simulated callers into 일반, agent1's department.
+SIM_RATE ?= 2
+SIM_DEPARTMENT ?= 일반
 PUBLIC_PORT := $(PORT)
-export PORT PUBLIC_PORT PUBLIC_BASE_URL SIM_RATE
+export PORT PUBLIC_PORT PUBLIC_BASE_URL SIM_RATE SIM_DEPARTMENT
 
 .PHONY: run test lint format install clean bench
 

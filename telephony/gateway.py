@@ -25,10 +25,15 @@ def connect_url(offer_id: int) -> str:
 
 
 class TwilioGateway:
+    def __init__(self, http_client=None) -> None:
+        self.http_client = http_client  # tests replace Twilio's HTTP layer, nothing else
+
     def _client(self):
         from twilio.rest import Client
 
-        return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        return Client(
+            settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=self.http_client
+        )
 
     def connect_to_agent(self, *, call_sid: str, offer_id: int) -> None:
         # Redirecting a queued call makes Twilio fetch our connect TwiML, which dials the

@@ -140,11 +140,18 @@ def post_signed(client, path: str, params: dict, *, url: str | None = None, **ex
 def celery_worker(transactional_db):
     """A real Celery worker consuming the configured broker (Redis in CI) in this process."""
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from django.db import connections
 
     from callcenter.celery import app
 
+    def close_connections(**kwargs):
+        connections.close_all()  # the worker thread's own connections, so teardown can drop the DB
+
+    task_postrun.connect(close_connections, weak=False)
     app.control.purge()
     with start_worker(
         app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
     ) as worker:
         yield worker
+    task_postrun.disconnect(close_connections)
