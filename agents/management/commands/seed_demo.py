@@ -262,8 +262,7 @@ class Command(BaseCommand):
         total = 0
         for day_offset in range(days, -1, -1):
             day = today - timedelta(days=day_offset)
-            if day.weekday() == 6:
-                continue  # closed on Sundays
+            # Open every day, 09:00–18:00 (today up to ten minutes ago), like most centers.
             open_at, close_at = day.replace(hour=9), day.replace(hour=18)
             end = min(close_at, now - timedelta(minutes=10))
             if end <= open_at:
