@@ -17,10 +17,7 @@ def _say_lang() -> str:
     return SAY_LANGUAGE.get((translation.get_language() or "ko")[:2], "ko-KR")
 
 
-def enqueue_response(call: Call) -> VoiceResponse:
-    response = VoiceResponse()
-    # Every call is recorded, and the caller is told so before anything else.
-    response.say(_("This call is recorded to improve our service."), language=_say_lang())
+def _enqueue(response: VoiceResponse, call: Call) -> VoiceResponse:
     response.enqueue(
         f"q{call.queue_id}",
         wait_url=public_url(reverse("telephony:voice-queue-wait")),
@@ -29,6 +26,13 @@ def enqueue_response(call: Call) -> VoiceResponse:
         method="POST",
     )
     return response
+
+
+def enqueue_response(call: Call) -> VoiceResponse:
+    response = VoiceResponse()
+    # Every call is recorded, and the caller is told so before anything else.
+    response.say(_("This call is recorded to improve our service."), language=_say_lang())
+    return _enqueue(response, call)
 
 
 def hold_loop_response(position: int | None) -> VoiceResponse:
@@ -72,12 +76,5 @@ def not_in_service_response() -> VoiceResponse:
 
 
 def requeue_response(call: Call) -> VoiceResponse:
-    response = VoiceResponse()
-    response.enqueue(
-        f"q{call.queue_id}",
-        wait_url=public_url(reverse("telephony:voice-queue-wait")),
-        wait_url_method="POST",
-        action=public_url(reverse("telephony:voice-queue-result")),
-        method="POST",
-    )
-    return response
+    """The offer behind a connect request is no longer accepted: back into the queue."""
+    return _enqueue(VoiceResponse(), call)
