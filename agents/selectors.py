@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from agents.models import AgentStatus, Person, Role
 from agents.scoping import calls_visible_to, people_visible_to, tickets_visible_to
 from agents.services import agent_status_ensure
+from kpi.selectors import day_bounds
 from telephony.models import Call, CallPhase, Offer, OfferStatus
 
 HOME_FOR_ROLE = {
@@ -73,7 +73,7 @@ def desktop_state_for(person: Person) -> DesktopState:
             agent=person, phase=CallPhase.COMPLETED, wrapup_submitted_at__isnull=True
         ).order_by("-ended_at")[:5]
     )
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    start, _ = day_bounds()
     state.handled_today = Call.objects.filter(
         agent=person, phase=CallPhase.COMPLETED, wrapup_ended_at__gte=start
     ).count()

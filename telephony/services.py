@@ -330,6 +330,25 @@ def call_status_update(
 
 
 @transaction.atomic
+def call_left_queue(*, sid: str, result: str, at: datetime | None = None) -> Call | None:
+    """Enqueue action. `hangup` while waiting is an abandon; `redirected` (we bridged the
+    caller to an agent) is not. Replays change nothing; the status callback may come first."""
+    at = at or timezone.now()
+    call = (
+        Call.objects.select_for_update(of=("self",)).select_related("queue").filter(sid=sid).first()
+    )
+    if call is None:
+        return None
+    key = f"{sid}:queue-result:{result}"
+    if _dedupe_seen(key):
+        return call
+    _event(call, "queue_result", at, dedupe_key=key, result=result)
+    if result == "hangup" and call.phase in {CallPhase.QUEUED, CallPhase.OFFERED}:
+        _abandon(call, at)
+    return call
+
+
+@transaction.atomic
 def call_recording_update(
     *, sid: str, recording_sid: str, url: str, status: str, duration: int | None
 ) -> Call | None:

@@ -63,8 +63,7 @@ def voice_queue_result(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     data = form.cleaned_data
-    if data["QueueResult"] == "hangup":
-        services.call_status_update(sid=data["CallSid"], status="completed", sequence_number=None)
+    services.call_left_queue(sid=data["CallSid"], result=data["QueueResult"])
     return _twiml(twiml.VoiceResponse())
 
 

@@ -195,8 +195,8 @@ def test_the_router_never_double_assigns_under_concurrent_attempts(org):
 
     for _round in range(4):
         threads = [threading.Thread(target=worker) for _ in range(8)]
-        barrier_start = [t.start() for t in threads]
-        del barrier_start
+        for t in threads:
+            t.start()
         for t in threads:
             t.join()
         pending = Offer.objects.filter(status=OfferStatus.PENDING)

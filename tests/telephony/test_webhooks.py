@@ -176,3 +176,26 @@ def test_absent_recording_is_flagged_but_never_replaces_a_completed_one(client, 
     )
     post_signed(client, RECORDING, {**base, "RecordingStatus": "absent"})
     assert Call.objects.get(sid=SID).recording_status == "completed"
+
+
+def test_a_hangup_in_the_queue_is_an_abandon_and_redirected_is_not(client, org):
+    result = "/telephony/voice/queue/result/"
+    post_signed(client, INCOMING, incoming_params())
+    assert (
+        post_signed(
+            client, result, {"CallSid": SID, "QueueResult": "redirected", "QueueTime": "4"}
+        ).status_code
+        == 200
+    )
+    assert Call.objects.get(sid=SID).phase == CallPhase.QUEUED
+    for _ in range(2):
+        post_signed(client, result, {"CallSid": SID, "QueueResult": "hangup", "QueueTime": "9"})
+    assert Call.objects.get(sid=SID).phase == CallPhase.ABANDONED
+    assert CallEvent.objects.filter(kind="abandoned").count() == 1
+    # Twilio's own status callback afterwards still records the call's end, once.
+    post_signed(client, STATUS, {"CallSid": SID, "CallStatus": "completed", "SequenceNumber": "1"})
+    call = Call.objects.get(sid=SID)
+    assert (
+        call.twilio_status == "completed"
+        and CallEvent.objects.filter(kind="abandoned").count() == 1
+    )
