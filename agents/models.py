@@ -142,6 +142,10 @@ class AgentStatus(models.Model):
     requested_state = models.CharField(max_length=20, choices=AgentState.choices, blank=True)
     requested_reason = models.CharField(max_length=20, choices=NotReadyReason.choices, blank=True)
     wrapup_deadline = models.DateTimeField(null=True, blank=True)
+    # Round-robin and fewest-calls routing read these.
+    last_offered_at = models.DateTimeField(null=True, blank=True)
+    calls_today = models.PositiveIntegerField(default=0)
+    calls_today_date = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("agent status")

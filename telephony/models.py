@@ -10,6 +10,18 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class RoutingStrategy(models.TextChoices):
+    LONGEST_IDLE = "longest_idle", _("Longest-idle agent")
+    ROUND_ROBIN = "round_robin", _("Round robin")
+    FEWEST_CALLS = "fewest_calls", _("Fewest calls today")
+    SKILL_LEVEL = "skill_level", _("Highest skill level first")
+
+
+class FullAction(models.TextChoices):
+    CALLBACK = "callback", _("Book a callback that keeps the caller's place")
+    VOICEMAIL = "voicemail", _("Take a voicemail")
+
+
 class Queue(models.Model):
     department = models.OneToOneField(
         "agents.Department", on_delete=models.PROTECT, related_name="queue"
@@ -22,6 +34,54 @@ class Queue(models.Model):
     service_level_seconds = models.PositiveIntegerField(
         _("service level threshold (s)"), default=20
     )
+    strategy = models.CharField(
+        _("routing strategy"),
+        max_length=20,
+        choices=RoutingStrategy.choices,
+        default=RoutingStrategy.LONGEST_IDLE,
+    )
+    max_wait_seconds = models.PositiveIntegerField(
+        _("maximum wait (s)"), default=600, help_text=_("0 = no limit")
+    )
+    max_size = models.PositiveIntegerField(
+        _("maximum callers waiting"), default=100, help_text=_("0 = no limit")
+    )
+    overflow_queue = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="overflow_from",
+        verbose_name=_("overflow queue"),
+    )
+    overflow_after_seconds = models.PositiveIntegerField(
+        _("overflow after (s)"), null=True, blank=True
+    )
+    full_action = models.CharField(
+        _("when full or over maximum wait"),
+        max_length=20,
+        choices=FullAction.choices,
+        default=FullAction.CALLBACK,
+    )
+    announce_interval_seconds = models.PositiveIntegerField(
+        _("position announcement every (s)"), default=30
+    )
+    callback_offer_wait_seconds = models.PositiveIntegerField(
+        _("offer a callback when the expected wait exceeds (s)"), default=120
+    )
+    vip_priority = models.SmallIntegerField(_("priority of VIP callers"), default=20)
+    open_ticket_priority = models.SmallIntegerField(
+        _("priority of callers with an open ticket"), default=10
+    )
+    transfer_priority = models.SmallIntegerField(_("priority of transferred calls"), default=30)
+    caller_id = models.CharField(
+        _("outbound caller ID"),
+        max_length=20,
+        blank=True,
+        help_text=_("E.164; the department's number when empty"),
+    )
+    # Round-robin's pointer: the agent who was offered the last call of this queue.
+    last_offered_person_id = models.IntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("queue")
@@ -30,6 +90,31 @@ class Queue(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def outbound_caller_id(self) -> str:
+        return self.caller_id or self.department.phone_number
+
+
+class QueueTier(models.Model):
+    """Routing widens with the wait: from `after_seconds` on, agents with at least
+    `min_proficiency` in this queue may take the call. A queue without tiers takes every
+    member from the first second."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="tiers")
+    after_seconds = models.PositiveIntegerField(_("from second"), default=0)
+    min_proficiency = models.PositiveSmallIntegerField(_("minimum proficiency"), default=1)
+
+    class Meta:
+        verbose_name = _("routing tier")
+        verbose_name_plural = _("routing tiers")
+        ordering = ["queue_id", "after_seconds"]
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "after_seconds"], name="one_tier_per_step")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.queue}: ≥{self.min_proficiency} after {self.after_seconds}s"
 
 
 class CallPhase(models.TextChoices):
@@ -41,7 +126,14 @@ class CallPhase(models.TextChoices):
     WRAP_UP = "wrap_up", _("Wrap-up")
     COMPLETED = "completed", _("Handled")
     ABANDONED = "abandoned", _("Abandoned")
+    VOICEMAIL = "voicemail", _("Voicemail")
+    DIALING = "dialing", _("Dialling")
     FAILED = "failed", _("Failed")
+
+
+class CallDirection(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
 
 
 TERMINAL_TWILIO_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -49,8 +141,20 @@ TWILIO_STATUSES = {"queued", "ringing", "in-progress", *TERMINAL_TWILIO_STATUSES
 
 
 class Call(models.Model):
-    sid = models.CharField(max_length=34, unique=True)
-    direction = models.CharField(max_length=20, default="inbound")
+    """One handling of a customer's call. A transfer starts a new segment of the same
+    Twilio call (same `sid`, next `segment`, `parent` pointing back), so each agent's
+    talk and wrap-up stay their own; webhooks about the caller's leg go to the newest
+    segment."""
+
+    sid = models.CharField(max_length=34)
+    segment = models.PositiveSmallIntegerField(default=0)
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="transfers"
+    )
+    direction = models.CharField(
+        max_length=20, choices=CallDirection.choices, default=CallDirection.INBOUND
+    )
+    language = models.CharField(max_length=5, default="ko")
     from_number = models.CharField(_("caller"), max_length=32)
     to_number = models.CharField(_("called number"), max_length=32)
     department = models.ForeignKey("agents.Department", on_delete=models.PROTECT)
@@ -92,6 +196,18 @@ class Call(models.Model):
     recording_url = models.URLField(blank=True)
     recording_status = models.CharField(max_length=20, blank=True)
     recording_duration_seconds = models.IntegerField(null=True, blank=True)
+    recording_error_code = models.CharField(max_length=10, blank=True)
+    # A callback keeps the caller's place: the row stays queued with its original
+    # enqueued_at after the caller hangs up, and is dialled out when an agent takes it.
+    callback_requested_at = models.DateTimeField(null=True, blank=True)
+    callback_number = models.CharField(max_length=32, blank=True)
+    callback_sid = models.CharField(max_length=34, blank=True, db_index=True)
+    # Why the caller left the queue without an agent: max_wait, full, callback, voicemail.
+    queue_exit = models.CharField(max_length=20, blank=True)
+    overflowed_at = models.DateTimeField(null=True, blank=True)
+    hold_started_at = models.DateTimeField(null=True, blank=True)
+    conference_sid = models.CharField(max_length=34, blank=True)
+    agent_call_sid = models.CharField(max_length=34, blank=True)
     # Rollups re-read calls changed since their watermark.
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -100,9 +216,16 @@ class Call(models.Model):
         verbose_name_plural = _("calls")
         ordering = ["-enqueued_at"]
         indexes = [models.Index(fields=["queue", "phase", "priority", "enqueued_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["sid", "segment"], name="one_segment_number_per_sid")
+        ]
 
     def __str__(self) -> str:
         return f"{self.sid} {self.from_number}"
+
+    @property
+    def is_callback(self) -> bool:
+        return self.callback_requested_at is not None
 
 
 class OfferStatus(models.TextChoices):
@@ -182,3 +305,193 @@ class SimulatorMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.action} {self.call_sid}"
+
+
+class Voicemail(models.Model):
+    """A message left when the center is closed, the queue is full or the wait too long."""
+
+    call_sid = models.CharField(max_length=34)
+    call = models.ForeignKey(
+        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="voicemails"
+    )
+    department = models.ForeignKey(
+        "agents.Department", on_delete=models.PROTECT, null=True, blank=True
+    )
+    customer = models.ForeignKey(
+        "tickets.Customer", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    from_number = models.CharField(_("caller"), max_length=32)
+    reason = models.CharField(_("reason"), max_length=20)  # closed | full | max_wait | choice
+    recording_sid = models.CharField(max_length=40, unique=True)
+    recording_url = models.URLField(blank=True)
+    recording_status = models.CharField(max_length=20, blank=True)
+    duration_seconds = models.IntegerField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("voicemail")
+        verbose_name_plural = _("voicemails")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.from_number} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class SmsMessage(models.Model):
+    """A text message to or from a customer (incoming via the SMS webhook)."""
+
+    sid = models.CharField(max_length=34, unique=True)
+    direction = models.CharField(max_length=10, default="inbound")
+    from_number = models.CharField(max_length=32)
+    to_number = models.CharField(max_length=32)
+    body = models.TextField(blank=True)
+    customer = models.ForeignKey(
+        "tickets.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sms_messages",
+    )
+    department = models.ForeignKey(
+        "agents.Department", on_delete=models.PROTECT, null=True, blank=True
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("text message")
+        verbose_name_plural = _("text messages")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.from_number} → {self.to_number}"
+
+
+# --- IVR ---------------------------------------------------------------------------------
+
+
+class IvrMenu(models.Model):
+    """A voice menu. A root menu owns a phone number (대표번호); options lead to a queue,
+    a sub-menu, a callback or voicemail. Every prompt exists in Korean and English."""
+
+    name = models.CharField(_("name"), max_length=100)
+    center = models.ForeignKey("agents.Center", on_delete=models.PROTECT, related_name="ivr_menus")
+    phone_number = models.CharField(
+        _("phone number"),
+        max_length=20,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("E.164; set on the root menu of a number only"),
+    )
+    greeting_ko = models.TextField(_("greeting (Korean)"), blank=True)
+    greeting_en = models.TextField(_("greeting (English)"), blank=True)
+    prompt_ko = models.TextField(_("menu prompt (Korean)"))
+    prompt_en = models.TextField(_("menu prompt (English)"))
+    offer_language_choice = models.BooleanField(_("offer English (press 9)"), default=True)
+    timeout_seconds = models.PositiveSmallIntegerField(_("wait for a key (s)"), default=6)
+    max_retries = models.PositiveSmallIntegerField(_("repeats before giving up"), default=2)
+    default_queue = models.ForeignKey(
+        Queue,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("queue after the last repeat"),
+    )
+    closed_message_ko = models.TextField(_("closed message (Korean)"), blank=True)
+    closed_message_en = models.TextField(_("closed message (English)"), blank=True)
+    closed_action = models.CharField(
+        _("when closed"),
+        max_length=20,
+        choices=[("voicemail", _("Take a voicemail")), ("hangup", _("Hang up"))],
+        default="voicemail",
+    )
+
+    class Meta:
+        verbose_name = _("IVR menu")
+        verbose_name_plural = _("IVR menus")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IvrAction(models.TextChoices):
+    QUEUE = "queue", _("Queue")
+    SUBMENU = "submenu", _("Sub-menu")
+    CALLBACK = "callback", _("Callback")
+    VOICEMAIL = "voicemail", _("Voicemail")
+    REPEAT = "repeat", _("Repeat the menu")
+
+
+class IvrOption(models.Model):
+    menu = models.ForeignKey(IvrMenu, on_delete=models.CASCADE, related_name="options")
+    digit = models.CharField(_("key"), max_length=1)
+    label_ko = models.CharField(_("label (Korean)"), max_length=100)
+    label_en = models.CharField(_("label (English)"), max_length=100)
+    speech_keywords = models.CharField(
+        _("speech keywords"), max_length=200, blank=True, help_text=_("comma-separated")
+    )
+    action = models.CharField(_("action"), max_length=20, choices=IvrAction.choices)
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, null=True, blank=True)
+    submenu = models.ForeignKey(
+        IvrMenu, on_delete=models.CASCADE, null=True, blank=True, related_name="parents"
+    )
+
+    class Meta:
+        verbose_name = _("IVR option")
+        verbose_name_plural = _("IVR options")
+        ordering = ["menu_id", "digit"]
+        constraints = [models.UniqueConstraint(fields=["menu", "digit"], name="one_option_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.menu} {self.digit}: {self.label_ko}"
+
+
+class OpeningHours(models.Model):
+    """Opening hours of a root menu's number, in the center's time zone (0 = Monday)."""
+
+    menu = models.ForeignKey(IvrMenu, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+            (5, _("Saturday")),
+            (6, _("Sunday")),
+        ],
+    )
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["menu_id", "weekday", "opens"]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Holiday(models.Model):
+    center = models.ForeignKey("agents.Center", on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["center", "date"], name="one_holiday_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"

@@ -50,6 +50,18 @@ def _dedupe_seen(key: str) -> bool:
     return CallEvent.objects.filter(dedupe_key=key).exists()
 
 
+def call_for_sid(sid: str, *, lock: bool = False) -> Call | None:
+    """The live segment of a Twilio call: the newest one (a transfer starts a new segment).
+    A callback's outbound leg has its own sid and finds the call it serves."""
+    qs = Call.objects.select_related("queue")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    call = qs.filter(sid=sid).order_by("-segment").first()
+    if call is None:
+        call = qs.filter(callback_sid=sid).order_by("-segment").first()
+    return call
+
+
 # --- Receiving ---------------------------------------------------------------------------
 
 
@@ -62,7 +74,7 @@ def call_receive(*, sid: str, from_number: str, to_number: str, at: datetime | N
     from tickets.services import phone_normalize
 
     at = at or timezone.now()
-    existing = Call.objects.filter(sid=sid).first()
+    existing = call_for_sid(sid)
     if existing:
         return existing
     called = phone_normalize(to_number) or to_number
@@ -93,7 +105,7 @@ def call_receive(*, sid: str, from_number: str, to_number: str, at: datetime | N
             _event(call, "enqueued", at, dedupe_key=f"{sid}:incoming", queue=department.queue.name)
     except IntegrityError:
         # A concurrent retry of the same webhook won the race.
-        return Call.objects.get(sid=sid)
+        return call_for_sid(sid)
     from telephony.tasks import acd_route_soon
 
     transaction.on_commit(lambda: acd_route_soon(queue_id=department.queue.pk))
@@ -289,12 +301,7 @@ def call_status_update(
         raise ValidationError(_("Unknown CallStatus."))
     key = f"{sid}:status:{status}:{sequence_number}"
     with transaction.atomic():
-        call = (
-            Call.objects.select_for_update(of=("self",))
-            .select_related("queue")
-            .filter(sid=sid)
-            .first()
-        )
+        call = call_for_sid(sid, lock=True)
         if call is None:
             return None
         if _dedupe_seen(key):
@@ -334,9 +341,7 @@ def call_left_queue(*, sid: str, result: str, at: datetime | None = None) -> Cal
     """Enqueue action. `hangup` while waiting is an abandon; `redirected` (we bridged the
     caller to an agent) is not. Replays change nothing; the status callback may come first."""
     at = at or timezone.now()
-    call = (
-        Call.objects.select_for_update(of=("self",)).select_related("queue").filter(sid=sid).first()
-    )
+    call = call_for_sid(sid, lock=True)
     if call is None:
         return None
     key = f"{sid}:queue-result:{result}"
@@ -353,7 +358,7 @@ def call_recording_update(
     *, sid: str, recording_sid: str, url: str, status: str, duration: int | None
 ) -> Call | None:
     """Recording callback: attach the recording to its call. Replays change nothing."""
-    call = Call.objects.select_for_update().filter(sid=sid).first()
+    call = call_for_sid(sid, lock=True)
     if call is None:
         return None
     key = f"{sid}:recording:{recording_sid}:{status}"

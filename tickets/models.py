@@ -10,6 +10,7 @@ class Customer(models.Model):
     # E.164, normalised with phonenumbers; the screen pop looks callers up by it.
     phone = models.CharField(_("phone"), max_length=20, db_index=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    is_vip = models.BooleanField(_("VIP"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

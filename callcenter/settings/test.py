@@ -25,7 +25,12 @@ LANGUAGE_CODE = env("TEST_LANGUAGE_CODE", default="ko")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the live server, the in-process worker and the test share it.
     VAR_DIR.mkdir(exist_ok=True)
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # SANGDAM_TEST_DB lets parallel runs on one machine keep apart.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("SANGDAM_TEST_DB", default=str(VAR_DIR / "test-db.sqlite3"))
+    }
 else:
     # Threads in tests (live server, worker, router races) must not keep connections open.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    if env("SANGDAM_TEST_DB", default=""):
+        DATABASES["default"]["TEST"] = {"NAME": env("SANGDAM_TEST_DB")}
