@@ -45,3 +45,9 @@ format: $(VENV)/.installed
 
 clean:
 	rm -rf var staticfiles
+
+# Ratios against baselines measured in the same run (bench/run.py; `apt-get install wrk`
+# for the lightest load generator). BENCH_DATABASE_URL=postgres://…/bench for PostgreSQL.
+bench: $(VENV)/.installed
+	@mkdir -p var
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

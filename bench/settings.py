@@ -1,0 +1,39 @@
+"""Settings for `make bench` only: the real app plus a bench-only urlconf (`/bench/ping/`).
+
+The database comes from DATABASE_URL, which bench/run.py always sets (a bench SQLite file
+by default); nothing here is reachable from production settings or urls.
+"""
+
+from callcenter.settings.base import *  # noqa: F403
+from callcenter.settings.base import REDIS_URL, VAR_DIR, env
+
+DEBUG = False  # DEBUG=True keeps every query in memory: not what production runs
+SECRET_KEY = "bench-only-not-secret"  # noqa: S105
+ROOT_URLCONF = "bench.urls"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8104").rstrip("/")
+TELEPHONY_MODE = "simulated"
+TWILIO_AUTH_TOKEN = "bench-auth-token"  # noqa: S105 - signs the bench's own requests
+TWILIO_RECORD_CALLS = True
+if not REDIS_URL:
+    # The embedded filesystem broker, in a folder of its own so the bench never feeds a
+    # worker of `make run`; run.py empties it afterwards.
+    BENCH_BROKER_DIR = VAR_DIR / "bench-celery-broker"
+    (BENCH_BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BENCH_BROKER_DIR),
+        "data_folder_out": str(BENCH_BROKER_DIR),
+        "control_folder": str(BENCH_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+CELERY_BEAT_SCHEDULE = {}
+# Messages the bench's webhooks enqueue go to a queue no worker consumes (and that
+# run.py purges), even when REDIS_URL points at a broker a dev worker listens to.
+CELERY_TASK_DEFAULT_QUEUE = "sangdam-bench"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"kombu.connection": {"level": "ERROR"}},
+}
