@@ -131,3 +131,62 @@ def kpi_scopes_visible_to(person: Person) -> list[KpiScope]:
     for agent in agents:
         scopes.append(KpiScope("agent", agent.pk, agent.display_name))
     return scopes
+
+
+def wallboard_queues_visible_to(person: Person):
+    """Queues on the person's wallboard: the center's for center-wide roles, their
+    departments' for a manager, their own department's for a team lead or an agent."""
+    from telephony.models import Queue
+
+    qs = Queue.objects.all()
+    if _is_center_wide(person):
+        return qs.filter(department__center_id=person.center_id) if person.center_id else qs
+    if person.role == Role.MANAGER:
+        return qs.filter(department__managers=person)
+    if person.role in {Role.TEAM_LEAD, Role.AGENT} and person.team_id:
+        return qs.filter(department__teams=person.team_id)
+    return qs.none()
+
+
+def wallboard_center_visible_to(person: Person) -> bool:
+    """The center tile (every queue summed) is for the center-wide roles."""
+    return _is_center_wide(person) and person.center_id is not None
+
+
+def customers_visible_to(person: Person):
+    """Customers are seen through the work about them: a customer is visible to whoever
+    may see one of their tickets or calls (an agent: their team's tickets, their own
+    calls; a team lead: their team's; and so on up the chart)."""
+    from tickets.models import Customer
+
+    return Customer.objects.filter(
+        Q(pk__in=tickets_visible_to(person).values("customer_id"))
+        | Q(pk__in=calls_visible_to(person).filter(customer__isnull=False).values("customer_id"))
+    )
+
+
+def customer_get_for(person: Person, customer_id: int):
+    """The customer, if the viewer may see them; 404 otherwise (no existence leak)."""
+    from tickets.models import Customer
+
+    try:
+        return customers_visible_to(person).get(pk=customer_id)
+    except Customer.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def voicemails_visible_to(person: Person):
+    """Voicemails are their department's work: its agents and team leads (by their team),
+    its managers, and the center-wide roles (who also see messages left for no department)."""
+    from telephony.models import Voicemail
+
+    qs = Voicemail.objects.all()
+    if _is_center_wide(person):
+        if person.center_id:
+            return qs.filter(Q(department__center_id=person.center_id) | Q(department__isnull=True))
+        return qs
+    if person.role == Role.MANAGER:
+        return qs.filter(department__managers=person)
+    if person.role in {Role.TEAM_LEAD, Role.AGENT} and person.team_id:
+        return qs.filter(department__teams=person.team_id)
+    return qs.none()

@@ -47,7 +47,9 @@ def desktop_state_for(person: Person) -> DesktopState:
         .first()
     )
     call = (
-        Call.objects.filter(agent=person, phase__in=[CallPhase.CONNECTED, CallPhase.WRAP_UP])
+        Call.objects.filter(
+            agent=person, phase__in=[CallPhase.DIALING, CallPhase.CONNECTED, CallPhase.WRAP_UP]
+        )
         .select_related("customer", "queue", "department")
         .order_by("-answered_at")
         .first()

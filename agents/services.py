@@ -37,6 +37,16 @@ def agent_status_lock(*, person_id: int) -> AgentStatus:
     )
 
 
+def _transition_fields(to_state: str, reason: str, at: datetime) -> dict:
+    """What a move to `to_state` writes on the status row: the one rule for every move."""
+    fields = {"state": to_state, "reason": reason, "since": at}
+    if to_state == AgentState.AVAILABLE:
+        fields["available_since"] = at
+    if to_state != AgentState.WRAP_UP:
+        fields["wrapup_deadline"] = None
+    return fields
+
+
 def agent_transition(
     *, status: AgentStatus, to_state: str, reason: str = "", at: datetime | None = None
 ) -> AgentStatus:
@@ -53,15 +63,39 @@ def agent_transition(
     AgentStateInterval.objects.create(
         person_id=status.person_id, state=to_state, reason=reason, started_at=at
     )
-    status.state = to_state
-    status.reason = reason
-    status.since = at
-    if to_state == AgentState.AVAILABLE:
-        status.available_since = at
-    if to_state != AgentState.WRAP_UP:
-        status.wrapup_deadline = None
+    for name, value in _transition_fields(to_state, reason, at).items():
+        setattr(status, name, value)
     status.save()
+    from telephony.tallies import tallies_agent_changed
+
+    tallies_agent_changed(status.person_id)  # live tallies, refreshed after the commit
     return status
+
+
+def agents_transition_bulk(
+    *, statuses: list[AgentStatus], to_state: str, at: datetime, **also
+) -> None:
+    """agent_transition for many agents at once (the router pairs calls in batches):
+    the same fields and intervals in a fixed number of statements. `also` are further
+    status fields to set (e.g. last_offered_at).
+
+    Precondition: every status is locked by the caller and none is already in `to_state`.
+    """
+    if not statuses:
+        return
+    ids = [s.person_id for s in statuses]
+    AgentStateInterval.objects.filter(person_id__in=ids, ended_at__isnull=True).update(ended_at=at)
+    AgentStateInterval.objects.bulk_create(
+        [AgentStateInterval(person_id=i, state=to_state, started_at=at) for i in ids]
+    )
+    fields = {**_transition_fields(to_state, "", at), **also}
+    AgentStatus.objects.filter(person_id__in=ids).update(**fields)
+    from telephony.tallies import tallies_agent_changed
+
+    for status in statuses:
+        for name, value in fields.items():
+            setattr(status, name, value)
+        tallies_agent_changed(status.person_id)
 
 
 def _validate_choice(state: str, reason: str) -> None:

@@ -53,6 +53,7 @@ def desk_version(state: selectors.DesktopState) -> str:
             o.pk if o else 0,
             c.pk if c else 0,
             c.phase if c else "",
+            c.hold_started_at.timestamp() if c and c.hold_started_at else 0,
             len(state.unfinished),
             state.handled_today,
             len(state.history_calls),

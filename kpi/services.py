@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kpi.models import FillState, IntervalStat, ScopeKind
-from telephony.models import Call, CallPhase
+from telephony.models import Call, CallDirection, CallPhase
 
 INTERVAL = timedelta(minutes=15)
 # Transactions may commit with an updated_at a little older than the newest one seen;
@@ -36,8 +36,12 @@ def _compute_interval(start: datetime) -> list[IntervalStat]:
         return rows[key]
 
     short = settings.SHORT_ABANDON_SECONDS
+    # Inbound only: follow-up calls an agent places are not offered, answered or abandoned
+    # contacts, and AHT is over handled inbound calls (DOMAIN.md).
     offered = (
-        Call.objects.filter(enqueued_at__gte=start, enqueued_at__lt=end)
+        Call.objects.filter(
+            direction=CallDirection.INBOUND, enqueued_at__gte=start, enqueued_at__lt=end
+        )
         .select_related("department", "queue")
         .exclude(phase=CallPhase.FAILED)
     )
@@ -65,7 +69,10 @@ def _compute_interval(start: datetime) -> list[IntervalStat]:
                 if (call.queue_wait_seconds or 0) < short:
                     r.short_abandoned += 1
     handled = Call.objects.filter(
-        phase=CallPhase.COMPLETED, wrapup_ended_at__gte=start, wrapup_ended_at__lt=end
+        direction=CallDirection.INBOUND,
+        phase=CallPhase.COMPLETED,
+        wrapup_ended_at__gte=start,
+        wrapup_ended_at__lt=end,
     ).select_related("department")
     for call in handled:
         scopes = [

@@ -1,6 +1,21 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from telephony.models import Call, CallEvent, Offer, Queue, SimulatorMessage
+from agents.models import QueueMembership
+from telephony.models import (
+    Call,
+    CallEvent,
+    Holiday,
+    IvrMenu,
+    IvrOption,
+    Offer,
+    OpeningHours,
+    Queue,
+    QueueTier,
+    SimulatorMessage,
+    SmsMessage,
+    Voicemail,
+)
 
 
 class CallEventInline(admin.TabularInline):
@@ -26,8 +41,119 @@ class CallAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer", "ticket", "agent"]
 
 
-admin.site.register(
-    Queue, list_display=["name", "department", "reservation_timeout_seconds", "wrapup_seconds"]
-)
+class QueueTierInline(admin.TabularInline):
+    model = QueueTier
+    extra = 0
+
+
+class QueueMembershipInline(admin.TabularInline):
+    model = QueueMembership
+    extra = 0
+    raw_id_fields = ["person"]
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "department",
+        "strategy",
+        "max_wait_seconds",
+        "max_size",
+        "overflow_queue",
+        "full_action",
+    ]
+    inlines = [QueueTierInline, QueueMembershipInline]
+    fieldsets = [
+        (None, {"fields": ["department", "name", "strategy"]}),
+        (
+            _("Timers"),
+            {
+                "fields": [
+                    "reservation_timeout_seconds",
+                    "wrapup_seconds",
+                    "service_level_seconds",
+                    "announce_interval_seconds",
+                ]
+            },
+        ),
+        (
+            _("Limits and overflow"),
+            {
+                "fields": [
+                    "max_wait_seconds",
+                    "max_size",
+                    "full_action",
+                    "callback_offer_wait_seconds",
+                    "overflow_queue",
+                    "overflow_after_seconds",
+                ]
+            },
+        ),
+        (
+            _("Priority"),
+            {"fields": ["vip_priority", "open_ticket_priority", "transfer_priority"]},
+        ),
+        (_("Outbound"), {"fields": ["caller_id"]}),
+    ]
+
+
 admin.site.register(Offer, list_display=["call", "agent", "status", "offered_at", "expires_at"])
 admin.site.register(SimulatorMessage, list_display=["at", "direction", "call_sid", "action"])
+
+
+# --- IVR, voicemail, SMS -------------------------------------------------------------------
+
+
+class IvrOptionInline(admin.TabularInline):
+    model = IvrOption
+    fk_name = "menu"  # `submenu` points at a menu too
+    extra = 0
+    fields = ["digit", "label_ko", "label_en", "action", "queue", "submenu", "speech_keywords"]
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+@admin.register(IvrMenu)
+class IvrMenuAdmin(admin.ModelAdmin):
+    list_display = ["name", "phone_number", "center", "offer_language_choice", "closed_action"]
+    list_filter = ["center"]
+    inlines = [IvrOptionInline, OpeningHoursInline]
+    fieldsets = [
+        (None, {"fields": ["name", "center", "phone_number", "default_queue"]}),
+        (
+            _("Prompts"),
+            {"fields": ["greeting_ko", "greeting_en", "prompt_ko", "prompt_en"]},
+        ),
+        (
+            _("Keys and repeats"),
+            {"fields": ["offer_language_choice", "timeout_seconds", "max_retries"]},
+        ),
+        (
+            _("When closed"),
+            {"fields": ["closed_action", "closed_message_ko", "closed_message_en"]},
+        ),
+    ]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name", "center"]
+    list_filter = ["center"]
+    date_hierarchy = "date"
+
+
+admin.site.register(
+    Voicemail,
+    list_display=["received_at", "from_number", "department", "reason", "handled_at"],
+    list_filter=["department", "reason"],
+    raw_id_fields=["call", "customer", "handled_by"],
+)
+admin.site.register(
+    SmsMessage,
+    list_display=["at", "direction", "from_number", "to_number", "department"],
+    raw_id_fields=["customer"],
+)

@@ -1,5 +1,19 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class TelephonyConfig(AppConfig):
     name = "telephony"
+
+    def ready(self) -> None:
+        # Cache invalidation only (no business logic): the incoming-call path caches what
+        # a dialled number leads to; a change to a number, menu or queue drops that copy.
+        from agents.models import Department
+        from telephony.models import IvrMenu, Queue
+        from telephony.selectors import number_cache_clear
+
+        for model in (Department, IvrMenu, Queue):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    number_cache_clear, sender=model, dispatch_uid=f"number-cache-{model.__name__}"
+                )

@@ -7,8 +7,10 @@ callbacks Twilio would. Every message it sends or receives is logged in Simulato
 
 from __future__ import annotations
 
+import random
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -55,9 +57,18 @@ def new_recording_sid() -> str:
     return "RE" + secrets.token_hex(16)
 
 
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
 @dataclass
 class Simulator:
     transport: Transport
+    # The customers Sangdam dials (follow-ups, callbacks) pick up after `answer_delay`
+    # seconds, or not at all with probability `no_answer_rate` (Twilio: no-answer).
+    answer_delay: float = field(default_factory=lambda: _setting("SIMULATOR_ANSWER_DELAY", 2.0))
+    no_answer_rate: float = field(default_factory=lambda: _setting("SIMULATOR_NO_ANSWER_RATE", 0.1))
+    rng: random.Random = field(default_factory=random.Random)
 
     @classmethod
     def default(cls) -> Simulator:
@@ -68,30 +79,126 @@ class Simulator:
         SimulatorMessage.objects.create(
             direction="webhook", call_sid=call_sid, action=action, data=data
         )
-        return self.transport.post(url, data, signature)
+        status, body = self.transport.post(url, data, signature)
+        if action == "connect" and "<Conference" in body:
+            self.enter_conference(call_sid=call_sid, twiml=body)
+        return status, body
 
     def _sequence(self, call_sid: str) -> int:
         return SimulatorMessage.objects.filter(
             direction="webhook", call_sid=call_sid, action="status"
         ).count()
 
-    def place_call(self, *, from_number: str, to_number: str, call_sid: str | None = None) -> str:
+    def place_call(
+        self,
+        *,
+        from_number: str,
+        to_number: str,
+        call_sid: str | None = None,
+        ivr_digits: str | None = None,
+    ) -> str:
         sid = call_sid or new_call_sid()
-        self._post(
-            sid,
-            "incoming",
-            public_url(reverse("telephony:voice-incoming")),
-            {
-                "CallSid": sid,
-                "AccountSid": settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32,
-                "From": from_number,
-                "To": to_number,
-                "CallStatus": "ringing",
-                "Direction": "inbound",
-                "ApiVersion": "2010-04-01",
-            },
+        incoming = {
+            "CallSid": sid,
+            "AccountSid": settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32,
+            "From": from_number,
+            "To": to_number,
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+        }
+        _, twiml = self._post(
+            sid, "incoming", public_url(reverse("telephony:voice-incoming")), incoming
         )
+        self.follow_ivr(caller=incoming, twiml=twiml, digits=ivr_digits)
         return sid
+
+    # --- The caller at a voice menu (telephony.ivr) ----------------------------------------
+
+    def follow_ivr(self, *, caller: dict[str, str], twiml: str, digits: str | None = None) -> None:
+        """While the TwiML holds a <Gather>, press the next key of `digits` (a space: say
+        nothing, a timeout), else a key of one of the menu's department options (and 1,
+        keep waiting, when a callback is offered), and post it to the Gather's action,
+        signed, as Twilio would; stop at Enqueue or Hangup. A <Record> leaves a message."""
+        import xml.etree.ElementTree as ET  # noqa: N817 - Sangdam's own TwiML
+
+        keys = list(digits or "")
+        for _step in range(12):  # a menu loop must not spin forever
+            try:
+                root = ET.fromstring(twiml)  # noqa: S314 - produced by Sangdam a moment ago
+            except ET.ParseError:
+                return
+            record = root.find("Record")
+            if record is not None:
+                self._leave_voicemail(caller, record)
+                return
+            gather = root.find("Gather")
+            if gather is None:
+                return
+            action = gather.get("action", "")
+            key = keys.pop(0).strip() if keys else self._menu_key(action)
+            pressed = {
+                "CallSid": caller["CallSid"],
+                "AccountSid": caller["AccountSid"],
+                "From": caller["From"],
+                "To": caller["To"],
+                "CallStatus": "in-progress",
+                "Direction": "inbound",
+            }
+            if key:
+                pressed["Digits"] = key
+            _, twiml = self._post(caller["CallSid"], "gather", action, pressed)
+
+    def _menu_key(self, action: str) -> str:
+        from urllib.parse import parse_qs
+
+        from telephony.models import IvrAction, IvrOption
+
+        query = parse_qs(urlsplit(action).query)
+        if "offer" in query:
+            return "1"  # keep waiting
+        menu_id = (query.get("menu") or [""])[0]
+        keys = list(
+            IvrOption.objects.filter(
+                menu_id=int(menu_id) if menu_id.isdigit() else 0, action=IvrAction.QUEUE
+            ).values_list("digit", flat=True)
+        )
+        return self.rng.choice(keys) if keys else ""
+
+    def _leave_voicemail(self, caller: dict[str, str], record) -> None:
+        """The caller speaks after the tone and presses #: the Record action, then the
+        recording status callback, as Twilio sends them."""
+        rec = new_recording_sid()
+        account = caller["AccountSid"]
+        duration = str(self.rng.randint(5, 40))
+        url = f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{rec}"
+        common = {"CallSid": caller["CallSid"], "AccountSid": account, "RecordingSid": rec}
+        if record.get("action"):
+            self._post(
+                caller["CallSid"],
+                "record",
+                record.get("action"),
+                {
+                    **common,
+                    "From": caller["From"],
+                    "To": caller["To"],
+                    "RecordingUrl": url,
+                    "RecordingDuration": duration,
+                    "Digits": "#",
+                },
+            )
+        if record.get("recordingStatusCallback"):
+            self._post(
+                caller["CallSid"],
+                "recording",
+                record.get("recordingStatusCallback"),
+                {
+                    **common,
+                    "RecordingUrl": url,
+                    "RecordingStatus": "completed",
+                    "RecordingDuration": duration,
+                },
+            )
 
     def post_status(self, *, call_sid: str, status: str, duration: int | None = None) -> None:
         data = {
@@ -108,6 +215,22 @@ class Simulator:
     def post_recording(self, *, call_sid: str, duration: int) -> None:
         rec = new_recording_sid()
         account = settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32
+        conference = self._conference_of_leg(call_sid)
+        if conference and conference.data.get("recording_callback"):
+            # A conference recording: Twilio names the conference, not a call leg.
+            self._post(
+                call_sid,
+                "recording",
+                conference.data["recording_callback"],
+                {
+                    "ConferenceSid": conference.data["conference_sid"],
+                    "RecordingSid": rec,
+                    "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{rec}",
+                    "RecordingStatus": "completed",
+                    "RecordingDuration": str(duration),
+                },
+            )
+            return
         self._post(
             call_sid,
             "recording",
@@ -122,8 +245,9 @@ class Simulator:
         )
 
     def connected_at(self, call_sid: str):
+        # Inbound: Sangdam's redirect to the agent; a leg Sangdam dialled: its connect fetch.
         msg = SimulatorMessage.objects.filter(
-            direction="rest", call_sid=call_sid, action="redirect"
+            call_sid=call_sid, action__in=["redirect", "connect"]
         ).first()
         return msg.at if msg else None
 
@@ -137,17 +261,189 @@ class Simulator:
             return
         duration = int((timezone.now() - started).total_seconds()) if started else 0
         self.post_status(call_sid=call_sid, status="completed", duration=duration)
+        self.leave_conference(call_sid=call_sid)
         if started:
             self.post_recording(call_sid=call_sid, duration=duration)
 
-    def handle_rest(self, *, call_sid: str, action: str, url: str = "") -> None:
+    def caller_asks_for_callback(self, *, call_sid: str) -> bool:
+        """A waiting caller presses 1 at the hold announcement (the waitUrl's Gather), is
+        taken out of the queue (<Leave>), hears the confirmation and hangs up, as on Twilio.
+        Returns False if Sangdam did not offer the way out (the call is no longer waiting)."""
+        _, body = self._post(
+            call_sid,
+            "queue-wait",
+            public_url(reverse("telephony:voice-queue-wait")),
+            {"CallSid": call_sid, "Digits": "1", "QueueTime": "0"},
+        )
+        if "<Leave" not in body:
+            return False
+        self._post(
+            call_sid,
+            "queue-result",
+            public_url(reverse("telephony:voice-queue-result")),
+            {"CallSid": call_sid, "QueueResult": "leave", "QueueTime": "0"},
+        )
+        self.post_status(call_sid=call_sid, status="completed", duration=0)
+        return True
+
+    def handle_rest(
+        self, *, call_sid: str, action: str, url: str = "", data: dict | None = None
+    ) -> None:
         """Answer one of Sangdam's REST requests as Twilio would."""
         SimulatorMessage.objects.create(
-            direction="rest", call_sid=call_sid, action=action, data={"url": url}
+            direction="rest", call_sid=call_sid, action=action, data={"url": url, **(data or {})}
         )
+        if action in {"participant_add", "participant_hold", "participant_remove"}:
+            self.conference_rest(call_sid=call_sid, action=action, data=data or {})
         if action == "redirect":
             # Twilio fetches the new TwiML, leaves the queue and dials the agent.
             self._post(call_sid, "connect", url, {"CallSid": call_sid, "CallStatus": "in-progress"})
             self.post_status(call_sid=call_sid, status="in-progress")
         elif action == "hangup":
             self.caller_hangs_up(call_sid=call_sid)
+        elif action in {"dial_out", "dial_callback"}:
+            self.dial(call_sid=call_sid, action=action, url=url)
+
+    def dial(self, *, call_sid: str, action: str, url: str) -> str | None:
+        """Sangdam asked for a call to a customer (`dial_out`: `call_sid` is the follow-up's
+        placeholder; `dial_callback`: the inbound call that booked it). Like Twilio, name
+        the new leg (stored through the service), ring, and when the customer answers fetch
+        the connect TwiML with the new leg's sid. A retried request dials nobody twice."""
+        from telephony import services
+        from telephony.services.outbound import is_placeholder_sid
+
+        call = services.call_for_sid(call_sid)
+        if call is None:
+            return None
+        sid = new_call_sid()
+        if action == "dial_out":
+            if not is_placeholder_sid(call.sid):
+                return None
+            services.call_dialled(call_id=call.pk, sid=sid)
+        else:
+            if call.callback_sid:
+                return None
+            services.call_callback_dialled(call_id=call.pk, sid=sid)
+        self.post_status(call_sid=sid, status="ringing")
+        if self.answer_delay > 0:
+            time.sleep(self.answer_delay)
+        if self.rng.random() < self.no_answer_rate:
+            self.post_status(call_sid=sid, status="no-answer")
+            return sid
+        answered = {"CallSid": sid, "CallStatus": "in-progress", "Direction": "outbound-api"}
+        self._post(sid, "connect", url, answered)
+        self.post_status(call_sid=sid, status="in-progress")
+        return sid
+
+    # --- Conferences (telephony.services.bridging) ---------------------------------------
+    # A conference is remembered as a "conference" message keyed by the customer's leg.
+
+    def _conference_of_leg(self, call_sid: str) -> SimulatorMessage | None:
+        return (
+            SimulatorMessage.objects.filter(direction="sim", action="conference", call_sid=call_sid)
+            .order_by("-id")
+            .first()
+        )
+
+    def _conference_named(self, name_or_sid: str) -> SimulatorMessage | None:
+        for msg in SimulatorMessage.objects.filter(direction="sim", action="conference").order_by(
+            "-id"
+        ):
+            if name_or_sid in {msg.data.get("name"), msg.data.get("conference_sid")}:
+                return msg
+        return None
+
+    def _conference_post(
+        self, conference: SimulatorMessage, event: str, *, leg: str = "", label: str = "", **extra
+    ) -> None:
+        cf = conference.data["conference_sid"]
+        sequence = SimulatorMessage.objects.filter(
+            direction="webhook", action="conference", data__ConferenceSid=cf
+        ).count()
+        data = {
+            "AccountSid": settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32,
+            "ConferenceSid": cf,
+            "FriendlyName": conference.data["name"],
+            "StatusCallbackEvent": event,
+            "SequenceNumber": str(sequence),
+            "Timestamp": timezone.now().strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        }
+        if leg:
+            data["CallSid"] = leg
+        if label:
+            data["ParticipantLabel"] = label
+        data.update({k: str(v).lower() for k, v in extra.items()})
+        self._post(conference.call_sid, "conference", conference.data["status_callback"], data)
+
+    def enter_conference(self, *, call_sid: str, twiml: str) -> None:
+        """The customer's leg ran `<Dial><Conference>`: the conference starts with them."""
+        import xml.etree.ElementTree as ET  # noqa: N817 - Sangdam's own TwiML, not untrusted input
+
+        root = ET.fromstring(twiml)  # noqa: S314 - produced by Sangdam itself a moment ago
+        dial = root.find("Dial")
+        node = dial.find("Conference") if dial is not None else None
+        if node is None:
+            return
+        conference = SimulatorMessage.objects.create(
+            direction="sim",
+            action="conference",
+            call_sid=call_sid,
+            data={
+                "name": (node.text or "").strip(),
+                "conference_sid": "CF" + secrets.token_hex(16),
+                "status_callback": node.get("statusCallback", ""),
+                "recording_callback": node.get("recordingStatusCallback", ""),
+                "dial_action": dial.get("action", ""),
+            },
+        )
+        if conference.data["status_callback"]:
+            self._conference_post(conference, "participant-join", leg=call_sid, label="customer")
+            self._conference_post(conference, "conference-start")
+
+    def leave_conference(self, *, call_sid: str) -> None:
+        """The customer hung up: they leave, the conference ends, the Dial action runs."""
+        conference = self._conference_of_leg(call_sid)
+        if conference is None or conference.data.get("ended"):
+            return
+        conference.data["ended"] = True
+        conference.save(update_fields=["data"])
+        if conference.data["status_callback"]:
+            self._conference_post(conference, "participant-leave", leg=call_sid, label="customer")
+            self._conference_post(conference, "conference-end")
+        if conference.data["dial_action"]:
+            self._post(
+                call_sid,
+                "dial_result",
+                conference.data["dial_action"],
+                {"CallSid": call_sid, "CallStatus": "completed", "DialCallStatus": "completed"},
+            )
+
+    def conference_rest(self, *, call_sid: str, action: str, data: dict) -> None:
+        """Participants API: add (rings the agent's client, who answers at once), hold or
+        unhold the customer, remove a participant by label."""
+        conference = self._conference_named(data.get("conference", "")) or self._conference_of_leg(
+            call_sid
+        )
+        if conference is None or conference.data.get("ended"):
+            return
+        if action == "participant_add":
+            leg = new_call_sid()
+            legs = conference.data.setdefault("legs", {})
+            legs[data["label"]] = leg
+            conference.save(update_fields=["data"])
+            self._conference_post(
+                conference,
+                "participant-join",
+                leg=leg,
+                label=data["label"],
+                muted=bool(data.get("muted")),
+                coaching=bool(data.get("coach_call_sid")),
+            )
+        elif action == "participant_hold":
+            event = "participant-hold" if data.get("hold") else "participant-unhold"
+            self._conference_post(conference, event, leg=call_sid, label="customer")
+        elif action == "participant_remove":
+            leg = conference.data.get("legs", {}).pop(data["label"], "")
+            if leg:
+                conference.save(update_fields=["data"])
+                self._conference_post(conference, "participant-leave", leg=leg, label=data["label"])

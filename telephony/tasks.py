@@ -41,7 +41,34 @@ def acd_sweep() -> dict[str, int]:
     retry_backoff_max=10,
     max_retries=5,
 )
-def simulator_rest(*, call_sid: str, action: str, url: str) -> None:
+def simulator_rest(*, call_sid: str, action: str, url: str, data: dict | None = None) -> None:
     from telephony.simulator import Simulator
 
-    Simulator.default().handle_rest(call_sid=call_sid, action=action, url=url)
+    Simulator.default().handle_rest(call_sid=call_sid, action=action, url=url, data=data)
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(Exception,),
+    retry_backoff=1,
+    retry_backoff_max=10,
+    max_retries=5,
+)
+def conference_add_agent(*, offer_id: int) -> None:
+    from telephony.gateway import get_gateway
+
+    get_gateway().conference_add_agent(offer_id=offer_id)
+
+
+def conference_add_agent_soon(*, offer_id: int) -> None:
+    """The connect webhook must answer fast: the agent is rung into the conference by a
+    worker, not inside Twilio's 15-second request."""
+    if not dispatch_allowed():
+        return
+    try:
+        conference_add_agent.delay(offer_id=offer_id)
+    except OperationalError:
+        logger.exception("broker unavailable; adding the agent of offer %s inline", offer_id)
+        from telephony.gateway import get_gateway
+
+        get_gateway().conference_add_agent(offer_id=offer_id)

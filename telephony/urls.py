@@ -11,8 +11,39 @@ urlpatterns = [
     path("voice/connect/", views.voice_connect, name="voice-connect"),
     path("voice/status/", views.voice_status, name="voice-status"),
     path("voice/recording/", views.voice_recording, name="voice-recording"),
+    path("voice/conference/", views.voice_conference, name="voice-conference"),
+    path("voice/dial/result/", views.voice_dial_result, name="voice-dial-result"),
+    path("voice/hold/", views.voice_hold, name="voice-hold"),
+    path("voice/ivr/", views.voice_ivr, name="voice-ivr"),
+    path("voice/voicemail/", views.voice_voicemail, name="voice-voicemail"),
+    path("sms/incoming/", views.sms_incoming, name="sms-incoming"),
     # Agent actions.
     path("offers/<int:offer_id>/accept/", views.offer_accept, name="offer-accept"),
     path("calls/<int:call_id>/hangup/", views.call_hangup, name="call-hangup"),
     path("calls/<int:call_id>/wrapup/", views.wrapup_submit, name="wrapup-submit"),
+    path("customers/<int:customer_id>/dial/", views.call_dial_out, name="dial-out"),
+    # Browser softphone and playback through Sangdam.
+    path("token/", views.softphone_token, name="softphone-token"),
+    path("calls/<int:call_id>/recording/", views.call_recording_audio, name="call-recording"),
+    path("voicemails/<int:voicemail_id>/audio/", views.voicemail_audio, name="voicemail-audio"),
+    # Voicemails and the voice menu.
+    path("voicemails/", views.voicemail_list, name="voicemails"),
+    path(
+        "voicemails/<int:voicemail_id>/handled/",
+        views.voicemail_handled,
+        name="voicemail-handled",
+    ),
+    path("ivr/", views.ivr_tree, name="ivr-tree"),
+    # Bridging: hold, transfers, escalation, listening.
+    path("calls/<int:call_id>/hold/", views.call_hold, name="call-hold"),
+    path("calls/<int:call_id>/resume/", views.call_resume, name="call-resume"),
+    path("calls/<int:call_id>/transfer/", views.call_transfer, name="call-transfer"),
+    path("calls/<int:call_id>/escalate/", views.call_escalate, name="call-escalate"),
+    path(
+        "calls/<int:call_id>/transfer/complete/",
+        views.transfer_complete,
+        name="transfer-complete",
+    ),
+    path("calls/<int:call_id>/transfer/cancel/", views.transfer_cancel, name="transfer-cancel"),
+    path("calls/<int:call_id>/monitor/", views.call_monitor, name="call-monitor"),
 ]

@@ -4,22 +4,40 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_POST
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
+from twilio.twiml.messaging_response import MessagingResponse
 
+from agents.models import Role
+from agents.scoping import require_role, voicemails_visible_to
 from agents.views import render_desktop_panel
-from telephony import services, twiml
+from telephony import ivr, recordings, selectors, services, softphone, twiml
 from telephony.forms import (
     CallStatusForm,
+    GatherForm,
     IncomingCallForm,
+    IvrStateForm,
     QueueResultForm,
     QueueWaitForm,
     RecordingForm,
+    SmsIncomingForm,
+    VoicemailForm,
+    VoicemailStateForm,
 )
-from telephony.models import Call, Offer, OfferStatus
+from telephony.gateway import get_gateway
+from telephony.models import Call, CallPhase, FullAction, Holiday, Offer, OfferStatus
 from telephony.security import twilio_webhook
 from tickets.forms import WrapupForm
 
@@ -38,21 +56,79 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     data = form.cleaned_data
+    menu = ivr.root_menu_for_number(data["To"])
+    if menu is not None:  # a number with a voice menu (대표번호): no call row until a queue
+        return _twiml(ivr.incoming_response(menu))
     try:
         call = services.call_receive(
             sid=data["CallSid"], from_number=data["From"], to_number=data["To"]
         )
     except services.UnknownNumberError:
         return _twiml(twiml.not_in_service_response())
+    except services.QueueFullError as full:
+        return _twiml(queue_full_twiml(data, full.queue))
     return _twiml(twiml.enqueue_response(call))
+
+
+def queue_full_twiml(data: dict, queue, *, language: str = "ko", announce: bool = True):
+    """Every line of the queue is taken: book a callback that keeps the caller's place, or
+    take a voicemail (the queue's full_action)."""
+    from telephony.models import FullAction
+
+    if queue.full_action == FullAction.CALLBACK:
+        services.call_receive(
+            sid=data["CallSid"],
+            from_number=data["From"],
+            to_number=data["To"],
+            queue_id=queue.pk,
+            language=language,
+            allow_full=True,
+        )
+        call = services.call_request_callback(sid=data["CallSid"], reason="full")
+        return twiml.callback_booked_response(call)
+    return twiml.voicemail_response(
+        reason="full", language=language, department_id=queue.department_id
+    )
 
 
 @twilio_webhook
 def voice_queue_wait(request: HttpRequest) -> HttpResponse:
+    """waitUrl, and the action of its Gather: position and expected wait at the queue's
+    interval; "press 1" books a callback that keeps the place; at the maximum wait the
+    caller leaves for a callback or voicemail (the Enqueue action then answers)."""
     form = QueueWaitForm(request.POST)
     if not form.is_valid():
         return _bad_request(form)
-    return _twiml(twiml.hold_loop_response(form.cleaned_data.get("QueuePosition")))
+    data = form.cleaned_data
+    call = services.call_for_sid(data["CallSid"])
+    if call is None:
+        # Not a call we queued (or its row is gone): keep the caller company.
+        return _twiml(
+            twiml.hold_loop_response(
+                None, position=data.get("QueuePosition"), expected_wait=None, offer_callback=False
+            )
+        )
+    if data.get("Digits") == "1" and call.phase == CallPhase.QUEUED:
+        services.call_request_callback(sid=call.sid)
+        return _twiml(twiml.leave_queue_response())
+    if call.is_callback:
+        return _twiml(twiml.leave_queue_response())
+    queue = call.queue
+    waited = (timezone.now() - call.enqueued_at).total_seconds()
+    if queue.max_wait_seconds and waited >= queue.max_wait_seconds:
+        if services.call_queue_timeout(sid=call.sid) is not None:
+            return _twiml(twiml.leave_queue_response())
+    position = selectors.queue_position(call)
+    expected = selectors.queue_expected_wait_seconds(queue, position=position)
+    return _twiml(
+        twiml.hold_loop_response(
+            call,
+            position=position,
+            expected_wait=expected,
+            offer_callback=expected is None or expected > queue.callback_offer_wait_seconds,
+            pause_seconds=queue.announce_interval_seconds,
+        )
+    )
 
 
 @twilio_webhook
@@ -63,8 +139,21 @@ def voice_queue_result(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     data = form.cleaned_data
-    services.call_left_queue(sid=data["CallSid"], result=data["QueueResult"])
-    return _twiml(twiml.VoiceResponse())
+    call = services.call_left_queue(sid=data["CallSid"], result=data["QueueResult"])
+    if call is None or data["QueueResult"] not in {"leave", "queue-full"}:
+        return _twiml(twiml.VoiceResponse())
+    if call.is_callback:
+        return _twiml(twiml.callback_booked_response(call))
+    if data["QueueResult"] == "queue-full" and call.queue.full_action == FullAction.CALLBACK:
+        call = services.call_request_callback(sid=call.sid, reason="full")
+        return _twiml(twiml.callback_booked_response(call))
+    # Over the maximum wait (or Twilio's own queue was full) with voicemail as the way out.
+    services.call_to_voicemail(sid=call.sid)
+    return _twiml(
+        twiml.voicemail_response(
+            reason=call.queue_exit or "full", language=call.language, call=call
+        )
+    )
 
 
 @twilio_webhook
@@ -74,11 +163,20 @@ def voice_connect(request: HttpRequest) -> HttpResponse:
     offer_id = request.GET.get("offer", "")
     if not offer_id.isdigit():
         return HttpResponseBadRequest("offer must be an id")
-    offer = Offer.objects.select_related("call").filter(pk=int(offer_id), call__sid=sid).first()
+    from django.db.models import Q
+
+    # The leg that fetched it: the inbound call, a callback's leg, or a follow-up call.
+    offer = (
+        Offer.objects.select_related("call")
+        .filter(Q(call__sid=sid) | Q(call__callback_sid=sid), pk=int(offer_id))
+        .first()
+    )
     if offer is None:
         return HttpResponseBadRequest("no such offer for this call")
     if offer.status != OfferStatus.ACCEPTED:
         return _twiml(twiml.requeue_response(offer.call))
+    # The leg enters the call's conference; the agent is rung into it (once per offer).
+    services.call_bridge_requested(offer_id=offer.pk, sid=sid)
     return _twiml(twiml.connect_response(offer.call, offer.agent_id, settings.TWILIO_RECORD_CALLS))
 
 
@@ -103,12 +201,19 @@ def voice_recording(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     data = form.cleaned_data
+    call_id = request.GET.get("call", "")
+    if call_id and not call_id.isdigit():
+        return HttpResponseBadRequest("call must be an id")
+    if not data["CallSid"] and not call_id:
+        return HttpResponseBadRequest("CallSid or ?call= is required")
     services.call_recording_update(
         sid=data["CallSid"],
         recording_sid=data["RecordingSid"],
         url=data.get("RecordingUrl") or "",
         status=data["RecordingStatus"],
         duration=data.get("RecordingDuration"),
+        call_id=int(call_id) if call_id else None,
+        error_code=data.get("ErrorCode") or "",
     )
     return HttpResponse(status=204)
 
@@ -167,3 +272,376 @@ def wrapup_submit(request: HttpRequest, call_id: int) -> HttpResponse:
             form.add_error(None, message)
         return render_desktop_panel(request, wrapup_form=form, status=422)
     return render_desktop_panel(request)
+
+
+# --- Browser softphone and playback (the provider's URLs never reach the browser) ---------
+
+
+@login_required
+@require_GET
+def softphone_token(request: HttpRequest) -> HttpResponse:
+    """A Voice access token for the Twilio JS SDK; 409 when the center is simulated or
+    Twilio is not configured, so the page can say so instead of failing to register."""
+    if not softphone.softphone_may_register(request.user):
+        return JsonResponse(
+            {"error": _("Only agents and team leads use the softphone.")}, status=403
+        )
+    try:
+        issued = softphone.softphone_token_for(request.user)
+    except softphone.SoftphoneUnavailable as exc:
+        return JsonResponse({"error": str(exc), "mode": settings.TELEPHONY_MODE}, status=409)
+    response = JsonResponse({"token": issued.token, "identity": issued.identity, "ttl": issued.ttl})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _audio_response(
+    request: HttpRequest, *, url: str, duration_seconds: int | None, name: str
+) -> HttpResponse:
+    try:
+        audio = get_gateway().fetch_recording(
+            url=url,
+            duration_seconds=duration_seconds,
+            range_header=request.headers.get("Range", ""),
+        )
+    except recordings.RecordingFetchError as exc:
+        return HttpResponse(
+            _("The recording could not be fetched from Twilio (%(reason)s). Try again shortly.")
+            % {"reason": exc},
+            status=502,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = StreamingHttpResponse(
+        audio.chunks, status=audio.status, content_type=audio.content_type
+    )
+    if audio.length is not None:
+        response["Content-Length"] = str(audio.length)
+    if audio.content_range:
+        response["Content-Range"] = audio.content_range
+    if audio.accept_ranges:
+        response["Accept-Ranges"] = "bytes"
+    extension = "wav" if audio.content_type.endswith("wav") else "mp3"
+    response["Content-Disposition"] = f'inline; filename="{name}.{extension}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def call_recording_audio(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = recordings.call_recording_get_for(request.user, call_id)
+    return _audio_response(
+        request,
+        url=call.recording_url,
+        duration_seconds=call.recording_duration_seconds,
+        name=f"call-{call.pk}",
+    )
+
+
+@login_required
+@require_GET
+def voicemail_audio(request: HttpRequest, voicemail_id: int) -> HttpResponse:
+    voicemail = recordings.voicemail_get_for(request.user, voicemail_id)
+    return _audio_response(
+        request,
+        url=voicemail.recording_url,
+        duration_seconds=voicemail.duration_seconds,
+        name=f"voicemail-{voicemail.pk}",
+    )
+
+
+@login_required
+@require_POST
+def call_dial_out(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Click-to-call from a customer's or a ticket's page: the call rings the customer and
+    the agent follows it on their desktop. Busy agent → 409 with the reason."""
+    from django.shortcuts import redirect, render
+    from django.urls import reverse
+    from django_htmx.http import HttpResponseClientRedirect
+
+    ticket = request.POST.get("ticket", "")
+    if ticket and not ticket.isdigit():
+        return HttpResponseBadRequest("ticket must be an id")
+    try:
+        services.call_dial_out(
+            agent=request.user, customer_id=customer_id, ticket_id=int(ticket) if ticket else None
+        )
+    except ValidationError as exc:
+        status = 409 if isinstance(exc, services.AgentBusyError) else 422
+        page = "telephony/dial_error.html"
+        template = f"{page}#result" if request.htmx else page
+        return render(request, template, {"error": " ".join(exc.messages)}, status=status)
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("agents:desktop"))
+    return redirect("agents:desktop")
+
+
+# --- IVR, voicemail and SMS webhooks ------------------------------------------------------
+
+
+@twilio_webhook
+def voice_ivr(request: HttpRequest) -> HttpResponse:
+    """Gather action: the caller's key (Digits), words (SpeechResult) or nothing (timeout)
+    at the menu named in the signed query string."""
+    state = IvrStateForm.from_query(request.GET)
+    if not state.is_valid():
+        return _bad_request(state)
+    form = GatherForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(form)
+    where, data = state.cleaned_data, form.cleaned_data
+    menu = ivr.menu_get(where["menu"])
+    if menu is None:
+        return HttpResponseBadRequest("unknown menu", content_type="text/plain")
+    response = ivr.answer_gather(
+        menu=menu,
+        lang=where["lang"],
+        tries=where["tries"],
+        digits=data.get("Digits") or "",
+        speech=data.get("SpeechResult") or "",
+        caller=ivr.CallerLeg(sid=data["CallSid"], from_number=data["From"], to_number=data["To"]),
+        offer_queue=where.get("offer"),
+    )
+    return _twiml(response)
+
+
+@twilio_webhook
+def voice_voicemail(request: HttpRequest) -> HttpResponse:
+    """Record action and recordingStatusCallback alike (Twilio ignores the TwiML of the
+    latter): one Voicemail per RecordingSid, then thanks and goodbye."""
+    state = VoicemailStateForm(request.GET)
+    if not state.is_valid():
+        return _bad_request(state)
+    form = VoicemailForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(form)
+    where, data = state.cleaned_data, form.cleaned_data
+    call, department = where.get("call"), where.get("department")
+    if call is not None and call.sid != data["CallSid"]:
+        return HttpResponseBadRequest(
+            "the voicemail is not of this call", content_type="text/plain"
+        )
+    services.voicemail_record(
+        call_sid=data["CallSid"],
+        recording_sid=data["RecordingSid"],
+        reason=where["reason"],
+        from_number=data.get("From") or "",
+        department_id=department.pk if department else None,
+        url=data.get("RecordingUrl") or "",
+        status=data.get("RecordingStatus") or "",
+        duration=data.get("RecordingDuration"),
+    )
+    lang = where.get("lang") or (call.language if call else "ko")
+    return _twiml(ivr.voicemail_thanks_response(lang))
+
+
+@twilio_webhook
+def sms_incoming(request: HttpRequest) -> HttpResponse:
+    form = SmsIncomingForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(form)
+    data = form.cleaned_data
+    services.sms_receive(
+        sid=data["MessageSid"], from_number=data["From"], to_number=data["To"], body=data["Body"]
+    )
+    return _twiml(MessagingResponse())
+
+
+# --- Voicemail list and the IVR tree --------------------------------------------------------
+
+
+VOICEMAIL_PAGE_SIZE = 100
+
+
+@login_required
+@require_GET
+def voicemail_list(request: HttpRequest) -> HttpResponse:
+    show_all = request.GET.get("show") == "all"
+    voicemails = voicemails_visible_to(request.user).select_related(
+        "department", "customer", "handled_by"
+    )
+    if not show_all:
+        voicemails = voicemails.filter(handled_at__isnull=True)
+    return render(
+        request,
+        "telephony/voicemails.html",
+        {
+            "voicemails": voicemails.order_by("-received_at")[:VOICEMAIL_PAGE_SIZE],
+            "show_all": show_all,
+        },
+    )
+
+
+@login_required
+@require_POST
+def voicemail_handled(request: HttpRequest, voicemail_id: int) -> HttpResponse:
+    voicemail = services.voicemail_mark_handled(person=request.user, voicemail_id=voicemail_id)
+    if not request.htmx:
+        return redirect("telephony:voicemails")
+    voicemail = (
+        voicemails_visible_to(request.user)
+        .select_related("department", "customer", "handled_by")
+        .get(pk=voicemail.pk)
+    )
+    return render(request, "telephony/voicemails.html#row", {"v": voicemail})
+
+
+@login_required
+@require_GET
+def ivr_tree(request: HttpRequest) -> HttpResponse:
+    """Read-only: every voice menu of the center, its options, hours and holidays."""
+    require_role(request.user, Role.MANAGER, Role.DIRECTOR, Role.TRAINING_LEAD, Role.ADMIN)
+    center_id = request.user.center_id
+    roots = [ivr.menu_tree(menu) for menu in ivr.root_menus_for(center_id)]
+    holidays = Holiday.objects.all()
+    if center_id:
+        holidays = holidays.filter(center_id=center_id)
+    today = timezone.localdate()
+    return render(
+        request,
+        "telephony/ivr_tree.html",
+        {"roots": roots, "holidays": holidays.filter(date__gte=today).order_by("date")[:40]},
+    )
+
+
+# --- Bridging: conference callbacks, hold, transfers, escalation, listening ----------------
+
+
+@twilio_webhook
+def voice_conference(request: HttpRequest) -> HttpResponse:
+    """Conference status callback (start end join leave hold); idempotent."""
+    from telephony.forms import ConferenceForm
+
+    form = ConferenceForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(form)
+    data = form.cleaned_data
+    try:
+        services.conference_event(
+            conference_sid=data["ConferenceSid"],
+            friendly_name=data["FriendlyName"],
+            event=data["StatusCallbackEvent"],
+            call_sid=data["CallSid"],
+            label=data["ParticipantLabel"],
+            sequence_number=data["SequenceNumber"],
+        )
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain")
+    return HttpResponse(status=204)
+
+
+@twilio_webhook
+def voice_dial_result(request: HttpRequest) -> HttpResponse:
+    """`<Dial>` action of the customer's conference leg: hang up, unless a transfer is
+    under way, in which case the leg rejoins the conference and holds for the next agent."""
+    from telephony.forms import DialResultForm
+
+    form = DialResultForm(request.POST)
+    call_id = request.GET.get("call", "")
+    if not call_id.isdigit():
+        return HttpResponseBadRequest("call must be an id")
+    if not form.is_valid():
+        return _bad_request(form)
+    waiting = services.call_dial_result(
+        call_id=int(call_id),
+        sid=form.cleaned_data["CallSid"],
+        status=form.cleaned_data["DialCallStatus"],
+    )
+    if waiting is not None:
+        return _twiml(
+            twiml.conference_response(waiting, record=settings.TWILIO_RECORD_CALLS, rejoin=True)
+        )
+    return _twiml(twiml.hangup_response())
+
+
+@twilio_webhook
+def voice_hold(request: HttpRequest) -> HttpResponse:
+    """Hold music: the held participant's holdUrl and the conference's waitUrl."""
+    return _twiml(twiml.hold_music_response())
+
+
+def _bridge_action(request: HttpRequest, action) -> HttpResponse:
+    try:
+        action()
+    except ValidationError as exc:
+        return render_desktop_panel(request, error=" ".join(exc.messages), status=409)
+    except PermissionDenied:
+        return render_desktop_panel(request, error=_("This is not your call."), status=403)
+    if not request.htmx:
+        return redirect("agents:desktop")
+    return render_desktop_panel(request)
+
+
+@login_required
+@require_POST
+def call_hold(request: HttpRequest, call_id: int) -> HttpResponse:
+    return _bridge_action(request, lambda: services.call_hold(agent=request.user, call_id=call_id))
+
+
+@login_required
+@require_POST
+def call_resume(request: HttpRequest, call_id: int) -> HttpResponse:
+    return _bridge_action(
+        request, lambda: services.call_resume(agent=request.user, call_id=call_id)
+    )
+
+
+@login_required
+@require_POST
+def call_transfer(request: HttpRequest, call_id: int) -> HttpResponse:
+    from telephony.forms import TransferForm
+
+    form = TransferForm(request.POST)
+    if not form.is_valid():
+        return render_desktop_panel(request, error=" ".join(form.non_field_errors()), status=400)
+    data = form.cleaned_data
+    return _bridge_action(
+        request,
+        lambda: services.call_transfer(
+            agent=request.user,
+            call_id=call_id,
+            to_agent_id=data["to_agent"],
+            to_queue_id=data["to_queue"],
+            warm=data["warm"],
+        ),
+    )
+
+
+@login_required
+@require_POST
+def call_escalate(request: HttpRequest, call_id: int) -> HttpResponse:
+    return _bridge_action(
+        request, lambda: services.call_escalate(agent=request.user, call_id=call_id)
+    )
+
+
+@login_required
+@require_POST
+def transfer_complete(request: HttpRequest, call_id: int) -> HttpResponse:
+    return _bridge_action(
+        request, lambda: services.transfer_complete(agent=request.user, call_id=call_id)
+    )
+
+
+@login_required
+@require_POST
+def transfer_cancel(request: HttpRequest, call_id: int) -> HttpResponse:
+    return _bridge_action(
+        request, lambda: services.transfer_cancel(agent=request.user, call_id=call_id)
+    )
+
+
+@login_required
+@require_POST
+def call_monitor(request: HttpRequest, call_id: int) -> HttpResponse:
+    """A team lead listens (or whispers, or barges in) from the team board."""
+    mode = request.POST.get("mode", "listen")
+    try:
+        services.call_monitor(lead=request.user, call_id=call_id, mode=mode)
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain")
+    except PermissionDenied:
+        return HttpResponseForbidden(_("You may not listen to this call."))
+    if request.htmx:
+        return HttpResponse(_("Listening: your softphone rings."))
+    return redirect("agents:team-board")

@@ -155,3 +155,29 @@ def celery_worker(transactional_db):
     ) as worker:
         yield worker
     task_postrun.disconnect(close_connections)
+
+
+class ClientTransport:
+    """The simulator's webhooks go to Django's test client instead of over HTTP."""
+
+    def __init__(self, client):
+        self.client = client
+        self.responses = []
+
+    def post(self, url, data, signature):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = self.client.post(path, data, HTTP_X_TWILIO_SIGNATURE=signature)
+        self.responses.append((parts.path, response.status_code, response.content.decode()))
+        return response.status_code, response.content.decode()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_number_cache():
+    """Each test starts without another test's dialled-number → queue copies."""
+    from telephony.selectors import number_cache_clear
+
+    number_cache_clear()
+    yield

@@ -6,4 +6,5 @@ app_name = "tickets"
 urlpatterns = [
     path("", views.ticket_list, name="list"),
     path("<int:ticket_id>/", views.ticket_detail, name="detail"),
+    path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
 ]

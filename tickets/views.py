@@ -23,3 +23,25 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return render(
         request, "tickets/ticket_detail.html", {"ticket": ticket, "notes": notes, "events": events}
     )
+
+
+@login_required
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A customer's page: their tickets and calls as far as the viewer may see them, and
+    the click-to-call button for follow-ups."""
+    from agents.scoping import calls_visible_to, customer_get_for
+    from tickets.selectors import customer_tickets_for
+
+    customer = customer_get_for(request.user, customer_id)
+    tickets = customer_tickets_for(request.user, customer).select_related("department")[:20]
+    calls = (
+        calls_visible_to(request.user)
+        .filter(customer=customer)
+        .select_related("agent", "disposition")
+        .order_by("-enqueued_at")[:20]
+    )
+    return render(
+        request,
+        "tickets/customer_detail.html",
+        {"customer": customer, "tickets": tickets, "calls": calls},
+    )

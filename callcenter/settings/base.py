@@ -165,6 +165,12 @@ if TELEPHONY_MODE not in {"simulated", "twilio"}:
     raise environ.ImproperlyConfigured("TELEPHONY_MODE must be 'simulated' or 'twilio'")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+# Browser softphone (Voice JS SDK): an API key signs the agents' access tokens; Twilio caps
+# a Voice token at 24 h, Sangdam at 1 h (the page refreshes it before it expires).
+TWILIO_API_KEY_SID = env("TWILIO_API_KEY_SID", default="")
+TWILIO_API_KEY_SECRET = env("TWILIO_API_KEY_SECRET", default="")
+TWILIO_TWIML_APP_SID = env("TWILIO_TWIML_APP_SID", default="")
+TWILIO_TOKEN_TTL = min(env.int("TWILIO_TOKEN_TTL", default=3600), 3600)
 # The simulator signs its webhooks with this token when no real one is configured.
 SIMULATOR_AUTH_TOKEN = "simulated-auth-token"  # noqa: S105 - not a secret: simulated mode only
 TWILIO_RECORD_CALLS = env.bool("TWILIO_RECORD_CALLS", default=True)

@@ -13,6 +13,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL
 if TELEPHONY_MODE == "twilio":
     TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
     TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+    # The softphone cannot register without an API key to sign its access tokens.
+    TWILIO_API_KEY_SID = env("TWILIO_API_KEY_SID")
+    TWILIO_API_KEY_SECRET = env("TWILIO_API_KEY_SECRET")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)

@@ -36,5 +36,12 @@
     if (typing || e.ctrlKey || e.altKey || e.metaKey) return;
     if (e.key === "a" || e.key === "A") { if (click("btn-accept")) e.preventDefault(); }
     if (e.key === "h" || e.key === "H") { if (click("btn-hangup")) e.preventDefault(); }
+    // On-call bridging: P hold/resume, T transfer (focus the target), E escalate to 실장.
+    if (e.key === "p" || e.key === "P") { if (click("btn-hold")) e.preventDefault(); }
+    if (e.key === "e" || e.key === "E") { if (click("btn-escalate")) e.preventDefault(); }
+    if (e.key === "t" || e.key === "T") {
+      const target = document.getElementById("transfer-agent");
+      if (target) { target.focus(); e.preventDefault(); }
+    }
   });
 })();

@@ -7,17 +7,50 @@
 Callers import from `telephony.services`; the names below are the public surface.
 """
 
+from telephony.services.bridging import (
+    call_bridge_requested,
+    call_dial_result,
+    call_escalate,
+    call_hold,
+    call_monitor,
+    call_resume,
+    call_transfer,
+    conference_event,
+    transfer_cancel,
+    transfer_complete,
+)
 from telephony.services.calls import (
     call_hangup,
     call_left_queue,
+    call_queue_timeout,
     call_receive,
     call_recording_update,
+    call_request_callback,
     call_status_update,
+    call_to_voicemail,
     offer_accept,
     wrapup_submit,
     wrapups_expire_due,
 )
-from telephony.services.common import LIVE_PHASES, UnknownNumberError, call_for_sid
+from telephony.services.common import (
+    LIVE_PHASES,
+    QueueFullError,
+    UnknownNumberError,
+    call_for_sid,
+)
+from telephony.services.messages import (
+    sms_receive,
+    voicemail_mark_handled,
+    voicemail_record,
+)
+from telephony.services.outbound import (
+    AgentBusyError,
+    call_callback_dialled,
+    call_dial_failed,
+    call_dial_out,
+    call_dialled,
+    dials_expire_stuck,
+)
 from telephony.services.routing import (
     acd_offer_next,
     acd_route,
@@ -27,8 +60,31 @@ from telephony.services.routing import (
 )
 
 __all__ = [
+    "call_bridge_requested",
+    "call_dial_result",
+    "call_escalate",
+    "call_hold",
+    "call_monitor",
+    "call_resume",
+    "call_transfer",
+    "conference_event",
+    "transfer_cancel",
+    "transfer_complete",
+    "sms_receive",
+    "voicemail_mark_handled",
+    "voicemail_record",
+    "AgentBusyError",
+    "call_callback_dialled",
+    "call_dial_failed",
+    "call_dial_out",
+    "call_dialled",
+    "dials_expire_stuck",
     "LIVE_PHASES",
+    "QueueFullError",
     "UnknownNumberError",
+    "call_queue_timeout",
+    "call_request_callback",
+    "call_to_voicemail",
     "acd_offer_next",
     "acd_route",
     "acd_sweep",

@@ -9,70 +9,174 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agents.models import AgentState, AgentStatus, Department, Person
+from agents.models import AgentState, AgentStatus, Person
 from agents.services import agent_finish_work, agent_status_lock, agent_transition
 from telephony.models import (
     TERMINAL_TWILIO_STATUSES,
     TWILIO_STATUSES,
     Call,
     CallPhase,
+    FullAction,
     Offer,
     OfferStatus,
+    Queue,
 )
+from telephony.selectors import number_route
 from telephony.services.common import (
+    QueueFullError,
     UnknownNumberError,
     _dedupe_seen,
     _event,
     call_for_sid,
+    logger,
 )
 
 # --- Receiving ---------------------------------------------------------------------------
 
 
-def call_receive(*, sid: str, from_number: str, to_number: str, at: datetime | None = None) -> Call:
-    """An inbound call arrives: a Call row and a place in the department's queue.
+def call_priority(queue: Queue, customer) -> int:
+    """VIPs and returning callers with an open ticket wait ahead of first-time callers."""
+    if customer is None:
+        return 0
+    from tickets.selectors import OPEN_TICKET_STATUSES_EXCLUDED
+
+    priority = queue.vip_priority if customer.is_vip else 0
+    has_open = getattr(customer, "has_open_ticket", None)
+    if has_open is None:
+        has_open = customer.tickets.exclude(status__in=OPEN_TICKET_STATUSES_EXCLUDED).exists()
+    if has_open:
+        priority += queue.open_ticket_priority
+    return priority
+
+
+def queue_is_full(queue: Queue) -> bool:
+    """Callers on the line count against max_size; booked callbacks hold no line."""
+    if not queue.max_size:
+        return False
+    waiting = Call.objects.filter(
+        queue=queue,
+        phase__in=[CallPhase.QUEUED, CallPhase.OFFERED],
+        callback_requested_at__isnull=True,
+    ).count()
+    return waiting >= queue.max_size
+
+
+def call_receive(
+    *,
+    sid: str,
+    from_number: str,
+    to_number: str,
+    queue_id: int | None = None,
+    language: str = "ko",
+    allow_full: bool = False,
+    at: datetime | None = None,
+) -> Call:
+    """An inbound call arrives: a Call row and a place in a queue, the one the IVR chose
+    (`queue_id`) or the one of the dialled department's number.
 
     Idempotent per CallSid: Twilio's retry of the same webhook returns the existing call.
+    Raises UnknownNumberError, or QueueFullError when the queue is at its maximum size
+    (unless `allow_full`: a callback booked instead of a place on the line).
     """
     from tickets.selectors import customer_for_phone
     from tickets.services import phone_normalize
 
     at = at or timezone.now()
-    existing = call_for_sid(sid)
-    if existing:
-        return existing
+    # A retried webhook: answer with the call already made (a narrow check first; most
+    # incoming calls are new).
+    if Call.objects.filter(sid=sid).exists():
+        return call_for_sid(sid)
     called = phone_normalize(to_number) or to_number
-    department = Department.objects.filter(phone_number=called).select_related("queue").first()
-    if department is None:
+    if queue_id is not None:
+        queue = Queue.objects.select_related("department").filter(pk=queue_id).first()
+    else:
+        _menu, queue = number_route(called)
+    if queue is None:
         raise UnknownNumberError(to_number)
+    if not allow_full and queue_is_full(queue):
+        raise QueueFullError(queue)
     caller = phone_normalize(from_number) or from_number
-    customer = customer_for_phone(caller)
-    # Returning callers with an open ticket wait ahead of first-time callers.
-    priority = (
-        1
-        if customer and customer.tickets.exclude(status__in=["resolved", "closed"]).exists()
-        else 0
-    )
+    customer = customer_for_phone(caller, with_open_ticket_flag=True)
     try:
         with transaction.atomic():
             call = Call.objects.create(
                 sid=sid,
                 from_number=caller,
                 to_number=called,
-                department=department,
-                queue=department.queue,
+                department_id=queue.department_id,
+                queue=queue,
                 customer=customer,
-                priority=priority,
+                priority=call_priority(queue, customer),
+                language=language if language in {"ko", "en"} else "ko",
                 enqueued_at=at,
                 twilio_status="ringing",
             )
-            _event(call, "enqueued", at, dedupe_key=f"{sid}:incoming", queue=department.queue.name)
+            _event(call, "enqueued", at, dedupe_key=f"{sid}:incoming", queue=queue.name)
     except IntegrityError:
         # A concurrent retry of the same webhook won the race.
         return call_for_sid(sid)
     from telephony.tasks import acd_route_soon
 
-    transaction.on_commit(lambda: acd_route_soon(queue_id=department.queue.pk))
+    transaction.on_commit(lambda: acd_route_soon(queue_id=queue.pk))
+    return call
+
+
+@transaction.atomic
+def call_request_callback(
+    *, sid: str, number: str = "", reason: str = "callback", at: datetime | None = None
+) -> Call:
+    """The caller asks to be called back instead of holding. The call keeps its place:
+    the row stays queued with its original enqueued_at, so it is offered in turn, and the
+    caller's hang-up that follows is not an abandon. Idempotent."""
+    from tickets.services import phone_normalize
+
+    at = at or timezone.now()
+    call = call_for_sid(sid, lock=True)
+    if call is None:
+        raise ValidationError(_("No such call."))
+    if call.callback_requested_at is not None:
+        return call
+    if call.phase not in {CallPhase.QUEUED, CallPhase.OFFERED}:
+        raise ValidationError(_("This call is no longer waiting."))
+    call.callback_requested_at = at
+    call.callback_number = phone_normalize(number) or call.from_number
+    call.queue_exit = reason
+    call.save()
+    _event(call, "callback_requested", at, number=call.callback_number, reason=reason)
+    return call
+
+
+@transaction.atomic
+def call_queue_timeout(*, sid: str, at: datetime | None = None) -> Call | None:
+    """The caller has waited the queue's maximum: they leave the queue for a callback
+    that keeps their place, or for voicemail (the queue's full_action). Returns None when
+    the call is not waiting any more (e.g. it is ringing at an agent right now)."""
+    at = at or timezone.now()
+    call = call_for_sid(sid, lock=True)
+    if call is None or call.phase != CallPhase.QUEUED or call.is_callback:
+        return None
+    if call.queue.full_action == FullAction.CALLBACK:
+        return call_request_callback(sid=sid, reason="max_wait", at=at)
+    call.queue_exit = "max_wait"
+    call.save(update_fields=["queue_exit", "updated_at"])
+    _event(call, "max_wait", at, wait=(at - call.enqueued_at).total_seconds())
+    return call
+
+
+@transaction.atomic
+def call_to_voicemail(*, sid: str, at: datetime | None = None) -> Call | None:
+    """The caller left the queue to leave a message: the call ends without an agent and is
+    not an abandon (the voicemail is its own record)."""
+    at = at or timezone.now()
+    call = call_for_sid(sid, lock=True)
+    if call is None or call.phase not in {CallPhase.QUEUED, CallPhase.OFFERED}:
+        return call
+    _release_offer(call, at)
+    call.phase = CallPhase.VOICEMAIL
+    call.ended_at = at
+    call.queue_wait_seconds = (at - call.enqueued_at).total_seconds()
+    call.save()
+    _event(call, "to_voicemail", at, reason=call.queue_exit or "choice")
     return call
 
 
@@ -107,17 +211,30 @@ def offer_accept(*, agent: Person, offer_id: int, at: datetime | None = None) ->
     call.queue_wait_seconds = (at - call.enqueued_at).total_seconds()
     call.save()
     agent_transition(status=status, to_state=AgentState.ON_CALL, at=at)
+    today = timezone.localdate(at)
+    status.calls_today = status.calls_today + 1 if status.calls_today_date == today else 1
+    status.calls_today_date = today
+    status.save(update_fields=["calls_today", "calls_today_date"])
     _event(call, "answered", at, actor=agent, wait=call.queue_wait_seconds)
     from telephony.gateway import get_gateway
 
-    transaction.on_commit(
-        lambda: get_gateway().connect_to_agent(call_sid=call.sid, offer_id=offer.pk)
-    )
+    if call.is_callback:
+        # The caller hung up long ago: Sangdam now dials them and bridges them to the agent.
+        transaction.on_commit(
+            lambda: get_gateway().dial_callback(call_id=call.pk, offer_id=offer.pk)
+        )
+    else:
+        transaction.on_commit(
+            lambda: get_gateway().connect_to_agent(call_sid=call.sid, offer_id=offer.pk)
+        )
     return call
 
 
 def _end_connected(call: Call, at: datetime, *, by: str, actor: Person | None = None) -> None:
     """Talk ends: the call enters wrap-up and so does its agent. Caller holds the call lock."""
+    if call.hold_started_at is not None:  # ended while on hold: the hold closes first
+        call.hold_seconds += max(0.0, (at - call.hold_started_at).total_seconds())
+        call.hold_started_at = None
     call.phase = CallPhase.WRAP_UP
     call.ended_at = at
     call.talk_seconds = max(0.0, (at - call.answered_at).total_seconds() - call.hold_seconds)
@@ -130,27 +247,31 @@ def _end_connected(call: Call, at: datetime, *, by: str, actor: Person | None = 
         status.save(update_fields=["wrapup_deadline"])
 
 
+def _release_offer(call: Call, at: datetime) -> None:
+    """Cancel a pending offer of a call that left; the agent keeps their idle place."""
+    for offer in Offer.objects.select_for_update().filter(call=call, status=OfferStatus.PENDING):
+        offer.status = OfferStatus.CANCELLED
+        offer.decided_at = at
+        offer.save(update_fields=["status", "decided_at"])
+        status = agent_status_lock(person_id=offer.agent_id)
+        if status.state == AgentState.RESERVED:
+            agent_transition(status=status, to_state=AgentState.AVAILABLE, at=at)
+            # Not their fault: keep their place in the longest-idle order.
+            status.available_since = offer.agent_idle_since or status.available_since
+            status.save(update_fields=["available_since"])
+
+
 def _abandon(call: Call, at: datetime) -> None:
-    """The caller left before an agent answered. Caller holds the call lock."""
-    was_offered = call.phase == CallPhase.OFFERED
+    """The caller left before an agent answered. Caller holds the call lock. A booked
+    callback is not an abandon: the call keeps waiting without the caller on the line."""
+    if call.is_callback:
+        return
+    _release_offer(call, at)
     call.phase = CallPhase.ABANDONED
     call.ended_at = at
     call.queue_wait_seconds = (at - call.enqueued_at).total_seconds()
     call.save()
     _event(call, "abandoned", at, wait=call.queue_wait_seconds)
-    if was_offered:
-        for offer in Offer.objects.select_for_update().filter(
-            call=call, status=OfferStatus.PENDING
-        ):
-            offer.status = OfferStatus.CANCELLED
-            offer.decided_at = at
-            offer.save(update_fields=["status", "decided_at"])
-            status = agent_status_lock(person_id=offer.agent_id)
-            if status.state == AgentState.RESERVED:
-                agent_transition(status=status, to_state=AgentState.AVAILABLE, at=at)
-                # Not their fault: keep their place in the longest-idle order.
-                status.available_since = offer.agent_idle_since or status.available_since
-                status.save(update_fields=["available_since"])
 
 
 @transaction.atomic
@@ -165,12 +286,18 @@ def call_hangup(*, agent: Person, call_id: int, at: datetime | None = None) -> C
     )
     if call is None or call.agent_id != agent.pk:
         raise PermissionDenied
+    if call.phase == CallPhase.DIALING:  # the agent gives up a follow-up call still ringing
+        from telephony.services.outbound import dial_cancel
+
+        dial_cancel(call, at=at)
+        return call
     if call.phase != CallPhase.CONNECTED:
         return call  # already ended (the caller hung up first): nothing to do
     _end_connected(call, at, by="agent", actor=agent)
     from telephony.gateway import get_gateway
 
-    transaction.on_commit(lambda: get_gateway().hangup(call_sid=call.sid))
+    leg = call.callback_sid or call.sid  # a callback's caller is on the leg Sangdam dialled
+    transaction.on_commit(lambda: get_gateway().hangup(call_sid=leg))
     return call
 
 
@@ -196,6 +323,13 @@ def call_status_update(
         if _dedupe_seen(key):
             return call
         _event(call, "status", at, dedupe_key=key, status=status, sequence=sequence_number)
+        if call.callback_sid == sid and call.sid != sid:
+            # The callback's leg to the caller: the inbound leg (long completed) keeps its
+            # own twilio_status; the leg's final status ends the connected call.
+            from telephony.services.outbound import callback_leg_status
+
+            callback_leg_status(call, status=status, at=at)
+            return call
         terminal = status in TERMINAL_TWILIO_STATUSES
         if call.twilio_status in TERMINAL_TWILIO_STATUSES:
             if duration is not None and call.twilio_duration_seconds is None:
@@ -222,6 +356,14 @@ def call_status_update(
                 _abandon(call, at)
             elif call.phase == CallPhase.CONNECTED:
                 _end_connected(call, at, by="caller")
+            elif call.phase == CallPhase.DIALING:  # a follow-up call Sangdam placed
+                from telephony.services.outbound import dial_ended
+
+                dial_ended(call, status=status, duration=duration, at=at)
+        elif status == "in-progress" and call.phase == CallPhase.DIALING:
+            from telephony.services.outbound import dial_answered
+
+            dial_answered(call, at=at)
     return call
 
 
@@ -244,12 +386,27 @@ def call_left_queue(*, sid: str, result: str, at: datetime | None = None) -> Cal
 
 @transaction.atomic
 def call_recording_update(
-    *, sid: str, recording_sid: str, url: str, status: str, duration: int | None
+    *,
+    sid: str,
+    recording_sid: str,
+    url: str,
+    status: str,
+    duration: int | None,
+    call_id: int | None = None,
+    error_code: str = "",
 ) -> Call | None:
-    """Recording callback: attach the recording to its call. Replays change nothing."""
-    call = call_for_sid(sid, lock=True)
+    """Recording callback: attach the recording to its call. Replays change nothing.
+    A conference recording names its segment (`?call=<pk>`) and may carry no CallSid."""
+    call = None
+    if call_id is not None:
+        call = Call.objects.select_for_update(of=("self",)).filter(pk=call_id).first()
+        if call is not None and sid and sid not in {call.sid, call.callback_sid}:
+            call = None  # the pk and the sid disagree: trust neither
+    elif sid:
+        call = call_for_sid(sid, lock=True)
     if call is None:
         return None
+    sid = sid or call.sid
     key = f"{sid}:recording:{recording_sid}:{status}"
     if _dedupe_seen(key):
         return call
@@ -262,7 +419,11 @@ def call_recording_update(
     call.recording_url = url
     call.recording_status = status
     call.recording_duration_seconds = duration
+    # `absent`: Twilio heard no audio (16101/16102); the QA list flags these calls.
+    call.recording_error_code = error_code
     call.save()
+    if status == "absent":
+        logger.warning("call %s: recording absent (error %s)", call.pk, error_code or "?")
     return call
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from django.db.models import Case, Value, When
+
 from agents.models import Person
 from telephony.models import (
     Call,
     CallEvent,
     CallPhase,
+    Queue,
 )
 
 logger = logging.getLogger(__name__)
@@ -21,12 +24,51 @@ class UnknownNumberError(Exception):
     """The called number belongs to no department."""
 
 
+class QueueFullError(Exception):
+    """The queue already holds its maximum of callers on the line."""
+
+    def __init__(self, queue: Queue) -> None:
+        super().__init__(queue.name)
+        self.queue = queue
+
+
 def _event(
-    call: Call, kind: str, at: datetime, *, actor: Person | None = None, dedupe_key=None, **data
+    call: Call,
+    kind: str,
+    at: datetime,
+    *,
+    actor: Person | None = None,
+    actor_id: int | None = None,
+    dedupe_key=None,
+    **data,
 ) -> CallEvent:
-    return CallEvent.objects.create(
-        call=call, kind=kind, at=at, actor=actor, dedupe_key=dedupe_key, data=data
+    from telephony.tallies import tallies_call_changed
+
+    event = CallEvent.objects.create(
+        call=call,
+        kind=kind,
+        at=at,
+        actor_id=actor.pk if actor is not None else actor_id,
+        dedupe_key=dedupe_key,
+        data=data,
     )
+    tallies_call_changed(call.pk, event.pk)  # live tallies, refreshed after the commit
+    return event
+
+
+def _events_bulk(rows: list[tuple[int, str, int | None, dict]], *, at: datetime) -> None:
+    """Many audit-trail rows (call id, kind, actor id, data) in one statement, with the
+    same live-tally hook as _event."""
+    from telephony.tallies import tallies_call_changed
+
+    events = CallEvent.objects.bulk_create(
+        [
+            CallEvent(call_id=call_id, kind=kind, at=at, actor_id=actor_id, data=data)
+            for call_id, kind, actor_id, data in rows
+        ]
+    )
+    for event in events:
+        tallies_call_changed(event.call_id, event.pk)
 
 
 def _dedupe_seen(key: str) -> bool:
@@ -39,7 +81,9 @@ def call_for_sid(sid: str, *, lock: bool = False) -> Call | None:
     qs = Call.objects.select_related("queue")
     if lock:
         qs = qs.select_for_update(of=("self",))
-    call = qs.filter(sid=sid).order_by("-segment").first()
+    # A cancelled warm transfer leaves a newer, finished segment: the live one still wins.
+    live_first = Case(When(phase__in=LIVE_PHASES, then=Value(0)), default=Value(1))
+    call = qs.filter(sid=sid).order_by(live_first, "-segment").first()
     if call is None:
-        call = qs.filter(callback_sid=sid).order_by("-segment").first()
+        call = qs.filter(callback_sid=sid).order_by(live_first, "-segment").first()
     return call

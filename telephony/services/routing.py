@@ -8,83 +8,233 @@ on Offer are the backstop on both.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
-from agents.models import AgentState, AgentStatus
-from agents.services import agent_finish_work, agent_status_lock, agent_transition
+from agents.models import AgentState, AgentStatus, QueueMembership
+from agents.services import (
+    agent_finish_work,
+    agent_status_lock,
+    agent_transition,
+    agents_transition_bulk,
+)
 from telephony.models import (
     Call,
     CallPhase,
     Offer,
     OfferStatus,
     Queue,
+    QueueTier,
+    RoutingStrategy,
 )
-from telephony.services import calls
-from telephony.services.common import _event, logger
+from telephony.services import calls, outbound
+from telephony.services.common import _event, _events_bulk, logger
 
 # --- Routing -----------------------------------------------------------------------------
 
-
-def _lock_next_call(queue_id: int) -> Call | None:
-    return (
-        Call.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(queue_id=queue_id, phase=CallPhase.QUEUED)
-        .order_by("-priority", "enqueued_at", "id")
-        .first()
-    )
+# Calls paired per transaction when routing a whole queue: big enough that the fixed cost
+# of a transaction is shared, small enough that locks are held for a few milliseconds.
+ROUTE_BATCH = 25
 
 
-def _lock_longest_idle_agent(queue_id: int) -> AgentStatus | None:
-    return (
-        AgentStatus.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(
-            state=AgentState.AVAILABLE, person__skills__queue_id=queue_id, person__is_active=True
+@dataclass(frozen=True)
+class Eligibility:
+    """Who may take a call that has waited `wait` seconds: members of its queue with at
+    least `min_proficiency` (tiers widen with the wait), and, once the overflow time has
+    passed, every member of the overflow queue. `min_proficiency` None = nobody yet."""
+
+    min_proficiency: int | None
+    overflow_queue_id: int | None
+
+
+def call_eligibility(queue: Queue, tiers: list[QueueTier], wait: float) -> Eligibility:
+    if tiers:
+        reached = [t.min_proficiency for t in tiers if t.after_seconds <= wait]
+        min_prof = min(reached) if reached else None
+    else:
+        min_prof = 1
+    overflow = None
+    if (
+        queue.overflow_queue_id
+        and queue.overflow_after_seconds is not None
+        and wait >= queue.overflow_after_seconds
+    ):
+        overflow = queue.overflow_queue_id
+    return Eligibility(min_prof, overflow)
+
+
+def _agent_candidates(queue: Queue, rule: Eligibility, at: datetime):
+    """Available agents allowed by `rule`, in the queue's strategy order (first = chosen)."""
+    membership = QueueMembership.objects.filter(person_id=OuterRef("person_id"))
+    allowed = Q(pk__in=[])
+    if rule.min_proficiency is not None:
+        allowed |= Q(
+            Exists(membership.filter(queue_id=queue.pk, proficiency__gte=rule.min_proficiency))
         )
-        .order_by("available_since", "person_id")
-        .first()
+    if rule.overflow_queue_id:
+        allowed |= Q(Exists(membership.filter(queue_id=rule.overflow_queue_id)))
+    qs = (
+        AgentStatus.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(allowed, state=AgentState.AVAILABLE, person__is_active=True)
+        .only("person_id", "available_since")
+        # Their own skill in this queue: None or below the tier means an overflow pick.
+        .annotate(
+            own_skill=Subquery(membership.filter(queue_id=queue.pk).values("proficiency")[:1])
+        )
+    )
+    strategy = queue.strategy
+    if strategy == RoutingStrategy.ROUND_ROBIN:
+        # The next agent after the one offered last, wrapping around.
+        last = queue.last_offered_person_id or 0
+        qs = qs.annotate(
+            rr_lap=Case(When(person_id__gt=last, then=Value(0)), default=Value(1))
+        ).order_by("rr_lap", "person_id")
+    elif strategy == RoutingStrategy.FEWEST_CALLS:
+        today = timezone.localdate(at)
+        qs = qs.annotate(
+            calls_so_far=Case(When(calls_today_date=today, then=F("calls_today")), default=Value(0))
+        ).order_by("calls_so_far", "available_since", "person_id")
+    elif strategy == RoutingStrategy.SKILL_LEVEL:
+        qs = qs.order_by(F("own_skill").desc(nulls_last=True), "available_since", "person_id")
+    else:
+        qs = qs.order_by("available_since", "person_id")
+    return qs
+
+
+def _queued_calls(queue_id: int):
+    return Call.objects.filter(queue_id=queue_id, phase=CallPhase.QUEUED).order_by(
+        "-priority", "enqueued_at", "id"
     )
 
 
-def acd_offer_next(*, queue_id: int, at: datetime | None = None) -> Offer | None:
-    """Offer the longest-waiting call of the queue to its longest-idle available agent.
+@dataclass
+class Pairing:
+    call_id: int
+    enqueued_at: datetime
+    overflowed_at: datetime | None
+    status: AgentStatus
+    rule: Eligibility
 
-    One atomic step; returns None when there is no call or no agent to pair.
+    @property
+    def is_overflow(self) -> bool:
+        skill = self.status.own_skill
+        return (
+            skill is None or self.rule.min_proficiency is None or skill < self.rule.min_proficiency
+        )
+
+
+def _pair(queue: Queue, at: datetime, limit: int) -> list[Pairing]:
+    """Lock up to `limit` waiting calls (queue order) and pair each with the first free
+    agent its wait allows, in the strategy's order. Going down the lists in order gives
+    exactly what `limit` single decisions in a row would give. Calls whose eligibility
+    already found no agent are skipped without a query."""
+    tiers = list(queue.tiers.all())  # prefetched by the callers that route in bulk
+    calls = (
+        _queued_calls(queue.pk)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", "enqueued_at", "overflowed_at")[: max(limit * 4, 50)]
+    )
+    pools: dict[Eligibility, list[AgentStatus]] = {}
+    taken: set[int] = set()
+    pairs: list[Pairing] = []
+    for call_id, enqueued_at, overflowed_at in calls:
+        rule = call_eligibility(queue, tiers, (at - enqueued_at).total_seconds())
+        if rule.min_proficiency is None and not rule.overflow_queue_id:
+            continue  # nobody may take it yet
+        if rule not in pools:
+            pools[rule] = list(_agent_candidates(queue, rule, at)[:limit])
+        pool = pools[rule]
+        while pool and pool[0].person_id in taken:
+            pool.pop(0)
+        if not pool:
+            continue
+        status = pool.pop(0)
+        taken.add(status.person_id)
+        pairs.append(Pairing(call_id, enqueued_at, overflowed_at, status, rule))
+        if len(pairs) == limit:
+            break
+    return pairs
+
+
+def acd_offer_batch(*, queue: Queue, limit: int, at: datetime | None = None) -> list[Offer]:
+    """Offer up to `limit` of the queue's waiting calls to the agents the strategy picks
+    (longest-idle by default), within the tiers and overflow each call's wait has reached.
+
+    One transaction and a fixed number of statements however many pairs it makes. Returns
+    fewer offers than `limit` when calls or agents run out (or are being routed by another
+    router right now: their rows are locked and skipped).
     """
     at = at or timezone.now()
     try:
         with transaction.atomic():
-            call = _lock_next_call(queue_id)
-            if call is None:
-                return None
-            status = _lock_longest_idle_agent(queue_id)
-            if status is None:
-                return None
-            # Conditional flips: if anything moved since we read it, nothing happens.
-            if not AgentStatus.objects.filter(pk=status.pk, state=AgentState.AVAILABLE).exists():
-                return None
-            if not Call.objects.filter(pk=call.pk, phase=CallPhase.QUEUED).update(
+            pairs = _pair(queue, at, limit)
+            if not pairs:
+                return []
+            # The rows are locked and were read under the lock (on PostgreSQL FOR UPDATE
+            # re-checks the WHERE clause on the newest row version), so the flips hold.
+            call_ids = [p.call_id for p in pairs]
+            flipped = Call.objects.filter(pk__in=call_ids, phase=CallPhase.QUEUED).update(
                 phase=CallPhase.OFFERED, updated_at=at
-            ):
-                return None
-            idle_since = status.available_since
-            queue = Queue.objects.get(pk=queue_id)
-            offer = Offer.objects.create(
-                call=call,
-                agent_id=status.person_id,
-                offered_at=at,
-                expires_at=at + timedelta(seconds=queue.reservation_timeout_seconds),
-                agent_idle_since=idle_since,
             )
-            agent_transition(status=status, to_state=AgentState.RESERVED, at=at)
-            _event(call, "offered", at, actor=status.person, offer=offer.pk)
-            return offer
+            if flipped != len(pairs):
+                raise IntegrityError("a paired call moved under the lock")
+            offers = Offer.objects.bulk_create(
+                [
+                    Offer(
+                        call_id=p.call_id,
+                        agent_id=p.status.person_id,
+                        offered_at=at,
+                        expires_at=at + timedelta(seconds=queue.reservation_timeout_seconds),
+                        agent_idle_since=p.status.available_since,
+                    )
+                    for p in pairs
+                ]
+            )
+            agents_transition_bulk(
+                statuses=[p.status for p in pairs],
+                to_state=AgentState.RESERVED,
+                at=at,
+                last_offered_at=at,
+            )
+            if queue.strategy == RoutingStrategy.ROUND_ROBIN:
+                last = pairs[-1].status.person_id
+                Queue.objects.filter(pk=queue.pk).update(last_offered_person_id=last)
+                queue.last_offered_person_id = last
+            overflowed = [p for p in pairs if p.overflowed_at is None and p.is_overflow]
+            if overflowed:
+                Call.objects.filter(pk__in=[p.call_id for p in overflowed]).update(overflowed_at=at)
+            _events_bulk(
+                [
+                    *(
+                        (p.call_id, "overflowed", None, {"to_queue": p.rule.overflow_queue_id})
+                        for p in overflowed
+                    ),
+                    *(
+                        (p.call_id, "offered", p.status.person_id, {"offer": o.pk})
+                        for p, o in zip(pairs, offers, strict=True)
+                    ),
+                ],
+                at=at,
+            )
+            return offers
     except IntegrityError:
         # The backstop constraints fired: another router got there first. Nothing changed.
-        logger.info("acd: lost a race on queue %s, retrying later", queue_id)
-        return None
+        logger.info("acd: lost a race on queue %s, retrying later", queue.pk)
+        return []
+
+
+def acd_offer_next(
+    *, queue_id: int, at: datetime | None = None, queue: Queue | None = None
+) -> Offer | None:
+    """Offer the queue's next call to the agent its strategy picks: a batch of one."""
+    if queue is None:
+        queue = Queue.objects.prefetch_related("tiers").get(pk=queue_id)
+    offers = acd_offer_batch(queue=queue, limit=1, at=at)
+    return offers[0] if offers else None
 
 
 def acd_route(*, queue_id: int | None = None, at: datetime | None = None) -> list[Offer]:
@@ -92,11 +242,14 @@ def acd_route(*, queue_id: int | None = None, at: datetime | None = None) -> lis
     queue_ids = [queue_id] if queue_id else list(Queue.objects.values_list("id", flat=True))
     offers: list[Offer] = []
     for qid in queue_ids:
+        queue = Queue.objects.prefetch_related("tiers").filter(pk=qid).first()
+        if queue is None:
+            continue
         while True:
-            offer = acd_offer_next(queue_id=qid, at=at)
-            if offer is None:
+            batch = acd_offer_batch(queue=queue, limit=ROUTE_BATCH, at=at)
+            offers.extend(batch)
+            if not batch:
                 break
-            offers.append(offer)
     return offers
 
 
@@ -141,8 +294,9 @@ def agents_heal_stuck(*, at: datetime | None = None) -> int:
     reserved = AgentStatus.objects.filter(state=AgentState.RESERVED).exclude(
         person__offers__status=OfferStatus.PENDING
     )
+    # A follow-up call still ringing (DIALING) holds its agent ON_CALL too.
     on_call = AgentStatus.objects.filter(state=AgentState.ON_CALL).exclude(
-        person__handled_calls__phase=CallPhase.CONNECTED
+        person__handled_calls__phase__in=[CallPhase.CONNECTED, CallPhase.DIALING]
     )
     for person_id in [
         *reserved.values_list("person_id", flat=True),
@@ -160,7 +314,9 @@ def agents_heal_stuck(*, at: datetime | None = None) -> int:
                 healed += 1
             elif (
                 status.state == AgentState.ON_CALL
-                and not Call.objects.filter(agent_id=person_id, phase=CallPhase.CONNECTED).exists()
+                and not Call.objects.filter(
+                    agent_id=person_id, phase__in=[CallPhase.CONNECTED, CallPhase.DIALING]
+                ).exists()
             ):
                 agent_finish_work(status=status, at=at)
                 healed += 1
@@ -175,6 +331,7 @@ def acd_sweep(*, at: datetime | None = None) -> dict[str, int]:
     result = {
         "offers_expired": offers_expire_due(at=at),
         "wrapups_ended": calls.wrapups_expire_due(at=at),
+        "dials_lost": outbound.dials_expire_stuck(at=at),
         "healed": agents_heal_stuck(at=at),
     }
     result["offered"] = len(acd_route(at=at))

@@ -31,7 +31,7 @@ class RecordingHttpClient(HttpClient):
         return Response(200, CALL_JSON)
 
 
-def test_connect_redirects_the_queued_call_to_the_connect_twiml(settings):
+def test_connect_redirects_the_queued_call_to_the_connect_twiml(settings, db):
     http = RecordingHttpClient()
     TwilioGateway(http_client=http).connect_to_agent(call_sid=SID, offer_id=42)
     ((method, url, data),) = http.requests
@@ -55,7 +55,7 @@ def test_the_mode_setting_picks_the_gateway(settings):
     assert not isinstance(get_gateway(), TwilioGateway)
 
 
-def test_connect_twiml_dials_the_agents_client_with_recording(client, org):
+def test_connect_twiml_puts_the_caller_in_the_recorded_conference(client, org):
     from telephony import services
     from telephony.simulator import new_call_sid
     from tests.conftest import GENERAL_NUMBER, make_available, post_signed
@@ -69,8 +69,9 @@ def test_connect_twiml_dials_the_agents_client_with_recording(client, org):
     path = f"/telephony/voice/connect/?offer={offer.pk}"
     response = post_signed(client, path, {"CallSid": call.sid, "CallStatus": "in-progress"})
     body = response.content.decode()
-    assert f"<Client>agent-{org.agent1.pk}</Client>" in body
-    assert 'record="record-from-answer-dual"' in body
+    # The caller enters the call's conference; the agent is added to it as a participant.
+    assert f">call-{call.pk}</Conference>" in body
+    assert 'record="record-from-start"' in body
     assert (
         post_signed(
             client, "/telephony/voice/connect/?offer=abc", {"CallSid": call.sid}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -29,7 +29,19 @@ from agents.models import (
 from agents.services import agent_set_state, agent_status_ensure
 from callcenter.dispatch import suppress_dispatch
 from telephony import services as tel
-from telephony.models import Call, CallPhase, Queue
+from telephony.models import (
+    Call,
+    CallPhase,
+    FullAction,
+    Holiday,
+    IvrAction,
+    IvrMenu,
+    IvrOption,
+    OpeningHours,
+    Queue,
+    QueueTier,
+    RoutingStrategy,
+)
 from telephony.simulator import new_call_sid, new_recording_sid
 from tickets.models import Customer, Disposition, TicketStatus
 
@@ -78,6 +90,15 @@ GIVEN = [
     "나연",
 ]
 
+# Queue policies per department: 해지 goes to its best retention agents first.
+QUEUE_POLICY = {
+    DepartmentKind.GENERAL: {"strategy": RoutingStrategy.LONGEST_IDLE},
+    DepartmentKind.SIGNUP: {"strategy": RoutingStrategy.LONGEST_IDLE},
+    DepartmentKind.CANCELLATION: {
+        "strategy": RoutingStrategy.SKILL_LEVEL,
+        "full_action": FullAction.CALLBACK,
+    },
+}
 DEPARTMENTS = [
     (
         "가입",
@@ -144,6 +165,7 @@ class Command(BaseCommand):
         password = settings.DEMO_PASSWORD
         if Center.objects.filter(name=CENTER_NAME).exists():
             self._reset_passwords(password)
+            self._ivr(Center.objects.get(name=CENTER_NAME))
             self.stdout.write("Demo already seeded; demo passwords reset.")
             return
         with suppress_dispatch():
@@ -151,6 +173,7 @@ class Command(BaseCommand):
                 history_start = timezone.now() - timedelta(days=opts["days"] + 1)
                 center, departments = self._org(rng, password, history_start)
                 customers = self._customers(rng, opts["customers"])
+                self._ivr(center)
             self._history(
                 rng, departments, customers, days=opts["days"], per_day=opts["calls_per_day"]
             )
@@ -164,6 +187,52 @@ class Command(BaseCommand):
 
     def _reset_passwords(self, password: str) -> None:
         Person.objects.filter(username__in=DEMO_LOGINS).update(password=make_password(password))
+
+    # --- the voice menu on the 대표번호 (idempotent: an existing menu is kept as edited) ------
+    def _ivr(self, center: Center) -> None:
+        queues = {q.department.kind: q for q in Queue.objects.filter(department__center=center)}
+        general = queues.get(DepartmentKind.GENERAL)
+        menu, created = IvrMenu.objects.get_or_create(
+            phone_number=IVR_NUMBER,
+            defaults={
+                "name": "대표번호",
+                "center": center,
+                "greeting_ko": "안녕하십니까, 상담 고객센터입니다.",
+                "greeting_en": "Hello, this is the Sangdam customer center.",
+                "prompt_ko": "가입 상담은 1번, 해지 상담은 2번, 요금과 그 밖의 문의는 3번, "
+                "기다리지 않고 전화 예약을 하시려면 0번을 눌러 주세요.",
+                "prompt_en": "For a new subscription press 1, to cancel press 2, for billing "
+                "and anything else press 3. To book a callback instead of waiting, press 0.",
+                "closed_message_ko": "지금은 상담 시간이 아닙니다. 상담 시간은 매일 오전 9시부터 "
+                "오후 6시까지입니다.",
+                "closed_message_en": "We are closed now. We are open every day from 9 am to 6 pm.",
+                "default_queue": general,
+            },
+        )
+        if created:
+            options = [
+                ("1", "가입", "Sign-up", IvrAction.QUEUE, DepartmentKind.SIGNUP, "가입, 신규"),
+                ("2", "해지", "Cancellation", IvrAction.QUEUE, DepartmentKind.CANCELLATION, "해지"),
+                ("3", "일반", "General", IvrAction.QUEUE, DepartmentKind.GENERAL, "요금, 문의"),
+                ("0", "전화 예약", "Callback", IvrAction.CALLBACK, DepartmentKind.GENERAL, ""),
+            ]
+            for digit, label_ko, label_en, action, kind, keywords in options:
+                IvrOption.objects.create(
+                    menu=menu,
+                    digit=digit,
+                    label_ko=label_ko,
+                    label_en=label_en,
+                    action=action,
+                    queue=queues.get(kind),
+                    speech_keywords=keywords,
+                )
+            # Open every day, like the replayed history; 9 switches to English.
+            OpeningHours.objects.bulk_create(
+                OpeningHours(menu=menu, weekday=day, opens=time(9), closes=time(18))
+                for day in range(7)
+            )
+        for day, name in HOLIDAYS:
+            Holiday.objects.get_or_create(center=center, date=day, defaults={"name": name})
 
     # --- the org chart -----------------------------------------------------------------
     def _org(self, rng: random.Random, password: str, since: datetime):
@@ -194,7 +263,12 @@ class Command(BaseCommand):
             dept = Department.objects.create(
                 center=center, name=name, kind=kind, phone_number=number
             )
-            queue = Queue.objects.create(department=dept, name=f"{name} 대기열")
+            queue = Queue.objects.create(
+                department=dept, name=f"{name} 대기열", **QUEUE_POLICY[kind]
+            )
+            # Experts first; after 20 s anyone with the skill may take the call.
+            QueueTier.objects.create(queue=queue, after_seconds=0, min_proficiency=6)
+            QueueTier.objects.create(queue=queue, after_seconds=20, min_proficiency=1)
             for code, label, resolves in dispositions:
                 Disposition.objects.create(
                     department=dept, code=code, label=label, resolves=resolves
@@ -227,6 +301,11 @@ class Command(BaseCommand):
                         person=agent, queue=queue, proficiency=rng.randint(3, 9)
                     )
             departments.append(dept)
+        # 가입 callers who wait 90 s may be taken by 일반 agents.
+        by_kind = {d.kind: d.queue for d in departments}
+        Queue.objects.filter(pk=by_kind[DepartmentKind.SIGNUP].pk).update(
+            overflow_queue=by_kind[DepartmentKind.GENERAL], overflow_after_seconds=90
+        )
         return center, departments
 
     def _names(self, rng: random.Random):
@@ -241,7 +320,9 @@ class Command(BaseCommand):
         names = self._names(rng)
         customers = [
             Customer(
-                name=next(names) if i % 7 else "", phone=f"+8210{rng.randint(20000000, 99999999)}"
+                name=next(names) if i % 7 else "",
+                phone=f"+8210{rng.randint(20000000, 99999999)}",
+                is_vip=i % 25 == 3,  # about 4 % VIP customers, who wait ahead in queues
             )
             for i in range(count)
         ]
@@ -392,3 +473,26 @@ class Command(BaseCommand):
 
 
 DEMO_LOGINS = ["director", "admin", "trainer1", "manager1", "manager2", "lead1", "agent1", "agent2"]
+
+IVR_NUMBER = "+8215880000"  # 대표번호 (1588-0000)
+HOLIDAYS = [
+    (date(2026, 1, 1), "신정"),
+    (date(2026, 2, 16), "설날 연휴"),
+    (date(2026, 2, 17), "설날"),
+    (date(2026, 2, 18), "설날 연휴"),
+    (date(2026, 5, 5), "어린이날"),
+    (date(2026, 9, 24), "추석 연휴"),
+    (date(2026, 9, 25), "추석"),
+    (date(2026, 9, 26), "추석 연휴"),
+    (date(2026, 10, 9), "한글날"),
+    (date(2026, 12, 25), "성탄절"),
+    (date(2027, 1, 1), "신정"),
+    (date(2027, 2, 6), "설날 연휴"),
+    (date(2027, 2, 7), "설날"),
+    (date(2027, 2, 8), "설날 연휴"),
+    (date(2027, 2, 9), "설날 대체공휴일"),
+    (date(2027, 9, 14), "추석 연휴"),
+    (date(2027, 9, 15), "추석"),
+    (date(2027, 9, 16), "추석 연휴"),
+    (date(2027, 12, 25), "성탄절"),
+]

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from agents.models import Department
-from telephony.models import Call, CallPhase
+from telephony.models import Call, CallPhase, IvrMenu
 from telephony.simulator import Simulator, new_call_sid
 from tickets.models import Customer
 
@@ -35,6 +35,11 @@ class Command(BaseCommand):
         parser.add_argument("--minutes", type=float, default=1.0, help="0 runs until stopped")
         parser.add_argument("--department", help="department name; default: any")
         parser.add_argument(
+            "--ivr",
+            action="store_true",
+            help="dial the numbers with a voice menu (대표번호); callers press a department's key",
+        )
+        parser.add_argument(
             "--patience", type=float, default=180, help="mean seconds a caller waits"
         )
         parser.add_argument(
@@ -53,12 +58,16 @@ class Command(BaseCommand):
         if opts["department"]:
             departments = departments.filter(name=opts["department"])
         numbers = list(departments.values_list("phone_number", flat=True))
+        if opts["ivr"]:
+            numbers = list(
+                IvrMenu.objects.exclude(phone_number=None).values_list("phone_number", flat=True)
+            )
         if not numbers:
             raise CommandError("no department to call; run seed_demo first")
         phones = list(Customer.objects.values_list("phone", flat=True)[:500]) or ["+821012345678"]
         sim = Simulator.default()
         self._wait_for_server(opts["wait_for_server"])
-        rng = random.Random()
+        rng = self.rng = random.Random()
         deadline = time.monotonic() + opts["minutes"] * 60 if opts["minutes"] else None
         next_arrival = time.monotonic()
         callers: dict[str, Caller] = {}
@@ -101,11 +110,15 @@ class Command(BaseCommand):
                 CallPhase.WRAP_UP,
                 CallPhase.COMPLETED,
                 CallPhase.ABANDONED,
+                CallPhase.VOICEMAIL,
                 CallPhase.FAILED,
             ):
                 del callers[sid]  # Sangdam or the agent ended it
             elif connected_at is None and now - caller.placed_at > caller.patience:
-                sim.caller_hangs_up(call_sid=sid)  # gave up waiting: an abandon
+                # Out of patience: some ask to be called back (they keep their place),
+                # the rest hang up (an abandon).
+                if not (self.rng.random() < 0.4 and sim.caller_asks_for_callback(call_sid=sid)):
+                    sim.caller_hangs_up(call_sid=sid)
                 del callers[sid]
             elif connected_at and (timezone.now() - connected_at).total_seconds() > caller.talk:
                 sim.caller_hangs_up(call_sid=sid)

@@ -1,0 +1,148 @@
+"""Reads about queues that have rules: a caller's position and the expected wait."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Avg, F, Q
+from django.utils import timezone
+
+from agents.models import AgentState, AgentStatus
+from telephony.models import Call, CallPhase, Queue
+
+# Used until the queue has handled enough calls today to know its own handle time.
+DEFAULT_HANDLE_SECONDS = 240.0
+SERVING_STATES = [
+    AgentState.AVAILABLE,
+    AgentState.RESERVED,
+    AgentState.ON_CALL,
+    AgentState.WRAP_UP,
+]
+
+
+def _waiting(queue: Queue):
+    return Call.objects.filter(queue=queue, phase__in=[CallPhase.QUEUED, CallPhase.OFFERED])
+
+
+def queue_position(call: Call) -> int:
+    """1 = next. Counts the calls the router takes first: higher priority, or the same
+    priority and an earlier arrival (booked callbacks keep their place and count)."""
+    ahead = (
+        _waiting(call.queue)
+        .filter(
+            Q(priority__gt=call.priority)
+            | Q(priority=call.priority, enqueued_at__lt=call.enqueued_at)
+            | Q(priority=call.priority, enqueued_at=call.enqueued_at, pk__lt=call.pk)
+        )
+        .count()
+    )
+    return ahead + 1
+
+
+def queue_handle_seconds(queue: Queue) -> float:
+    """Mean talk + hold + wrap-up of the queue's calls handled in the last 24 hours."""
+    since = timezone.now() - timedelta(hours=24)
+    mean = (
+        Call.objects.filter(queue=queue, phase=CallPhase.COMPLETED, wrapup_ended_at__gte=since)
+        .annotate(handle=F("talk_seconds") + F("hold_seconds") + F("acw_seconds"))
+        .aggregate(mean=Avg("handle"))["mean"]
+    )
+    return float(mean) if mean else DEFAULT_HANDLE_SECONDS
+
+
+def queue_serving_agents(queue: Queue) -> int:
+    return AgentStatus.objects.filter(
+        state__in=SERVING_STATES, person__skills__queue=queue, person__is_active=True
+    ).count()
+
+
+def queue_expected_wait_seconds(queue: Queue, *, position: int | None = None) -> float | None:
+    """Expected wait for a caller at `position` (default: one joining now): the calls ahead
+    of them, worked off by the agents serving the queue at its handle time. None when no
+    agent is serving it (the wait is unknown, and long)."""
+    agents = queue_serving_agents(queue)
+    if agents == 0:
+        return None
+    if position is None:
+        position = _waiting(queue).count() + 1
+    idle = AgentStatus.objects.filter(
+        state=AgentState.AVAILABLE, person__skills__queue=queue, person__is_active=True
+    ).count()
+    if position <= idle:
+        return 0.0  # an agent is free for this caller now
+    return ((position - idle) / agents) * queue_handle_seconds(queue)
+
+
+def bridge_options_for(person, call: Call) -> dict:
+    """What the on-call panel offers for `call`: hold state, a transfer under way, who and
+    which queues it can go to, and whether escalation rings the agent's own 실장."""
+    from agents.models import Person, Role
+    from telephony.services.bridging import team_lead_for, transfer_pending
+
+    pending = transfer_pending(call)
+    consulting = (
+        call.parent_id is not None
+        and Call.objects.filter(pk=call.parent_id, phase=CallPhase.CONNECTED).exists()
+    )
+    lead = team_lead_for(person)
+    if lead is not None and lead.pk == person.pk:
+        lead = None
+    lead_available = (
+        lead is not None
+        and AgentStatus.objects.filter(person=lead, state=AgentState.AVAILABLE).exists()
+    )
+    colleagues = (
+        Person.objects.filter(
+            is_active=True,
+            role__in=[Role.AGENT, Role.TEAM_LEAD],
+            status__state=AgentState.AVAILABLE,
+            center_id=person.center_id,
+        )
+        .exclude(pk=person.pk)
+        .select_related("team")
+        .order_by("display_name")[:50]
+    )
+    return {
+        "call": call,
+        "on_hold": call.hold_started_at is not None,
+        "pending": pending,
+        "consulting": consulting,
+        "lead": lead,
+        "lead_available": lead_available,
+        "agents": list(colleagues),
+        "queues": list(Queue.objects.select_related("department").order_by("id")),
+    }
+
+
+# --- Dialled number → voice menu / queue (read on every incoming call) -------------------
+#
+# Numbers, menus and queues change a few times a year, calls arrive many times a second:
+# each process keeps what a number leads to for NUMBER_CACHE_SECONDS. A save or delete of
+# a menu, department or queue clears this process's copy at once (telephony.apps); other
+# processes see the change within the TTL.
+
+NUMBER_CACHE_SECONDS = 30.0
+_number_cache: dict[str, tuple[float, int | None, Queue | None]] = {}
+
+
+def number_cache_clear(**_kwargs) -> None:
+    _number_cache.clear()
+
+
+def number_route(number: str) -> tuple[int | None, Queue | None]:
+    """(id of the root voice menu on this number, the queue of the department that owns
+    it); either may be None. `number` is E.164 as normalised by tickets.services."""
+    import time
+
+    from telephony.models import IvrMenu
+
+    now = time.monotonic()
+    hit = _number_cache.get(number)
+    if hit is not None and hit[0] > now:
+        return hit[1], hit[2]
+    menu_id = IvrMenu.objects.filter(phone_number=number).values_list("pk", flat=True).first()
+    queue = (
+        Queue.objects.select_related("department").filter(department__phone_number=number).first()
+    )
+    _number_cache[number] = (now + NUMBER_CACHE_SECONDS, menu_id, queue)
+    return menu_id, queue

@@ -1,0 +1,765 @@
+"""Live tallies: what a wallboard shows, per queue and for the center, updated on every event.
+
+What is counted (the same rules as the KPI rollups in kpi/services.py, and the ratios come
+from kpi/formulas.py):
+
+- today = the center's day (kpi.selectors.day_bounds); a call belongs to the day it was
+  enqueued (offered) in. Outbound calls and FAILED calls are not offered.
+- offered: inbound calls enqueued today · answered: answered_at set · answered within the
+  queue's service-level threshold T (wait ≤ T) · abandoned: phase ABANDONED (a callback
+  request is never an abandon) · short abandons: abandoned with wait < SHORT_ABANDON_SECONDS.
+- waiting now / longest wait: callers on the line in QUEUED or OFFERED (ringing an agent);
+  booked callbacks keep their place but are counted apart as `callbacks`.
+- agents by state: every person with a queue membership, in each of their queues; the
+  center counts each person once.
+
+How it stays right: each call and each agent has ONE record derived from its database row
+after commit (`transaction.on_commit`, so rolled-back work never counts), carrying a version
+(the call's newest CallEvent id, the agent's newest AgentStateInterval id). An update
+replaces the old record with the new one and moves the counters by the difference; an
+update with an older version than the stored one is ignored. So any order or repetition of
+callbacks, re-reads and rebuilds ends in the same numbers: the numbers the rows say.
+
+Stores:
+
+- Redis (settings.REDIS_URL): keys under `tallies:`. Per call a hash `tallies:call:<id>`,
+  per day and queue the counters `tallies:day:<YYYY-MM-DD>:q:<id>`, live callers in sorted
+  sets `tallies:waiting:<queue>` / `tallies:callback:<queue>` (score = enqueued_at), agents
+  in `tallies:agent:<id>` with counts in `tallies:agents:q:<queue>` and
+  `tallies:agents:c:<center>`. Each update is one Lua script (atomic). `tallies:v` counts
+  changes: the wallboard's etag. `tallies:built:<day>` marks that today's tallies were
+  built; when it is missing (Redis flushed or restarted, a new day) the next reader
+  rebuilds from the database under a short lock. At most once a minute a reader also
+  compares Redis with a fresh count from the database and rebuilds if they drifted (e.g. a
+  queue membership changed in the admin, which is not an event).
+- In-process (no REDIS_URL): the same records in this process's memory. The web server,
+  the Celery worker and the simulator are separate processes, so this process misses
+  events that others commit. Every read therefore first asks the database how many
+  CallEvent and AgentStateInterval rows exist above the watermark of the last rebuild
+  (two indexed `COUNT`/`MAX` queries on primary keys); if that is not exactly the number
+  of events this process applied itself, the store is rebuilt from the database before
+  answering. A reader never returns numbers older than the database. Events are applied
+  in-process only once a reader has built the store (a worker that never reads pays
+  nothing). The version (etag) is derived from the database watermark, so it is the same
+  in every process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from agents.models import AgentState, AgentStateInterval, AgentStatus, QueueMembership
+from kpi import formulas
+from kpi.selectors import day_bounds
+from telephony.models import Call, CallDirection, CallEvent, CallPhase, Queue
+
+if TYPE_CHECKING:
+    from agents.models import Person
+
+logger = logging.getLogger(__name__)
+
+AGENT_STATES = [s.value for s in AgentState]
+COUNTERS = ("offered", "answered", "answered_within", "abandoned", "short_abandoned")
+WAITING_PHASES = {CallPhase.QUEUED, CallPhase.OFFERED}
+KEY_TTL_SECONDS = 3 * 24 * 3600
+CHECK_EVERY_SECONDS = 60
+
+
+def service_level_target() -> float:
+    """The center's service-level target (DOMAIN.md: 80 %)."""
+    return float(getattr(settings, "SERVICE_LEVEL_TARGET", 0.80))
+
+
+# --- Records: one per call, one per agent -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    id: int
+    version: int
+    day: str
+    queue_id: int
+    offered: int = 0
+    answered: int = 0
+    answered_within: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    wait_answered: float = 0.0
+    live: str = ""  # "waiting" | "callback" | ""
+    enqueued: float = 0.0  # epoch seconds
+
+
+@dataclass(frozen=True)
+class AgentRecord:
+    person_id: int
+    version: int
+    state: str
+    queue_ids: tuple[int, ...]
+    center_id: int | None
+
+
+_CALL_FIELDS = (
+    "id",
+    "enqueued_at",
+    "answered_at",
+    "phase",
+    "direction",
+    "queue_id",
+    "queue_wait_seconds",
+    "callback_requested_at",
+    "queue__service_level_seconds",
+)
+
+
+def _day_of(at: datetime) -> str:
+    return timezone.localtime(at).date().isoformat()
+
+
+def _call_record(row: dict) -> CallRecord:
+    """The call's contribution, as kpi/services.py counts it."""
+    wait = row["queue_wait_seconds"] or 0
+    is_callback = row["callback_requested_at"] is not None
+    inbound = row["direction"] == CallDirection.INBOUND
+    offered = inbound and row["phase"] != CallPhase.FAILED
+    answered = offered and row["answered_at"] is not None
+    abandoned = offered and not answered and row["phase"] == CallPhase.ABANDONED
+    abandoned = abandoned and not is_callback
+    live = ""
+    if inbound and row["phase"] in WAITING_PHASES:
+        live = "callback" if is_callback else "waiting"
+    return CallRecord(
+        id=row["id"],
+        version=row["v"] or 0,
+        day=_day_of(row["enqueued_at"]),
+        queue_id=row["queue_id"],
+        offered=int(offered),
+        answered=int(answered),
+        answered_within=int(answered and wait <= row["queue__service_level_seconds"]),
+        abandoned=int(abandoned),
+        short_abandoned=int(abandoned and wait < settings.SHORT_ABANDON_SECONDS),
+        wait_answered=float(wait) if answered else 0.0,
+        live=live,
+        enqueued=row["enqueued_at"].timestamp(),
+    )
+
+
+def _call_rows(qs) -> list[CallRecord]:
+    return [
+        _call_record(row)
+        for row in qs.values(*_CALL_FIELDS).annotate(v=Max("events__id")).order_by()
+    ]
+
+
+def _agent_records(person_ids: list[int] | None = None) -> list[AgentRecord]:
+    statuses = AgentStatus.objects.filter(person__is_active=True)
+    members = QueueMembership.objects.all()
+    if person_ids is not None:
+        statuses = statuses.filter(person_id__in=person_ids)
+        members = members.filter(person_id__in=person_ids)
+    queues: dict[int, list[int]] = {}
+    for person_id, queue_id in members.values_list("person_id", "queue_id").order_by("queue_id"):
+        queues.setdefault(person_id, []).append(queue_id)
+    newest = (
+        AgentStateInterval.objects.filter(person_id=OuterRef("person_id"))
+        .order_by("-id")
+        .values("id")[:1]
+    )
+    rows = statuses.annotate(v=Subquery(newest)).values(
+        "person_id", "state", "person__center_id", "v"
+    )
+    records = []
+    for row in rows:
+        qids = tuple(queues.get(row["person_id"], ()))
+        records.append(
+            AgentRecord(
+                person_id=row["person_id"],
+                version=row["v"] or 0,
+                state=row["state"],
+                queue_ids=qids,
+                center_id=row["person__center_id"] if qids else None,
+            )
+        )
+    if person_ids is not None:
+        # A deactivated person leaves every count.
+        found = {r.person_id for r in records}
+        records += [AgentRecord(pid, 2**62, "", (), None) for pid in person_ids if pid not in found]
+    return records
+
+
+def _rebuild_inputs() -> tuple[list[CallRecord], list[AgentRecord]]:
+    start, end = day_bounds()
+    calls = Call.objects.filter(
+        Q(enqueued_at__gte=start, enqueued_at__lt=end) | Q(phase__in=WAITING_PHASES)
+    )
+    return _call_rows(calls), _agent_records()
+
+
+# --- The snapshot a reader gets -----------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Live figures of one queue or of the center. Ratios are None when nothing was
+    measured (never 0), like every KPI."""
+
+    kind: str  # "queue" | "center"
+    id: int
+    label: str
+    service_level_seconds: int
+    waiting: int = 0
+    callbacks: int = 0
+    oldest_enqueued_at: datetime | None = None
+    agents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(AGENT_STATES, 0))
+    offered: int = 0
+    answered: int = 0
+    answered_within: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    wait_answered_seconds: float = 0.0
+
+    def longest_wait_seconds(self, now: datetime | None = None) -> float | None:
+        if self.oldest_enqueued_at is None:
+            return None
+        return max(0.0, ((now or timezone.now()) - self.oldest_enqueued_at).total_seconds())
+
+    @property
+    def service_level(self) -> float | None:
+        return formulas.service_level(
+            answered_within=self.answered_within,
+            answered=self.answered,
+            abandoned=self.abandoned,
+            short_abandoned=self.short_abandoned,
+        )
+
+    @property
+    def asa(self) -> float | None:
+        return formulas.asa(wait_answered=self.wait_answered_seconds, answered=self.answered)
+
+    @property
+    def abandon_rate(self) -> float | None:
+        return formulas.abandon_rate(
+            abandoned=self.abandoned, short_abandoned=self.short_abandoned, offered=self.offered
+        )
+
+    @property
+    def agents_logged_in(self) -> int:
+        return sum(n for state, n in self.agents.items() if state != AgentState.OFFLINE)
+
+    def figures(self) -> dict:
+        """Everything that the store holds, for comparing two snapshots."""
+        return {
+            "waiting": self.waiting,
+            "callbacks": self.callbacks,
+            "oldest": self.oldest_enqueued_at and round(self.oldest_enqueued_at.timestamp(), 3),
+            "agents": {k: v for k, v in self.agents.items() if v},
+            **{c: getattr(self, c) for c in COUNTERS},
+            "wait_answered": round(self.wait_answered_seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class TallyScope:
+    kind: str  # "queue" | "center"
+    id: int
+
+
+# --- In-process store ---------------------------------------------------------------------
+
+
+class MemoryStore:
+    """Records and counters in this process's memory; see the module docstring."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.built = False
+        self.reset()
+
+    def reset(self) -> None:
+        self.calls: dict[int, CallRecord] = {}
+        self.counts: dict[tuple[str, int], Counter] = {}
+        self.live: dict[tuple[str, int], dict[int, float]] = {}
+        self.agents: dict[int, AgentRecord] = {}
+        self.agent_q: dict[int, Counter] = {}
+        self.agent_c: dict[int, Counter] = {}
+        self.day = ""
+        self.event_mark = 0
+        self.interval_mark = 0
+        self.applied_events: set[int] = set()
+        self.applied_intervals: set[int] = set()
+
+    # The same replace-and-diff as the Redis scripts below.
+    def put_call(self, rec: CallRecord) -> bool:
+        old = self.calls.get(rec.id)
+        if old is not None and rec.version < old.version:
+            return False
+        if old == rec:
+            return False
+        if old is not None:
+            self._count(old, -1)
+        self._count(rec, +1)
+        self.calls[rec.id] = rec
+        return True
+
+    def _count(self, rec: CallRecord, sign: int) -> None:
+        c = self.counts.setdefault((rec.day, rec.queue_id), Counter())
+        for name in COUNTERS:
+            c[name] += sign * getattr(rec, name)
+        c["wait_answered"] += sign * rec.wait_answered
+        if rec.live:
+            live = self.live.setdefault((rec.live, rec.queue_id), {})
+            if sign > 0:
+                live[rec.id] = rec.enqueued
+            else:
+                live.pop(rec.id, None)
+
+    def put_agent(self, rec: AgentRecord) -> bool:
+        old = self.agents.get(rec.person_id)
+        if old is not None and rec.version < old.version:
+            return False
+        if old is not None and (old.state, old.queue_ids, old.center_id) == (
+            rec.state,
+            rec.queue_ids,
+            rec.center_id,
+        ):
+            self.agents[rec.person_id] = rec
+            return False
+        for r, sign in ((old, -1), (rec, +1)):
+            if r is None or not r.state:
+                continue
+            for qid in r.queue_ids:
+                self.agent_q.setdefault(qid, Counter())[r.state] += sign
+            if r.center_id:
+                self.agent_c.setdefault(r.center_id, Counter())[r.state] += sign
+        self.agents[rec.person_id] = rec
+        return True
+
+    def rebuild(self) -> None:
+        with self.lock:
+            # The watermark first, then the rows: everything at or below the watermark is
+            # in the rows. Rows may also hold newer events; those count as not applied, so
+            # the next read rebuilds again (never stale, at worst one extra rebuild).
+            event_mark = CallEvent.objects.aggregate(m=Max("id"))["m"] or 0
+            interval_mark = AgentStateInterval.objects.aggregate(m=Max("id"))["m"] or 0
+            calls, agents = _rebuild_inputs()
+            self.reset()
+            self.day = day_bounds()[0].date().isoformat()
+            self.event_mark, self.interval_mark = event_mark, interval_mark
+            for rec in calls:
+                self.put_call(rec)
+            for rec in agents:
+                self.put_agent(rec)
+            self.built = True
+
+    def _db_marks(self) -> tuple[int, int, int, int]:
+        ev = CallEvent.objects.aggregate(
+            n=Count("id", filter=Q(id__gt=self.event_mark)), m=Max("id")
+        )
+        iv = AgentStateInterval.objects.aggregate(
+            n=Count("id", filter=Q(id__gt=self.interval_mark)), m=Max("id")
+        )
+        # A database whose newest id is below our watermark is another database (tests
+        # roll back; a restore): never trust the store then.
+        if (ev["m"] or 0) < self.event_mark or (iv["m"] or 0) < self.interval_mark:
+            return -1, 0, -1, 0
+        return ev["n"], ev["m"] or 0, iv["n"], iv["m"] or 0
+
+    def fresh_version(self) -> str:
+        """Rebuild if the database moved on without us; the version the reader sees."""
+        with self.lock:
+            today = day_bounds()[0].date().isoformat()
+            if not self.built or self.day != today:
+                self.rebuild()
+            n_ev, max_ev, n_iv, max_iv = self._db_marks()
+            if n_ev != len(self.applied_events) or n_iv != len(self.applied_intervals):
+                self.rebuild()
+                max_ev, max_iv = self.event_mark, self.interval_mark
+            return f"{self.day}.{max_ev}.{max_iv}"
+
+    def apply_call(self, rec: CallRecord, event_id: int | None) -> None:
+        with self.lock:
+            if not self.built:
+                return
+            self.put_call(rec)
+            if event_id and event_id > self.event_mark:
+                self.applied_events.add(event_id)
+
+    def apply_agent(self, rec: AgentRecord) -> None:
+        with self.lock:
+            if not self.built:
+                return
+            self.put_agent(rec)
+            if rec.version > self.interval_mark:
+                self.applied_intervals.add(rec.version)
+
+    def read(self, day: str, queue_ids: list[int], center_ids: list[int]) -> dict:
+        with self.lock:
+            out: dict = {"q": {}, "c": {}}
+            for qid in queue_ids:
+                waiting = self.live.get(("waiting", qid), {})
+                out["q"][qid] = {
+                    "counts": dict(self.counts.get((day, qid), Counter())),
+                    "waiting": len(waiting),
+                    "oldest": min(waiting.values(), default=None),
+                    "callbacks": len(self.live.get(("callback", qid), {})),
+                    "agents": dict(self.agent_q.get(qid, Counter())),
+                }
+            for cid in center_ids:
+                out["c"][cid] = dict(self.agent_c.get(cid, Counter()))
+            return out
+
+
+_memory = MemoryStore()
+
+
+# --- Redis store --------------------------------------------------------------------------
+
+P = "tallies:"
+
+# KEYS: none (one Redis, keys built from the prefix). ARGV: id, version, day, queue,
+# offered, answered, answered_within, abandoned, short_abandoned, wait_answered, live,
+# enqueued, ttl. Returns 1 when something changed.
+PUT_CALL = """
+local p = 'tallies:'
+local id = ARGV[1]
+local ck = p .. 'call:' .. id
+local newv = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[13])
+local old = redis.call('HMGET', ck, 'v', 'sig', 'day', 'q', 'o', 'a', 'w', 'ab', 'sh', 'ws', 'live')
+if old[1] and newv < tonumber(old[1]) then return 0 end
+local sig = table.concat(ARGV, '|', 3, 12)
+if old[2] == sig then
+  redis.call('HSET', ck, 'v', ARGV[2])
+  return 0
+end
+local ints = {'o', 'a', 'w', 'ab', 'sh'}
+if old[1] then
+  local dk = p .. 'day:' .. old[3] .. ':q:' .. old[4]
+  for i, f in ipairs(ints) do
+    local n = tonumber(old[4 + i])
+    if n ~= 0 then redis.call('HINCRBY', dk, f, -n) end
+  end
+  if tonumber(old[10]) ~= 0 then redis.call('HINCRBYFLOAT', dk, 'ws', -tonumber(old[10])) end
+  if old[11] ~= '' then redis.call('ZREM', p .. old[11] .. ':' .. old[4], id) end
+end
+local dk = p .. 'day:' .. ARGV[3] .. ':q:' .. ARGV[4]
+for i, f in ipairs(ints) do
+  local n = tonumber(ARGV[4 + i])
+  if n ~= 0 then redis.call('HINCRBY', dk, f, n) end
+end
+if tonumber(ARGV[10]) ~= 0 then redis.call('HINCRBYFLOAT', dk, 'ws', ARGV[10]) end
+redis.call('EXPIRE', dk, ttl)
+if ARGV[11] ~= '' then redis.call('ZADD', p .. ARGV[11] .. ':' .. ARGV[4], ARGV[12], id) end
+redis.call('HSET', ck, 'v', ARGV[2], 'sig', sig, 'day', ARGV[3], 'q', ARGV[4], 'o', ARGV[5],
+  'a', ARGV[6], 'w', ARGV[7], 'ab', ARGV[8], 'sh', ARGV[9], 'ws', ARGV[10], 'live', ARGV[11])
+redis.call('EXPIRE', ck, ttl)
+redis.call('INCR', p .. 'v')
+return 1
+"""
+
+# ARGV: person id, version, state ('' = counted nowhere), queue ids "1,2", center id or ''.
+PUT_AGENT = """
+local p = 'tallies:'
+local ak = p .. 'agent:' .. ARGV[1]
+local newv = tonumber(ARGV[2])
+local old = redis.call('HMGET', ak, 'v', 's', 'qs', 'c')
+if old[1] and newv < tonumber(old[1]) then return 0 end
+if old[1] and old[2] == ARGV[3] and old[3] == ARGV[4] and old[4] == ARGV[5] then
+  redis.call('HSET', ak, 'v', ARGV[2])
+  return 0
+end
+if old[1] and old[2] ~= '' then
+  for q in string.gmatch(old[3], '[^,]+') do redis.call('HINCRBY', p .. 'agents:q:' .. q, old[2], -1) end
+  if old[4] ~= '' then redis.call('HINCRBY', p .. 'agents:c:' .. old[4], old[2], -1) end
+end
+if ARGV[3] ~= '' then
+  for q in string.gmatch(ARGV[4], '[^,]+') do redis.call('HINCRBY', p .. 'agents:q:' .. q, ARGV[3], 1) end
+  if ARGV[5] ~= '' then redis.call('HINCRBY', p .. 'agents:c:' .. ARGV[5], ARGV[3], 1) end
+end
+redis.call('HSET', ak, 'v', ARGV[2], 's', ARGV[3], 'qs', ARGV[4], 'c', ARGV[5])
+redis.call('INCR', p .. 'v')
+return 1
+"""
+
+
+@cache
+def _redis():
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+    return client, client.register_script(PUT_CALL), client.register_script(PUT_AGENT)
+
+
+def _call_args(rec: CallRecord) -> list:
+    return [
+        rec.id,
+        rec.version,
+        rec.day,
+        rec.queue_id,
+        rec.offered,
+        rec.answered,
+        rec.answered_within,
+        rec.abandoned,
+        rec.short_abandoned,
+        repr(rec.wait_answered),
+        rec.live,
+        repr(rec.enqueued),
+        KEY_TTL_SECONDS,
+    ]
+
+
+def _agent_args(rec: AgentRecord) -> list:
+    return [
+        rec.person_id,
+        rec.version,
+        rec.state,
+        ",".join(map(str, rec.queue_ids)),
+        rec.center_id or "",
+    ]
+
+
+class RedisStore:
+    def rebuild(self) -> None:
+        client, put_call, put_agent = _redis()
+        # Delete first, then read the database: anything committed before the read is in
+        # it, anything after arrives as its own versioned update and merges correctly.
+        keys = [k for k in client.scan_iter(match=P + "*", count=1000) if k != P + "v"]
+        keys = [k for k in keys if not k.startswith(P + "lock:")]
+        for i in range(0, len(keys), 500):
+            client.delete(*keys[i : i + 500])
+        calls, agents = _rebuild_inputs()
+        pipe = client.pipeline(transaction=False)
+        for rec in calls:
+            put_call(args=_call_args(rec), client=pipe)
+        for rec in agents:
+            put_agent(args=_agent_args(rec), client=pipe)
+        pipe.set(P + "built:" + day_bounds()[0].date().isoformat(), 1, ex=KEY_TTL_SECONDS)
+        pipe.incr(P + "v")
+        pipe.execute()
+
+    def _ensure_built(self, client, day: str) -> None:
+        if client.exists(P + "built:" + day):
+            return
+        if client.set(P + "lock:rebuild", 1, nx=True, ex=30):
+            try:
+                self.rebuild()
+            finally:
+                client.delete(P + "lock:rebuild")
+
+    def fresh_version(self) -> str:
+        client, _, _ = _redis()
+        day = day_bounds()[0].date().isoformat()
+        self._ensure_built(client, day)
+        if client.set(P + "lock:check", 1, nx=True, ex=CHECK_EVERY_SECONDS):
+            tallies_check()
+        return f"{day}.{client.get(P + 'v') or 0}"
+
+    def apply_call(self, rec: CallRecord, event_id: int | None) -> None:
+        _, put_call, _ = _redis()
+        put_call(args=_call_args(rec))
+
+    def apply_agent(self, rec: AgentRecord) -> None:
+        _, _, put_agent = _redis()
+        put_agent(args=_agent_args(rec))
+
+    def read(self, day: str, queue_ids: list[int], center_ids: list[int]) -> dict:
+        client, _, _ = _redis()
+        pipe = client.pipeline(transaction=False)
+        for qid in queue_ids:
+            pipe.hgetall(f"{P}day:{day}:q:{qid}")
+            pipe.zcard(f"{P}waiting:{qid}")
+            pipe.zrange(f"{P}waiting:{qid}", 0, 0, withscores=True)
+            pipe.zcard(f"{P}callback:{qid}")
+            pipe.hgetall(f"{P}agents:q:{qid}")
+        for cid in center_ids:
+            pipe.hgetall(f"{P}agents:c:{cid}")
+        res = iter(pipe.execute())
+        out: dict = {"q": {}, "c": {}}
+        names = {"o": "offered", "a": "answered", "w": "answered_within", "ab": "abandoned"}
+        names |= {"sh": "short_abandoned", "ws": "wait_answered"}
+        for qid in queue_ids:
+            raw, waiting, oldest, callbacks, agents = (next(res) for _ in range(5))
+            out["q"][qid] = {
+                "counts": {names[k]: float(v) for k, v in raw.items() if k in names},
+                "waiting": waiting,
+                "oldest": oldest[0][1] if oldest else None,
+                "callbacks": callbacks,
+                "agents": {k: int(v) for k, v in agents.items()},
+            }
+        for cid in center_ids:
+            out["c"][cid] = {k: int(v) for k, v in next(res).items()}
+        return out
+
+
+def _store() -> MemoryStore | RedisStore:
+    return RedisStore() if settings.REDIS_URL else _memory
+
+
+# --- Hooks: called from telephony.services.common._event and agents.services.agent_transition
+
+
+def tallies_call_changed(call_id: int, event_id: int | None = None) -> None:
+    """Register a refresh of this call's record for after the commit."""
+    transaction.on_commit(lambda: _refresh_call(call_id, event_id), robust=True)
+
+
+def tallies_agent_changed(person_id: int) -> None:
+    transaction.on_commit(lambda: _refresh_agent(person_id), robust=True)
+
+
+def _refresh_call(call_id: int, event_id: int | None) -> None:
+    store = _store()
+    if isinstance(store, MemoryStore) and not store.built:
+        return
+    for rec in _call_rows(Call.objects.filter(pk=call_id)):
+        store.apply_call(rec, event_id)
+
+
+def _refresh_agent(person_id: int) -> None:
+    store = _store()
+    if isinstance(store, MemoryStore) and not store.built:
+        return
+    for rec in _agent_records([person_id]):
+        store.apply_agent(rec)
+
+
+# --- Public reads and maintenance ---------------------------------------------------------
+
+
+def tallies_rebuild() -> None:
+    """Rebuild the tallies from Call rows and AgentStatus (after a restart or flush)."""
+    _store().rebuild()
+
+
+def tallies_version() -> str:
+    """Changes whenever any tally may have changed: the wallboard's etag. Rebuilds first
+    when the store is missing today's data or (in-process) is behind the database."""
+    return _store().fresh_version()
+
+
+def _queues(scopes: list[TallyScope]):
+    queue_ids = [s.id for s in scopes if s.kind == "queue"]
+    center_ids = [s.id for s in scopes if s.kind == "center"]
+    return Queue.objects.select_related("department__center").filter(
+        Q(pk__in=queue_ids) | Q(department__center_id__in=center_ids)
+    )
+
+
+def tallies_snapshots(scopes: list[TallyScope], *, checked: bool = False) -> list[Tally]:
+    """Live figures for each scope, in order. A center sums its queues (each call counted
+    in its own queue) and counts each agent once. Scoping is the caller's business: use
+    `tally_scopes_for(person)`. `checked`: the caller has just called tallies_version()."""
+    store = _store()
+    if not checked:
+        store.fresh_version()
+    queues = {q.pk: q for q in _queues(scopes)}
+    center_ids = sorted({s.id for s in scopes if s.kind == "center"})
+    day = day_bounds()[0].date().isoformat()
+    data = store.read(day, sorted(queues), center_ids)
+    tz = timezone.get_current_timezone()
+    by_queue: dict[int, Tally] = {}
+    for qid, queue in queues.items():
+        d = data["q"][qid]
+        t = Tally("queue", qid, queue.name, queue.service_level_seconds)
+        t.waiting, t.callbacks = int(d["waiting"]), int(d["callbacks"])
+        if d["oldest"] is not None:
+            t.oldest_enqueued_at = datetime.fromtimestamp(float(d["oldest"]), tz=tz)
+        for name in COUNTERS:
+            setattr(t, name, int(round(d["counts"].get(name, 0))))
+        t.wait_answered_seconds = max(0.0, float(d["counts"].get("wait_answered", 0)))
+        t.agents = {s: int(d["agents"].get(s, 0)) for s in AGENT_STATES}
+        by_queue[qid] = t
+    out = []
+    for scope in scopes:
+        if scope.kind == "queue":
+            if scope.id in by_queue:
+                out.append(by_queue[scope.id])
+            continue
+        in_center = [q for q in queues.values() if q.department.center_id == scope.id]
+        members = [by_queue[q.pk] for q in in_center]
+        t = Tally("center", scope.id, in_center[0].department.center.name if in_center else "", 0)
+        for m in members:
+            t.waiting += m.waiting
+            t.callbacks += m.callbacks
+            for name in COUNTERS:
+                setattr(t, name, getattr(t, name) + getattr(m, name))
+            t.wait_answered_seconds += m.wait_answered_seconds
+            if m.oldest_enqueued_at and (
+                t.oldest_enqueued_at is None or m.oldest_enqueued_at < t.oldest_enqueued_at
+            ):
+                # The center's longest wait is judged by the threshold of the caller's queue.
+                t.oldest_enqueued_at = m.oldest_enqueued_at
+                t.service_level_seconds = m.service_level_seconds
+        if not t.service_level_seconds:
+            t.service_level_seconds = min((m.service_level_seconds for m in members), default=20)
+        t.agents = {s: int(data["c"][scope.id].get(s, 0)) for s in AGENT_STATES}
+        out.append(t)
+    return out
+
+
+def tallies_snapshot(scope: TallyScope) -> Tally | None:
+    found = tallies_snapshots([scope])
+    return found[0] if found else None
+
+
+def tally_scopes_for(person: Person, *, queue_id: int | None = None) -> list[TallyScope]:
+    """What the person's wallboard shows, through agents.scoping. A queue they may not see
+    is a 404 (no existence leak)."""
+    from django.http import Http404
+
+    from agents.scoping import wallboard_center_visible_to, wallboard_queues_visible_to
+
+    queue_ids = list(wallboard_queues_visible_to(person).values_list("id", flat=True))
+    if queue_id is not None:
+        if queue_id not in queue_ids:
+            raise Http404
+        return [TallyScope("queue", queue_id)]
+    scopes = []
+    if wallboard_center_visible_to(person):
+        scopes.append(TallyScope("center", person.center_id))
+    return scopes + [TallyScope("queue", qid) for qid in queue_ids]
+
+
+def tallies_for(person: Person, *, queue_id: int | None = None) -> list[Tally]:
+    return tallies_snapshots(tally_scopes_for(person, queue_id=queue_id))
+
+
+def tallies_check() -> bool:
+    """Compare the store with a fresh count from the database; rebuild on drift. True when
+    they agreed. Cheap: one pass over today's calls."""
+    from agents.models import Center
+
+    scopes = [TallyScope("center", cid) for cid in Center.objects.values_list("id", flat=True)]
+    store = _store()
+    day = day_bounds()[0].date().isoformat()
+    queues = sorted(_queues(scopes).values_list("id", flat=True))
+    centers = [s.id for s in scopes]
+    fresh = MemoryStore()
+    fresh.rebuild()
+
+    def norm(d: dict) -> dict:
+        out = {}
+        for qid, v in d["q"].items():
+            counts = {k: round(float(n), 3) for k, n in v["counts"].items() if float(n)}
+            oldest = None if v["oldest"] is None else round(float(v["oldest"]), 3)
+            agents = {k: n for k, n in v["agents"].items() if n}
+            out[("q", qid)] = (counts, int(v["waiting"]), oldest, int(v["callbacks"]), agents)
+        for cid, v in d["c"].items():
+            out[("c", cid)] = {k: n for k, n in v.items() if n}
+        return out
+
+    if norm(store.read(day, queues, centers)) == norm(fresh.read(day, queues, centers)):
+        return True
+    logger.warning("tallies drifted from the database; rebuilding")
+    store.rebuild()
+    return False

@@ -1,0 +1,268 @@
+"""Live tallies: counts after real calls through the services, rebuilt from the database
+after a flush, and the same numbers for any order or repetition of callbacks."""
+
+from __future__ import annotations
+
+import random
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from agents.models import AgentState, NotReadyReason
+from agents.services import agent_set_state
+from callcenter.dispatch import suppress_dispatch
+from kpi import formulas
+from kpi.selectors import day_bounds
+from telephony import services, tallies
+from telephony.simulator import new_call_sid
+from telephony.tallies import CallRecord, MemoryStore, TallyScope
+from tests.conftest import GENERAL_NUMBER, make_available
+
+STORES = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+def _flush_redis() -> None:
+    client, _, _ = tallies._redis()
+    keys = list(client.scan_iter(match="tallies:*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(params=STORES)
+def store(request, settings):
+    if request.param == "memory":
+        settings.REDIS_URL = ""
+        tallies._memory = MemoryStore()
+    else:
+        settings.REDIS_URL = django_settings.REDIS_URL
+        _flush_redis()
+    yield request.param
+    if request.param == "redis":
+        _flush_redis()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run service calls as if each committed: on_commit hooks (the tallies) run; nothing
+    is sent to a worker or a provider."""
+
+    @contextmanager
+    def block():
+        with suppress_dispatch(), django_capture_on_commit_callbacks(execute=True):
+            yield
+
+    return block
+
+
+def receive(at, frm="+821011112222"):
+    return services.call_receive(
+        sid=new_call_sid(), from_number=frm, to_number=GENERAL_NUMBER, at=at
+    )
+
+
+def snapshot(org, kind="queue"):
+    scope = TallyScope("queue", org.q_general.pk) if kind == "queue" else None
+    return tallies.tallies_snapshot(scope or TallyScope("center", org.center.pk))
+
+
+def fresh_figures(scopes):
+    """What a rebuild from the database says, with nothing kept from before."""
+    saved_url, saved_mem = django_settings.REDIS_URL, tallies._memory
+    django_settings.REDIS_URL, tallies._memory = "", MemoryStore()
+    try:
+        return [t.figures() for t in tallies.tallies_snapshots(scopes)]
+    finally:
+        django_settings.REDIS_URL, tallies._memory = saved_url, saved_mem
+
+
+def base_time():
+    start, _ = day_bounds()
+    return max(timezone.now() - timedelta(minutes=5), start + timedelta(seconds=1))
+
+
+def run_a_morning(org, committed):
+    """Five callers into 일반: answered within T, answered late, a short abandon, a long
+    abandon, one still waiting; agents in every state the desktop can reach."""
+    t0 = base_time()
+    with committed():
+        tallies.tallies_version()  # a reader built the store before the events
+        make_available(org.agent1, at=t0 - timedelta(seconds=30))
+        quick = receive(t0)
+        late = receive(t0 + timedelta(seconds=1), frm="+821022223333")
+        (o1,) = services.acd_route(queue_id=org.q_general.pk, at=t0 + timedelta(seconds=2))
+        services.offer_accept(agent=org.agent1, offer_id=o1.pk, at=t0 + timedelta(seconds=10))
+        make_available(org.agent2, at=t0 + timedelta(seconds=30))
+        (o2,) = services.acd_route(queue_id=org.q_general.pk, at=t0 + timedelta(seconds=30))
+        services.offer_accept(agent=org.agent2, offer_id=o2.pk, at=t0 + timedelta(seconds=41))
+        short = receive(t0 + timedelta(seconds=50), frm="+821033334444")
+        services.call_status_update(
+            sid=short.sid, status="completed", sequence_number=2, at=t0 + timedelta(seconds=53)
+        )
+        long_ = receive(t0 + timedelta(seconds=60), frm="+821044445555")
+        services.call_left_queue(sid=long_.sid, result="hangup", at=t0 + timedelta(seconds=90))
+        waiting = receive(t0 + timedelta(seconds=100), frm="+821055556666")
+        services.call_hangup(agent=org.agent1, call_id=o1.call_id, at=t0 + timedelta(seconds=120))
+        agent_set_state(person=org.agent3, state=AgentState.NOT_READY, reason=NotReadyReason.BREAK)
+    return t0, quick, late, short, long_, waiting
+
+
+def test_it_counts_offered_answered_and_abandons_with_short_ones_apart(org, store, committed):
+    t0, *_, waiting = run_a_morning(org, committed)
+    t = snapshot(org)
+    assert (t.offered, t.answered, t.answered_within) == (5, 2, 1)
+    assert (t.abandoned, t.short_abandoned) == (2, 1)
+    assert t.wait_answered_seconds == pytest.approx(50)
+    assert t.asa == pytest.approx(25)
+    # The ratios are the KPI formulas': (answered ≤ T) / (answered + abandoned − short).
+    assert t.service_level == pytest.approx(1 / 3)
+    assert t.abandon_rate == formulas.abandon_rate(abandoned=2, short_abandoned=1, offered=5)
+    assert t.waiting == 1
+    assert t.oldest_enqueued_at == waiting.enqueued_at
+    assert t.longest_wait_seconds(t0 + timedelta(seconds=130)) == pytest.approx(30)
+
+
+def test_it_counts_agents_by_state_per_queue_and_once_in_the_center(org, store, committed):
+    run_a_morning(org, committed)
+    queue = snapshot(org)
+    assert {k: v for k, v in queue.agents.items() if v} == {
+        AgentState.ON_CALL: 1,
+        AgentState.WRAP_UP: 1,
+        AgentState.NOT_READY: 1,
+    }
+    center = snapshot(org, "center")
+    assert center.agents[AgentState.OFFLINE] == 1  # agent4 of 가입
+    assert sum(center.agents.values()) == 4  # agents with a skill; leads, managers not
+    assert center.offered == 5 and center.waiting == 1
+
+
+def test_the_store_is_updated_by_events_not_rebuilt(org, store, committed, monkeypatch):
+    with committed():
+        tallies.tallies_version()
+    calls = []
+    monkeypatch.setattr(tallies.MemoryStore, "rebuild", lambda self: calls.append(1))
+    monkeypatch.setattr(tallies.RedisStore, "rebuild", lambda self: calls.append(1))
+    with committed():
+        make_available(org.agent1)
+        receive(timezone.now())
+    assert snapshot(org).waiting == 1
+    assert snapshot(org).agents[AgentState.AVAILABLE] == 1
+    assert calls == []
+
+
+def test_rolled_back_work_never_counts(org, store, committed):
+    from django.db import transaction
+
+    with committed():
+        tallies.tallies_version()
+        with pytest.raises(RuntimeError), transaction.atomic():
+            receive(timezone.now())
+            raise RuntimeError
+    assert snapshot(org).offered == 0
+
+
+def test_a_rebuild_after_a_flush_gives_identical_numbers(org, store, committed):
+    run_a_morning(org, committed)
+    scopes = [TallyScope("center", org.center.pk), TallyScope("queue", org.q_general.pk)]
+    before = [t.figures() for t in tallies.tallies_snapshots(scopes)]
+    if store == "redis":
+        _flush_redis()  # as after a Redis restart: today's key is missing → rebuild
+    else:
+        tallies._memory = MemoryStore()  # as after a process start
+    after = [t.figures() for t in tallies.tallies_snapshots(scopes)]
+    assert after == before
+    assert after == fresh_figures(scopes)
+
+
+def test_the_in_process_store_catches_up_with_other_processes(org, settings):
+    """Events committed elsewhere (no hook ran here) are seen on the next read."""
+    settings.REDIS_URL = ""
+    tallies._memory = MemoryStore()
+    assert snapshot(org).waiting == 0
+    with suppress_dispatch():
+        receive(timezone.now())  # inside the test transaction: the hook never runs
+    assert snapshot(org).waiting == 1
+
+
+def test_the_consistency_check_repairs_drift(org, store, committed):
+    run_a_morning(org, committed)
+    assert tallies.tallies_check() is True
+    if store == "redis":
+        client, _, _ = tallies._redis()
+        day = day_bounds()[0].date().isoformat()
+        client.hincrby(f"tallies:day:{day}:q:{org.q_general.pk}", "o", 7)
+    else:
+        tallies._memory.counts[(tallies._memory.day, org.q_general.pk)]["offered"] += 7
+        tallies._memory.applied_events.clear()  # keep the freshness check from rebuilding
+    assert tallies.tallies_check() is False
+    assert snapshot(org).offered == 5
+
+
+CALLBACKS = [
+    ("status", "ringing", 0),
+    ("status", "in-progress", 1),
+    ("status", "completed", 2),
+    ("queue", "hangup", None),
+]
+
+
+@hsettings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(order=st.lists(st.sampled_from(CALLBACKS), min_size=1, max_size=8))
+def test_any_order_and_repetition_of_callbacks_gives_the_same_tallies(org, store, committed, order):
+    scopes = [TallyScope("center", org.center.pk), TallyScope("queue", org.q_general.pk)]
+    with committed():
+        tallies.tallies_version()
+        call = receive(timezone.now())
+        for kind, value, seq in order:
+            if kind == "status":
+                services.call_status_update(sid=call.sid, status=value, sequence_number=seq)
+            else:
+                services.call_left_queue(sid=call.sid, result=value)
+    live = [t.figures() for t in tallies.tallies_snapshots(scopes)]
+    assert live == fresh_figures(scopes)
+
+
+@given(
+    versions=st.lists(
+        st.tuples(st.booleans(), st.booleans(), st.sampled_from(["waiting", "callback", ""])),
+        min_size=1,
+        max_size=6,
+    ),
+    seed=st.integers(0, 1000),
+    dupes=st.integers(0, 4),
+)
+@hsettings(max_examples=60, deadline=None)
+def test_call_records_applied_shuffled_and_duplicated_end_as_the_newest(versions, seed, dupes):
+    """The replace-and-diff core: stale or repeated updates of a call never count twice."""
+    recs = [
+        CallRecord(
+            id=1,
+            version=i,
+            day="2025-01-01",
+            queue_id=1,
+            offered=1,
+            answered=int(ans),
+            abandoned=int(ab and not ans),
+            live=live,
+            enqueued=100.0,
+        )
+        for i, (ans, ab, live) in enumerate(versions)
+    ]
+    rng = random.Random(seed)
+    applied = recs + [rng.choice(recs) for _ in range(dupes)]
+    rng.shuffle(applied)
+    store, expected = MemoryStore(), MemoryStore()
+    for rec in applied:
+        store.put_call(rec)
+    expected.put_call(recs[-1])
+    assert store.counts == expected.counts
+    assert {k: v for k, v in store.live.items() if v} == {
+        k: v for k, v in expected.live.items() if v
+    }
