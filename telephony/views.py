@@ -14,10 +14,11 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRedirect
 from twilio.twiml.messaging_response import MessagingResponse
 
 from agents.models import Role
@@ -222,12 +223,16 @@ def voice_recording(request: HttpRequest) -> HttpResponse:
 
 
 def _panel_or_error(request: HttpRequest, action) -> HttpResponse:
+    """Run one agent action and answer with the refreshed desktop panel (htmx) or the
+    desktop page; a refused action re-renders the panel with the reason."""
     try:
         action()
     except ValidationError as exc:
         return render_desktop_panel(request, error=" ".join(exc.messages), status=409)
+    except PermissionDenied:
+        return render_desktop_panel(request, error=_("This is not your call."), status=403)
     if not request.htmx:
-        return HttpResponseClientRefresh()
+        return redirect("agents:desktop")
     return render_desktop_panel(request)
 
 
@@ -355,10 +360,6 @@ def voicemail_audio(request: HttpRequest, voicemail_id: int) -> HttpResponse:
 def call_dial_out(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Click-to-call from a customer's or a ticket's page: the call rings the customer and
     the agent follows it on their desktop. Busy agent → 409 with the reason."""
-    from django.shortcuts import redirect, render
-    from django.urls import reverse
-    from django_htmx.http import HttpResponseClientRedirect
-
     ticket = request.POST.get("ticket", "")
     if ticket and not ticket.isdigit():
         return HttpResponseBadRequest("ticket must be an id")
@@ -560,28 +561,16 @@ def voice_hold(request: HttpRequest) -> HttpResponse:
     return _twiml(twiml.hold_music_response())
 
 
-def _bridge_action(request: HttpRequest, action) -> HttpResponse:
-    try:
-        action()
-    except ValidationError as exc:
-        return render_desktop_panel(request, error=" ".join(exc.messages), status=409)
-    except PermissionDenied:
-        return render_desktop_panel(request, error=_("This is not your call."), status=403)
-    if not request.htmx:
-        return redirect("agents:desktop")
-    return render_desktop_panel(request)
-
-
 @login_required
 @require_POST
 def call_hold(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _bridge_action(request, lambda: services.call_hold(agent=request.user, call_id=call_id))
+    return _panel_or_error(request, lambda: services.call_hold(agent=request.user, call_id=call_id))
 
 
 @login_required
 @require_POST
 def call_resume(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _bridge_action(
+    return _panel_or_error(
         request, lambda: services.call_resume(agent=request.user, call_id=call_id)
     )
 
@@ -595,7 +584,7 @@ def call_transfer(request: HttpRequest, call_id: int) -> HttpResponse:
     if not form.is_valid():
         return render_desktop_panel(request, error=" ".join(form.non_field_errors()), status=400)
     data = form.cleaned_data
-    return _bridge_action(
+    return _panel_or_error(
         request,
         lambda: services.call_transfer(
             agent=request.user,
@@ -610,7 +599,7 @@ def call_transfer(request: HttpRequest, call_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def call_escalate(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _bridge_action(
+    return _panel_or_error(
         request, lambda: services.call_escalate(agent=request.user, call_id=call_id)
     )
 
@@ -618,7 +607,7 @@ def call_escalate(request: HttpRequest, call_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def transfer_complete(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _bridge_action(
+    return _panel_or_error(
         request, lambda: services.transfer_complete(agent=request.user, call_id=call_id)
     )
 
@@ -626,7 +615,7 @@ def transfer_complete(request: HttpRequest, call_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def transfer_cancel(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _bridge_action(
+    return _panel_or_error(
         request, lambda: services.transfer_cancel(agent=request.user, call_id=call_id)
     )
 

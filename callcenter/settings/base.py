@@ -176,10 +176,17 @@ SIMULATOR_AUTH_TOKEN = "simulated-auth-token"  # noqa: S105 - not a secret: simu
 TWILIO_RECORD_CALLS = env.bool("TWILIO_RECORD_CALLS", default=True)
 # Where the simulator posts its webhooks (Sangdam's own URLs); defaults to PUBLIC_BASE_URL.
 SIMULATOR_TARGET_URL = env("SIMULATOR_TARGET_URL", default="").rstrip("/")
+# Customers Sangdam dials in simulated mode (follow-ups, callbacks) answer after this
+# many seconds, or not at all at this rate.
+SIMULATOR_ANSWER_DELAY = env.float("SIMULATOR_ANSWER_DELAY", default=2.0)
+SIMULATOR_NO_ANSWER_RATE = env.float("SIMULATOR_NO_ANSWER_RATE", default=0.1)
 
 # --- Sangdam ------------------------------------------------------------------------------
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="sangdam-demo")
 SHORT_ABANDON_SECONDS = env.int("SHORT_ABANDON_SECONDS", default=5)
+# Service level target (share answered within each queue's threshold); the wallboard's
+# colours compare against it.
+SERVICE_LEVEL_TARGET = env.float("SERVICE_LEVEL_TARGET", default=0.80)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
