@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from kpi.formulas import contact_outcome
 from kpi.models import FillState, IntervalStat, ScopeKind
 from telephony.models import Call, CallDirection, CallPhase
 
@@ -46,28 +47,37 @@ def _compute_interval(start: datetime) -> list[IntervalStat]:
         .exclude(phase=CallPhase.FAILED)
     )
     for call in offered:
+        outcome = contact_outcome(
+            direction=call.direction,
+            segment=call.segment,
+            phase=call.phase,
+            answered=call.answered_at is not None,
+            queue_exit=call.queue_exit,
+            wait=call.queue_wait_seconds or 0,
+            service_level_seconds=call.queue.service_level_seconds,
+            short_abandon_seconds=short,
+        )
+        if not outcome.offered:
+            continue
         scopes = [
             (ScopeKind.CENTER, call.department.center_id),
             (ScopeKind.DEPARTMENT, call.department_id),
             (ScopeKind.QUEUE, call.queue_id),
         ]
-        answered = call.answered_at is not None
-        if answered and call.agent_id:
+        if outcome.answered and call.agent_id:
             scopes += [(ScopeKind.AGENT, call.agent_id)]
             if call.team_id:
                 scopes += [(ScopeKind.TEAM, call.team_id)]
         for kind, scope_id in scopes:
             r = row(kind, scope_id)
             r.offered += 1
-            if answered:
+            if outcome.answered:
                 r.answered += 1
                 r.queue_wait_answered_seconds += call.queue_wait_seconds or 0
-                if (call.queue_wait_seconds or 0) <= call.queue.service_level_seconds:
-                    r.answered_within_sl += 1
-            elif call.phase == CallPhase.ABANDONED:
+                r.answered_within_sl += int(outcome.answered_within)
+            elif outcome.abandoned:
                 r.abandoned += 1
-                if (call.queue_wait_seconds or 0) < short:
-                    r.short_abandoned += 1
+                r.short_abandoned += int(outcome.short_abandoned)
     handled = Call.objects.filter(
         direction=CallDirection.INBOUND,
         phase=CallPhase.COMPLETED,

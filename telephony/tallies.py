@@ -61,6 +61,7 @@ from django.utils import timezone
 
 from agents.models import AgentState, AgentStateInterval, AgentStatus, QueueMembership
 from kpi import formulas
+from kpi.formulas import contact_outcome
 from kpi.selectors import day_bounds
 from telephony.models import Call, CallDirection, CallEvent, CallPhase, Queue
 
@@ -118,6 +119,8 @@ _CALL_FIELDS = (
     "queue_id",
     "queue_wait_seconds",
     "callback_requested_at",
+    "segment",
+    "queue_exit",
     "queue__service_level_seconds",
 )
 
@@ -127,14 +130,21 @@ def _day_of(at: datetime) -> str:
 
 
 def _call_record(row: dict) -> CallRecord:
-    """The call's contribution, as kpi/services.py counts it."""
+    """The call's contribution, by the rule the KPI rollups use (kpi.formulas)."""
     wait = row["queue_wait_seconds"] or 0
     is_callback = row["callback_requested_at"] is not None
     inbound = row["direction"] == CallDirection.INBOUND
-    offered = inbound and row["phase"] != CallPhase.FAILED
-    answered = offered and row["answered_at"] is not None
-    abandoned = offered and not answered and row["phase"] == CallPhase.ABANDONED
-    abandoned = abandoned and not is_callback
+    outcome = contact_outcome(
+        direction=row["direction"],
+        segment=row["segment"],
+        phase=row["phase"],
+        answered=row["answered_at"] is not None,
+        queue_exit=row["queue_exit"],
+        wait=wait,
+        service_level_seconds=row["queue__service_level_seconds"],
+        short_abandon_seconds=settings.SHORT_ABANDON_SECONDS,
+    )
+    offered, answered, abandoned = outcome.offered, outcome.answered, outcome.abandoned
     live = ""
     if inbound and row["phase"] in WAITING_PHASES:
         live = "callback" if is_callback else "waiting"
@@ -145,9 +155,9 @@ def _call_record(row: dict) -> CallRecord:
         queue_id=row["queue_id"],
         offered=int(offered),
         answered=int(answered),
-        answered_within=int(answered and wait <= row["queue__service_level_seconds"]),
+        answered_within=int(outcome.answered_within),
         abandoned=int(abandoned),
-        short_abandoned=int(abandoned and wait < settings.SHORT_ABANDON_SECONDS),
+        short_abandoned=int(outcome.short_abandoned),
         wait_answered=float(wait) if answered else 0.0,
         live=live,
         enqueued=row["enqueued_at"].timestamp(),
