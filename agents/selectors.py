@@ -93,3 +93,13 @@ def roster_for(
     if q:
         qs = qs.filter(display_name__icontains=q) | qs.filter(username__icontains=q)
     return qs.order_by("team__department_id", "team_id", "role", "display_name")
+
+
+def pending_offer_for(person: Person):
+    """The call ringing for this person right now, if any."""
+    return (
+        Offer.objects.filter(agent=person, status=OfferStatus.PENDING)
+        .select_related("call__queue")
+        .order_by("-offered_at")
+        .first()
+    )

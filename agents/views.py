@@ -160,3 +160,11 @@ def team_board(request: HtmxHttpRequest) -> HttpResponse:
     teams = scoping.teams_visible_to(request.user)
     template = "agents/team_board.html#board" if request.htmx else "agents/team_board.html"
     return render(request, template, {"people": people, "teams": teams})
+
+
+@login_required
+def offer_alert(request: HtmxHttpRequest) -> HttpResponse:
+    """Polled from every page but the desktop: a call ringing for this person (an offer or
+    an escalation) must not go unnoticed while they read a ticket."""
+    offer = selectors.pending_offer_for(request.user)
+    return render(request, "agents/_offer_alert.html", {"offer": offer})

@@ -46,6 +46,7 @@ Stores:
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import Counter
@@ -504,9 +505,15 @@ return 1
 
 @cache
 def _redis():
+    return _redis_for(settings.REDIS_URL)
+
+
+@functools.lru_cache(maxsize=4)
+def _redis_for(url: str):
+    """One client (and connection pool) per process and URL, not one per event."""
     import redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+    client = redis.Redis.from_url(url, decode_responses=True)
     return client, client.register_script(PUT_CALL), client.register_script(PUT_AGENT)
 
 

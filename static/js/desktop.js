@@ -1,9 +1,16 @@
 // Agent desktop: ticking timers and keyboard shortcuts. Server state arrives via htmx.
 (function () {
+  // mm:ss under an hour, h:mm:ss under a day, then days and hours (e.g. "3d 4h"): a state
+  // held since last month must still read at a glance.
+  const DAY_UNIT = document.documentElement.lang === "ko" ? ["일", "시간"] : ["d", "h"];
   function fmt(seconds) {
     seconds = Math.max(0, Math.floor(seconds));
-    const m = Math.floor(seconds / 60), s = seconds % 60;
-    return String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
+    const d = Math.floor(seconds / 86400), h = Math.floor(seconds / 3600) % 24;
+    const m = Math.floor(seconds / 60) % 60, s = seconds % 60;
+    const pad = function (n) { return String(n).padStart(2, "0"); };
+    if (d > 0) return d + DAY_UNIT[0] + " " + h + DAY_UNIT[1];
+    if (seconds >= 3600) return Math.floor(seconds / 3600) + ":" + pad(m) + ":" + pad(s);
+    return pad(m) + ":" + pad(s);
   }
   function tick() {
     const now = Date.now();

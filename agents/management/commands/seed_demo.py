@@ -403,7 +403,14 @@ class Command(BaseCommand):
                 )
                 at(t + timedelta(seconds=rng.randint(20, 300)), "patience", call.pk)
                 self._route(rng, at, call.queue_id, t)
+                # The live sweep re-routes every 2 s; here the moments that matter are
+                # when the call's wait widens its tiers or reaches the overflow queue.
+                for widen in self._widening_seconds(call.queue):
+                    at(t + timedelta(seconds=widen + 0.5), "reroute", call.queue_id)
                 count += 1
+            elif kind == "reroute":
+                (queue_id,) = payload
+                self._route(rng, at, queue_id, t)
             elif kind == "accept":
                 offer_id, agent = payload
                 try:
@@ -442,6 +449,12 @@ class Command(BaseCommand):
                 at=end + timedelta(minutes=rng.randint(1, 20)),
             )
         return count
+
+    def _widening_seconds(self, queue: Queue) -> list[int]:
+        steps = [tier.after_seconds for tier in queue.tiers.all() if tier.after_seconds > 0]
+        if queue.overflow_queue_id and queue.overflow_after_seconds:
+            steps.append(queue.overflow_after_seconds)
+        return steps
 
     def _route(self, rng, at, queue_id, t: datetime) -> None:
         for offer in tel.acd_route(queue_id=queue_id, at=t):

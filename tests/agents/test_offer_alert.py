@@ -1,0 +1,32 @@
+"""A call ringing for an agent shows on every page, not only on the desktop."""
+
+from django.urls import reverse
+
+from telephony import services
+from telephony.simulator import new_call_sid
+from tests.conftest import GENERAL_NUMBER, make_available
+
+
+def test_an_agent_on_another_page_sees_the_call_ringing_for_them(client, org):
+    make_available(org.agent1)
+    services.call_receive(sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER)
+    services.acd_route()
+    client.force_login(org.agent1)
+    alert = client.get(reverse("agents:offer-alert"))
+    assert reverse("agents:desktop") in alert.content.decode()
+    page = client.get(reverse("tickets:list"))
+    assert reverse("agents:offer-alert") in page.content.decode()
+
+
+def test_nothing_rings_for_an_agent_without_an_offer(client, org):
+    client.force_login(org.agent2)
+    assert (
+        reverse("agents:desktop") not in client.get(reverse("agents:offer-alert")).content.decode()
+    )
+
+
+def test_a_forbidden_page_says_so_inside_the_layout(client, org):
+    client.force_login(org.lead1)
+    response = client.get(reverse("telephony:ivr-tree"))
+    assert response.status_code == 403
+    assert "topbar" in response.content.decode()
