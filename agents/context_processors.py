@@ -7,4 +7,5 @@ def person(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"me": user, "Role": Role}
+    # Agents and team leads take calls: every page tells them when one rings.
+    return {"me": user, "Role": Role, "offer_alert_roles": (Role.AGENT, Role.TEAM_LEAD)}

@@ -30,3 +30,7 @@ def test_a_forbidden_page_says_so_inside_the_layout(client, org):
     response = client.get(reverse("telephony:ivr-tree"))
     assert response.status_code == 403
     assert "topbar" in response.content.decode()
+
+
+def test_the_login_page_does_not_poll_for_calls(client, db):
+    assert reverse("agents:offer-alert") not in client.get(reverse("login")).content.decode()
