@@ -362,6 +362,20 @@ def transfer_cancel(*, agent: Person, call_id: int, at: datetime | None = None) 
     return call
 
 
+def consult_leave(*, segment: Call, agent: Person, at: datetime) -> Call:
+    """The agent asked for a warm transfer hangs up during the consult: they leave the
+    conference and wrap up their part; the customer stays, on hold, with the agent who
+    asked (who resumes or transfers elsewhere). Precondition: `segment` is locked, it is
+    `agent`'s and its parent segment is still connected."""
+    _end_connected(segment, at, by="consult_left", actor=agent)
+    _event(segment.parent, "transfer_cancelled", at, actor=agent, to_call=segment.pk)
+    conference, sid, label = _conference(segment), segment.sid, agent_label(agent.pk)
+    transaction.on_commit(
+        lambda: _gateway().participant_remove(conference=conference, call_sid=sid, label=label)
+    )
+    return segment
+
+
 # --- Listening (listen / whisper / barge) ---------------------------------------------------
 
 

@@ -293,6 +293,11 @@ def call_hangup(*, agent: Person, call_id: int, at: datetime | None = None) -> C
         return call
     if call.phase != CallPhase.CONNECTED:
         return call  # already ended (the caller hung up first): nothing to do
+    if call.parent_id and call.parent.phase == CallPhase.CONNECTED:
+        # A warm consult: hanging up leaves the consult, not the customer's call.
+        from telephony.services.bridging import consult_leave
+
+        return consult_leave(segment=call, agent=agent, at=at)
     _end_connected(call, at, by="agent", actor=agent)
     from telephony.gateway import get_gateway
 

@@ -396,3 +396,34 @@ def test_the_team_board_offers_listening_on_live_calls(client, org):
         f"/telephony/calls/{call.pk}/monitor/", {"mode": "listen"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
+
+
+def test_hanging_up_during_a_warm_consult_leaves_the_consult_not_the_customer(
+    org, monkeypatch, django_capture_on_commit_callbacks
+):
+    requests = []
+
+    class Recorder:
+        def __getattr__(self, name):
+            return lambda **kw: requests.append((name, kw))
+
+    call = connect(org.agent1)
+    make_available(org.agent2, at=at(1))
+    segment = services.call_transfer(
+        agent=org.agent1, call_id=call.pk, to_agent_id=org.agent2.pk, warm=True, at=at(65)
+    )
+    offer = Offer.objects.get(call=segment, status=OfferStatus.PENDING)
+    services.offer_accept(agent=org.agent2, offer_id=offer.pk, at=at(70))
+    monkeypatch.setattr("telephony.gateway.get_gateway", lambda: Recorder())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.call_hangup(agent=org.agent2, call_id=segment.pk, at=at(80))
+    call.refresh_from_db()
+    segment.refresh_from_db()
+    assert segment.phase == CallPhase.WRAP_UP and state(org.agent2) == AgentState.WRAP_UP
+    assert call.phase == CallPhase.CONNECTED and state(org.agent1) == AgentState.ON_CALL
+    assert "transfer_cancelled" in kinds(call)
+    # Only the consulted agent leaves the conference: the customer's leg is not hung up.
+    assert [name for name, _ in requests] == ["participant_remove"]
+    services.call_resume(agent=org.agent1, call_id=call.pk, at=at(85))
+    call.refresh_from_db()
+    assert call.hold_started_at is None
