@@ -125,8 +125,8 @@ def call_resume(*, agent: Person, call_id: int, at: datetime | None = None) -> C
 
 
 def team_lead_for(agent: Person) -> Person | None:
-    """The 실장 of the agent's own team."""
-    if not agent.team_id:
+    """The 실장 of the agent's own team (none for a team lead: they are the 실장)."""
+    if not agent.team_id or agent.role == Role.TEAM_LEAD:
         return None
     return (
         Person.objects.filter(role=Role.TEAM_LEAD, team_id=agent.team_id, is_active=True)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db.models import Case, Value, When
-
 from agents.models import Person
 from telephony.models import (
     Call,
@@ -81,9 +79,9 @@ def call_for_sid(sid: str, *, lock: bool = False) -> Call | None:
     qs = Call.objects.select_related("queue")
     if lock:
         qs = qs.select_for_update(of=("self",))
+    # A call has one segment, or a few after transfers: read them all and choose here.
     # A cancelled warm transfer leaves a newer, finished segment: the live one still wins.
-    live_first = Case(When(phase__in=LIVE_PHASES, then=Value(0)), default=Value(1))
-    call = qs.filter(sid=sid).order_by(live_first, "-segment").first()
-    if call is None:
-        call = qs.filter(callback_sid=sid).order_by(live_first, "-segment").first()
-    return call
+    segments = list(qs.filter(sid=sid)) or list(qs.filter(callback_sid=sid))
+    if not segments:
+        return None
+    return min(segments, key=lambda c: (c.phase not in LIVE_PHASES, -c.segment))

@@ -248,7 +248,9 @@ def acd_route(*, queue_id: int | None = None, at: datetime | None = None) -> lis
         while True:
             batch = acd_offer_batch(queue=queue, limit=ROUTE_BATCH, at=at)
             offers.extend(batch)
-            if not batch:
+            # A short batch means calls or agents ran out (or the rest are locked by another
+            # router, which will pair them): no need for one more, empty, transaction.
+            if len(batch) < ROUTE_BATCH:
                 break
     return offers
 

@@ -266,9 +266,10 @@ class Command(BaseCommand):
             queue = Queue.objects.create(
                 department=dept, name=f"{name} 대기열", **QUEUE_POLICY[kind]
             )
-            # Experts first; after 20 s anyone with the skill may take the call.
+            # Experts first; after 10 s (well inside the 20 s service level) anyone with
+            # the skill may take the call.
             QueueTier.objects.create(queue=queue, after_seconds=0, min_proficiency=6)
-            QueueTier.objects.create(queue=queue, after_seconds=20, min_proficiency=1)
+            QueueTier.objects.create(queue=queue, after_seconds=10, min_proficiency=1)
             for code, label, resolves in dispositions:
                 Disposition.objects.create(
                     department=dept, code=code, label=label, resolves=resolves
@@ -375,8 +376,10 @@ class Command(BaseCommand):
         on_shift = []
         for dept in departments:
             staff = agents_by_dept[dept.pk]
-            # A thin shift, so the replayed days have queues, waits and some abandons.
-            on_shift += rng.sample(staff, k=2)
+            # A thin shift, so the replayed days have queues, waits and some abandons; as on
+            # a real roster, one of the two is an experienced agent of the queue.
+            expert = rng.choice([a for a in staff if self._skill(a, dept) >= 6] or staff)
+            on_shift += [expert, rng.choice([a for a in staff if a != expert])]
         for agent in on_shift:
             agent_set_state(
                 person=agent,
@@ -449,6 +452,10 @@ class Command(BaseCommand):
                 at=end + timedelta(minutes=rng.randint(1, 20)),
             )
         return count
+
+    def _skill(self, agent: Person, dept) -> int:
+        skill = agent.skills.filter(queue__department=dept).first()
+        return skill.proficiency if skill else 0
 
     def _widening_seconds(self, queue: Queue) -> list[int]:
         steps = [tier.after_seconds for tier in queue.tiers.all() if tier.after_seconds > 0]
