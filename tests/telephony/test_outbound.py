@@ -142,7 +142,7 @@ def test_the_desktop_shows_the_dialling_call_with_a_hang_up_button(client, org, 
     services.call_dial_out(agent=org.agent1, customer_id=customer.pk)
     client.force_login(org.agent1)
     body = client.get("/agents/desktop/").content.decode()
-    assert 'id="btn-hangup"' in body and CUSTOMER_PHONE in body
+    assert 'id="btn-hangup"' in body and "010-1234-5678" in body
 
 
 def test_twilio_refusing_the_dial_fails_the_call_and_frees_the_agent(
