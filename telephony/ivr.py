@@ -189,16 +189,40 @@ def _greet(response: VoiceResponse, menu: IvrMenu, lang: str) -> None:
 # --- Public builders -----------------------------------------------------------------------
 
 
-def incoming_response(menu: IvrMenu, *, at: datetime | None = None) -> VoiceResponse:
+def incoming_response(
+    menu: IvrMenu, *, caller: dict[str, str] | None = None, at: datetime | None = None
+) -> VoiceResponse:
     """First answer to a call on a number with a root menu: greeting with the recording
-    notice, then the closed message (and voicemail) or the menu."""
+    notice, then the closed message (and voicemail or a callback) or the menu. `caller` is
+    the incoming webhook's CallSid, From and To (needed to book a callback)."""
     lang = DEFAULT_LANGUAGE
     response = VoiceResponse()
     with translation.override(lang):
         _greet(response, menu, lang)
         if not is_open(menu, at):
             closed = _text(menu, "closed_message", lang)
-            if menu.closed_action == "voicemail":
+            if menu.closed_action == "callback" and menu.default_queue_id and caller:
+                # The callback waits in the queue overnight and is offered, in turn, to
+                # the first agents of the morning.
+                services.call_receive(
+                    sid=caller["CallSid"],
+                    from_number=caller["From"],
+                    to_number=caller["To"],
+                    queue_id=menu.default_queue_id,
+                    language=lang,
+                    allow_full=True,
+                    at=at,
+                )
+                services.call_request_callback(sid=caller["CallSid"], reason="closed", at=at)
+                _say(response, closed or _("We are closed at the moment."), lang)
+                _say(
+                    response,
+                    _("We will call you back at this number as soon as we open."),
+                    lang,
+                )
+                _goodbye(response, lang)
+                return response
+            if menu.closed_action in {"voicemail", "callback"}:
                 _say(response, closed or _("We are closed at the moment."), lang)
                 return _voicemail(response, menu, lang, reason="closed", queue=menu.default_queue)
             _say(

@@ -407,7 +407,11 @@ class IvrMenu(models.Model):
     closed_action = models.CharField(
         _("when closed"),
         max_length=20,
-        choices=[("voicemail", _("Take a voicemail")), ("hangup", _("Hang up"))],
+        choices=[
+            ("voicemail", _("Take a voicemail")),
+            ("callback", _("Book a callback for when we open (default queue)")),
+            ("hangup", _("Hang up")),
+        ],
         default="voicemail",
     )
 

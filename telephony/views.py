@@ -59,7 +59,7 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     menu = ivr.root_menu_for_number(data["To"])
     if menu is not None:  # a number with a voice menu (대표번호): no call row until a queue
-        return _twiml(ivr.incoming_response(menu))
+        return _twiml(ivr.incoming_response(menu, caller=data))
     try:
         call = services.call_receive(
             sid=data["CallSid"], from_number=data["From"], to_number=data["To"]

@@ -250,6 +250,19 @@ def test_closed_with_hang_up_says_so_and_hangs_up(client, org, menu):
     assert root.find("Hangup") is not None and root.find("Record") is None
 
 
+def test_closed_with_callback_books_one_that_waits_for_the_morning(client, org, menu):
+    menu.closed_action = "callback"
+    menu.save()
+    Holiday.objects.create(center=org.center, date=timezone.localdate(), name="휴일")
+    root = xml(post_signed(client, INCOMING, incoming()))
+    post_signed(client, INCOMING, incoming())  # Twilio's retry books nothing more
+    assert root.find("Hangup") is not None and root.find("Record") is None
+    call = Call.objects.get(sid=SID)
+    assert call.is_callback and call.queue_exit == "closed" and call.queue == org.q_general
+    assert call.phase == CallPhase.QUEUED
+    assert call.events.filter(kind="callback_requested").count() == 1
+
+
 # --- Walking the menu --------------------------------------------------------------------
 
 
