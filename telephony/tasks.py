@@ -72,3 +72,33 @@ def conference_add_agent_soon(*, offer_id: int) -> None:
         from telephony.gateway import get_gateway
 
         get_gateway().conference_add_agent(offer_id=offer_id)
+
+
+def connect_to_agent_now(*, call_sid: str, offer_id: int) -> None:
+    """After an accept commits: ask the provider to bridge the caller to the agent. A
+    failure never reaches the agent's request: the retrying task takes over, and if even
+    the broker is down the call goes straight back to the queue."""
+    from telephony.gateway import get_gateway
+
+    try:
+        get_gateway().connect_to_agent(call_sid=call_sid, offer_id=offer_id)
+    except Exception:
+        logger.warning("bridging offer %s failed; retrying from a worker", offer_id, exc_info=True)
+        try:
+            connect_to_agent_task.delay(call_sid=call_sid, offer_id=offer_id)
+        except OperationalError:
+            services.call_bridge_failed(offer_id=offer_id)
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=3)
+def connect_to_agent_task(self, *, call_sid: str, offer_id: int) -> None:
+    from telephony.gateway import get_gateway
+
+    try:
+        get_gateway().connect_to_agent(call_sid=call_sid, offer_id=offer_id)
+    except Exception as exc:
+        if self.request.retries < self.max_retries:
+            # Seconds, not minutes: the caller is waiting; the deadline stays in the rows.
+            raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
+        logger.error("bridging offer %s failed for good; the call goes back to the queue", offer_id)
+        services.call_bridge_failed(offer_id=offer_id)

@@ -110,8 +110,12 @@ def voice_queue_wait(request: HttpRequest) -> HttpResponse:
             )
         )
     if data.get("Digits") == "1" and call.phase == CallPhase.QUEUED:
-        services.call_request_callback(sid=call.sid)
-        return _twiml(twiml.leave_queue_response())
+        try:
+            services.call_request_callback(sid=call.sid)
+        except ValidationError:
+            pass  # an agent took the call meanwhile: it is being connected
+        else:
+            return _twiml(twiml.leave_queue_response())
     if call.is_callback:
         return _twiml(twiml.leave_queue_response())
     queue = call.queue
@@ -361,7 +365,7 @@ def call_dial_out(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Click-to-call from a customer's or a ticket's page: the call rings the customer and
     the agent follows it on their desktop. Busy agent → 409 with the reason."""
     ticket = request.POST.get("ticket", "")
-    if ticket and not ticket.isdigit():
+    if ticket and not (ticket.isascii() and ticket.isdigit()):
         return HttpResponseBadRequest("ticket must be an id")
     try:
         services.call_dial_out(

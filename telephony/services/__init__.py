@@ -20,6 +20,7 @@ from telephony.services.bridging import (
     transfer_complete,
 )
 from telephony.services.calls import (
+    call_bridge_failed,
     call_hangup,
     call_left_queue,
     call_queue_timeout,
@@ -86,6 +87,7 @@ __all__ = [
     "call_request_callback",
     "call_to_voicemail",
     "acd_offer_next",
+    "call_bridge_failed",
     "acd_route",
     "acd_sweep",
     "agents_heal_stuck",

@@ -15,6 +15,7 @@ from telephony.models import (
     TERMINAL_TWILIO_STATUSES,
     TWILIO_STATUSES,
     Call,
+    CallEvent,
     CallPhase,
     FullAction,
     Offer,
@@ -23,6 +24,7 @@ from telephony.models import (
 )
 from telephony.selectors import number_route
 from telephony.services.common import (
+    LIVE_PHASES,
     QueueFullError,
     UnknownNumberError,
     _dedupe_seen,
@@ -187,18 +189,18 @@ def call_to_voicemail(*, sid: str, at: datetime | None = None) -> Call | None:
 def offer_accept(*, agent: Person, offer_id: int, at: datetime | None = None) -> Call:
     """The agent answers the offered call: the call is bridged to them and talk starts."""
     at = at or timezone.now()
-    status = agent_status_lock(person_id=agent.pk)
-    offer = (
-        Offer.objects.select_for_update(of=("self",))
-        .select_related("call")
-        .filter(pk=offer_id)
-        .first()
-    )
+    # Lock order everywhere: call → offer → agent status (PostgreSQL deadlocks otherwise,
+    # e.g. against a hang-up releasing the same offer).
+    call_id = Offer.objects.filter(pk=offer_id).values_list("call_id", flat=True).first()
+    if call_id is None:
+        raise PermissionDenied
+    call = Call.objects.select_for_update(of=("self",)).get(pk=call_id)
+    offer = Offer.objects.select_for_update(of=("self",)).filter(pk=offer_id).first()
     if offer is None or offer.agent_id != agent.pk:
         raise PermissionDenied
+    status = agent_status_lock(person_id=agent.pk)
     if offer.status != OfferStatus.PENDING or offer.expires_at < at:
         raise ValidationError(_("This call is no longer offered to you."))
-    call = Call.objects.select_for_update().get(pk=offer.call_id)
     if call.phase != CallPhase.OFFERED:
         raise ValidationError(_("The caller has already hung up."))
     offer.status = OfferStatus.ACCEPTED
@@ -224,9 +226,42 @@ def offer_accept(*, agent: Person, offer_id: int, at: datetime | None = None) ->
             lambda: get_gateway().dial_callback(call_id=call.pk, offer_id=offer.pk)
         )
     else:
-        transaction.on_commit(
-            lambda: get_gateway().connect_to_agent(call_sid=call.sid, offer_id=offer.pk)
-        )
+        from telephony.tasks import connect_to_agent_now
+
+        transaction.on_commit(lambda: connect_to_agent_now(call_sid=call.sid, offer_id=offer.pk))
+    return call
+
+
+@transaction.atomic
+def call_bridge_failed(*, offer_id: int, at: datetime | None = None) -> Call | None:
+    """The provider would not bridge an accepted call to its agent (the redirect failed
+    after its retries). If the caller's leg never fetched the connect TwiML, the call goes
+    back to the queue keeping its original wait, and the agent back to work; otherwise
+    the bridge did happen and nothing changes."""
+    at = at or timezone.now()
+    call_id = Offer.objects.filter(pk=offer_id).values_list("call_id", flat=True).first()
+    if call_id is None:
+        return None
+    call = Call.objects.select_for_update(of=("self",)).select_related("queue").get(pk=call_id)
+    offer = Offer.objects.select_for_update(of=("self",)).get(pk=offer_id)
+    bridged = CallEvent.objects.filter(call=call, kind="bridging").exists()
+    if call.phase != CallPhase.CONNECTED or call.agent_id != offer.agent_id or bridged:
+        return call
+    status = agent_status_lock(person_id=offer.agent_id)
+    offer.status = OfferStatus.CANCELLED
+    offer.save(update_fields=["status"])
+    call.phase = CallPhase.QUEUED
+    call.agent = None
+    call.team = None
+    call.answered_at = None
+    call.queue_wait_seconds = None
+    call.save()
+    if status.state == AgentState.ON_CALL:
+        agent_finish_work(status=status, at=at)
+    _event(call, "bridge_failed", at, actor_id=offer.agent_id, offer=offer_id)
+    from telephony.tasks import acd_route_soon
+
+    transaction.on_commit(lambda: acd_route_soon(queue_id=call.queue_id))
     return call
 
 
@@ -255,10 +290,12 @@ def _release_offer(call: Call, at: datetime) -> None:
         offer.save(update_fields=["status", "decided_at"])
         status = agent_status_lock(person_id=offer.agent_id)
         if status.state == AgentState.RESERVED:
-            agent_transition(status=status, to_state=AgentState.AVAILABLE, at=at)
-            # Not their fault: keep their place in the longest-idle order.
-            status.available_since = offer.agent_idle_since or status.available_since
-            status.save(update_fields=["available_since"])
+            # Back to what they asked for while it rang (a break), else AVAILABLE.
+            agent_finish_work(status=status, at=at)
+            if status.state == AgentState.AVAILABLE:
+                # Not their fault: keep their place in the longest-idle order.
+                status.available_since = offer.agent_idle_since or status.available_since
+                status.save(update_fields=["available_since"])
 
 
 def _abandon(call: Call, at: datetime) -> None:
@@ -365,11 +402,29 @@ def call_status_update(
                 from telephony.services.outbound import dial_ended
 
                 dial_ended(call, status=status, duration=duration, at=at)
+            _end_other_segments(call, at)
         elif status == "in-progress" and call.phase == CallPhase.DIALING:
             from telephony.services.outbound import dial_answered
 
             dial_answered(call, at=at)
     return call
+
+
+def _end_other_segments(call: Call, at: datetime) -> None:
+    """The caller's leg is over: so is every other live segment of it (during a warm
+    consult the first agent's segment is still connected; a transfer may be waiting).
+    call_for_sid locked them all."""
+    others = (
+        Call.objects.filter(sid=call.sid, phase__in=LIVE_PHASES)
+        .exclude(pk=call.pk)
+        .select_related("queue")
+        .order_by("pk")
+    )
+    for other in others:
+        if other.phase == CallPhase.CONNECTED:
+            _end_connected(other, at, by="caller")
+        else:
+            _abandon(other, at)
 
 
 @transaction.atomic
@@ -517,6 +572,12 @@ def wrapups_expire_due(*, at: datetime | None = None) -> int:
     due = AgentStatus.objects.filter(state=AgentState.WRAP_UP, wrapup_deadline__lt=at)
     for person_id in due.values_list("person_id", flat=True):
         with transaction.atomic():
+            # Lock order: calls before the agent's status (as wrapup_submit does).
+            calls = list(
+                Call.objects.select_for_update(of=("self",))
+                .filter(agent_id=person_id, phase=CallPhase.WRAP_UP)
+                .order_by("pk")
+            )
             status = agent_status_lock(person_id=person_id)
             if (
                 status.state != AgentState.WRAP_UP
@@ -524,9 +585,7 @@ def wrapups_expire_due(*, at: datetime | None = None) -> int:
                 or status.wrapup_deadline >= at
             ):
                 continue
-            for call in Call.objects.select_for_update().filter(
-                agent_id=person_id, phase=CallPhase.WRAP_UP
-            ):
+            for call in calls:
                 _complete(call, status.wrapup_deadline)
                 call.save()
                 _event(call, "wrapup_timed_out", at)

@@ -37,6 +37,7 @@ from telephony.models import (
     TERMINAL_TWILIO_STATUSES,
     Call,
     CallDirection,
+    CallEvent,
     CallPhase,
     Offer,
     OfferStatus,
@@ -324,6 +325,15 @@ def dials_expire_stuck(*, at: datetime | None = None) -> int:
         answered_at__lt=cutoff,
     ).values_list("id", flat=True)
     for call_id in stuck:
+        # Twilio fetches the connect TwiML only once the customer answers: a "bridging"
+        # event means the call is up and only its in-progress callback was lost.
+        bridged = CallEvent.objects.filter(call_id=call_id, kind="bridging").order_by("at").first()
+        if bridged is not None:
+            with transaction.atomic():
+                call = Call.objects.select_for_update(of=("self",)).filter(pk=call_id).first()
+                if call is not None and call.phase == CallPhase.DIALING:
+                    dial_answered(call, at=bridged.at)
+            continue
         call_dial_failed(call_id=call_id, reason="lost", at=at)
     return len(stuck)
 

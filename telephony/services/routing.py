@@ -263,27 +263,32 @@ def offers_expire_due(*, at: datetime | None = None) -> int:
     they act) and the call goes back to the queue keeping its original wait time."""
     at = at or timezone.now()
     count = 0
-    for offer_id in Offer.objects.filter(status=OfferStatus.PENDING, expires_at__lt=at).values_list(
-        "id", flat=True
-    ):
+    due = Offer.objects.filter(status=OfferStatus.PENDING, expires_at__lt=at)
+    for offer_id, call_id in due.values_list("id", "call_id"):
         with transaction.atomic():
+            # Lock order everywhere: call → offer → agent status.
+            call = Call.objects.select_for_update(of=("self",)).filter(pk=call_id).first()
             offer = (
-                Offer.objects.select_for_update()
+                Offer.objects.select_for_update(of=("self",))
                 .filter(pk=offer_id, status=OfferStatus.PENDING)
                 .first()
             )
-            if offer is None:
+            if call is None or offer is None:
                 continue
             offer.status = OfferStatus.EXPIRED
             offer.decided_at = at
             offer.save(update_fields=["status", "decided_at"])
-            Call.objects.filter(pk=offer.call_id, phase=CallPhase.OFFERED).update(
-                phase=CallPhase.QUEUED, updated_at=at
-            )
+            if call.phase == CallPhase.OFFERED:
+                call.phase = CallPhase.QUEUED
+                call.save(update_fields=["phase", "updated_at"])
             status = agent_status_lock(person_id=offer.agent_id)
             if status.state == AgentState.RESERVED:
-                agent_transition(status=status, to_state=AgentState.NOT_RESPONDING, at=at)
-            _event(offer.call, "offer_expired", at, actor=offer.agent)
+                if status.requested_state:
+                    # They asked for a break while it rang: that, not NOT_RESPONDING.
+                    agent_finish_work(status=status, at=at)
+                else:
+                    agent_transition(status=status, to_state=AgentState.NOT_RESPONDING, at=at)
+            _event(call, "offer_expired", at, actor_id=offer.agent_id)
             count += 1
     return count
 
@@ -312,7 +317,7 @@ def agents_heal_stuck(*, at: datetime | None = None) -> int:
                     agent_id=person_id, status=OfferStatus.PENDING
                 ).exists()
             ):
-                agent_transition(status=status, to_state=AgentState.AVAILABLE, at=at)
+                agent_finish_work(status=status, at=at)  # a break asked for still applies
                 healed += 1
             elif (
                 status.state == AgentState.ON_CALL
