@@ -19,11 +19,20 @@ def bridge_controls(context, call) -> dict:
 @register.simple_tag(takes_context=True)
 def live_calls_by_agent(context) -> dict:
     """The connected calls the viewer may see, by agent (one query for the whole board)."""
-    from agents.scoping import calls_visible_to
-    from telephony.models import CallPhase
+    from django.db.models import Exists, OuterRef
 
-    calls = calls_visible_to(context["request"].user).filter(phase=CallPhase.CONNECTED)
-    return {call.agent_id: call for call in calls.only("pk", "agent_id")}
+    from agents.scoping import calls_visible_to
+    from telephony.models import CallEvent, CallPhase
+
+    viewer = context["request"].user
+    monitoring = CallEvent.objects.filter(call=OuterRef("pk"), kind="monitor", actor=viewer)
+    calls = (
+        calls_visible_to(viewer)
+        .filter(phase=CallPhase.CONNECTED)
+        .only("pk", "agent_id")
+        .annotate(monitored_by_viewer=Exists(monitoring))  # the board says "listening"
+    )
+    return {call.agent_id: call for call in calls}
 
 
 @register.filter

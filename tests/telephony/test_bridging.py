@@ -396,6 +396,8 @@ def test_the_team_board_offers_listening_on_live_calls(client, org):
         f"/telephony/calls/{call.pk}/monitor/", {"mode": "listen"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
+    # The board's 2-second refresh keeps saying so.
+    assert "듣는 중" in client.get("/agents/team/").content.decode()
 
 
 def test_hanging_up_during_a_warm_consult_leaves_the_consult_not_the_customer(
