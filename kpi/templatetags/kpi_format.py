@@ -17,3 +17,14 @@ def percent(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value * 100:.1f}%"
+
+
+@register.filter
+def span_mmss(start, end) -> str:
+    """The time between two moments as m:ss (h:mm:ss past an hour)."""
+    if start is None or end is None:
+        return "–"
+    seconds = max(0, round((end - start).total_seconds()))
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
