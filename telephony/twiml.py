@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -26,6 +29,20 @@ def _enqueue(response: VoiceResponse, call: Call) -> VoiceResponse:
         method="POST",
     )
     return response
+
+
+def enqueue_twiml(call: Call, *, announce_recording: bool = True) -> str:
+    """enqueue_response as text. It depends only on the queue, the language and the public
+    URL, and every incoming call asks for it: built once per process and kept."""
+    return _enqueue_twiml_cached(
+        call.queue_id, call.language, announce_recording, settings.PUBLIC_BASE_URL
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _enqueue_twiml_cached(queue_id: int, language: str, announce: bool, _base_url: str) -> str:
+    call = Call(queue_id=queue_id, language=language)
+    return str(enqueue_response(call, announce_recording=announce))
 
 
 def enqueue_response(call: Call, *, announce_recording: bool = True) -> VoiceResponse:

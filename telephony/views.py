@@ -68,7 +68,7 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
         return _twiml(twiml.not_in_service_response())
     except services.QueueFullError as full:
         return _twiml(queue_full_twiml(data, full.queue))
-    return _twiml(twiml.enqueue_response(call))
+    return HttpResponse(twiml.enqueue_twiml(call), content_type="text/xml")
 
 
 def queue_full_twiml(data: dict, queue, *, language: str = "ko", announce: bool = True):

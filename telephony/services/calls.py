@@ -84,10 +84,6 @@ def call_receive(
     from tickets.services import phone_normalize
 
     at = at or timezone.now()
-    # A retried webhook: answer with the call already made (a narrow check first; most
-    # incoming calls are new).
-    if Call.objects.filter(sid=sid).exists():
-        return call_for_sid(sid)
     called = phone_normalize(to_number) or to_number
     if queue_id is not None:
         queue = Queue.objects.select_related("department").filter(pk=queue_id).first()
@@ -96,6 +92,8 @@ def call_receive(
     if queue is None:
         raise UnknownNumberError(to_number)
     if not allow_full and queue_is_full(queue):
+        if Call.objects.filter(sid=sid).exists():
+            return call_for_sid(sid)  # a retry of a call already in line: not a new caller
         raise QueueFullError(queue)
     caller = phone_normalize(from_number) or from_number
     customer = customer_for_phone(caller, with_open_ticket_flag=True)
@@ -115,7 +113,8 @@ def call_receive(
             )
             _event(call, "enqueued", at, dedupe_key=f"{sid}:incoming", queue=queue.name)
     except IntegrityError:
-        # A concurrent retry of the same webhook won the race.
+        # Twilio's retry of this webhook (or a concurrent copy of it): (sid, segment 0) is
+        # unique, so the call already made is the answer.
         return call_for_sid(sid)
     from telephony.tasks import acd_route_soon
 
