@@ -150,7 +150,10 @@ def voice_queue_result(request: HttpRequest) -> HttpResponse:
     if call.is_callback:
         return _twiml(twiml.callback_booked_response(call))
     if data["QueueResult"] == "queue-full" and call.queue.full_action == FullAction.CALLBACK:
-        call = services.call_request_callback(sid=call.sid, reason="full")
+        try:
+            call = services.call_request_callback(sid=call.sid, reason="full")
+        except ValidationError:
+            return _twiml(twiml.VoiceResponse())  # no longer waiting: nothing to book
         return _twiml(twiml.callback_booked_response(call))
     # Over the maximum wait (or Twilio's own queue was full) with voicemail as the way out.
     services.call_to_voicemail(sid=call.sid)
