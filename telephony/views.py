@@ -278,6 +278,7 @@ def wrapup_submit(request: HttpRequest, call_id: int) -> HttpResponse:
             ticket_id=int(data["ticket"]) if data["ticket"] else None,
             subject=data["subject"],
             resolve=data["resolve"],
+            pii_found=[(field, f.kind, f.masked) for field, f in form.pii_findings],
         )
     except ValidationError as exc:
         for message in exc.messages:

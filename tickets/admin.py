@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tickets.models import Customer, Disposition, Ticket, TicketEvent, TicketNote
+from tickets.models import Customer, Disposition, PiiDetection, Ticket, TicketEvent, TicketNote
 
 
 class NoteInline(admin.TabularInline):
@@ -25,3 +25,10 @@ admin.site.register(Disposition, list_display=["label", "code", "department", "r
 admin.site.register(
     TicketEvent, list_display=["ticket", "kind", "field", "old_value", "new_value", "actor", "at"]
 )
+
+
+@admin.register(PiiDetection)
+class PiiDetectionAdmin(admin.ModelAdmin):
+    list_display = ["at", "agent", "kind", "field", "masked", "ticket"]
+    list_filter = ["kind", "field"]
+    raw_id_fields = ["agent", "call", "ticket"]

@@ -123,3 +123,30 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.ticket_id}"
+
+
+class PiiDetection(models.Model):
+    """The PII guard found a customer identifier in text an agent was saving. Only the kind
+    and the masked form are kept, never the identifier itself; QA counts these per agent."""
+
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pii_detections"
+    )
+    call = models.ForeignKey(
+        "telephony.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="pii_detections"
+    )
+    field = models.CharField(_("field"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=20)  # rrn | phone | card | email
+    masked = models.CharField(_("saved as"), max_length=100)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("personal data detection")
+        verbose_name_plural = _("personal data detections")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} in {self.field} by {self.agent_id}"

@@ -94,3 +94,20 @@ def ticket_record_call(
     ticket.updated_at = at
     ticket.save()
     return ticket
+
+
+def pii_detections_record(
+    *, agent, call, ticket, found: list[tuple[str, str, str]], at: datetime
+) -> None:
+    """Log what the PII guard masked (field, kind, masked form): the QA team counts these
+    per agent. The identifier itself is never stored."""
+    from tickets.models import PiiDetection
+
+    PiiDetection.objects.bulk_create(
+        [
+            PiiDetection(
+                agent=agent, call=call, ticket=ticket, field=field, kind=kind, masked=masked, at=at
+            )
+            for field, kind, masked in found
+        ]
+    )

@@ -499,10 +499,13 @@ def wrapup_submit(
     ticket_id: int | None = None,
     subject: str = "",
     resolve: bool = True,
+    pii_found: list[tuple[str, str, str]] | None = None,
     at: datetime | None = None,
 ) -> Call:
     """After-call work is done: the note goes onto a new or existing ticket, the call is
-    handled, and the agent moves to the state they asked for (AVAILABLE by default)."""
+    handled, and the agent moves to the state they asked for (AVAILABLE by default).
+    `pii_found` (field, kind, masked form) is what the PII guard masked in the note and
+    subject: each is logged for QA, without the identifier itself."""
     from tickets.services import ticket_record_call
 
     at = at or timezone.now()
@@ -533,6 +536,10 @@ def wrapup_submit(
     call.ticket = ticket
     call.disposition = disposition
     call.wrapup_submitted_at = at
+    if pii_found:
+        from tickets.services import pii_detections_record
+
+        pii_detections_record(agent=agent, call=call, ticket=ticket, found=pii_found, at=at)
     in_wrapup = call.phase == CallPhase.WRAP_UP
     if in_wrapup:
         _complete(call, at)

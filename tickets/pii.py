@@ -1,0 +1,113 @@
+"""The PII guard: find customer identifiers in free text an agent is about to save, and
+mask them (DOMAIN.md, "Personal data").
+
+- Resident registration numbers: YYMMDD + optional hyphen + 7 digits whose first is 1–8, 9
+  or 0 (any digit, then). The checksum is not checked (random since October 2020).
+  Masked as YYMMDD-G******.
+- Phone numbers, found with `phonenumbers` (mobile, landline and +82 forms); the customer's
+  own number on record is not a finding. Masked to the last four digits.
+- Card numbers: 13–19 digits grouped with spaces or hyphens, or a bare run of 15–16, passing
+  Luhn. At most the first six and the last four digits stay.
+- E-mail addresses. Masked to the first character of the local part.
+
+Dates, amounts and order numbers must not trigger: digit runs glued to letters or to other
+digits are not candidates, and a card number must pass Luhn.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+RRN = re.compile(
+    r"(?<![\w-])(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))\s?-?\s?([0-9])(\d{6})(?![\w-])"
+)
+CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
+EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})(?![\w-])")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # rrn | phone | card | email
+    start: int
+    end: int
+    text: str
+    masked: str
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2 == 1:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+def _mask_digits(text: str, keep) -> str:
+    """Replace digits with * except those whose digit index `keep(i, count)` says to keep."""
+    count = sum(ch.isdigit() for ch in text)
+    out, i = [], 0
+    for ch in text:
+        if ch.isdigit():
+            out.append(ch if keep(i, count) else "*")
+            i += 1
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in taken)
+
+
+def pii_scan(text: str, *, own_phone: str = "") -> list[Finding]:
+    """Every identifier in `text`, in order. `own_phone` (E.164) is the customer's number on
+    record: writing it down is not a leak."""
+    findings: list[Finding] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(kind: str, start: int, end: int, masked: str) -> None:
+        findings.append(Finding(kind, start, end, text[start:end], masked))
+        taken.append((start, end))
+
+    for m in RRN.finditer(text):
+        add("rrn", m.start(), m.end(), f"{m.group(1)}-{m.group(2)}******")
+    for m in CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        # A run with separators is written like a card; a bare run must also have a card's
+        # usual length (15 or 16), or order numbers would pass Luhn one time in ten.
+        grouped = len(digits) != len(m.group())
+        lengths = range(13, 20) if grouped else (15, 16)
+        if len(digits) in lengths and _luhn(digits) and not _overlaps(m.span(), taken):
+            masked = _mask_digits(m.group(), lambda i, n: i < 6 or i >= n - 4)
+            add("card", m.start(), m.end(), masked)
+    for match in phonenumbers.PhoneNumberMatcher(text, "KR", leniency=phonenumbers.Leniency.VALID):
+        span = (match.start, match.end)
+        if _overlaps(span, taken):
+            continue
+        number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+        if own_phone and number == own_phone:
+            continue
+        add("phone", *span, _mask_digits(match.raw_string, lambda i, n: i >= n - 4))
+    for m in EMAIL.finditer(text):
+        if not _overlaps(m.span(), taken):
+            local, domain = m.group(1), m.group(2)
+            add("email", m.start(), m.end(), f"{local[0]}{'*' * (len(local) - 1)}@{domain}")
+    return sorted(findings, key=lambda f: f.start)
+
+
+def pii_mask(text: str, findings: list[Finding]) -> str:
+    """`text` with every finding replaced by its masked form."""
+    out, last = [], 0
+    for f in sorted(findings, key=lambda f: f.start):
+        out.append(text[last : f.start])
+        out.append(f.masked)
+        last = f.end
+    out.append(text[last:])
+    return "".join(out)
