@@ -1,30 +1,18 @@
-"""Twilio webhooks (signed, idempotent, malformed → 400) and the agent's call actions."""
+"""Twilio webhooks: signed (`twilio_webhook`), idempotent, malformed bodies → 400."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    HttpResponseForbidden,
-    JsonResponse,
-    StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 from twilio.twiml.messaging_response import MessagingResponse
 
-from agents.models import Role
-from agents.scoping import require_role, voicemails_visible_to
-from agents.views import render_desktop_panel
-from telephony import ivr, recordings, selectors, services, softphone, twiml
+from telephony import ivr, selectors, services, twiml
 from telephony.forms import (
     CallStatusForm,
     GatherForm,
@@ -37,10 +25,8 @@ from telephony.forms import (
     VoicemailForm,
     VoicemailStateForm,
 )
-from telephony.gateway import get_gateway
-from telephony.models import Call, CallPhase, FullAction, Holiday, Offer, OfferStatus
+from telephony.models import CallPhase, FullAction, Offer, OfferStatus
 from telephony.security import twilio_webhook
-from tickets.forms import WrapupForm
 
 
 def _twiml(response) -> HttpResponse:
@@ -226,168 +212,6 @@ def voice_recording(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-# --- Agent call actions (htmx; each answers with the refreshed desktop panel) -------------
-
-
-def _panel_or_error(request: HttpRequest, action) -> HttpResponse:
-    """Run one agent action and answer with the refreshed desktop panel (htmx) or the
-    desktop page; a refused action re-renders the panel with the reason."""
-    try:
-        action()
-    except ValidationError as exc:
-        return render_desktop_panel(request, error=" ".join(exc.messages), status=409)
-    except PermissionDenied:
-        return render_desktop_panel(request, error=_("This is not your call."), status=403)
-    if not request.htmx:
-        return redirect("agents:desktop")
-    return render_desktop_panel(request)
-
-
-@login_required
-@require_POST
-def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
-    return _panel_or_error(
-        request, lambda: services.offer_accept(agent=request.user, offer_id=offer_id)
-    )
-
-
-@login_required
-@require_POST
-def call_hangup(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _panel_or_error(
-        request, lambda: services.call_hangup(agent=request.user, call_id=call_id)
-    )
-
-
-@login_required
-@require_POST
-def wrapup_submit(request: HttpRequest, call_id: int) -> HttpResponse:
-    call = get_object_or_404(
-        Call.objects.select_related("department", "customer"), pk=call_id, agent=request.user
-    )
-    form = WrapupForm(request.POST, call=call, person=request.user)
-    if not form.is_valid():
-        return render_desktop_panel(request, wrapup_form=form, status=422)
-    data = form.cleaned_data
-    try:
-        services.wrapup_submit(
-            agent=request.user,
-            call_id=call.pk,
-            disposition_id=data["disposition"].pk,
-            note=data["note"],
-            ticket_id=int(data["ticket"]) if data["ticket"] else None,
-            subject=data["subject"],
-            resolve=data["resolve"],
-            pii_found=[(field, f.kind, f.masked) for field, f in form.pii_findings],
-        )
-    except ValidationError as exc:
-        for message in exc.messages:
-            form.add_error(None, message)
-        return render_desktop_panel(request, wrapup_form=form, status=422)
-    return render_desktop_panel(request)
-
-
-# --- Browser softphone and playback (the provider's URLs never reach the browser) ---------
-
-
-@login_required
-@require_GET
-def softphone_token(request: HttpRequest) -> HttpResponse:
-    """A Voice access token for the Twilio JS SDK; 409 when the center is simulated or
-    Twilio is not configured, so the page can say so instead of failing to register."""
-    if not softphone.softphone_may_register(request.user):
-        return JsonResponse(
-            {"error": _("Only agents and team leads use the softphone.")}, status=403
-        )
-    try:
-        issued = softphone.softphone_token_for(request.user)
-    except softphone.SoftphoneUnavailable as exc:
-        return JsonResponse({"error": str(exc), "mode": settings.TELEPHONY_MODE}, status=409)
-    response = JsonResponse({"token": issued.token, "identity": issued.identity, "ttl": issued.ttl})
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _audio_response(
-    request: HttpRequest, *, url: str, duration_seconds: int | None, name: str
-) -> HttpResponse:
-    try:
-        audio = get_gateway().fetch_recording(
-            url=url,
-            duration_seconds=duration_seconds,
-            range_header=request.headers.get("Range", ""),
-        )
-    except recordings.RecordingFetchError as exc:
-        return HttpResponse(
-            _("The recording could not be fetched from Twilio (%(reason)s). Try again shortly.")
-            % {"reason": exc},
-            status=502,
-            content_type="text/plain; charset=utf-8",
-        )
-    response = StreamingHttpResponse(
-        audio.chunks, status=audio.status, content_type=audio.content_type
-    )
-    if audio.length is not None:
-        response["Content-Length"] = str(audio.length)
-    if audio.content_range:
-        response["Content-Range"] = audio.content_range
-    if audio.accept_ranges:
-        response["Accept-Ranges"] = "bytes"
-    extension = "wav" if audio.content_type.endswith("wav") else "mp3"
-    response["Content-Disposition"] = f'inline; filename="{name}.{extension}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@login_required
-@require_GET
-def call_recording_audio(request: HttpRequest, call_id: int) -> HttpResponse:
-    call = recordings.call_recording_get_for(request.user, call_id)
-    return _audio_response(
-        request,
-        url=call.recording_url,
-        duration_seconds=call.recording_duration_seconds,
-        name=f"call-{call.pk}",
-    )
-
-
-@login_required
-@require_GET
-def voicemail_audio(request: HttpRequest, voicemail_id: int) -> HttpResponse:
-    voicemail = recordings.voicemail_get_for(request.user, voicemail_id)
-    return _audio_response(
-        request,
-        url=voicemail.recording_url,
-        duration_seconds=voicemail.duration_seconds,
-        name=f"voicemail-{voicemail.pk}",
-    )
-
-
-@login_required
-@require_POST
-def call_dial_out(request: HttpRequest, customer_id: int) -> HttpResponse:
-    """Click-to-call from a customer's or a ticket's page: the call rings the customer and
-    the agent follows it on their desktop. Busy agent → 409 with the reason."""
-    ticket = request.POST.get("ticket", "")
-    if ticket and not (ticket.isascii() and ticket.isdigit()):
-        return HttpResponseBadRequest("ticket must be an id")
-    try:
-        services.call_dial_out(
-            agent=request.user, customer_id=customer_id, ticket_id=int(ticket) if ticket else None
-        )
-    except ValidationError as exc:
-        status = 409 if isinstance(exc, services.AgentBusyError) else 422
-        page = "telephony/dial_error.html"
-        template = f"{page}#result" if request.htmx else page
-        return render(request, template, {"error": " ".join(exc.messages)}, status=status)
-    if request.htmx:
-        return HttpResponseClientRedirect(reverse("agents:desktop"))
-    return redirect("agents:desktop")
-
-
-# --- IVR, voicemail and SMS webhooks ------------------------------------------------------
-
-
 @twilio_webhook
 def voice_ivr(request: HttpRequest) -> HttpResponse:
     """Gather action: the caller's key (Digits), words (SpeechResult) or nothing (timeout)
@@ -456,66 +280,6 @@ def sms_incoming(request: HttpRequest) -> HttpResponse:
     return _twiml(MessagingResponse())
 
 
-# --- Voicemail list and the IVR tree --------------------------------------------------------
-
-
-VOICEMAIL_PAGE_SIZE = 100
-
-
-@login_required
-@require_GET
-def voicemail_list(request: HttpRequest) -> HttpResponse:
-    show_all = request.GET.get("show") == "all"
-    voicemails = voicemails_visible_to(request.user).select_related(
-        "department", "customer", "handled_by"
-    )
-    if not show_all:
-        voicemails = voicemails.filter(handled_at__isnull=True)
-    return render(
-        request,
-        "telephony/voicemails.html",
-        {
-            "voicemails": voicemails.order_by("-received_at")[:VOICEMAIL_PAGE_SIZE],
-            "show_all": show_all,
-        },
-    )
-
-
-@login_required
-@require_POST
-def voicemail_handled(request: HttpRequest, voicemail_id: int) -> HttpResponse:
-    voicemail = services.voicemail_mark_handled(person=request.user, voicemail_id=voicemail_id)
-    if not request.htmx:
-        return redirect("telephony:voicemails")
-    voicemail = (
-        voicemails_visible_to(request.user)
-        .select_related("department", "customer", "handled_by")
-        .get(pk=voicemail.pk)
-    )
-    return render(request, "telephony/voicemails.html#row", {"v": voicemail})
-
-
-@login_required
-@require_GET
-def ivr_tree(request: HttpRequest) -> HttpResponse:
-    """Read-only: every voice menu of the center, its options, hours and holidays."""
-    require_role(request.user, Role.MANAGER, Role.DIRECTOR, Role.TRAINING_LEAD, Role.ADMIN)
-    center_id = request.user.center_id
-    roots = [ivr.menu_tree(menu) for menu in ivr.root_menus_for(center_id)]
-    holidays = Holiday.objects.all()
-    if center_id:
-        holidays = holidays.filter(center_id=center_id)
-    today = timezone.localdate()
-    return render(
-        request,
-        "telephony/ivr_tree.html",
-        {"roots": roots, "holidays": holidays.filter(date__gte=today).order_by("date")[:40]},
-    )
-
-
-# --- Bridging: conference callbacks, hold, transfers, escalation, listening ----------------
-
-
 @twilio_webhook
 def voice_conference(request: HttpRequest) -> HttpResponse:
     """Conference status callback (start end join leave hold); idempotent."""
@@ -567,78 +331,3 @@ def voice_dial_result(request: HttpRequest) -> HttpResponse:
 def voice_hold(request: HttpRequest) -> HttpResponse:
     """Hold music: the held participant's holdUrl and the conference's waitUrl."""
     return _twiml(twiml.hold_music_response())
-
-
-@login_required
-@require_POST
-def call_hold(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _panel_or_error(request, lambda: services.call_hold(agent=request.user, call_id=call_id))
-
-
-@login_required
-@require_POST
-def call_resume(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _panel_or_error(
-        request, lambda: services.call_resume(agent=request.user, call_id=call_id)
-    )
-
-
-@login_required
-@require_POST
-def call_transfer(request: HttpRequest, call_id: int) -> HttpResponse:
-    from telephony.forms import TransferForm
-
-    form = TransferForm(request.POST)
-    if not form.is_valid():
-        return render_desktop_panel(request, error=" ".join(form.non_field_errors()), status=400)
-    data = form.cleaned_data
-    return _panel_or_error(
-        request,
-        lambda: services.call_transfer(
-            agent=request.user,
-            call_id=call_id,
-            to_agent_id=data["to_agent"],
-            to_queue_id=data["to_queue"],
-            warm=data["warm"],
-        ),
-    )
-
-
-@login_required
-@require_POST
-def call_escalate(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _panel_or_error(
-        request, lambda: services.call_escalate(agent=request.user, call_id=call_id)
-    )
-
-
-@login_required
-@require_POST
-def transfer_complete(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _panel_or_error(
-        request, lambda: services.transfer_complete(agent=request.user, call_id=call_id)
-    )
-
-
-@login_required
-@require_POST
-def transfer_cancel(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _panel_or_error(
-        request, lambda: services.transfer_cancel(agent=request.user, call_id=call_id)
-    )
-
-
-@login_required
-@require_POST
-def call_monitor(request: HttpRequest, call_id: int) -> HttpResponse:
-    """A team lead listens (or whispers, or barges in) from the team board."""
-    mode = request.POST.get("mode", "listen")
-    try:
-        services.call_monitor(lead=request.user, call_id=call_id, mode=mode)
-    except ValidationError as exc:
-        return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain")
-    except PermissionDenied:
-        return HttpResponseForbidden(_("You may not listen to this call."))
-    if request.htmx:
-        return HttpResponse(_("Listening: your softphone rings."))
-    return redirect("agents:team-board")

@@ -1,0 +1,178 @@
+"""The agent's and team lead's call actions (htmx): each answers with the refreshed
+desktop panel, or the reason it was refused."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from agents.views import render_desktop_panel
+from telephony import services
+from telephony.models import Call
+from tickets.forms import WrapupForm
+
+
+def _panel_or_error(request: HttpRequest, action) -> HttpResponse:
+    """Run one agent action and answer with the refreshed desktop panel (htmx) or the
+    desktop page; a refused action re-renders the panel with the reason."""
+    try:
+        action()
+    except ValidationError as exc:
+        return render_desktop_panel(request, error=" ".join(exc.messages), status=409)
+    except PermissionDenied:
+        return render_desktop_panel(request, error=_("This is not your call."), status=403)
+    if not request.htmx:
+        return redirect("agents:desktop")
+    return render_desktop_panel(request)
+
+
+@login_required
+@require_POST
+def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
+    return _panel_or_error(
+        request, lambda: services.offer_accept(agent=request.user, offer_id=offer_id)
+    )
+
+
+@login_required
+@require_POST
+def call_hangup(request: HttpRequest, call_id: int) -> HttpResponse:
+    return _panel_or_error(
+        request, lambda: services.call_hangup(agent=request.user, call_id=call_id)
+    )
+
+
+@login_required
+@require_POST
+def wrapup_submit(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = get_object_or_404(
+        Call.objects.select_related("department", "customer"), pk=call_id, agent=request.user
+    )
+    form = WrapupForm(request.POST, call=call, person=request.user)
+    if not form.is_valid():
+        return render_desktop_panel(request, wrapup_form=form, status=422)
+    data = form.cleaned_data
+    try:
+        services.wrapup_submit(
+            agent=request.user,
+            call_id=call.pk,
+            disposition_id=data["disposition"].pk,
+            note=data["note"],
+            ticket_id=int(data["ticket"]) if data["ticket"] else None,
+            subject=data["subject"],
+            resolve=data["resolve"],
+            pii_found=[(field, f.kind, f.masked) for field, f in form.pii_findings],
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error(None, message)
+        return render_desktop_panel(request, wrapup_form=form, status=422)
+    return render_desktop_panel(request)
+
+
+@login_required
+@require_POST
+def call_dial_out(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Click-to-call from a customer's or a ticket's page: the call rings the customer and
+    the agent follows it on their desktop. Busy agent → 409 with the reason."""
+    ticket = request.POST.get("ticket", "")
+    if ticket and not (ticket.isascii() and ticket.isdigit()):
+        return HttpResponseBadRequest("ticket must be an id")
+    try:
+        services.call_dial_out(
+            agent=request.user, customer_id=customer_id, ticket_id=int(ticket) if ticket else None
+        )
+    except ValidationError as exc:
+        status = 409 if isinstance(exc, services.AgentBusyError) else 422
+        page = "telephony/dial_error.html"
+        template = f"{page}#result" if request.htmx else page
+        return render(request, template, {"error": " ".join(exc.messages)}, status=status)
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("agents:desktop"))
+    return redirect("agents:desktop")
+
+
+@login_required
+@require_POST
+def call_hold(request: HttpRequest, call_id: int) -> HttpResponse:
+    return _panel_or_error(request, lambda: services.call_hold(agent=request.user, call_id=call_id))
+
+
+@login_required
+@require_POST
+def call_resume(request: HttpRequest, call_id: int) -> HttpResponse:
+    return _panel_or_error(
+        request, lambda: services.call_resume(agent=request.user, call_id=call_id)
+    )
+
+
+@login_required
+@require_POST
+def call_transfer(request: HttpRequest, call_id: int) -> HttpResponse:
+    from telephony.forms import TransferForm
+
+    form = TransferForm(request.POST)
+    if not form.is_valid():
+        return render_desktop_panel(request, error=" ".join(form.non_field_errors()), status=400)
+    data = form.cleaned_data
+    return _panel_or_error(
+        request,
+        lambda: services.call_transfer(
+            agent=request.user,
+            call_id=call_id,
+            to_agent_id=data["to_agent"],
+            to_queue_id=data["to_queue"],
+            warm=data["warm"],
+        ),
+    )
+
+
+@login_required
+@require_POST
+def call_escalate(request: HttpRequest, call_id: int) -> HttpResponse:
+    return _panel_or_error(
+        request, lambda: services.call_escalate(agent=request.user, call_id=call_id)
+    )
+
+
+@login_required
+@require_POST
+def transfer_complete(request: HttpRequest, call_id: int) -> HttpResponse:
+    return _panel_or_error(
+        request, lambda: services.transfer_complete(agent=request.user, call_id=call_id)
+    )
+
+
+@login_required
+@require_POST
+def transfer_cancel(request: HttpRequest, call_id: int) -> HttpResponse:
+    return _panel_or_error(
+        request, lambda: services.transfer_cancel(agent=request.user, call_id=call_id)
+    )
+
+
+@login_required
+@require_POST
+def call_monitor(request: HttpRequest, call_id: int) -> HttpResponse:
+    """A team lead listens (or whispers, or barges in) from the team board."""
+    mode = request.POST.get("mode", "listen")
+    try:
+        services.call_monitor(lead=request.user, call_id=call_id, mode=mode)
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain")
+    except PermissionDenied:
+        return HttpResponseForbidden(_("You may not listen to this call."))
+    if request.htmx:
+        return HttpResponse(_("Listening: your softphone rings."))
+    return redirect("agents:team-board")
