@@ -41,11 +41,7 @@ def desktop_state_for(person: Person) -> DesktopState:
     """What the agent's desktop shows right now: their state, the offered or active call,
     the caller's history (as far as the agent may see it)."""
     status = agent_status_ensure(person=person)
-    offer = (
-        Offer.objects.filter(agent=person, status=OfferStatus.PENDING)
-        .select_related("call__customer", "call__queue")
-        .first()
-    )
+    offer = pending_offer_for(person)
     call = (
         Call.objects.filter(
             agent=person, phase__in=[CallPhase.DIALING, CallPhase.CONNECTED, CallPhase.WRAP_UP]
@@ -99,7 +95,7 @@ def pending_offer_for(person: Person):
     """The call ringing for this person right now, if any."""
     return (
         Offer.objects.filter(agent=person, status=OfferStatus.PENDING)
-        .select_related("call__queue")
+        .select_related("call__customer", "call__queue")
         .order_by("-offered_at")
         .first()
     )

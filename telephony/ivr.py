@@ -352,7 +352,7 @@ def _wait_is_long(queue: Queue) -> tuple[bool, float | None]:
     from telephony import selectors
 
     expected = selectors.queue_expected_wait_seconds(queue)
-    return expected is None or expected > queue.callback_offer_wait_seconds, expected
+    return selectors.callback_worth_offering(queue, expected), expected
 
 
 def _to_queue(queue: Queue, menu: IvrMenu, lang: str, caller: CallerLeg) -> VoiceResponse:

@@ -114,6 +114,12 @@ def bridge_options_for(person, call: Call) -> dict:
     }
 
 
+def callback_worth_offering(queue: Queue, expected_wait: float | None) -> bool:
+    """Offer a callback (instead of holding) when the expected wait is over the queue's
+    threshold; no agent serving the queue means an unknown, long wait."""
+    return expected_wait is None or expected_wait > queue.callback_offer_wait_seconds
+
+
 # --- Dialled number → voice menu / queue (read on every incoming call) -------------------
 #
 # Numbers, menus and queues change a few times a year, calls arrive many times a second:

@@ -147,14 +147,32 @@ def call_request_callback(
     return call
 
 
-@transaction.atomic
-def call_queue_timeout(*, sid: str, at: datetime | None = None) -> Call | None:
-    """The caller has waited the queue's maximum: they leave the queue for a callback
+def _over_max_wait(call: Call, at: datetime) -> bool:
+    limit = call.queue.max_wait_seconds
+    return bool(limit) and (at - call.enqueued_at).total_seconds() >= limit
+
+
+def call_queue_timeout(
+    *, sid: str, at: datetime | None = None, call: Call | None = None
+) -> Call | None:
+    """If the caller has waited the queue's maximum, they leave the queue for a callback
     that keeps their place, or for voicemail (the queue's full_action). Returns None when
-    the call is not waiting any more (e.g. it is ringing at an agent right now)."""
+    they are under the maximum or not waiting any more (e.g. ringing at an agent). The
+    waitUrl asks on every announcement, so the common "not yet" answer takes no lock
+    (`call` is the row the caller already read)."""
     at = at or timezone.now()
+    call = call or call_for_sid(sid)
+    if call is None or not _over_max_wait(call, at):
+        return None
+    return _queue_timeout(sid=sid, at=at)
+
+
+@transaction.atomic
+def _queue_timeout(*, sid: str, at: datetime) -> Call | None:
     call = call_for_sid(sid, lock=True)
     if call is None or call.phase != CallPhase.QUEUED or call.is_callback:
+        return None
+    if not _over_max_wait(call, at):
         return None
     if call.queue.full_action == FullAction.CALLBACK:
         return call_request_callback(sid=sid, reason="max_wait", at=at)

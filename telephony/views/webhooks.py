@@ -9,7 +9,6 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
 )
-from django.utils import timezone
 from twilio.twiml.messaging_response import MessagingResponse
 
 from telephony import ivr, selectors, services, twiml
@@ -105,10 +104,8 @@ def voice_queue_wait(request: HttpRequest) -> HttpResponse:
     if call.is_callback:
         return _twiml(twiml.leave_queue_response())
     queue = call.queue
-    waited = (timezone.now() - call.enqueued_at).total_seconds()
-    if queue.max_wait_seconds and waited >= queue.max_wait_seconds:
-        if services.call_queue_timeout(sid=call.sid) is not None:
-            return _twiml(twiml.leave_queue_response())
+    if services.call_queue_timeout(sid=call.sid, call=call) is not None:
+        return _twiml(twiml.leave_queue_response())
     position = selectors.queue_position(call)
     expected = selectors.queue_expected_wait_seconds(queue, position=position)
     return _twiml(
@@ -116,7 +113,7 @@ def voice_queue_wait(request: HttpRequest) -> HttpResponse:
             call,
             position=position,
             expected_wait=expected,
-            offer_callback=expected is None or expected > queue.callback_offer_wait_seconds,
+            offer_callback=selectors.callback_worth_offering(queue, expected),
             pause_seconds=queue.announce_interval_seconds,
         )
     )
