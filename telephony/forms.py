@@ -11,13 +11,11 @@ RECORDING_SID = r"^RE[0-9a-fA-F]{32}$"
 
 
 class IncomingCallForm(forms.Form):
+    """What an incoming call needs (Twilio sends more: CallStatus is always "ringing")."""
+
     CallSid = forms.RegexField(regex=CALL_SID)
     From = forms.CharField(max_length=32)
     To = forms.CharField(max_length=32)
-    CallStatus = forms.ChoiceField(
-        choices=[(s, s) for s in sorted(TWILIO_STATUSES)], required=False
-    )
-    Direction = forms.CharField(max_length=20, required=False)
 
 
 class CallStatusForm(forms.Form):

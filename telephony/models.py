@@ -215,7 +215,12 @@ class Call(models.Model):
         verbose_name = _("call")
         verbose_name_plural = _("calls")
         ordering = ["-enqueued_at"]
-        indexes = [models.Index(fields=["queue", "phase", "priority", "enqueued_at"])]
+        indexes = [
+            models.Index(fields=["queue", "phase", "priority", "enqueued_at"]),
+            # Callers holding on the line, counted against the queue's maximum size on every
+            # incoming call: the count reads this index only, never the table.
+            models.Index(fields=["queue", "phase", "callback_requested_at"], name="call_on_line"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["sid", "segment"], name="one_segment_number_per_sid")
         ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from django.db.models import Avg, F, Q
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus
+from callcenter.precompiled import Precompiled
 from telephony.models import Call, CallPhase, Queue
 
 # Used until the queue has handled enough calls today to know its own handle time.
@@ -22,6 +24,32 @@ SERVING_STATES = [
 
 def _waiting(queue: Queue):
     return Call.objects.filter(queue=queue, phase__in=[CallPhase.QUEUED, CallPhase.OFFERED])
+
+
+@functools.lru_cache(maxsize=128)
+def _on_line(limit: int) -> Precompiled:
+    return Precompiled(
+        lambda queue_id: (
+            Call.objects.filter(
+                queue_id=queue_id,
+                phase__in=[CallPhase.QUEUED, CallPhase.OFFERED],
+                callback_requested_at__isnull=True,
+            )
+            .order_by()
+            .values_list("id")[:limit]
+        ),
+        int,
+        count=True,
+    )
+
+
+def queue_is_full(queue: Queue) -> bool:
+    """Callers on the line count against max_size; booked callbacks hold no line. Asked for
+    every incoming call: one statement compiled once per process, reading at most max_size
+    index entries however long the line is."""
+    if not queue.max_size:
+        return False
+    return _on_line(queue.max_size).first(queue.pk)[0] >= queue.max_size
 
 
 def queue_position(call: Call) -> int:

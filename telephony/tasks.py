@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.core.cache import caches
 from kombu.exceptions import OperationalError
 
 from callcenter.dispatch import dispatch_allowed
@@ -13,20 +14,47 @@ from telephony import services
 logger = logging.getLogger(__name__)
 
 
+# Route requests are coalesced: a burst of calls and agents becoming ready asks for one
+# routing run, not one task each (a Celery publish costs more than the whole rest of the
+# incoming-call webhook). The marker says "a run is requested and has not started yet"; the
+# run clears it before it reads the queues, so anything committed before a skipped request
+# is seen by that run. It expires, so a run lost with its worker delays nothing beyond the
+# periodic sweep.
+ROUTE_REQUESTED = "acd:route-requested"
+ROUTE_REQUEST_TTL = 5
+
+
 @shared_task(ignore_result=True)
 def acd_route_task(queue_id: int | None = None) -> int:
+    _route_request_clear()
     return len(services.acd_route(queue_id=queue_id))
 
 
+def _route_request_clear() -> None:
+    try:
+        caches["acd"].delete(ROUTE_REQUESTED)
+    except Exception:
+        logger.warning("route-request marker store unavailable", exc_info=True)
+
+
 def acd_route_soon(queue_id: int | None = None) -> None:
-    """Ask a worker to route now. If the broker is down the call is not lost: it is a row
-    in the database, and the periodic sweep routes it within seconds."""
+    """Ask a worker to route every queue now, unless a routing run is already requested
+    and not started (`queue_id` is accepted for the callers' clarity; the run routes all
+    queues, which costs one indexed query per idle queue). If the broker or the marker store
+    is down the call is not lost: it is a row in the database, and the periodic sweep routes
+    it within seconds."""
     if not dispatch_allowed():
         return
     try:
-        acd_route_task.delay(queue_id)
+        if not caches["acd"].add(ROUTE_REQUESTED, 1, timeout=ROUTE_REQUEST_TTL):
+            return
+    except Exception:
+        logger.warning("route-request marker store unavailable; asking anyway", exc_info=True)
+    try:
+        acd_route_task.delay()
     except OperationalError:
         logger.warning("broker unavailable; routing falls back to the periodic sweep")
+        _route_request_clear()
 
 
 @shared_task(ignore_result=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import phonenumbers
@@ -15,8 +16,10 @@ from agents.scoping import ticket_get_for
 from tickets.models import Customer, Ticket, TicketEvent, TicketNote, TicketStatus
 
 
+@functools.lru_cache(maxsize=4096)
 def phone_normalize(raw: str, *, region: str = "KR") -> str | None:
-    """E.164 for a phone number written any common way, or None if it is not one."""
+    """E.164 for a phone number written any common way, or None if it is not one. Kept per
+    process for the numbers seen last: every incoming call asks for its dialled number."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:

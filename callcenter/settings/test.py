@@ -20,8 +20,15 @@ STORAGES = {
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_BEAT_SCHEDULE = {}
+if not REDIS_URL:  # the worker runs in this process: no need for files
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "acd": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "acd"},
+    }
 LANGUAGE_CODE = env("TEST_LANGUAGE_CODE", default="ko")
 
+# Threads in tests (live server, worker, router races) must not keep connections open.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the live server, the in-process worker and the test share it.
     VAR_DIR.mkdir(exist_ok=True)
@@ -29,8 +36,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": env("SANGDAM_TEST_DB", default=str(VAR_DIR / "test-db.sqlite3"))
     }
-else:
-    # Threads in tests (live server, worker, router races) must not keep connections open.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    if env("SANGDAM_TEST_DB", default=""):
-        DATABASES["default"]["TEST"] = {"NAME": env("SANGDAM_TEST_DB")}
+elif env("SANGDAM_TEST_DB", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": env("SANGDAM_TEST_DB")}

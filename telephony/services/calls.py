@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import AgentState, AgentStatus, Person
 from agents.services import agent_finish_work, agent_status_lock, agent_transition
+from callcenter.precompiled import PrecompiledInsert
 from telephony.models import (
     TERMINAL_TWILIO_STATUSES,
     TWILIO_STATUSES,
@@ -22,7 +23,7 @@ from telephony.models import (
     OfferStatus,
     Queue,
 )
-from telephony.selectors import number_route
+from telephony.selectors import number_route, queue_is_full
 from telephony.services.common import (
     LIVE_PHASES,
     QueueFullError,
@@ -51,16 +52,7 @@ def call_priority(queue: Queue, customer) -> int:
     return priority
 
 
-def queue_is_full(queue: Queue) -> bool:
-    """Callers on the line count against max_size; booked callbacks hold no line."""
-    if not queue.max_size:
-        return False
-    waiting = Call.objects.filter(
-        queue=queue,
-        phase__in=[CallPhase.QUEUED, CallPhase.OFFERED],
-        callback_requested_at__isnull=True,
-    ).count()
-    return waiting >= queue.max_size
+_insert_call = PrecompiledInsert(Call)  # every incoming call
 
 
 def call_receive(
@@ -80,7 +72,7 @@ def call_receive(
     Raises UnknownNumberError, or QueueFullError when the queue is at its maximum size
     (unless `allow_full`: a callback booked instead of a place on the line).
     """
-    from tickets.selectors import customer_for_phone
+    from tickets.selectors import caller_match
     from tickets.services import phone_normalize
 
     at = at or timezone.now()
@@ -96,17 +88,17 @@ def call_receive(
             return call_for_sid(sid)  # a retry of a call already in line: not a new caller
         raise QueueFullError(queue)
     caller = phone_normalize(from_number) or from_number
-    customer = customer_for_phone(caller, with_open_ticket_flag=True)
+    match = caller_match(caller)
     try:
         with transaction.atomic():
-            call = Call.objects.create(
+            call = _insert_call.create(
                 sid=sid,
                 from_number=caller,
                 to_number=called,
                 department_id=queue.department_id,
                 queue=queue,
-                customer=customer,
-                priority=call_priority(queue, customer),
+                customer_id=match.customer_id if match else None,
+                priority=call_priority(queue, match),
                 language=language if language in {"ko", "en"} else "ko",
                 enqueued_at=at,
                 twilio_status="ringing",

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from agents.models import Person
+from callcenter.precompiled import PrecompiledInsert
 from telephony.models import (
     Call,
     CallEvent,
@@ -30,6 +31,9 @@ class QueueFullError(Exception):
         self.queue = queue
 
 
+_insert_event = PrecompiledInsert(CallEvent)
+
+
 def _event(
     call: Call,
     kind: str,
@@ -42,7 +46,7 @@ def _event(
 ) -> CallEvent:
     from telephony.tallies import tallies_call_changed
 
-    event = CallEvent.objects.create(
+    event = _insert_event.create(
         call=call,
         kind=kind,
         at=at,

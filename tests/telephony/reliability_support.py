@@ -225,9 +225,8 @@ def app_on_broker(url: str) -> Iterator[None]:
     old = app.conf.broker_url
     reset_pools()
     app.conf.broker_url = url
-    caches = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-    }
+    redis_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    caches = {"default": redis_cache, "acd": redis_cache}
     try:
         with override_settings(REDIS_URL=url, CELERY_BROKER_URL=url, CACHES=caches):
             yield

@@ -1,0 +1,123 @@
+"""Queries compiled once (callcenter/precompiled.py) answer exactly what the ORM answers."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models.signals import post_save
+from django.utils import timezone
+
+from callcenter.precompiled import Precompiled, PrecompiledInsert
+from telephony.models import Call, CallEvent, CallPhase
+from telephony.selectors import queue_is_full
+from tickets.models import Customer, Ticket
+from tickets.selectors import caller_match, customer_for_phone
+
+pytestmark = pytest.mark.django_db
+
+
+def test_precompiled_reads_bind_new_arguments_each_time(org):
+    by_phone = Precompiled(
+        lambda phone: Customer.objects.filter(phone=phone).values_list("name"), str
+    )
+    Customer.objects.create(phone="+821011112222", name="갑")
+    Customer.objects.create(phone="+821033334444", name="을")
+    assert by_phone.rows("+821011112222") == [("갑",)]
+    assert by_phone.rows("+821033334444") == [("을",)]
+    assert by_phone.first("+821099999999") is None
+    with pytest.raises(TypeError):
+        by_phone.rows()
+
+
+def test_an_argument_the_orm_transforms_is_refused():
+    contains = Precompiled(lambda name: Customer.objects.filter(name__contains=name), str)
+    with pytest.raises(ValueError, match="unchanged"):
+        contains.rows("x")  # the ORM sends "%x%"
+
+
+@pytest.mark.parametrize("vip", [False, True])
+@pytest.mark.parametrize("ticket_status", [None, "open", "resolved"])
+def test_caller_match_agrees_with_customer_for_phone(org, vip, ticket_status):
+    customer = Customer.objects.create(phone="+821055556666", name="병", is_vip=vip)
+    Customer.objects.create(phone="+821055556666", name="later duplicate")
+    if ticket_status:
+        Ticket.objects.create(
+            customer=customer,
+            department=org.general,
+            subject="s",
+            status=ticket_status,
+            created_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+    orm = customer_for_phone("+821055556666", with_open_ticket_flag=True)
+    match = caller_match("+821055556666")
+    assert (match.customer_id, match.is_vip, match.has_open_ticket) == (
+        orm.pk,
+        orm.is_vip,
+        orm.has_open_ticket,
+    )
+    assert caller_match("+821000000000") is None
+
+
+def test_the_full_check_counts_callers_on_the_line_only(org):
+    queue = org.q_general
+    queue.max_size = 2
+    queue.save()
+    now = timezone.now()
+
+    def call(sid, phase, **extra):
+        return Call.objects.create(
+            sid=sid, queue=queue, department=org.general, phase=phase, enqueued_at=now, **extra
+        )
+
+    call("CA" + "1" * 32, CallPhase.QUEUED)
+    call("CA" + "2" * 32, CallPhase.QUEUED, callback_requested_at=now)  # holds no line
+    call("CA" + "3" * 32, CallPhase.COMPLETED)
+    assert not queue_is_full(queue)
+    call("CA" + "4" * 32, CallPhase.OFFERED)
+    assert queue_is_full(queue)
+    queue.max_size = 0  # unlimited
+    assert not queue_is_full(queue)
+
+
+def test_precompiled_insert_writes_the_row_the_orm_would(org):
+    insert = PrecompiledInsert(Call)
+    at = timezone.now()
+    values = {
+        "from_number": "+821012345678",
+        "queue": org.q_general,
+        "department": org.general,
+        "enqueued_at": at,
+        "priority": 3,
+    }
+    fast = insert.create(sid="CA" + "a" * 32, **values)
+    slow = Call.objects.create(sid="CA" + "b" * 32, **values)
+    assert fast.pk and not fast._state.adding
+    skip = {"id", "sid", "updated_at"}
+
+    def row(pk):
+        return {k: v for k, v in Call.objects.filter(pk=pk).values().get().items() if k not in skip}
+
+    assert row(fast.pk) == row(slow.pk)
+    assert Call.objects.get(pk=fast.pk).updated_at is not None  # auto_now ran
+    event = PrecompiledInsert(CallEvent).create(call=fast, kind="x", at=at, data={"a": [1, "가"]})
+    assert CallEvent.objects.get(pk=event.pk).data == {"a": [1, "가"]}
+
+
+def test_precompiled_insert_uses_the_orm_while_signals_listen(org):
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append((instance.pk, created))
+
+    post_save.connect(receiver, sender=CallEvent)
+    try:
+        call = Call.objects.create(
+            sid="CA" + "c" * 32,
+            queue=org.q_general,
+            department=org.general,
+            enqueued_at=timezone.now(),
+        )
+        event = PrecompiledInsert(CallEvent).create(call=call, kind="x", at=timezone.now())
+    finally:
+        post_save.disconnect(receiver, sender=CallEvent)
+    assert seen == [(event.pk, True)]
