@@ -72,30 +72,27 @@ def agent_transition(
     return status
 
 
-def agents_transition_bulk(
-    *, statuses: list[AgentStatus], to_state: str, at: datetime, **also
-) -> None:
+def agents_transition_bulk(*, person_ids: list[int], to_state: str, at: datetime, **also) -> None:
     """agent_transition for many agents at once (the router pairs calls in batches):
     the same fields and intervals in a fixed number of statements. `also` are further
     status fields to set (e.g. last_offered_at).
 
     Precondition: every status is locked by the caller and none is already in `to_state`.
     """
-    if not statuses:
+    if not person_ids:
         return
-    ids = [s.person_id for s in statuses]
-    AgentStateInterval.objects.filter(person_id__in=ids, ended_at__isnull=True).update(ended_at=at)
+    AgentStateInterval.objects.filter(person_id__in=person_ids, ended_at__isnull=True).update(
+        ended_at=at
+    )
     AgentStateInterval.objects.bulk_create(
-        [AgentStateInterval(person_id=i, state=to_state, started_at=at) for i in ids]
+        [AgentStateInterval(person_id=i, state=to_state, started_at=at) for i in person_ids]
     )
     fields = {**_transition_fields(to_state, "", at), **also}
-    AgentStatus.objects.filter(person_id__in=ids).update(**fields)
+    AgentStatus.objects.filter(person_id__in=person_ids).update(**fields)
     from telephony.tallies import tallies_agent_changed
 
-    for status in statuses:
-        for name, value in fields.items():
-            setattr(status, name, value)
-        tallies_agent_changed(status.person_id)
+    for person_id in person_ids:
+        tallies_agent_changed(person_id)
 
 
 def _validate_choice(state: str, reason: str) -> None:

@@ -5,8 +5,10 @@ millisecond and runs in a tenth of that; an INSERT of a call row compiles in hal
 The query is still written with the ORM, so it follows the models; only its SQL is kept.
 Arguments are passed as sentinels when it is first compiled and found again among the
 compiled parameters, so they may only be plain strings or integers the ORM passes through
-unchanged (a phone number, a primary key). Rows come back as the database driver gives
-them (no field converters): SQLite answers booleans as 0/1.
+unchanged (a phone number, a primary key). Rows are tuples of the selected values with the
+fields' own conversions applied (datetimes, decimals); an annotation without an output
+field comes back as the database driver gives it (SQLite answers EXISTS as 0/1). A query
+with select_for_update must first be run inside a transaction, as the ORM requires.
 """
 
 from __future__ import annotations
@@ -39,27 +41,36 @@ class Precompiled:
         self._lock = threading.Lock()
 
     def _compile(self) -> tuple[str, tuple, dict[int, int]]:
+        # Integer sentinels fit a smallint: Django drops a comparison with a number out of
+        # the column's range from the SQL (PostgreSQL), and the argument would be lost.
         sentinels = [
-            7_301_000_000_000 + i if kind is int else f"\x00precompiled-argument-{i}\x00"
+            30_011 + 7 * i if kind is int else f"\x00precompiled-argument-{i}\x00"
             for i, kind in enumerate(self._types)
         ]
-        sql, params = self._build(*sentinels).query.sql_with_params()
+        compiler = self._build(*sentinels).query.get_compiler(using=self._using)
+        sql, params = compiler.as_sql()
+        converters = None
         if self._count:
             sql = f"SELECT COUNT(*) FROM ({sql}) AS counted"  # noqa: S608 - the ORM's own SQL
+        else:
+            # The fields' from-database conversions (SQLite's datetimes are text).
+            selected = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
+            if compiler.get_converters(selected):
+                converters = (compiler, compiler.get_converters(selected))
         slots = {}
         for position, value in enumerate(params):
             if type(value) in (str, int) and value in sentinels:
                 slots[position] = sentinels.index(value)
         if sorted(set(slots.values())) != list(range(len(sentinels))):
             raise ValueError("an argument did not reach the SQL unchanged; use the ORM here")
-        return sql, tuple(params), slots
+        return sql, tuple(params), slots, converters
 
     def rows(self, *args: str | int) -> list[tuple[Any, ...]]:
         if self._compiled is None:
             with self._lock:
                 if self._compiled is None:
                     self._compiled = self._compile()
-        sql, params, slots = self._compiled
+        sql, params, slots, converters = self._compiled
         if len(args) != len(self._types):
             raise TypeError(f"expected {len(self._types)} arguments, got {len(args)}")
         bound = list(params)
@@ -67,7 +78,11 @@ class Precompiled:
             bound[position] = args[index]
         with connections[self._using].cursor() as cursor:
             cursor.execute(sql, bound)
-            return cursor.fetchall()
+            rows = cursor.fetchall()
+        if converters is not None and rows:
+            compiler, functions = converters
+            rows = [tuple(row) for row in compiler.apply_converters(rows, functions)]
+        return rows
 
     def first(self, *args: str | int) -> tuple[Any, ...] | None:
         found = self.rows(*args)

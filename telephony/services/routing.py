@@ -8,6 +8,7 @@ on Offer are the backstop on both.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from agents.services import (
     agent_transition,
     agents_transition_bulk,
 )
+from callcenter.precompiled import Precompiled
 from telephony.models import (
     Call,
     CallPhase,
@@ -38,7 +40,7 @@ from telephony.services.common import _event, _events_bulk, logger
 
 # Calls paired per transaction when routing a whole queue: big enough that the fixed cost
 # of a transaction is shared, small enough that locks are held for a few milliseconds.
-ROUTE_BATCH = 25
+ROUTE_BATCH = 20
 
 
 @dataclass(frozen=True)
@@ -68,33 +70,47 @@ def call_eligibility(queue: Queue, tiers: list[QueueTier], wait: float) -> Eligi
 
 
 def _agent_candidates(queue: Queue, rule: Eligibility, at: datetime):
-    """Available agents allowed by `rule`, in the queue's strategy order (first = chosen)."""
+    """Available agents allowed by `rule`, in the queue's strategy order (first = chosen),
+    as (person_id, available_since, own skill in this queue) rows."""
+    return _candidates_query(
+        queue_id=queue.pk,
+        strategy=queue.strategy,
+        min_proficiency=rule.min_proficiency,
+        overflow_queue_id=rule.overflow_queue_id,
+        last_offered_id=queue.last_offered_person_id or 0,
+        today=timezone.localdate(at),
+    )
+
+
+def _candidates_query(
+    *,
+    queue_id,
+    strategy: str,
+    min_proficiency,
+    overflow_queue_id,
+    last_offered_id,
+    today,
+):
     membership = QueueMembership.objects.filter(person_id=OuterRef("person_id"))
     allowed = Q(pk__in=[])
-    if rule.min_proficiency is not None:
-        allowed |= Q(
-            Exists(membership.filter(queue_id=queue.pk, proficiency__gte=rule.min_proficiency))
-        )
-    if rule.overflow_queue_id:
-        allowed |= Q(Exists(membership.filter(queue_id=rule.overflow_queue_id)))
+    if min_proficiency is not None:
+        allowed |= Q(Exists(membership.filter(queue_id=queue_id, proficiency__gte=min_proficiency)))
+    if overflow_queue_id:
+        allowed |= Q(Exists(membership.filter(queue_id=overflow_queue_id)))
     qs = (
         AgentStatus.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(allowed, state=AgentState.AVAILABLE, person__is_active=True)
-        .only("person_id", "available_since")
         # Their own skill in this queue: None or below the tier means an overflow pick.
         .annotate(
-            own_skill=Subquery(membership.filter(queue_id=queue.pk).values("proficiency")[:1])
+            own_skill=Subquery(membership.filter(queue_id=queue_id).values("proficiency")[:1])
         )
     )
-    strategy = queue.strategy
     if strategy == RoutingStrategy.ROUND_ROBIN:
         # The next agent after the one offered last, wrapping around.
-        last = queue.last_offered_person_id or 0
         qs = qs.annotate(
-            rr_lap=Case(When(person_id__gt=last, then=Value(0)), default=Value(1))
+            rr_lap=Case(When(person_id__gt=last_offered_id, then=Value(0)), default=Value(1))
         ).order_by("rr_lap", "person_id")
     elif strategy == RoutingStrategy.FEWEST_CALLS:
-        today = timezone.localdate(at)
         qs = qs.annotate(
             calls_so_far=Case(When(calls_today_date=today, then=F("calls_today")), default=Value(0))
         ).order_by("calls_so_far", "available_since", "person_id")
@@ -102,7 +118,56 @@ def _agent_candidates(queue: Queue, rule: Eligibility, at: datetime):
         qs = qs.order_by(F("own_skill").desc(nulls_last=True), "available_since", "person_id")
     else:
         qs = qs.order_by("available_since", "person_id")
-    return qs
+    return qs.values_list("person_id", "available_since", "own_skill")
+
+
+@functools.lru_cache(maxsize=256)
+def _candidates_compiled(
+    strategy: str, min_proficiency: bool, overflow: bool, limit: int
+) -> Precompiled:
+    """_candidates_query for every strategy whose inputs are ids and numbers (all but
+    fewest-calls, which compares a date), compiled once per shape: routing runs it for
+    every batch, and compiling it costs more than running it."""
+    round_robin = strategy == RoutingStrategy.ROUND_ROBIN
+    kinds = [int] * (1 + round_robin + min_proficiency + overflow)
+
+    def build(queue_id, *rest):
+        rest = list(rest)
+        return _candidates_query(
+            queue_id=queue_id,
+            strategy=strategy,
+            last_offered_id=rest.pop(0) if round_robin else None,
+            min_proficiency=rest.pop(0) if min_proficiency else None,
+            overflow_queue_id=rest.pop(0) if overflow else None,
+            today=None,
+        )[:limit]
+
+    return Precompiled(build, *kinds)
+
+
+@dataclass
+class Candidate:
+    person_id: int
+    available_since: datetime | None
+    own_skill: int | None
+
+
+def _candidates(queue: Queue, rule: Eligibility, at: datetime, limit: int) -> list[Candidate]:
+    if queue.strategy == RoutingStrategy.FEWEST_CALLS:
+        rows = list(_agent_candidates(queue, rule, at)[:limit])
+    else:
+        args = [queue.pk]
+        if queue.strategy == RoutingStrategy.ROUND_ROBIN:
+            args.append(queue.last_offered_person_id or 0)
+        if rule.min_proficiency is not None:
+            args.append(rule.min_proficiency)
+        if rule.overflow_queue_id:
+            args.append(rule.overflow_queue_id)
+        compiled = _candidates_compiled(
+            queue.strategy, rule.min_proficiency is not None, bool(rule.overflow_queue_id), limit
+        )
+        rows = compiled.rows(*args)
+    return [Candidate(*row) for row in rows]
 
 
 def _queued_calls(queue_id: int):
@@ -111,12 +176,25 @@ def _queued_calls(queue_id: int):
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _queued_compiled(limit: int) -> Precompiled:
+    """The queue's next waiting calls, locked (skipping those another router holds)."""
+    return Precompiled(
+        lambda queue_id: (
+            _queued_calls(queue_id)
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", "enqueued_at", "overflowed_at")[:limit]
+        ),
+        int,
+    )
+
+
 @dataclass
 class Pairing:
     call_id: int
     enqueued_at: datetime
     overflowed_at: datetime | None
-    status: AgentStatus
+    status: Candidate
     rule: Eligibility
 
     @property
@@ -133,12 +211,8 @@ def _pair(queue: Queue, at: datetime, limit: int) -> list[Pairing]:
     exactly what `limit` single decisions in a row would give. Calls whose eligibility
     already found no agent are skipped without a query."""
     tiers = list(queue.tiers.all())  # prefetched by the callers that route in bulk
-    calls = (
-        _queued_calls(queue.pk)
-        .select_for_update(skip_locked=True, of=("self",))
-        .values_list("pk", "enqueued_at", "overflowed_at")[: max(limit * 4, 50)]
-    )
-    pools: dict[Eligibility, list[AgentStatus]] = {}
+    calls = _queued_compiled(max(limit * 4, 50)).rows(queue.pk)
+    pools: dict[Eligibility, list[Candidate]] = {}
     taken: set[int] = set()
     pairs: list[Pairing] = []
     for call_id, enqueued_at, overflowed_at in calls:
@@ -146,7 +220,7 @@ def _pair(queue: Queue, at: datetime, limit: int) -> list[Pairing]:
         if rule.min_proficiency is None and not rule.overflow_queue_id:
             continue  # nobody may take it yet
         if rule not in pools:
-            pools[rule] = list(_agent_candidates(queue, rule, at)[:limit])
+            pools[rule] = _candidates(queue, rule, at, limit)
         pool = pools[rule]
         while pool and pool[0].person_id in taken:
             pool.pop(0)
@@ -195,7 +269,7 @@ def acd_offer_batch(*, queue: Queue, limit: int, at: datetime | None = None) -> 
                 ]
             )
             agents_transition_bulk(
-                statuses=[p.status for p in pairs],
+                person_ids=[p.status.person_id for p in pairs],
                 to_state=AgentState.RESERVED,
                 at=at,
                 last_offered_at=at,
