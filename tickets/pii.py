@@ -32,6 +32,8 @@ CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
 ACCOUNT = re.compile(r"(?<![\w-])\d{2,6}(?:-\d{2,8}){2,3}(?![\w-])")
 # 사업자등록번호 (3-2-5) is a company's public number, not a customer's account.
 BUSINESS_NO = re.compile(r"\d{3}-\d{2}-\d{5}")
+# A date written with hyphens (2026-11-22-0930) is not an account either.
+DATE_PREFIX = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:-|$)")
 ACCOUNT_BARE = re.compile(r"(?:계좌|account)[^\d\n]{0,12}(?<![\w-])(\d{10,14})(?![\w-])", re.I)
 EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})(?![\w-])")
 
@@ -107,7 +109,7 @@ def pii_scan(text: str, *, own_phone: str = "") -> list[Finding]:
         add("phone", *span, _mask_digits(match.raw_string, lambda i, n: i >= n - 4))
     for m in ACCOUNT.finditer(text):
         digits = sum(ch.isdigit() for ch in m.group())
-        if BUSINESS_NO.fullmatch(m.group()):
+        if BUSINESS_NO.fullmatch(m.group()) or DATE_PREFIX.match(m.group()):
             continue
         if 10 <= digits <= 14 and not _overlaps(m.span(), taken + phone_spans):
             add("account", m.start(), m.end(), _mask_digits(m.group(), lambda i, n: i >= n - 4))

@@ -637,26 +637,30 @@ def status_check_start(
     return check
 
 
-@transaction.atomic
 def status_check_verify(*, check_id: int, code: str, at: datetime | None = None) -> Ticket:
-    """The ticket, if `code` is the one sent for this check; a clear error otherwise."""
+    """The ticket, if `code` is the one sent for this check; a clear error otherwise. A
+    wrong code uses up one of the check's tries (committed before the error is raised)."""
     at = at or timezone.now()
-    check = StatusCheck.objects.select_for_update().filter(pk=check_id).first()
-    if check is None or check.expires_at <= at or check.verified_at is not None:
-        raise ValidationError(_("This code has expired. Start again."))
-    if check.attempts >= STATUS_CODE_ATTEMPTS:
-        raise ValidationError(_("Too many wrong codes. Start again."))
-    check.attempts += 1
-    ok = (
-        check.ticket_id is not None
-        and code.strip().isdigit()
-        and hmac.compare_digest(check.code_hash, _code_hash(check.pk, code.strip()))
-    )
-    if not ok:
-        check.save(update_fields=["attempts"])
-        raise ValidationError(_("That code is not right."))
-    check.verified_at = at
-    check.save(update_fields=["attempts", "verified_at"])
+    with transaction.atomic():
+        check = StatusCheck.objects.select_for_update().filter(pk=check_id).first()
+        if check is None or check.expires_at <= at or check.verified_at is not None:
+            error = _("This code has expired. Start again.")
+        elif check.attempts >= STATUS_CODE_ATTEMPTS:
+            error = _("Too many wrong codes. Start again.")
+        else:
+            check.attempts += 1
+            code = code.strip()
+            ok = (
+                check.ticket_id is not None
+                and code.isdigit()
+                and hmac.compare_digest(check.code_hash, _code_hash(check.pk, code))
+            )
+            error = "" if ok else _("That code is not right.")
+            if ok:
+                check.verified_at = at
+            check.save(update_fields=["attempts", "verified_at"])
+    if error:
+        raise ValidationError(error)
     return check.ticket
 
 
