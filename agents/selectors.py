@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db.models import QuerySet
 
@@ -176,3 +177,23 @@ def upcoming_breaks_for(person: Person):
         .select_related("person", "set_by")
         .order_by("starts_at")[:100]
     )
+
+
+def schedule_today_for(person: Person) -> dict:
+    """The agent's working hours today and their breaks still to come (for the desktop)."""
+    from django.utils import timezone
+
+    from agents.models import BreakSlot, WorkingHours
+
+    now = timezone.localtime()
+    start, end = day_bounds()
+    hours = WorkingHours.objects.filter(person=person, weekday=now.weekday()).first()
+    breaks = list(
+        BreakSlot.objects.filter(person=person, starts_at__gte=start, starts_at__lt=end).order_by(
+            "starts_at"
+        )
+    )
+    for slot in breaks:
+        slot.ends_at = slot.starts_at + timedelta(minutes=slot.minutes)
+        slot.is_now = slot.starts_at <= now < slot.ends_at
+    return {"hours": hours, "breaks": [b for b in breaks if b.ends_at > now]}

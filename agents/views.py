@@ -52,6 +52,7 @@ def _desktop_context(request: HtmxHttpRequest, *, error: str = "", wrapup_form=N
         "figures": ticket_selectors.today_figures_for(request.user),
         "followups": state.followups,
         "sla_alerts": state.sla_alerts,
+        "schedule": selectors.schedule_today_for(request.user),
         "scripts": scripts,
         "canned": canned,
         "desk_version": desk_version(state),
