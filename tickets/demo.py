@@ -92,3 +92,53 @@ def seed(center: Center | None = None) -> None:
             CannedResponse.objects.get_or_create(
                 department=dept, title=title, defaults={"body": body}
             )
+    seed_work()
+
+
+def seed_work() -> None:
+    """A few things waiting when the demo starts (once): agent1's follow-up call in five
+    minutes, a public update on one of their team's tickets, and an escalation waiting in
+    lead1's inbox."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agents.models import ApprovalRequest, Person
+    from tickets import services
+    from tickets.models import FollowUpTask, Ticket
+
+    agent = Person.objects.filter(username="agent1").first()
+    if (
+        agent is None
+        or agent.team_id is None
+        or FollowUpTask.objects.filter(assignee=agent).exists()
+    ):
+        return
+    tickets = list(
+        Ticket.objects.filter(team_id=agent.team_id, status="open").order_by("-updated_at")[:2]
+    )
+    if len(tickets) < 2:
+        return
+    now = timezone.now()
+    services.followup_create(
+        actor=agent,
+        customer=tickets[0].customer,
+        ticket=tickets[0],
+        due_at=now + timedelta(minutes=5),
+        note="처리 결과 안내 전화",
+        at=now,
+    )
+    services.ticket_note_add(
+        actor=agent,
+        ticket=tickets[0],
+        body="요청하신 내용을 확인 중입니다. 영업일 1일 이내에 연락드리겠습니다.",
+        is_public=True,
+        at=now,
+    )
+    if not ApprovalRequest.objects.filter(team_id=agent.team_id, status="pending").exists():
+        services.ticket_escalate(
+            actor=agent,
+            ticket_id=tickets[1].pk,
+            reason="요금 감면 요구가 상담원 권한 밖입니다. 실장님 통화 부탁드립니다.",
+            at=now,
+        )

@@ -5,12 +5,15 @@ approves an escalation from the team board."""
 import pytest
 
 from telephony.simulator import Simulator
-from tests.browser.test_call_flow import ARTIFACTS, browser, login  # noqa: F401 - fixture
+from tests.browser import test_call_flow as call_flow
 from tests.conftest import GENERAL_NUMBER
 from tests.tickets.helpers import make_ticket
 from tickets.models import PiiDetection, Ticket, TicketCategory, TicketNote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ARTIFACTS = call_flow.ARTIFACTS
+login = call_flow.login
+browser = call_flow.browser  # the same Chromium fixture as the call-flow test
 
 
 def test_screen_pop_shows_history_and_wrapup_creates_a_ticket(
@@ -18,7 +21,7 @@ def test_screen_pop_shows_history_and_wrapup_creates_a_ticket(
     org,
     celery_worker,
     browser,
-    settings,  # noqa: F811
+    settings,
 ):
     from playwright.sync_api import expect
 
@@ -70,7 +73,7 @@ def test_screen_pop_shows_history_and_wrapup_creates_a_ticket(
 def test_pii_warning_on_a_note_with_a_resident_registration_number(
     live_server,
     org,
-    browser,  # noqa: F811
+    browser,
 ):
     from playwright.sync_api import expect
 
@@ -96,7 +99,7 @@ def test_pii_warning_on_a_note_with_a_resident_registration_number(
     assert PiiDetection.objects.get().kind == "rrn"
 
 
-def test_team_lead_approves_an_escalation(live_server, org, browser):  # noqa: F811
+def test_team_lead_approves_an_escalation(live_server, org, browser):
     from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(exist_ok=True)

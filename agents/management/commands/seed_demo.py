@@ -180,6 +180,7 @@ class Command(BaseCommand):
             self._history(
                 rng, departments, customers, days=opts["days"], per_day=opts["calls_per_day"]
             )
+            tickets_demo.seed_work()  # once there is history to work on
         call_command("kpi_backfill", days=opts["days"] + 1, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
