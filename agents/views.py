@@ -46,9 +46,17 @@ def _desktop_context(request: HtmxHttpRequest, *, error: str = "", wrapup_form=N
         scripts, canned = ticket_selectors.desk_help_for(
             department_id=state.call.department_id, category_id=category.pk if category else None
         )
+    entry = None
+    if current is not None and current.direction == "inbound":
+        from telephony.models import IvrMenu
+
+        # The path the caller came by: the voice menu's number (then the queue it chose),
+        # or straight onto the department's number.
+        entry = IvrMenu.objects.filter(phone_number=current.to_number).only("name").first()
     return {
         "desk": state,
         "current": current,
+        "entry_menu": entry,
         "figures": ticket_selectors.today_figures_for(request.user),
         "followups": state.followups,
         "sla_alerts": state.sla_alerts,
@@ -182,8 +190,7 @@ def team_board(request: HtmxHttpRequest) -> HttpResponse:
     AHT today; the escalations and approvals inbox."""
     people = selectors.team_board_rows_for(request.user)
     teams = scoping.teams_visible_to(request.user)
-    pending = selectors.pending_requests_for(request.user)
-    context = {"people": people, "teams": teams, "pending": pending}
+    context = {"people": people, "teams": teams, **_inbox_context(request)}
     if request.htmx and request.GET.get("fragment") == "inbox":
         return render(request, "agents/team_board.html#inbox", context)
     template = "agents/team_board.html#board" if request.htmx else "agents/team_board.html"
@@ -235,9 +242,17 @@ def request_decide(request: HtmxHttpRequest, request_id: int) -> HttpResponse:
     return redirect(request.POST.get("next") or "agents:team-board")
 
 
+def _inbox_context(request: HtmxHttpRequest) -> dict:
+    from tickets.selectors import sla_alerts_for
+
+    return {
+        "pending": selectors.pending_requests_for(request.user),
+        "sla_alerts": list(sla_alerts_for(request.user)),
+    }
+
+
 def team_board_inbox(request: HtmxHttpRequest) -> HttpResponse:
-    context = {"pending": selectors.pending_requests_for(request.user)}
-    return render(request, "agents/team_board.html#inbox", context)
+    return render(request, "agents/team_board.html#inbox", _inbox_context(request))
 
 
 @login_required

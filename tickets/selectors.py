@@ -213,7 +213,11 @@ def sla_alerts_for(person: Person) -> QuerySet[Ticket]:
     qs = tickets_visible_to(person).filter(sla_state__in=[SlaState.WARNING, SlaState.BREACHED])
     if person.role == "agent":
         qs = qs.filter(assignee=person)
-    return qs.exclude(status__in=OPEN_TICKET_STATUSES_EXCLUDED).order_by("sla_due_at")[:10]
+    return (
+        qs.exclude(status__in=OPEN_TICKET_STATUSES_EXCLUDED)
+        .select_related("assignee")
+        .order_by("sla_due_at")[:10]
+    )
 
 
 def desk_help_for(*, department_id: int, category_id: int | None = None):
