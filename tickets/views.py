@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -460,6 +464,7 @@ def call_customer_link(request: HttpRequest, call_id: int) -> HttpResponse:
 # --- the public case-status page -----------------------------------------------------------
 
 STATUS_SESSION_KEY = "case_status"
+STATUS_VIEW_TTL = timedelta(minutes=15)
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -499,8 +504,9 @@ def status_verify(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("code", _errors(exc))
             return render(request, "tickets/status_page.html", {"code_form": form}, status=400)
-        request.session[STATUS_SESSION_KEY] = {"ticket": ticket.pk}
-        request.session.set_expiry(15 * 60)
+        # Seen for 15 minutes; the rest of the session (a staff login) is left alone.
+        until = timezone.now() + STATUS_VIEW_TTL
+        request.session[STATUS_SESSION_KEY] = {"ticket": ticket.pk, "until": until.isoformat()}
         return redirect("case-status-show")
     status = 400 if request.method == "POST" else 200
     return render(request, "tickets/status_page.html", {"code_form": form}, status=status)
@@ -510,6 +516,10 @@ def status_show(request: HttpRequest) -> HttpResponse:
     from tickets.models import Ticket
 
     state = request.session.get(STATUS_SESSION_KEY) or {}
+    until = parse_datetime(state.get("until") or "")
+    if until is None or until <= timezone.now():
+        request.session.pop(STATUS_SESSION_KEY, None)
+        return redirect("case-status")
     ticket = Ticket.objects.filter(pk=state.get("ticket") or 0).select_related("category").first()
     if ticket is None:
         return redirect("case-status")

@@ -92,3 +92,28 @@ def test_pages_mask_identifiers_and_showing_one_is_audited(client, org):
     assert "010-1234-5678" in response.content.decode()
     view = IdentifierView.objects.get()
     assert (view.viewer, view.customer_id, view.field) == (org.agent1, ticket.customer_id, "phone")
+
+
+def test_the_ticket_api_changes_fields_as_events_and_guards_the_subject(client, org):
+    ticket = make_ticket(org, assignee=org.agent1)
+    client.force_login(org.agent1)
+    url = f"/api/tickets/{ticket.pk}/"
+    response = client.patch(
+        url, {"status": "pending_customer", "priority": "high"}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["priority"]) == ("pending_customer", "high")
+    assert response.json()["sla_state"] == ""  # no SLA policy in this center
+    response = client.patch(
+        url, {"subject": "연락처 010-9876-5432"}, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert response.json()["pii"][0]["kind"] == "phone"
+    response = client.patch(
+        url,
+        {"subject": "연락처 010-9876-5432", "pii_action": "mask"},
+        content_type="application/json",
+    )
+    assert response.json()["subject"] == "연락처 ***-****-5432"
+    fields = set(Ticket.objects.get().events.values_list("field", flat=True))
+    assert {"status", "priority", "subject"} <= fields
