@@ -289,12 +289,29 @@ class TicketSearchForm(forms.Form):
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     team = forms.BooleanField(label=_("My team"), required=False)
     category = forms.ModelChoiceField(
-        queryset=TicketCategory.objects.all(), label=_("Category"), required=False
+        queryset=TicketCategory.objects.all(),
+        label=_("Category"),
+        required=False,
+        empty_label=_("Any category"),
     )
+
+    def __init__(self, *args, person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": _("Number, phone, name or text"), "autofocus": True}
+        )
+        categories = TicketCategory.objects.select_related("department")
+        if person.team_id:
+            categories = categories.filter(department_id=person.department_id)
+        self.fields["category"].queryset = categories
 
 
 class SavedViewForm(forms.Form):
-    name = forms.CharField(label=_("Save this search as"), max_length=60)
+    name = forms.CharField(
+        label=_("Save this search as"),
+        max_length=60,
+        widget=forms.TextInput(attrs={"placeholder": _("Name of this search")}),
+    )
 
 
 class StatusLookupForm(forms.Form):

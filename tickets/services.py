@@ -459,9 +459,11 @@ def sla_sweep(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     calendars: dict[int, object] = {}
     count = 0
+    # Only running clocks move with time: a paused clock changes with the status, a
+    # breached one stays breached until then, a met one is done.
     tickets = (
         Ticket.objects.exclude(status__in=DONE_STATUSES)
-        .exclude(sla_state__in=[SlaState.NONE, SlaState.MET])
+        .filter(sla_state__in=[SlaState.OK, SlaState.WARNING])
         .select_related("department")
     )
     for ticket in tickets.iterator():

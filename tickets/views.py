@@ -33,7 +33,7 @@ from tickets.forms import (
     TicketSearchForm,
     TicketUpdateForm,
 )
-from tickets.models import SavedView, TicketCategory
+from tickets.models import SavedView
 from tickets.selectors import BUILTIN_VIEWS, TIMELINE_KINDS
 
 
@@ -46,8 +46,7 @@ def _errors(exc: ValidationError) -> str:
 
 @login_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    form = TicketSearchForm(request.GET or None)
-    form.fields["category"].queryset = TicketCategory.objects.select_related("department")
+    form = TicketSearchForm(request.GET or None, person=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     tickets = selectors.ticket_search(request.user, filters)[:100]
     context = {
