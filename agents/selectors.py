@@ -38,6 +38,7 @@ class DesktopState:
     handled_today: int = 0
     followups: list = field(default_factory=list)
     sla_alerts: list = field(default_factory=list)
+    requests: list = field(default_factory=list)
 
 
 def desktop_state_for(person: Person) -> DesktopState:
@@ -78,6 +79,7 @@ def desktop_state_for(person: Person) -> DesktopState:
 
     state.followups = followups_for(person)
     state.sla_alerts = list(sla_alerts_for(person))
+    state.requests = my_requests_for(person)
     start, _ = day_bounds()
     state.handled_today = Call.objects.filter(
         agent=person, phase=CallPhase.COMPLETED, wrapup_ended_at__gte=start
@@ -197,3 +199,19 @@ def schedule_today_for(person: Person) -> dict:
         slot.ends_at = slot.starts_at + timedelta(minutes=slot.minutes)
         slot.is_now = slot.starts_at <= now < slot.ends_at
     return {"hours": hours, "breaks": [b for b in breaks if b.ends_at > now]}
+
+
+def my_requests_for(person: Person) -> list:
+    """The agent's requests still waiting, and those decided today (so the answer reaches
+    the desktop)."""
+    from django.db.models import Q
+
+    from agents.models import ApprovalRequest
+
+    start, _ = day_bounds()
+    return list(
+        ApprovalRequest.objects.filter(requester=person)
+        .filter(Q(status="pending") | Q(decided_at__gte=start))
+        .select_related("ticket", "decided_by")
+        .order_by("-created_at")[:5]
+    )

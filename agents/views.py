@@ -92,6 +92,7 @@ def desk_version(state: selectors.DesktopState) -> str:
             c.customer_id if c else 0,
             ",".join(f"{t.pk}{t.is_due:d}" for t in state.followups),
             ",".join(f"{t.pk}{t.sla_state}" for t in state.sla_alerts),
+            ",".join(f"{r.pk}{r.status}" for r in state.requests),
         )
     )
 

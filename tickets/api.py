@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from agents.scoping import customer_get_for, ticket_get_for
 from tickets import selectors, services
-from tickets.forms import NoteForm, TicketUpdateForm
+from tickets.forms import NoteForm, TicketUpdateForm, own_numbers
 from tickets.models import Priority, Severity, TicketStatus
 
 
@@ -149,7 +149,7 @@ class TicketNotesApi(APIView):
                 "is_public": "on" if v.get("is_public") else "",
                 "pii_action": v.get("pii_action", ""),
             },
-            own_phone=ticket.customer.phone,
+            own_phone=own_numbers(ticket.customer),
         )
         if not form.is_valid():
             if form.pii_findings:

@@ -21,6 +21,13 @@ PII_KINDS = {
 }
 
 
+def own_numbers(customer) -> set[str]:
+    """Every number on the customer's record: writing one of them down is not a leak."""
+    if customer is None:
+        return set()
+    return {customer.phone, *customer.phones.values_list("number", flat=True)}
+
+
 class PiiGuardMixin:
     """The PII guard on a form: every field in PII_FIELDS is scanned in `clean()`. The first
     submit with findings comes back with them listed (and `pii_action=mask` set); saving
@@ -30,7 +37,7 @@ class PiiGuardMixin:
     PII_FIELDS: tuple[str, ...] = ()
     own_phone = ""
 
-    def _pii_init(self, own_phone: str) -> None:
+    def _pii_init(self, own_phone) -> None:
         self.own_phone = own_phone or ""
         self.pii_findings: list[tuple[str, Finding]] = []
         self.fields["pii_action"] = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -106,7 +113,7 @@ class WrapupForm(PiiGuardMixin, forms.Form):
 
     def __init__(self, *args, call, person, **kwargs):
         super().__init__(*args, **kwargs)
-        self._pii_init((call.customer.phone if call.customer_id else "") or call.from_number)
+        self._pii_init(own_numbers(call.customer) | {call.from_number})
         self.fields["disposition"].queryset = Disposition.objects.filter(
             department_id=call.department_id
         )
@@ -142,7 +149,7 @@ class TicketCreateForm(PiiGuardMixin, forms.Form):
 
     def __init__(self, *args, customer, department_id, **kwargs):
         super().__init__(*args, **kwargs)
-        self._pii_init(customer.phone)
+        self._pii_init(own_numbers(customer))
         self.fields["category"].queryset = _categories(department_id)
 
     def clean(self):
@@ -170,7 +177,7 @@ class TicketUpdateForm(PiiGuardMixin, forms.Form):
         from agents.scoping import people_visible_to
 
         super().__init__(*args, **kwargs)
-        self._pii_init(ticket.customer.phone)
+        self._pii_init(own_numbers(ticket.customer))
         self.fields["category"].queryset = _categories(ticket.department_id)
         visible = people_visible_to(person).filter(role__in=[Role.AGENT, Role.TEAM_LEAD])
         self.fields["assignee"].queryset = Person.objects.filter(

@@ -21,6 +21,7 @@ digits are not candidates, and a card number must pass Luhn.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -76,9 +77,11 @@ def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in taken)
 
 
-def pii_scan(text: str, *, own_phone: str = "") -> list[Finding]:
-    """Every identifier in `text`, in order. `own_phone` (E.164) is the customer's number on
-    record: writing it down is not a leak."""
+def pii_scan(text: str, *, own_phone: str | Iterable[str] = "") -> list[Finding]:
+    """Every identifier in `text`, in order. `own_phone` (E.164, one or several) is the
+    customer's number on record: writing it down is not a leak."""
+    own = {own_phone} if isinstance(own_phone, str) else set(own_phone)
+    own.discard("")
     findings: list[Finding] = []
     taken: list[tuple[int, int]] = []
 
@@ -104,7 +107,7 @@ def pii_scan(text: str, *, own_phone: str = "") -> list[Finding]:
             continue
         phone_spans.append(span)
         number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-        if own_phone and number == own_phone:
+        if number in own:
             continue
         add("phone", *span, _mask_digits(match.raw_string, lambda i, n: i >= n - 4))
     for m in ACCOUNT.finditer(text):

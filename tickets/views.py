@@ -32,6 +32,7 @@ from tickets.forms import (
     TicketMergeForm,
     TicketSearchForm,
     TicketUpdateForm,
+    own_numbers,
 )
 from tickets.models import SavedView
 from tickets.selectors import BUILTIN_VIEWS, TIMELINE_KINDS
@@ -117,8 +118,8 @@ def _ticket_context(request, ticket, **forms) -> dict:
             ticket=ticket,
             person=request.user,
         ),
-        "note_form": NoteForm(own_phone=ticket.customer.phone),
-        "escalate_form": EscalateForm(own_phone=ticket.customer.phone),
+        "note_form": NoteForm(own_phone=own_numbers(ticket.customer)),
+        "escalate_form": EscalateForm(own_phone=own_numbers(ticket.customer)),
         "merge_form": TicketMergeForm(),
         "followup_form": FollowUpForm(),
     }
@@ -166,7 +167,7 @@ def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 def ticket_note(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = ticket_get_for(request.user, ticket_id)
-    form = NoteForm(request.POST, own_phone=ticket.customer.phone)
+    form = NoteForm(request.POST, own_phone=own_numbers(ticket.customer))
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -189,7 +190,7 @@ def ticket_note(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 def ticket_escalate(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = ticket_get_for(request.user, ticket_id)
-    form = EscalateForm(request.POST, own_phone=ticket.customer.phone)
+    form = EscalateForm(request.POST, own_phone=own_numbers(ticket.customer))
     if form.is_valid():
         try:
             services.ticket_escalate(
@@ -269,7 +270,7 @@ def _customer_context(request, customer, **forms) -> dict:
             initial={"name": customer.name, "email": customer.email, "is_vip": customer.is_vip}
         ),
         "phone_form": PhoneAddForm(),
-        "note_form": CustomerNoteForm(own_phone=customer.phone),
+        "note_form": CustomerNoteForm(own_phone=own_numbers(customer)),
         "merge_form": CustomerMergeForm(),
         "ticket_form": None,
     }
@@ -347,7 +348,7 @@ def customer_phone_add(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def customer_note(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_for(request.user, customer_id)
-    form = CustomerNoteForm(request.POST, own_phone=customer.phone)
+    form = CustomerNoteForm(request.POST, own_phone=own_numbers(customer))
     if form.is_valid():
         try:
             services.customer_note_add(

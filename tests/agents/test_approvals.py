@@ -138,3 +138,17 @@ def test_the_lead_sets_working_hours_and_breaks_for_their_team_only(client, org)
     assert BreakSlot.objects.get().reason == "lunch"
     client.force_login(org.agent1)
     assert client.get("/agents/team/schedule/").status_code == 403
+
+
+def test_the_decision_reaches_the_agents_desktop(client, org):
+    request = escalate(client, org, make_ticket(org, assignee=org.agent1))
+    client.force_login(org.agent1)
+    page = client.get("/agents/desktop/").content.decode()
+    assert f'data-request="{request.pk}"' in page and "req-pending" in page
+    client.force_login(org.lead1)
+    client.post(
+        f"/agents/requests/{request.pk}/decide/", {"decision": "deny", "note": "규정대로 안내"}
+    )
+    client.force_login(org.agent1)
+    page = client.get("/agents/desktop/").content.decode()
+    assert "req-denied" in page and "규정대로 안내" in page

@@ -117,3 +117,15 @@ def test_the_ticket_api_changes_fields_as_events_and_guards_the_subject(client, 
     assert response.json()["subject"] == "연락처 ***-****-5432"
     fields = set(Ticket.objects.get().events.values_list("field", flat=True))
     assert {"status", "priority", "subject"} <= fields
+
+
+def test_any_number_on_the_customers_record_is_not_a_finding(client, org):
+    from tickets.models import CustomerPhone
+
+    ticket = make_ticket(org, phone="+821012345678")
+    CustomerPhone.objects.create(customer=ticket.customer, number="+82212345678", label="회사")
+    client.force_login(org.agent1)
+    url = f"/tickets/{ticket.pk}/notes/"
+    assert client.post(url, {"body": "회사 번호 02-1234-5678 로 회신"}).status_code == 302
+    assert client.post(url, {"body": "다른 번호 02-9876-5432 로 회신"}).status_code == 422
+    assert not PiiDetection.objects.exists()
