@@ -725,6 +725,10 @@ def ticket_record_call(
         ticket = ticket_get_for(agent, ticket_id)
         if ticket.customer_id != customer.pk:
             raise ValidationError(_("That ticket belongs to another customer."))
+        if ticket.status == TicketStatus.MERGED:
+            raise ValidationError(
+                _("A merged ticket cannot be changed; work on the ticket it was merged into.")
+            )
     else:
         subject = subject.strip()
         if not subject:
