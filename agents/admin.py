@@ -4,11 +4,14 @@ from django.contrib.auth.admin import UserAdmin
 from agents.models import (
     AgentStateInterval,
     AgentStatus,
+    ApprovalRequest,
+    BreakSlot,
     Center,
     Department,
     Person,
     QueueMembership,
     Team,
+    WorkingHours,
 )
 
 
@@ -54,3 +57,13 @@ admin.site.register(
     list_filter=["state"],
 )
 admin.site.register(QueueMembership, list_display=["person", "queue", "proficiency"])
+
+
+admin.site.register(
+    ApprovalRequest,
+    list_display=["created_at", "kind", "requester", "team", "status", "decided_by"],
+    list_filter=["kind", "status"],
+    raw_id_fields=["requester", "ticket", "decided_by"],
+)
+admin.site.register(WorkingHours, list_display=["person", "weekday", "starts", "ends"])
+admin.site.register(BreakSlot, list_display=["person", "starts_at", "minutes", "reason", "set_by"])

@@ -199,3 +199,95 @@ class QueueMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} → {self.queue} ({self.proficiency})"
+
+
+class RequestKind(models.TextChoices):
+    ESCALATION = "escalation", _("Escalation")
+    REFUND = "refund", _("Refund")
+    EXCEPTION = "exception", _("Exception")
+    BREAK = "break", _("Break")
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    DENIED = "denied", _("Denied")
+
+
+class ApprovalRequest(models.Model):
+    """Something an agent needs their 실장 to decide: an escalated ticket, a refund or an
+    exception beyond the agent's authority, a break. Lands in the team lead's inbox."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=RequestKind.choices)
+    requester = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="requests")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="requests")
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="approval_requests",
+    )
+    reason = models.TextField(_("reason"))
+    amount = models.PositiveIntegerField(_("amount (KRW)"), null=True, blank=True)
+    # A break request: when and how long.
+    break_start = models.DateTimeField(_("break from"), null=True, blank=True)
+    break_minutes = models.PositiveSmallIntegerField(_("minutes"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    created_at = models.DateTimeField(db_index=True)
+    decided_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("approval request")
+        verbose_name_plural = _("approval requests")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["team", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.requester_id}: {self.status}"
+
+
+class WorkingHours(models.Model):
+    """An agent's working hours on a weekday, set by their 실장 (0 = Monday)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"))
+    starts = models.TimeField(_("starts"))
+    ends = models.TimeField(_("ends"))
+
+    class Meta:
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        ordering = ["person_id", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "weekday"], name="one_shift_per_weekday")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.weekday} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+
+class BreakSlot(models.Model):
+    """A scheduled break of an agent (set by the 실장, or an approved break request)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="break_slots")
+    starts_at = models.DateTimeField(_("from"), db_index=True)
+    minutes = models.PositiveSmallIntegerField(_("minutes"))
+    reason = models.CharField(
+        _("reason"), max_length=20, choices=NotReadyReason.choices, default=NotReadyReason.BREAK
+    )
+    set_by = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("scheduled break")
+        verbose_name_plural = _("scheduled breaks")
+        ordering = ["starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.starts_at:%H:%M} {self.minutes}m"

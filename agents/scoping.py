@@ -190,3 +190,27 @@ def voicemails_visible_to(person: Person):
     if person.role in {Role.TEAM_LEAD, Role.AGENT} and person.team_id:
         return qs.filter(department__teams=person.team_id)
     return qs.none()
+
+
+def approval_requests_visible_to(person: Person):
+    """Approval requests follow the chart: an agent sees their own, a team lead their
+    team's, a manager their departments', the center-wide roles all."""
+    from agents.models import ApprovalRequest
+
+    qs = ApprovalRequest.objects.all()
+    if _is_center_wide(person):
+        return qs.filter(team__department__center_id=person.center_id) if person.center_id else qs
+    if person.role == Role.MANAGER:
+        return qs.filter(team__department__managers=person)
+    if person.role == Role.TEAM_LEAD:
+        return qs.filter(team_id=person.team_id)
+    return qs.filter(requester=person)
+
+
+def approval_request_get_for(person: Person, request_id: int):
+    from agents.models import ApprovalRequest
+
+    try:
+        return approval_requests_visible_to(person).get(pk=request_id)
+    except ApprovalRequest.DoesNotExist as exc:
+        raise Http404 from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db.models import QuerySet
 
@@ -35,6 +36,9 @@ class DesktopState:
     history_tickets: list = field(default_factory=list)
     unfinished: list[Call] = field(default_factory=list)
     handled_today: int = 0
+    followups: list = field(default_factory=list)
+    sla_alerts: list = field(default_factory=list)
+    requests: list = field(default_factory=list)
 
 
 def desktop_state_for(person: Person) -> DesktopState:
@@ -71,6 +75,11 @@ def desktop_state_for(person: Person) -> DesktopState:
             agent=person, phase=CallPhase.COMPLETED, wrapup_submitted_at__isnull=True
         ).order_by("-ended_at")[:5]
     )
+    from tickets.selectors import followups_for, sla_alerts_for
+
+    state.followups = followups_for(person)
+    state.sla_alerts = list(sla_alerts_for(person))
+    state.requests = my_requests_for(person)
     start, _ = day_bounds()
     state.handled_today = Call.objects.filter(
         agent=person, phase=CallPhase.COMPLETED, wrapup_ended_at__gte=start
@@ -98,4 +107,111 @@ def pending_offer_for(person: Person):
         .select_related("call__customer", "call__queue")
         .order_by("-offered_at")
         .first()
+    )
+
+
+def team_board_rows_for(person: Person) -> list[Person]:
+    """The team board's agents with today's handled calls and AHT (DOMAIN.md formula;
+    handle time counts on the day its wrap-up ended), in two queries."""
+    from django.db.models import Count, Sum
+
+    from kpi.formulas import aht
+    from telephony.models import CallDirection
+
+    people = list(
+        people_visible_to(person)
+        .filter(role=Role.AGENT)
+        .select_related("status", "team")
+        .order_by("team_id", "display_name")
+    )
+    start, end = day_bounds()
+    rows = (
+        Call.objects.filter(
+            agent__in=[p.pk for p in people],
+            phase=CallPhase.COMPLETED,
+            direction=CallDirection.INBOUND,
+            wrapup_ended_at__gte=start,
+            wrapup_ended_at__lt=end,
+        )
+        .values("agent_id")
+        .annotate(
+            n=Count("id"),
+            talk=Sum("talk_seconds"),
+            hold=Sum("hold_seconds"),
+            acw=Sum("acw_seconds"),
+        )
+    )
+    by_agent = {r["agent_id"]: r for r in rows}
+    for p in people:
+        r = by_agent.get(p.pk) or {"n": 0, "talk": 0, "hold": 0, "acw": 0}
+        p.calls_today = r["n"]
+        p.aht_today = aht(
+            talk=r["talk"] or 0, hold=r["hold"] or 0, acw=r["acw"] or 0, handled=r["n"]
+        )
+    return people
+
+
+def pending_requests_for(person: Person):
+    """The escalations and approval requests waiting for this person's decision: their
+    team's (a team lead), their departments' (a manager), none for an agent."""
+    from agents.scoping import approval_requests_visible_to
+
+    if person.role == Role.AGENT and not person.is_superuser:
+        return []
+    return list(
+        approval_requests_visible_to(person)
+        .filter(status="pending")
+        .exclude(requester=person)
+        .select_related("requester", "ticket__customer")
+        .order_by("created_at")[:50]
+    )
+
+
+def upcoming_breaks_for(person: Person):
+    """Today's and later scheduled breaks of the agents the person may see."""
+    from agents.models import BreakSlot
+
+    start, _ = day_bounds()
+    return (
+        BreakSlot.objects.filter(
+            person__in=people_visible_to(person).filter(role=Role.AGENT), starts_at__gte=start
+        )
+        .select_related("person", "set_by")
+        .order_by("starts_at")[:100]
+    )
+
+
+def schedule_today_for(person: Person) -> dict:
+    """The agent's working hours today and their breaks still to come (for the desktop)."""
+    from django.utils import timezone
+
+    from agents.models import BreakSlot, WorkingHours
+
+    now = timezone.localtime()
+    start, end = day_bounds()
+    hours = WorkingHours.objects.filter(person=person, weekday=now.weekday()).first()
+    breaks = list(
+        BreakSlot.objects.filter(person=person, starts_at__gte=start, starts_at__lt=end).order_by(
+            "starts_at"
+        )
+    )
+    for slot in breaks:
+        slot.ends_at = slot.starts_at + timedelta(minutes=slot.minutes)
+        slot.is_now = slot.starts_at <= now < slot.ends_at
+    return {"hours": hours, "breaks": [b for b in breaks if b.ends_at > now]}
+
+
+def my_requests_for(person: Person) -> list:
+    """The agent's requests still waiting, and those decided today (so the answer reaches
+    the desktop)."""
+    from django.db.models import Q
+
+    from agents.models import ApprovalRequest
+
+    start, _ = day_bounds()
+    return list(
+        ApprovalRequest.objects.filter(requester=person)
+        .filter(Q(status="pending") | Q(decided_at__gte=start))
+        .select_related("ticket", "decided_by")
+        .order_by("-created_at")[:5]
     )

@@ -135,3 +135,152 @@ def agent_finish_work(*, status: AgentStatus, at: datetime | None = None) -> Age
     status.requested_state = ""
     status.requested_reason = ""
     return agent_transition(status=status, to_state=to_state, reason=reason, at=at)
+
+
+# --- approvals, breaks and working hours (the 실장's board) ---------------------------------
+
+DECIDING_ROLES = {"team_lead", "manager", "director"}
+
+
+def approval_request_create(
+    *,
+    requester: Person,
+    kind: str,
+    reason: str,
+    ticket=None,
+    amount: int | None = None,
+    break_start: datetime | None = None,
+    break_minutes: int | None = None,
+    pii_found=(),
+    at: datetime | None = None,
+):
+    """An agent asks their 실장: an escalation, a refund or exception, a break. `reason` has
+    been through the PII guard; what it masked is logged for QA."""
+    from agents.models import ApprovalRequest, RequestKind
+
+    at = at or timezone.now()
+    reason = (reason or "").strip()
+    if kind not in RequestKind.values:
+        raise ValidationError(_("Unknown kind of request."))
+    if not reason:
+        raise ValidationError(_("Give a reason."))
+    if requester.team_id is None:
+        raise ValidationError(_("Only people in a team can ask their team lead."))
+    if kind == RequestKind.BREAK:
+        if break_start is None or not break_minutes or not 5 <= break_minutes <= 120:
+            raise ValidationError(_("A break needs a start and 5 to 120 minutes."))
+    if kind == RequestKind.REFUND and not amount:
+        raise ValidationError(_("A refund needs an amount."))
+    if pii_found:
+        from tickets.services import pii_detections_record
+
+        pii_detections_record(
+            agent=requester, call=None, ticket=ticket, found=list(pii_found), at=at
+        )
+    return ApprovalRequest.objects.create(
+        kind=kind,
+        requester=requester,
+        team_id=requester.team_id,
+        ticket=ticket,
+        reason=reason[:2000],
+        amount=amount,
+        break_start=break_start,
+        break_minutes=break_minutes,
+        created_at=at,
+    )
+
+
+@transaction.atomic
+def approval_request_decide(
+    *, decider: Person, request_id: int, approve: bool, note: str = "", at: datetime | None = None
+):
+    """The 실장 (or someone above them) approves or denies. An approved escalation hands the
+    ticket to the decider; an approved break becomes a scheduled break."""
+    from agents.models import ApprovalRequest, BreakSlot, RequestKind, RequestStatus
+    from agents.scoping import approval_request_get_for
+
+    at = at or timezone.now()
+    request = approval_request_get_for(decider, request_id)
+    if not (decider.is_superuser or decider.role in DECIDING_ROLES):
+        raise ValidationError(_("Only a team lead or a manager decides requests."))
+    if request.requester_id == decider.pk:
+        raise ValidationError(_("You cannot decide your own request."))
+    request = ApprovalRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != RequestStatus.PENDING:
+        raise ValidationError(_("This request was already decided."))
+    request.status = RequestStatus.APPROVED if approve else RequestStatus.DENIED
+    request.decided_by = decider
+    request.decided_at = at
+    request.decision_note = (note or "").strip()[:300]
+    request.save()
+    if request.kind == RequestKind.ESCALATION and request.ticket_id:
+        from tickets.services import ticket_escalation_decided
+
+        ticket_escalation_decided(request=request, lead=decider, approved=approve, at=at)
+    if request.kind == RequestKind.BREAK and approve:
+        BreakSlot.objects.create(
+            person_id=request.requester_id,
+            starts_at=request.break_start,
+            minutes=request.break_minutes,
+            set_by=decider,
+        )
+    return request
+
+
+def _check_team_member(lead: Person, person_id: int) -> Person:
+    from agents.scoping import person_get_for
+
+    person = person_get_for(lead, person_id)
+    if not (lead.is_superuser or lead.role in DECIDING_ROLES):
+        raise ValidationError(_("Only a team lead or a manager sets schedules."))
+    if person.role != "agent":
+        raise ValidationError(_("Schedules are set for agents."))
+    return person
+
+
+def working_hours_set(*, lead: Person, person_id: int, weekdays: list[int], starts, ends) -> int:
+    """Set an agent's working hours on the given weekdays (replacing what was there)."""
+    from agents.models import WorkingHours
+
+    person = _check_team_member(lead, person_id)
+    if ends <= starts:
+        raise ValidationError(_("The end must be after the start."))
+    if not weekdays or any(d not in range(7) for d in weekdays):
+        raise ValidationError(_("Choose the weekdays."))
+    with transaction.atomic():
+        for day in weekdays:
+            WorkingHours.objects.update_or_create(
+                person=person, weekday=day, defaults={"starts": starts, "ends": ends}
+            )
+    return len(weekdays)
+
+
+def working_hours_clear(*, lead: Person, person_id: int, weekday: int) -> None:
+    from agents.models import WorkingHours
+
+    person = _check_team_member(lead, person_id)
+    WorkingHours.objects.filter(person=person, weekday=weekday).delete()
+
+
+def break_slot_add(
+    *, lead: Person, person_id: int, starts_at: datetime, minutes: int, reason: str = "break"
+):
+    from agents.models import BreakSlot
+
+    person = _check_team_member(lead, person_id)
+    if not 5 <= minutes <= 120:
+        raise ValidationError(_("A break lasts 5 to 120 minutes."))
+    _validate_choice(AgentState.NOT_READY, reason)
+    return BreakSlot.objects.create(
+        person=person, starts_at=starts_at, minutes=minutes, reason=reason, set_by=lead
+    )
+
+
+def break_slot_remove(*, lead: Person, slot_id: int) -> None:
+    from agents.models import BreakSlot
+
+    slot = BreakSlot.objects.filter(pk=slot_id).first()
+    if slot is None:
+        raise ValidationError(_("No such break."))
+    _check_team_member(lead, slot.person_id)
+    slot.delete()

@@ -5,13 +5,19 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from agents import scoping, selectors, services
-from agents.forms import RosterFilterForm, StateForm
+from agents.forms import (
+    ApprovalRequestForm,
+    BreakSlotForm,
+    RosterFilterForm,
+    StateForm,
+    WorkingHoursForm,
+)
 from agents.models import AgentState, NotReadyReason, Role
 from tickets.forms import WrapupForm
 
@@ -26,11 +32,37 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _desktop_context(request: HtmxHttpRequest, *, error: str = "", wrapup_form=None) -> dict:
+    from tickets import selectors as ticket_selectors
+
     state = selectors.desktop_state_for(request.user)
     if state.call and state.call.phase == "wrap_up" and wrapup_form is None:
         wrapup_form = WrapupForm(call=state.call, person=request.user)
+    current = state.call or (state.offer.call if state.offer else None)
+    scripts, canned = [], []
+    if state.call:
+        category = None
+        if wrapup_form is not None and wrapup_form.is_bound and wrapup_form.is_valid():
+            category = wrapup_form.cleaned_data.get("category")
+        scripts, canned = ticket_selectors.desk_help_for(
+            department_id=state.call.department_id, category_id=category.pk if category else None
+        )
+    entry = None
+    if current is not None and current.direction == "inbound":
+        from telephony.models import IvrMenu
+
+        # The path the caller came by: the voice menu's number (then the queue it chose),
+        # or straight onto the department's number.
+        entry = IvrMenu.objects.filter(phone_number=current.to_number).only("name").first()
     return {
         "desk": state,
+        "current": current,
+        "entry_menu": entry,
+        "figures": ticket_selectors.today_figures_for(request.user),
+        "followups": state.followups,
+        "sla_alerts": state.sla_alerts,
+        "schedule": selectors.schedule_today_for(request.user),
+        "scripts": scripts,
+        "canned": canned,
         "desk_version": desk_version(state),
         "error": error,
         "wrapup_form": wrapup_form,
@@ -57,6 +89,10 @@ def desk_version(state: selectors.DesktopState) -> str:
             len(state.unfinished),
             state.handled_today,
             len(state.history_calls),
+            c.customer_id if c else 0,
+            ",".join(f"{t.pk}{t.is_due:d}" for t in state.followups),
+            ",".join(f"{t.pk}{t.sla_state}" for t in state.sla_alerts),
+            ",".join(f"{r.pk}{r.status}" for r in state.requests),
         )
     )
 
@@ -151,15 +187,128 @@ def person_detail(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
 
 @login_required
 def team_board(request: HtmxHttpRequest) -> HttpResponse:
-    """실장's live view of their team (the full board with approvals is a later issue)."""
-    people = (
+    """실장's live view of their team: state and time in state, the live call, calls and
+    AHT today; the escalations and approvals inbox."""
+    people = selectors.team_board_rows_for(request.user)
+    teams = scoping.teams_visible_to(request.user)
+    context = {"people": people, "teams": teams, **_inbox_context(request)}
+    if request.htmx and request.GET.get("fragment") == "inbox":
+        return render(request, "agents/team_board.html#inbox", context)
+    template = "agents/team_board.html#board" if request.htmx else "agents/team_board.html"
+    return render(request, template, context)
+
+
+@login_required
+def requests_page(request: HtmxHttpRequest) -> HttpResponse:
+    """An agent's requests to their 실장 (refund, exception, break) and their answers; the
+    escalations inbox for a team lead (every request of the team, newest first)."""
+    form = ApprovalRequestForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.approval_request_create(requester=request.user, **data)
+                return redirect("agents:requests")
+            except ValidationError as exc:
+                form.add_error(None, " ".join(exc.messages))
+        status = 422
+    items = (
+        scoping.approval_requests_visible_to(request.user)
+        .select_related("requester", "ticket", "decided_by", "team")
+        .order_by("-created_at")[:100]
+    )
+    return render(request, "agents/requests.html", {"form": form, "items": items}, status=status)
+
+
+@login_required
+@require_POST
+def request_decide(request: HtmxHttpRequest, request_id: int) -> HttpResponse:
+    decision = request.POST.get("decision")
+    if decision not in {"approve", "deny"}:
+        return HttpResponseBadRequest("decision must be approve or deny")
+    try:
+        services.approval_request_decide(
+            decider=request.user,
+            request_id=request_id,
+            approve=decision == "approve",
+            note=request.POST.get("note", "")[:300],
+        )
+    except ValidationError as exc:
+        if request.htmx:
+            return HttpResponse(" ".join(exc.messages), status=409)
+        return HttpResponseBadRequest(" ".join(exc.messages))
+    if request.htmx:
+        return team_board_inbox(request)
+    return redirect(request.POST.get("next") or "agents:team-board")
+
+
+def _inbox_context(request: HtmxHttpRequest) -> dict:
+    from tickets.selectors import sla_alerts_for
+
+    return {
+        "pending": selectors.pending_requests_for(request.user),
+        "sla_alerts": list(sla_alerts_for(request.user)),
+    }
+
+
+def team_board_inbox(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "agents/team_board.html#inbox", _inbox_context(request))
+
+
+@login_required
+def team_schedule(request: HtmxHttpRequest) -> HttpResponse:
+    """The 실장 sets working hours and breaks for their team's agents."""
+    scoping.require_role(request.user, Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR)
+    agents = (
         scoping.people_visible_to(request.user)
         .filter(role=Role.AGENT)
-        .select_related("status", "team")
+        .prefetch_related("working_hours")
+        .order_by("team_id", "display_name")
     )
-    teams = scoping.teams_visible_to(request.user)
-    template = "agents/team_board.html#board" if request.htmx else "agents/team_board.html"
-    return render(request, template, {"people": people, "teams": teams})
+    hours_form = WorkingHoursForm(request.POST or None, people=agents, prefix="hours")
+    break_form = BreakSlotForm(request.POST or None, people=agents, prefix="break")
+    status = 200
+    if request.method == "POST":
+        status = 422
+        try:
+            if "hours-person" in request.POST and hours_form.is_valid():
+                d = hours_form.cleaned_data
+                services.working_hours_set(
+                    lead=request.user,
+                    person_id=d["person"].pk,
+                    weekdays=[int(x) for x in d["weekdays"]],
+                    starts=d["starts"],
+                    ends=d["ends"],
+                )
+                return redirect("agents:team-schedule")
+            if "break-person" in request.POST and break_form.is_valid():
+                d = break_form.cleaned_data
+                services.break_slot_add(
+                    lead=request.user,
+                    person_id=d["person"].pk,
+                    starts_at=d["starts_at"],
+                    minutes=d["minutes"],
+                    reason=d["reason"],
+                )
+                return redirect("agents:team-schedule")
+            if "remove-break" in request.POST:
+                raw = request.POST["remove-break"]
+                if not raw.isdigit():
+                    return HttpResponseBadRequest("remove-break must be an id")
+                services.break_slot_remove(lead=request.user, slot_id=int(raw))
+                return redirect("agents:team-schedule")
+        except ValidationError as exc:
+            (hours_form if "hours-person" in request.POST else break_form).add_error(
+                None, " ".join(exc.messages)
+            )
+    breaks = selectors.upcoming_breaks_for(request.user)
+    return render(
+        request,
+        "agents/team_schedule.html",
+        {"agents": agents, "hours_form": hours_form, "break_form": break_form, "breaks": breaks},
+        status=status,
+    )
 
 
 @login_required

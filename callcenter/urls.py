@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from agents.views import home
 from callcenter.api import api_urlpatterns
+from tickets import views as ticket_views
 
 urlpatterns = [
     path("", home, name="home"),
@@ -19,4 +20,8 @@ urlpatterns = [
     path("api/", include(api_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
+    # The public case-status page (no login): case number + phone → SMS code → status.
+    path("status/", ticket_views.status_lookup, name="case-status"),
+    path("status/code/", ticket_views.status_verify, name="case-status-verify"),
+    path("status/case/", ticket_views.status_show, name="case-status-show"),
 ]

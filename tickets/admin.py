@@ -1,6 +1,22 @@
 from django.contrib import admin
 
-from tickets.models import Customer, Disposition, PiiDetection, Ticket, TicketEvent, TicketNote
+from tickets.models import (
+    BusinessHours,
+    CallScript,
+    CannedResponse,
+    Customer,
+    CustomerNote,
+    CustomerPhone,
+    Disposition,
+    FollowUpTask,
+    IdentifierView,
+    PiiDetection,
+    SlaPolicy,
+    Ticket,
+    TicketCategory,
+    TicketEvent,
+    TicketNote,
+)
 
 
 class NoteInline(admin.TabularInline):
@@ -11,16 +27,36 @@ class NoteInline(admin.TabularInline):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ["id", "subject", "customer", "status", "department", "assignee", "updated_at"]
-    list_filter = ["status", "department"]
+    list_display = [
+        "id",
+        "subject",
+        "customer",
+        "status",
+        "priority",
+        "sla_state",
+        "department",
+        "assignee",
+        "updated_at",
+    ]
+    list_filter = ["status", "priority", "sla_state", "department"]
     search_fields = ["subject", "customer__phone", "customer__name"]
-    raw_id_fields = ["customer", "assignee"]
+    raw_id_fields = ["customer", "assignee", "merged_into"]
     inlines = [NoteInline]
 
 
-admin.site.register(
-    Customer, list_display=["name", "phone", "email"], search_fields=["name", "phone"]
-)
+class PhoneInline(admin.TabularInline):
+    model = CustomerPhone
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "phone", "email", "is_vip", "merged_into"]
+    search_fields = ["name", "phone", "phones__number"]
+    raw_id_fields = ["merged_into"]
+    inlines = [PhoneInline]
+
+
 admin.site.register(Disposition, list_display=["label", "code", "department", "resolves"])
 admin.site.register(
     TicketEvent, list_display=["ticket", "kind", "field", "old_value", "new_value", "actor", "at"]
@@ -32,3 +68,44 @@ class PiiDetectionAdmin(admin.ModelAdmin):
     list_display = ["at", "agent", "kind", "field", "masked", "ticket"]
     list_filter = ["kind", "field"]
     raw_id_fields = ["agent", "call", "ticket"]
+
+
+admin.site.register(TicketCategory, list_display=["name", "department"], list_filter=["department"])
+admin.site.register(
+    SlaPolicy,
+    list_display=[
+        "center",
+        "priority",
+        "first_response_minutes",
+        "resolution_minutes",
+        "warn_before_minutes",
+    ],
+)
+admin.site.register(BusinessHours, list_display=["center", "weekday", "opens", "closes"])
+admin.site.register(CannedResponse, list_display=["title", "department", "category"])
+admin.site.register(CallScript, list_display=["title", "department", "category"])
+admin.site.register(
+    FollowUpTask,
+    list_display=["due_at", "assignee", "customer", "ticket", "reminded_at", "done_at"],
+    raw_id_fields=["customer", "ticket", "assignee", "created_by"],
+)
+admin.site.register(
+    CustomerNote,
+    list_display=["created_at", "customer", "author", "is_system"],
+    raw_id_fields=["customer", "author"],
+)
+
+
+@admin.register(IdentifierView)
+class IdentifierViewAdmin(admin.ModelAdmin):
+    """The audit of who looked at a customer's unmasked number or e-mail: read-only."""
+
+    list_display = ["at", "viewer", "customer", "field"]
+    list_filter = ["field"]
+    raw_id_fields = ["viewer", "customer"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -2,66 +2,61 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Disposition
+from tickets.models import (
+    Disposition,
+    Priority,
+    Severity,
+    TicketCategory,
+    TicketStatus,
+)
 from tickets.pii import Finding, pii_mask, pii_scan
 from tickets.selectors import customer_tickets_for
 
+PII_KINDS = {
+    "rrn": _("Resident registration number"),
+    "card": _("Card number"),
+    "phone": _("Phone number"),
+    "account": _("Account number"),
+    "email": _("E-mail address"),
+}
 
-class WrapupForm(forms.Form):
-    """후처리: disposition, note, and the ticket it lands on (existing or new)."""
 
-    disposition = forms.ModelChoiceField(
-        queryset=Disposition.objects.none(), label=_("Disposition")
-    )
-    note = forms.CharField(
-        label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
-    )
-    ticket = forms.ChoiceField(label=_("Ticket"), required=False)
-    subject = forms.CharField(label=_("Subject of the new ticket"), max_length=200, required=False)
-    resolve = forms.BooleanField(label=_("Resolved on this call"), required=False, initial=True)
-    # Set once the agent has seen the PII guard's findings: the next submit saves masked.
-    pii_action = forms.CharField(required=False, widget=forms.HiddenInput)
+def own_numbers(customer) -> set[str]:
+    """Every number on the customer's record: writing one of them down is not a leak."""
+    if customer is None:
+        return set()
+    return {customer.phone, *customer.phones.values_list("number", flat=True)}
 
-    # Free-text fields the PII guard scans before anything is saved.
-    PII_FIELDS = ("note", "subject")
-    PII_KINDS = {
-        "rrn": _("Resident registration number"),
-        "card": _("Card number"),
-        "phone": _("Phone number"),
-        "email": _("E-mail address"),
-    }
+
+class PiiGuardMixin:
+    """The PII guard on a form: every field in PII_FIELDS is scanned in `clean()`. The first
+    submit with findings comes back with them listed (and `pii_action=mask` set); saving
+    again stores them masked, editing them out stores nothing. Nothing is silently stored.
+    `pii_findings` is what the service logs for QA (kind and masked form only)."""
+
+    PII_FIELDS: tuple[str, ...] = ()
+    own_phone = ""
+
+    def _pii_init(self, own_phone) -> None:
+        self.own_phone = own_phone or ""
+        self.pii_findings: list[tuple[str, Finding]] = []
+        self.fields["pii_action"] = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def pii_list(self) -> list[dict]:
-        """The findings as the agent sees them: which field, what kind, found and saved as."""
         return [
             {
                 "field": self.fields[name].label,
-                "kind": self.PII_KINDS.get(f.kind, f.kind),
+                "kind": PII_KINDS.get(f.kind, f.kind),
                 "text": f.text,
                 "masked": f.masked,
             }
             for name, f in self.pii_findings
         ]
 
-    def __init__(self, *args, call, person, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.own_phone = (call.customer.phone if call.customer_id else "") or call.from_number
-        self.pii_findings: list[tuple[str, Finding]] = []
-        self.fields["disposition"].queryset = Disposition.objects.filter(
-            department_id=call.department_id
-        )
-        choices = [("", _("New ticket"))]
-        if call.customer_id:
-            choices += [
-                (str(t.pk), f"{t.number} · {t.subject} ({t.get_status_display()})")
-                for t in customer_tickets_for(person, call.customer)[:20]
-            ]
-        self.fields["ticket"].choices = choices
+    def pii_found(self) -> list[tuple[str, str, str]]:
+        return [(field, f.kind, f.masked) for field, f in self.pii_findings]
 
-    def clean(self):
-        data = super().clean()
-        if not data.get("ticket") and not (data.get("subject") or "").strip():
-            raise ValidationError(_("Give the new ticket a subject, or choose an existing ticket."))
+    def _pii_guard(self, data: dict) -> dict:
         self.pii_findings = [
             (name, finding)
             for name in self.PII_FIELDS
@@ -70,8 +65,6 @@ class WrapupForm(forms.Form):
         if not self.pii_findings:
             return data
         if data.get("pii_action") != "mask":
-            # Never silently stored: the agent sees what was found first. The form comes
-            # back with pii_action=mask set, so saving again (the default) masks it.
             self.data = self.data.copy()
             self.data["pii_action"] = "mask"
             raise ValidationError(
@@ -83,3 +76,255 @@ class WrapupForm(forms.Form):
             if found:
                 data[name] = pii_mask(data[name], found)
         return data
+
+
+def _categories(department_id):
+    return TicketCategory.objects.filter(department_id=department_id)
+
+
+class WrapupForm(PiiGuardMixin, forms.Form):
+    """후처리: disposition, note, and the ticket it lands on (existing or new)."""
+
+    disposition = forms.ModelChoiceField(
+        queryset=Disposition.objects.none(), label=_("Disposition")
+    )
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
+    )
+    ticket = forms.ChoiceField(label=_("Ticket"), required=False)
+    subject = forms.CharField(label=_("Subject of the new ticket"), max_length=200, required=False)
+    category = forms.ModelChoiceField(
+        queryset=TicketCategory.objects.none(), label=_("Category"), required=False
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL, required=False
+    )
+    resolve = forms.BooleanField(label=_("Resolved on this call"), required=False, initial=True)
+    followup_at = forms.DateTimeField(
+        label=_("Follow-up call at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    followup_note = forms.CharField(
+        label=_("Follow-up: what to do"), max_length=300, required=False
+    )
+
+    PII_FIELDS = ("note", "subject", "followup_note")
+
+    def __init__(self, *args, call, person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_numbers(call.customer) | {call.from_number})
+        self.fields["disposition"].queryset = Disposition.objects.filter(
+            department_id=call.department_id
+        )
+        self.fields["category"].queryset = _categories(call.department_id)
+        choices = [("", _("New ticket"))]
+        if call.customer_id:
+            choices += [
+                (str(t.pk), f"{t.number} · {t.subject} ({t.get_status_display()})")
+                for t in customer_tickets_for(person, call.customer)
+                .exclude(status=TicketStatus.MERGED)
+                .select_related(None)[:20]
+            ]
+        self.fields["ticket"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("ticket") and not (data.get("subject") or "").strip():
+            raise ValidationError(_("Give the new ticket a subject, or choose an existing ticket."))
+        return self._pii_guard(data)
+
+
+class TicketCreateForm(PiiGuardMixin, forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    category = forms.ModelChoiceField(
+        queryset=TicketCategory.objects.none(), label=_("Category"), required=False
+    )
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial="normal")
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial="minor")
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000, required=False
+    )
+    PII_FIELDS = ("subject", "note")
+
+    def __init__(self, *args, customer, department_id, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_numbers(customer))
+        self.fields["category"].queryset = _categories(department_id)
+
+    def clean(self):
+        return self._pii_guard(super().clean())
+
+
+class TicketUpdateForm(PiiGuardMixin, forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[c for c in TicketStatus.choices if c[0] != TicketStatus.MERGED],
+    )
+    category = forms.ModelChoiceField(
+        queryset=TicketCategory.objects.none(), label=_("Category"), required=False
+    )
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
+    assignee = forms.ModelChoiceField(queryset=None, label=_("Assignee"), required=False)
+    PII_FIELDS = ("subject",)
+
+    def __init__(self, *args, ticket, person, **kwargs):
+        from django.db.models import Q
+
+        from agents.models import Person, Role
+        from agents.scoping import people_visible_to
+
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_numbers(ticket.customer))
+        self.fields["category"].queryset = _categories(ticket.department_id)
+        visible = people_visible_to(person).filter(role__in=[Role.AGENT, Role.TEAM_LEAD])
+        self.fields["assignee"].queryset = Person.objects.filter(
+            Q(pk__in=visible.values("pk")) | Q(pk=person.pk) | Q(pk=ticket.assignee_id or 0)
+        ).order_by("display_name")
+
+    def clean(self):
+        return self._pii_guard(super().clean())
+
+
+class NoteForm(PiiGuardMixin, forms.Form):
+    body = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    is_public = forms.BooleanField(label=_("Public update (the customer sees it)"), required=False)
+    status = forms.ChoiceField(
+        label=_("Then set status"),
+        required=False,
+        choices=[("", "—")] + [c for c in TicketStatus.choices if c[0] != TicketStatus.MERGED],
+    )
+    PII_FIELDS = ("body",)
+
+    def __init__(self, *args, own_phone="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_phone)
+
+    def clean(self):
+        return self._pii_guard(super().clean())
+
+
+class CustomerNoteForm(NoteForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["parent"]
+        del self.fields["is_public"]
+        del self.fields["status"]
+
+
+class EscalateForm(PiiGuardMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the team lead"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+    )
+    PII_FIELDS = ("reason",)
+
+    def __init__(self, *args, own_phone="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_phone)
+
+    def clean(self):
+        return self._pii_guard(super().clean())
+
+
+class TicketMergeForm(forms.Form):
+    target = forms.CharField(label=_("Merge into ticket number"), max_length=12)
+
+    def clean_target(self):
+        value = self.cleaned_data["target"].strip().upper().removeprefix("T-")
+        if not (value.isascii() and value.isdigit()):
+            raise ValidationError(_("Write a ticket number like T-000123."))
+        return int(value)
+
+
+class CustomerMergeForm(forms.Form):
+    target = forms.CharField(label=_("Merge into customer number"), max_length=12)
+
+    def clean_target(self):
+        value = self.cleaned_data["target"].strip().upper().removeprefix("C-")
+        if not (value.isascii() and value.isdigit()):
+            raise ValidationError(_("Write a customer number like C-000123."))
+        return int(value)
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    is_vip = forms.BooleanField(label=_("VIP"), required=False)
+
+
+class PhoneAddForm(forms.Form):
+    phone = forms.CharField(label=_("Phone"), max_length=32)
+    label = forms.CharField(label=_("Label"), max_length=40, required=False)
+
+
+class FollowUpForm(forms.Form):
+    due_at = forms.DateTimeField(
+        label=_("Call back at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    note = forms.CharField(label=_("What to do"), max_length=300, required=False)
+
+
+class TicketSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), ("active", _("Not resolved"))] + list(TicketStatus.choices),
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"),
+        required=False,
+        choices=[("", _("Any priority"))] + list(Priority.choices),
+    )
+    sla = forms.ChoiceField(
+        label=_("SLA"),
+        required=False,
+        choices=[
+            ("", _("Any SLA")),
+            ("warning", _("Breach soon")),
+            ("breached", _("Breached")),
+            ("paused", _("Paused")),
+        ],
+    )
+    mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+    team = forms.BooleanField(label=_("My team"), required=False)
+    category = forms.ModelChoiceField(
+        queryset=TicketCategory.objects.all(),
+        label=_("Category"),
+        required=False,
+        empty_label=_("Any category"),
+    )
+
+    def __init__(self, *args, person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": _("Number, phone, name or text"), "autofocus": True}
+        )
+        categories = TicketCategory.objects.select_related("department")
+        if person.team_id:
+            categories = categories.filter(department_id=person.department_id)
+        self.fields["category"].queryset = categories
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(
+        label=_("Save this search as"),
+        max_length=60,
+        widget=forms.TextInput(attrs={"placeholder": _("Name of this search")}),
+    )
+
+
+class StatusLookupForm(forms.Form):
+    ticket_number = forms.CharField(label=_("Case number"), max_length=12)
+    phone = forms.CharField(label=_("Phone number on file"), max_length=32)
+
+
+class StatusCodeForm(forms.Form):
+    code = forms.CharField(label=_("Code from the text message"), max_length=6, min_length=6)

@@ -12,6 +12,10 @@ class Customer(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     is_vip = models.BooleanField(_("VIP"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A duplicate merged into another record keeps pointing at it (its history moved there).
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_from"
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -20,6 +24,139 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.phone
+
+    @property
+    def number(self) -> str:
+        return f"C-{self.pk:06d}"
+
+
+class CustomerPhone(models.Model):
+    """A further phone number of a customer (the first is `Customer.phone`); the screen pop
+    finds callers by any of them."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("phone"), max_length=20, db_index=True)
+    label = models.CharField(_("label"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("customer phone")
+        verbose_name_plural = _("customer phones")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "number"], name="customer_phone_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CustomerNote(models.Model):
+    """A note about the customer (not about one ticket); merges leave a system note."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    body = models.TextField(_("note"))
+    is_system = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("customer note")
+        verbose_name_plural = _("customer notes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"note on customer {self.customer_id}"
+
+
+class IdentifierView(models.Model):
+    """Audit: someone looked at a customer's unmasked identifier (phone, e-mail)."""
+
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=20)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("unmasked identifier view")
+        verbose_name_plural = _("unmasked identifier views")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.viewer_id} saw {self.field} of {self.customer_id}"
+
+
+class TicketCategory(models.Model):
+    """What a ticket is about, per department (e.g. 해지: 위약금 문의)."""
+
+    department = models.ForeignKey(
+        "agents.Department", on_delete=models.CASCADE, related_name="ticket_categories"
+    )
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("ticket category")
+        verbose_name_plural = _("ticket categories")
+        ordering = ["department_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "name"], name="category_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Severity(models.TextChoices):
+    MINOR = "minor", _("Minor")
+    MAJOR = "major", _("Major")
+    CRITICAL = "critical", _("Critical")
+
+
+class BusinessHours(models.Model):
+    """The center's working hours for SLA clocks (0 = Monday, center time zone). Public
+    holidays come from the center's holiday calendar (telephony.Holiday)."""
+
+    center = models.ForeignKey(
+        "agents.Center", on_delete=models.CASCADE, related_name="business_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"))
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        verbose_name = _("business hours")
+        verbose_name_plural = _("business hours")
+        ordering = ["center_id", "weekday", "opens"]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class SlaPolicy(models.Model):
+    """Targets per priority in business minutes; a warning `warn_before_minutes` ahead."""
+
+    center = models.ForeignKey("agents.Center", on_delete=models.CASCADE, related_name="slas")
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices)
+    first_response_minutes = models.PositiveIntegerField(_("first response (business min)"))
+    resolution_minutes = models.PositiveIntegerField(_("resolution (business min)"))
+    warn_before_minutes = models.PositiveIntegerField(_("warn before (business min)"), default=30)
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        constraints = [
+            models.UniqueConstraint(fields=["center", "priority"], name="one_sla_per_priority")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.priority}: {self.first_response_minutes}/{self.resolution_minutes}"
 
 
 class Disposition(models.Model):
@@ -50,6 +187,16 @@ class TicketStatus(models.TextChoices):
     PENDING_CUSTOMER = "pending_customer", _("Pending customer")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
+    MERGED = "merged", _("Merged")
+
+
+class SlaState(models.TextChoices):
+    NONE = "", _("No SLA")
+    OK = "ok", _("On track")
+    WARNING = "warning", _("Breach soon")
+    BREACHED = "breached", _("Breached")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
 
 
 class Ticket(models.Model):
@@ -71,8 +218,37 @@ class Ticket(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=TicketStatus.choices, default=TicketStatus.NEW
     )
+    category = models.ForeignKey(
+        TicketCategory,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("category"),
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, default=Severity.MINOR
+    )
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_from"
+    )
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # The SLA clock, recomputed on every change and by the periodic sweep: the next target's
+    # due time (None while paused or met), its state, and when its warning/breach was sent.
+    sla_state = models.CharField(
+        _("SLA"), max_length=10, choices=SlaState.choices, blank=True, default="", db_index=True
+    )
+    sla_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sla_target = models.CharField(max_length=20, blank=True)  # first_response | resolution
+    sla_warned_for = models.CharField(max_length=20, blank=True)
+    sla_breached_for = models.CharField(max_length=20, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -94,6 +270,12 @@ class TicketNote(models.Model):
         "telephony.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="notes"
     )
     body = models.TextField(_("note"))
+    # Threads: a reply points at the note it answers.
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    # Public updates are what the customer sees on the case-status page.
+    is_public = models.BooleanField(_("public update"), default=False)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -139,7 +321,7 @@ class PiiDetection(models.Model):
         Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="pii_detections"
     )
     field = models.CharField(_("field"), max_length=40)
-    kind = models.CharField(_("kind"), max_length=20)  # rrn | phone | card | email
+    kind = models.CharField(_("kind"), max_length=20)  # rrn | phone | card | account | email
     masked = models.CharField(_("saved as"), max_length=100)
     at = models.DateTimeField(db_index=True)
 
@@ -150,3 +332,113 @@ class PiiDetection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} in {self.field} by {self.agent_id}"
+
+
+class FollowUpTask(models.Model):
+    """An outbound callback due at a time; the assignee's desktop reminds them."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="followups")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="followups"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followups"
+    )
+    due_at = models.DateTimeField(_("due"), db_index=True)
+    note = models.CharField(_("what to do"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up task")
+        verbose_name_plural = _("follow-up tasks")
+        ordering = ["due_at"]
+
+    def __str__(self) -> str:
+        return f"follow-up {self.customer_id} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class CannedResponse(models.Model):
+    """A ready answer for a category (or a whole department when no category is set)."""
+
+    department = models.ForeignKey(
+        "agents.Department", on_delete=models.CASCADE, related_name="canned_responses"
+    )
+    category = models.ForeignKey(
+        TicketCategory, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=100)
+    body = models.TextField(_("text"))
+
+    class Meta:
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+        ordering = ["department_id", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CallScript(models.Model):
+    """What to say, step by step, for a category (or the department's default script)."""
+
+    department = models.ForeignKey(
+        "agents.Department", on_delete=models.CASCADE, related_name="call_scripts"
+    )
+    category = models.ForeignKey(
+        TicketCategory, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=100)
+    body = models.TextField(_("script"))
+
+    class Meta:
+        verbose_name = _("call script")
+        verbose_name_plural = _("call scripts")
+        ordering = ["department_id", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SavedView(models.Model):
+    """A ticket search someone named and keeps (its query string)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StatusCheck(models.Model):
+    """One attempt of a customer to see their case on the public status page: the code sent
+    by SMS (hashed), tries left, and the requester's address for rate limiting. A wrong
+    ticket number or phone still creates a row (with no ticket), so the page answers the
+    same either way."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, blank=True)
+    code_hash = models.CharField(max_length=128)
+    client_ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"status check {self.pk}"

@@ -8,6 +8,10 @@ mask them (DOMAIN.md, "Personal data").
   own number on record is not a finding. Masked to the last four digits.
 - Card numbers: 13–19 digits grouped with spaces or hyphens, or a bare run of 15–16, passing
   Luhn. At most the first six and the last four digits stay.
+- Bank account numbers: 10–14 digits written in 3–4 hyphenated groups (110-123-456789,
+  3333-01-1234567), or a bare 10–14 digit run right after the word 계좌/account; anything
+  that is a phone number (the customer's own included) is not an account. The last four
+  digits stay.
 - E-mail addresses. Masked to the first character of the local part.
 
 Dates, amounts and order numbers must not trigger: digit runs glued to letters or to other
@@ -17,6 +21,7 @@ digits are not candidates, and a card number must pass Luhn.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -25,12 +30,18 @@ RRN = re.compile(
     r"(?<![\w-])(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))\s?-?\s?([0-9])(\d{6})(?![\w-])"
 )
 CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
+ACCOUNT = re.compile(r"(?<![\w-])\d{2,6}(?:-\d{2,8}){2,3}(?![\w-])")
+# 사업자등록번호 (3-2-5) is a company's public number, not a customer's account.
+BUSINESS_NO = re.compile(r"\d{3}-\d{2}-\d{5}")
+# A date written with hyphens (2026-11-22-0930) is not an account either.
+DATE_PREFIX = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:-|$)")
+ACCOUNT_BARE = re.compile(r"(?:계좌|account)[^\d\n]{0,12}(?<![\w-])(\d{10,14})(?![\w-])", re.I)
 EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})(?![\w-])")
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # rrn | phone | card | email
+    kind: str  # rrn | phone | card | account | email
     start: int
     end: int
     text: str
@@ -66,9 +77,11 @@ def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in taken)
 
 
-def pii_scan(text: str, *, own_phone: str = "") -> list[Finding]:
-    """Every identifier in `text`, in order. `own_phone` (E.164) is the customer's number on
-    record: writing it down is not a leak."""
+def pii_scan(text: str, *, own_phone: str | Iterable[str] = "") -> list[Finding]:
+    """Every identifier in `text`, in order. `own_phone` (E.164, one or several) is the
+    customer's number on record: writing it down is not a leak."""
+    own = {own_phone} if isinstance(own_phone, str) else set(own_phone)
+    own.discard("")
     findings: list[Finding] = []
     taken: list[tuple[int, int]] = []
 
@@ -87,14 +100,26 @@ def pii_scan(text: str, *, own_phone: str = "") -> list[Finding]:
         if len(digits) in lengths and _luhn(digits) and not _overlaps(m.span(), taken):
             masked = _mask_digits(m.group(), lambda i, n: i < 6 or i >= n - 4)
             add("card", m.start(), m.end(), masked)
+    phone_spans: list[tuple[int, int]] = []
     for match in phonenumbers.PhoneNumberMatcher(text, "KR", leniency=phonenumbers.Leniency.VALID):
         span = (match.start, match.end)
         if _overlaps(span, taken):
             continue
+        phone_spans.append(span)
         number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-        if own_phone and number == own_phone:
+        if number in own:
             continue
         add("phone", *span, _mask_digits(match.raw_string, lambda i, n: i >= n - 4))
+    for m in ACCOUNT.finditer(text):
+        digits = sum(ch.isdigit() for ch in m.group())
+        if BUSINESS_NO.fullmatch(m.group()) or DATE_PREFIX.match(m.group()):
+            continue
+        if 10 <= digits <= 14 and not _overlaps(m.span(), taken + phone_spans):
+            add("account", m.start(), m.end(), _mask_digits(m.group(), lambda i, n: i >= n - 4))
+    for m in ACCOUNT_BARE.finditer(text):
+        span = m.span(1)
+        if not _overlaps(span, taken + phone_spans):
+            add("account", *span, _mask_digits(m.group(1), lambda i, n: i >= n - 4))
     for m in EMAIL.finditer(text):
         if not _overlaps(m.span(), taken):
             local, domain = m.group(1), m.group(2)

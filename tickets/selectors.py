@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from agents.models import Person
-from agents.scoping import tickets_visible_to
+from agents.scoping import calls_visible_to, tickets_visible_to
 from callcenter.precompiled import Precompiled
-from tickets.models import Customer, Ticket
+from tickets.models import (
+    CallScript,
+    CannedResponse,
+    Customer,
+    CustomerPhone,
+    FollowUpTask,
+    SlaState,
+    Ticket,
+    TicketNote,
+    TicketStatus,
+)
 
-OPEN_TICKET_STATUSES_EXCLUDED = ["resolved", "closed"]
+OPEN_TICKET_STATUSES_EXCLUDED = ["resolved", "closed", "merged"]
 
 
-def _customers_with_phone(phone: str) -> QuerySet[Customer]:
-    return Customer.objects.filter(phone=phone).order_by("created_at", "id")
+def _customers() -> QuerySet[Customer]:
+    """Customers a phone number can find: merged duplicates are skipped, oldest first."""
+    return Customer.objects.filter(merged_into__isnull=True).order_by("created_at", "id")
+
+
+def _with_main_phone(qs: QuerySet[Customer], phone: str) -> QuerySet[Customer]:
+    return qs.filter(phone=phone)
+
+
+def _with_other_phone(qs: QuerySet[Customer], phone: str) -> QuerySet[Customer]:
+    return qs.filter(pk__in=CustomerPhone.objects.filter(number=phone).values("customer_id"))
 
 
 def _open_tickets() -> QuerySet[Ticket]:
@@ -25,12 +47,13 @@ def _open_tickets() -> QuerySet[Ticket]:
 
 
 def customer_for_phone(phone: str, *, with_open_ticket_flag: bool = False) -> Customer | None:
-    """The customer record for a caller's E.164 number (oldest wins on duplicates).
+    """The customer record for a caller's E.164 number (oldest wins on duplicates): their
+    main number first, then any further number on file. Merged duplicates are skipped.
     `with_open_ticket_flag` adds `has_open_ticket` in the same query (queue priority)."""
-    qs = _customers_with_phone(phone)
+    qs = _customers()
     if with_open_ticket_flag:
         qs = qs.annotate(has_open_ticket=Exists(_open_tickets()))
-    return qs.first()
+    return _with_main_phone(qs, phone).first() or _with_other_phone(qs, phone).first()
 
 
 class CallerMatch(NamedTuple):
@@ -39,20 +62,25 @@ class CallerMatch(NamedTuple):
     has_open_ticket: bool
 
 
-_caller_match = Precompiled(
-    lambda phone: (
-        _customers_with_phone(phone)
-        .annotate(has_open_ticket=Exists(_open_tickets()))
-        .values_list("id", "is_vip", "has_open_ticket")[:1]
-    ),
-    str,
-)
+def _caller_match_query(by_phone):
+    return Precompiled(
+        lambda phone: (
+            by_phone(_customers(), phone)
+            .annotate(has_open_ticket=Exists(_open_tickets()))
+            .values_list("id", "is_vip", "has_open_ticket")[:1]
+        ),
+        str,
+    )
+
+
+_caller_by_main_phone = _caller_match_query(_with_main_phone)
+_caller_by_other_phone = _caller_match_query(_with_other_phone)
 
 
 def caller_match(phone: str) -> CallerMatch | None:
     """What queueing needs to know about a caller (customer_for_phone's rule), for every
-    incoming call: one statement, compiled once per process."""
-    row = _caller_match.first(phone)
+    incoming call: statements compiled once per process."""
+    row = _caller_by_main_phone.first(phone) or _caller_by_other_phone.first(phone)
     if row is None:
         return None
     return CallerMatch(row[0], bool(row[1]), bool(row[2]))
@@ -60,3 +88,198 @@ def caller_match(phone: str) -> CallerMatch | None:
 
 def customer_tickets_for(person: Person, customer: Customer) -> QuerySet[Ticket]:
     return tickets_visible_to(person).filter(customer=customer).order_by("-updated_at")
+
+
+def customer_search_for(person: Person, q: str) -> QuerySet[Customer]:
+    """Customers the person may see, by name, number (any of theirs) or e-mail."""
+    from agents.scoping import customers_visible_to
+    from tickets.services import phone_normalize
+
+    q = q.strip()
+    qs = customers_visible_to(person).filter(merged_into__isnull=True)
+    if not q:
+        return qs.none()
+    cond = Q(name__icontains=q) | Q(email__iexact=q)
+    number = phone_normalize(q) if any(ch.isdigit() for ch in q) else None
+    if number:
+        cond |= Q(phone=number) | Q(phones__number=number)
+    if q.upper().startswith("C-") and q[2:].isdigit():
+        cond |= Q(pk=int(q[2:]))
+    return qs.filter(cond).distinct().order_by("name")[:20]
+
+
+def ticket_search(person: Person, filters: dict) -> QuerySet[Ticket]:
+    """The ticket list: visible tickets, searched by number, phone, name or text (subject
+    and notes), filtered by status, priority, SLA, category, mine or my team."""
+    from tickets.services import phone_normalize
+
+    qs = tickets_visible_to(person)
+    q = (filters.get("q") or "").strip()
+    if q:
+        cond = Q(subject__icontains=q) | Q(customer__name__icontains=q)
+        cond |= Q(pk__in=TicketNote.objects.filter(body__icontains=q).values("ticket_id"))
+        number = q.upper().removeprefix("T-")
+        if number.isdigit() and len(number) <= 9:
+            cond |= Q(pk=int(number))
+        phone = phone_normalize(q) if sum(ch.isdigit() for ch in q) >= 7 else None
+        if phone:
+            cond |= Q(customer__phone=phone) | Q(customer__phones__number=phone)
+        qs = qs.filter(cond)
+    status = filters.get("status")
+    if status == "active":
+        qs = qs.exclude(status__in=OPEN_TICKET_STATUSES_EXCLUDED)
+    elif status:
+        qs = qs.filter(status=status)
+    if filters.get("priority"):
+        qs = qs.filter(priority=filters["priority"])
+    if filters.get("sla"):
+        qs = qs.filter(sla_state=filters["sla"])
+    if filters.get("category"):
+        qs = qs.filter(category=filters["category"])
+    if filters.get("mine"):
+        qs = qs.filter(assignee=person)
+    if filters.get("team"):
+        qs = qs.filter(team_id=person.team_id)
+    return (
+        qs.select_related("customer", "assignee", "department", "category", "team")
+        .distinct()
+        .order_by("-updated_at")
+    )
+
+
+BUILTIN_VIEWS = [
+    ("my-open", "mine=on&status=active"),
+    ("team-breaches", "team=on&sla=breached"),
+]
+
+
+@dataclass
+class TimelineItem:
+    kind: str  # call | ticket | note | customer_note | callback | followup | sms
+    at: datetime
+    obj: object
+
+
+TIMELINE_KINDS = ("call", "callback", "ticket", "note", "customer_note", "followup", "sms")
+
+
+def customer_timeline(
+    person: Person, customer: Customer, *, kinds: set[str] | None = None, limit: int = 50
+) -> list[TimelineItem]:
+    """Everything about the customer the person may see, newest first."""
+    kinds = set(kinds or TIMELINE_KINDS)
+    items: list[TimelineItem] = []
+    visible_tickets = tickets_visible_to(person).filter(customer=customer)
+    if kinds & {"call", "callback"}:
+        for call in (
+            calls_visible_to(person)
+            .filter(customer=customer)
+            .select_related("agent", "disposition", "queue")
+            .order_by("-enqueued_at")[:limit]
+        ):
+            kind = "callback" if call.callback_requested_at else "call"
+            if kind in kinds:
+                items.append(TimelineItem(kind, call.enqueued_at, call))
+    if "ticket" in kinds:
+        for ticket in visible_tickets.order_by("-created_at")[:limit]:
+            items.append(TimelineItem("ticket", ticket.created_at, ticket))
+    if "note" in kinds:
+        for note in (
+            TicketNote.objects.filter(ticket__in=visible_tickets)
+            .select_related("author", "ticket")
+            .order_by("-created_at")[:limit]
+        ):
+            items.append(TimelineItem("note", note.created_at, note))
+    if "customer_note" in kinds:
+        for note in customer.notes.select_related("author")[:limit]:
+            items.append(TimelineItem("customer_note", note.created_at, note))
+    if "followup" in kinds:
+        for task in customer.followups.select_related("assignee")[:limit]:
+            items.append(TimelineItem("followup", task.due_at, task))
+    if "sms" in kinds:
+        for sms in customer.sms_messages.all()[:limit]:
+            items.append(TimelineItem("sms", sms.at, sms))
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:limit]
+
+
+@dataclass
+class TodayFigures:
+    handled: int
+    target: int | None
+    aht_seconds: float | None
+    acw_seconds: float | None
+
+
+def today_figures_for(person: Person, *, now: datetime | None = None) -> TodayFigures:
+    """The agent's own day: calls handled vs the team's daily target, AHT and mean wrap-up
+    time (DOMAIN.md formulas; handle time counts on the day its wrap-up ended)."""
+    from django.db.models import Count, Sum
+
+    from kpi.formulas import aht
+    from kpi.selectors import day_bounds
+    from telephony.models import Call, CallDirection, CallPhase
+
+    start, end = day_bounds(now)
+    row = Call.objects.filter(
+        agent=person,
+        phase=CallPhase.COMPLETED,
+        direction=CallDirection.INBOUND,
+        wrapup_ended_at__gte=start,
+        wrapup_ended_at__lt=end,
+    ).aggregate(
+        n=Count("id"), talk=Sum("talk_seconds"), hold=Sum("hold_seconds"), acw=Sum("acw_seconds")
+    )
+    handled = row["n"] or 0
+    value = aht(talk=row["talk"] or 0, hold=row["hold"] or 0, acw=row["acw"] or 0, handled=handled)
+    acw = (row["acw"] or 0) / handled if handled else None
+    target = person.team.daily_call_target if person.team_id else None
+    return TodayFigures(handled=handled, target=target, aht_seconds=value, acw_seconds=acw)
+
+
+def followups_for(person: Person, *, now: datetime | None = None) -> list[FollowUpTask]:
+    """The person's open follow-ups, soonest first; `is_due` marks the ones to call now."""
+    now = now or timezone.now()
+    tasks = list(
+        FollowUpTask.objects.filter(assignee=person, done_at__isnull=True)
+        .select_related("customer", "ticket")
+        .order_by("due_at")[:20]
+    )
+    for task in tasks:
+        task.is_due = task.reminded_at is not None or task.due_at <= now
+    return tasks
+
+
+def sla_alerts_for(person: Person) -> QuerySet[Ticket]:
+    """Tickets assigned to the person (or, for a team lead, their team's) whose SLA is
+    about to breach or has breached."""
+    qs = tickets_visible_to(person).filter(sla_state__in=[SlaState.WARNING, SlaState.BREACHED])
+    if person.role == "agent":
+        qs = qs.filter(assignee=person)
+    return (
+        qs.exclude(status__in=OPEN_TICKET_STATUSES_EXCLUDED)
+        .select_related("assignee")
+        .order_by("sla_due_at")[:10]
+    )
+
+
+def desk_help_for(*, department_id: int, category_id: int | None = None):
+    """Call scripts and canned responses for the call's department (the category's own
+    first, then the department's general ones)."""
+    cond = Q(category__isnull=True)
+    if category_id:
+        cond |= Q(category_id=category_id)
+    scripts = CallScript.objects.filter(cond, department_id=department_id).order_by(
+        "category_id", "title"
+    )
+    canned = CannedResponse.objects.filter(cond, department_id=department_id).order_by(
+        "category_id", "title"
+    )
+    return list(scripts), list(canned)
+
+
+def public_updates(ticket: Ticket) -> QuerySet[TicketNote]:
+    return ticket.notes.filter(is_public=True).order_by("-created_at")
+
+
+__all__ = ["TicketStatus"]

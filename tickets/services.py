@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -12,8 +15,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Person
-from agents.scoping import ticket_get_for
-from tickets.models import Customer, Ticket, TicketEvent, TicketNote, TicketStatus
+from agents.scoping import customer_get_for, ticket_get_for
+from tickets.models import (
+    Customer,
+    CustomerNote,
+    CustomerPhone,
+    FollowUpTask,
+    IdentifierView,
+    Priority,
+    SavedView,
+    SlaPolicy,
+    SlaState,
+    StatusCheck,
+    Ticket,
+    TicketCategory,
+    TicketEvent,
+    TicketNote,
+    TicketStatus,
+)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -36,8 +55,652 @@ def customer_create(*, phone: str, name: str = "", email: str = "") -> Customer:
     return Customer.objects.create(phone=normalised, name=name.strip(), email=email.strip())
 
 
+def customer_update(
+    *, actor: Person, customer: Customer, name: str, email: str, is_vip: bool
+) -> Customer:
+    customer.name = name.strip()[:100]
+    customer.email = email.strip()
+    customer.is_vip = is_vip
+    customer.save(update_fields=["name", "email", "is_vip"])
+    return customer
+
+
+def customer_phone_add(*, actor: Person, customer: Customer, phone: str, label: str = "") -> None:
+    normalised = phone_normalize(phone)
+    if normalised is None:
+        raise ValidationError(_("That is not a phone number."))
+    if normalised == customer.phone or customer.phones.filter(number=normalised).exists():
+        raise ValidationError(_("The customer already has this number."))
+    CustomerPhone.objects.create(customer=customer, number=normalised, label=label.strip()[:40])
+
+
+def customer_note_add(
+    *, author: Person, customer: Customer, body: str, pii_found=(), at: datetime | None = None
+) -> CustomerNote:
+    """A note about the customer; `body` has been through the PII guard (see forms)."""
+    at = at or timezone.now()
+    body = body.strip()
+    if not body:
+        raise ValidationError(_("Write a note."))
+    note = CustomerNote.objects.create(customer=customer, author=author, body=body, created_at=at)
+    pii_detections_record(agent=author, call=None, ticket=None, found=list(pii_found), at=at)
+    return note
+
+
+def customer_identifier_reveal(*, viewer: Person, customer: Customer, field: str) -> str:
+    """The unmasked identifier, and an audit row saying who looked at it and when."""
+    if field not in {"phone", "email"}:
+        raise ValidationError(_("Unknown identifier."))
+    IdentifierView.objects.create(viewer=viewer, customer=customer, field=field, at=timezone.now())
+    return getattr(customer, field)
+
+
+@transaction.atomic
+def customer_merge(
+    *, actor: Person, source_id: int, target_id: int, at: datetime | None = None
+) -> Customer:
+    """Fold a duplicate customer into another: their tickets, calls, notes, follow-ups,
+    messages and phone numbers move to the target; the duplicate stays as a pointer
+    (`merged_into`) and both histories say what happened."""
+    from telephony.models import Call, SmsMessage, Voicemail
+
+    at = at or timezone.now()
+    if source_id == target_id:
+        raise ValidationError(_("Choose two different customers."))
+    source = customer_get_for(actor, source_id)
+    target = customer_get_for(actor, target_id)
+    if source.merged_into_id or target.merged_into_id:
+        raise ValidationError(_("A merged customer cannot be merged again."))
+    for ticket in Ticket.objects.filter(customer=source):
+        _ticket_event(
+            ticket,
+            actor,
+            "customer_merged",
+            at,
+            field="customer",
+            old_value=source.number,
+            new_value=target.number,
+        )
+    Ticket.objects.filter(customer=source).update(customer=target)
+    Call.objects.filter(customer=source).update(customer=target)
+    SmsMessage.objects.filter(customer=source).update(customer=target)
+    Voicemail.objects.filter(customer=source).update(customer=target)
+    CustomerNote.objects.filter(customer=source).update(customer=target)
+    FollowUpTask.objects.filter(customer=source).update(customer=target)
+    numbers = {source.phone, *source.phones.values_list("number", flat=True)}
+    numbers -= {target.phone, *target.phones.values_list("number", flat=True)}
+    CustomerPhone.objects.bulk_create(
+        [CustomerPhone(customer=target, number=n, label=source.number) for n in sorted(numbers)]
+    )
+    source.phones.all().delete()
+    if not target.email and source.email:
+        target.email = source.email
+    target.name = target.name or source.name
+    target.is_vip = target.is_vip or source.is_vip
+    target.save(update_fields=["email", "name", "is_vip"])
+    source.merged_into = target
+    source.save(update_fields=["merged_into"])
+    CustomerNote.objects.create(
+        customer=target,
+        author=actor,
+        is_system=True,
+        body=_("Merged customer %(source)s into this record.") % {"source": source.number},
+        created_at=at,
+    )
+    return target
+
+
 def _ticket_event(ticket: Ticket, actor: Person | None, kind: str, at: datetime, **change) -> None:
+    for key in ("old_value", "new_value"):
+        if key in change:
+            change[key] = str(change[key] or "")[:200]
     TicketEvent.objects.create(ticket=ticket, actor=actor, kind=kind, at=at, **change)
+
+
+def _set_status(ticket: Ticket, actor: Person | None, status: str, at: datetime) -> None:
+    if ticket.status == status:
+        return
+    _ticket_event(
+        ticket, actor, "changed", at, field="status", old_value=ticket.status, new_value=status
+    )
+    ticket.status = status
+    if status in {TicketStatus.RESOLVED, TicketStatus.CLOSED}:
+        ticket.resolved_at = ticket.resolved_at or at
+    elif status != TicketStatus.MERGED:
+        ticket.resolved_at = None
+
+
+def _check_category(category_id: int | None, department_id: int) -> TicketCategory | None:
+    if not category_id:
+        return None
+    category = TicketCategory.objects.filter(pk=category_id, department_id=department_id).first()
+    if category is None:
+        raise ValidationError(_("Choose a category of the ticket's department."))
+    return category
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: Person,
+    customer: Customer,
+    subject: str,
+    department_id: int,
+    category_id: int | None = None,
+    priority: str = Priority.NORMAL,
+    severity: str = "minor",
+    note: str = "",
+    pii_found=(),
+    at: datetime | None = None,
+) -> Ticket:
+    at = at or timezone.now()
+    subject = subject.strip()
+    if not subject:
+        raise ValidationError(_("Give the new ticket a subject."))
+    category = _check_category(category_id, department_id)
+    ticket = Ticket.objects.create(
+        customer=customer,
+        department_id=department_id,
+        team_id=actor.team_id,
+        assignee=actor if actor.team_id else None,
+        subject=subject[:200],
+        category=category,
+        priority=priority,
+        severity=severity,
+        status=TicketStatus.NEW,
+        created_at=at,
+        updated_at=at,
+    )
+    _ticket_event(ticket, actor, "created", at, new_value=ticket.subject)
+    if note.strip():
+        ticket_note_add(actor=actor, ticket=ticket, body=note, at=at)
+    pii_detections_record(agent=actor, call=None, ticket=ticket, found=list(pii_found), at=at)
+    sla_refresh(ticket=ticket, now=at)
+    return ticket
+
+
+TRACKED_FIELDS = ("subject", "category", "priority", "severity", "assignee", "team")
+
+
+@transaction.atomic
+def ticket_update(
+    *, actor: Person, ticket_id: int, changes: dict, pii_found=(), at: datetime | None = None
+) -> Ticket:
+    """Change a ticket's fields; every change is an event (who, when, old → new). The
+    assignee and team must be visible to the actor."""
+    from agents.scoping import people_visible_to, teams_visible_to
+
+    at = at or timezone.now()
+    ticket = ticket_get_for(actor, ticket_id)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status == TicketStatus.MERGED:
+        raise ValidationError(
+            _("A merged ticket cannot be changed; work on the ticket it was merged into.")
+        )
+    if "category" in changes:
+        cat = changes["category"]
+        changes["category"] = _check_category(cat.pk if cat else None, ticket.department_id)
+    if changes.get("assignee") is not None and changes["assignee"].pk != actor.pk:
+        if not people_visible_to(actor).filter(pk=changes["assignee"].pk).exists():
+            raise ValidationError(_("You cannot assign the ticket to that person."))
+    if changes.get("team") is not None and changes["team"].pk != actor.team_id:
+        if not teams_visible_to(actor).filter(pk=changes["team"].pk).exists():
+            raise ValidationError(_("You cannot move the ticket to that team."))
+    for name in TRACKED_FIELDS:
+        if name not in changes:
+            continue
+        old, new = getattr(ticket, name), changes[name]
+        if name in {"subject"}:
+            new = (new or "").strip()[:200]
+            if not new:
+                raise ValidationError(_("Give the ticket a subject."))
+        if old == new:
+            continue
+        _ticket_event(
+            ticket,
+            actor,
+            "changed",
+            at,
+            field=name,
+            old_value=_display(ticket, name, old),
+            new_value=_display(ticket, name, new),
+        )
+        setattr(ticket, name, new)
+    if "status" in changes and changes["status"]:
+        if changes["status"] == TicketStatus.MERGED:
+            raise ValidationError(_("Merge tickets with the merge action."))
+        _set_status(ticket, actor, changes["status"], at)
+    ticket.updated_at = at
+    ticket.save()
+    pii_detections_record(agent=actor, call=None, ticket=ticket, found=list(pii_found), at=at)
+    sla_refresh(ticket=ticket, now=at)
+    return ticket
+
+
+def _display(ticket: Ticket, name: str, value) -> str:
+    if value is None:
+        return ""
+    if name in {"priority", "severity"}:
+        return str(value)
+    return str(value)
+
+
+@transaction.atomic
+def ticket_note_add(
+    *,
+    actor: Person,
+    ticket: Ticket,
+    body: str,
+    parent_id: int | None = None,
+    is_public: bool = False,
+    call=None,
+    status: str = "",
+    pii_found=(),
+    at: datetime | None = None,
+) -> TicketNote:
+    """A note or reply on the ticket (the body has been through the PII guard). The first
+    note by a person is the ticket's first response for the SLA."""
+    at = at or timezone.now()
+    body = body.strip()
+    if not body:
+        raise ValidationError(_("Write a note for the history."))
+    if ticket.status == TicketStatus.MERGED:
+        raise ValidationError(
+            _("A merged ticket cannot be changed; work on the ticket it was merged into.")
+        )
+    parent = None
+    if parent_id:
+        parent = ticket.notes.filter(pk=parent_id).first()
+        if parent is None:
+            raise ValidationError(_("That note is not on this ticket."))
+    note = TicketNote.objects.create(
+        ticket=ticket,
+        author=actor,
+        call=call,
+        body=body,
+        parent=parent,
+        is_public=is_public,
+        created_at=at,
+    )
+    _ticket_event(ticket, actor, "public_update" if is_public else "note_added", at)
+    if ticket.first_response_at is None:
+        ticket.first_response_at = at
+    if ticket.status == TicketStatus.NEW:
+        _set_status(ticket, actor, TicketStatus.OPEN, at)
+    if status and status != TicketStatus.MERGED:
+        _set_status(ticket, actor, status, at)
+    ticket.updated_at = at
+    ticket.save()
+    pii_detections_record(agent=actor, call=call, ticket=ticket, found=list(pii_found), at=at)
+    sla_refresh(ticket=ticket, now=at)
+    return note
+
+
+@transaction.atomic
+def ticket_escalate(
+    *, actor: Person, ticket_id: int, reason: str, pii_found=(), at: datetime | None = None
+):
+    """Ask the 실장 of the ticket's team to take it over; lands in their escalations inbox."""
+    from agents.services import approval_request_create
+
+    at = at or timezone.now()
+    ticket = ticket_get_for(actor, ticket_id)
+    if ticket.status in {TicketStatus.MERGED, TicketStatus.CLOSED}:
+        raise ValidationError(_("This ticket is closed."))
+    if ticket.approval_requests.filter(kind="escalation", status="pending").exists():
+        raise ValidationError(_("This ticket is already waiting for the team lead."))
+    request = approval_request_create(
+        requester=actor, kind="escalation", reason=reason, ticket=ticket, pii_found=pii_found, at=at
+    )
+    _ticket_event(ticket, actor, "escalated", at, new_value=request.reason[:200])
+    ticket.escalated_at = at
+    ticket.updated_at = at
+    ticket.save(update_fields=["escalated_at", "updated_at"])
+    return request
+
+
+def ticket_escalation_decided(*, request, lead: Person, approved: bool, at: datetime) -> None:
+    """Trusted core, called when the 실장 decides an escalation: approving takes the ticket
+    over (assigned to the lead); denying returns it to the agent with the lead's note."""
+    ticket = Ticket.objects.select_for_update().get(pk=request.ticket_id)
+    kind = "escalation_approved" if approved else "escalation_denied"
+    _ticket_event(ticket, lead, kind, at, new_value=request.decision_note)
+    if approved and ticket.assignee_id != lead.pk:
+        _ticket_event(
+            ticket,
+            lead,
+            "changed",
+            at,
+            field="assignee",
+            old_value=str(ticket.assignee or ""),
+            new_value=str(lead),
+        )
+        ticket.assignee = lead
+    ticket.updated_at = at
+    ticket.save()
+
+
+@transaction.atomic
+def ticket_merge(
+    *, actor: Person, source_id: int, target_id: int, at: datetime | None = None
+) -> Ticket:
+    """Merge a duplicate ticket into another of the same customer: its notes and calls move
+    over (history kept, marked with where they came from), the duplicate becomes MERGED and
+    points at the target."""
+    from telephony.models import Call
+
+    at = at or timezone.now()
+    if source_id == target_id:
+        raise ValidationError(_("Choose two different tickets."))
+    source = ticket_get_for(actor, source_id)
+    target = ticket_get_for(actor, target_id)
+    if source.customer_id != target.customer_id:
+        raise ValidationError(_("Only tickets of the same customer can be merged."))
+    if TicketStatus.MERGED in {source.status, target.status}:
+        raise ValidationError(_("A merged ticket cannot be merged again."))
+    moved = TicketNote.objects.filter(ticket=source).update(ticket=target)
+    Call.objects.filter(ticket=source).update(ticket=target)
+    FollowUpTask.objects.filter(ticket=source).update(ticket=target)
+    _ticket_event(
+        target,
+        actor,
+        "merged_from",
+        at,
+        old_value=source.number,
+        new_value=str(moved),
+    )
+    _ticket_event(source, actor, "merged_into", at, new_value=target.number)
+    _set_status(source, actor, TicketStatus.MERGED, at)
+    source.merged_into = target
+    source.sla_state, source.sla_due_at = SlaState.NONE, None
+    source.updated_at = at
+    source.save()
+    target.updated_at = at
+    if target.first_response_at is None and source.first_response_at:
+        target.first_response_at = source.first_response_at
+    target.save()
+    sla_refresh(ticket=target, now=at)
+    return target
+
+
+# --- SLA ---------------------------------------------------------------------------------
+
+
+def sla_refresh(*, ticket: Ticket, now: datetime | None = None, calendar=None) -> Ticket:
+    """Recompute the ticket's SLA clock and record a warning or a breach the first time it
+    happens for a target (events on the ticket; the desktop and board read them)."""
+    from tickets.sla import calendar_for_center, sla_clock
+
+    now = now or timezone.now()
+    center_id = ticket.department.center_id
+    policy = SlaPolicy.objects.filter(center_id=center_id, priority=ticket.priority).first()
+    if ticket.status == TicketStatus.MERGED:
+        policy = None
+    calendar = calendar or calendar_for_center(center_id)
+    clock = sla_clock(ticket, policy=policy, calendar=calendar, now=now)
+    fields = {"sla_state": clock.state, "sla_due_at": clock.due_at, "sla_target": clock.target}
+    if clock.state == SlaState.WARNING and ticket.sla_warned_for != clock.target:
+        fields["sla_warned_for"] = clock.target
+        _ticket_event(
+            ticket, None, "sla_warning", now, field=clock.target, new_value=str(clock.due_at)
+        )
+    if clock.state == SlaState.BREACHED and ticket.sla_breached_for != clock.target:
+        fields["sla_breached_for"] = clock.target
+        _ticket_event(
+            ticket, None, "sla_breach", now, field=clock.target, new_value=str(clock.due_at)
+        )
+    Ticket.objects.filter(pk=ticket.pk).update(**fields)
+    for key, value in fields.items():
+        setattr(ticket, key, value)
+    return ticket
+
+
+def sla_sweep(*, now: datetime | None = None) -> int:
+    """Periodic (Celery beat): refresh every running clock; returns how many were looked at."""
+    from tickets.sla import DONE_STATUSES, calendar_for_center
+
+    now = now or timezone.now()
+    calendars: dict[int, object] = {}
+    count = 0
+    # Only running clocks move with time: a paused clock changes with the status, a
+    # breached one stays breached until then, a met one is done.
+    tickets = (
+        Ticket.objects.exclude(status__in=DONE_STATUSES)
+        .filter(sla_state__in=[SlaState.OK, SlaState.WARNING])
+        .select_related("department")
+    )
+    for ticket in tickets.iterator():
+        center_id = ticket.department.center_id
+        if center_id not in calendars:
+            calendars[center_id] = calendar_for_center(center_id)
+        with transaction.atomic():
+            sla_refresh(ticket=ticket, now=now, calendar=calendars[center_id])
+        count += 1
+    return count
+
+
+# --- follow-ups, saved views -------------------------------------------------------------
+
+
+def followup_create(
+    *,
+    actor: Person,
+    customer: Customer,
+    due_at: datetime,
+    note: str = "",
+    ticket: Ticket | None = None,
+    at: datetime | None = None,
+) -> FollowUpTask:
+    at = at or timezone.now()
+    if due_at <= at - timedelta(minutes=1):
+        raise ValidationError(_("A follow-up must be due in the future."))
+    task = FollowUpTask.objects.create(
+        customer=customer,
+        ticket=ticket,
+        assignee=actor,
+        due_at=due_at,
+        note=note.strip()[:300],
+        created_by=actor,
+        created_at=at,
+    )
+    if ticket is not None:
+        _ticket_event(ticket, actor, "followup_scheduled", at, new_value=due_at.isoformat())
+    return task
+
+
+def followup_done(*, actor: Person, task_id: int, at: datetime | None = None) -> FollowUpTask:
+    task = FollowUpTask.objects.filter(pk=task_id, assignee=actor, done_at__isnull=True).first()
+    if task is None:
+        raise ValidationError(_("No such open follow-up of yours."))
+    task.done_at = at or timezone.now()
+    task.save(update_fields=["done_at"])
+    return task
+
+
+def followups_remind(*, now: datetime | None = None, lead_minutes: int = 10) -> int:
+    """Mark follow-ups coming due (within `lead_minutes`) as reminded: the assignee's desktop
+    shows them highlighted from then on. Periodic, idempotent."""
+    now = now or timezone.now()
+    return FollowUpTask.objects.filter(
+        done_at__isnull=True,
+        reminded_at__isnull=True,
+        due_at__lte=now + timedelta(minutes=lead_minutes),
+    ).update(reminded_at=now)
+
+
+def saved_view_save(*, owner: Person, name: str, query: str) -> SavedView:
+    name = name.strip()[:60]
+    if not name:
+        raise ValidationError(_("Name the view."))
+    view, _created = SavedView.objects.update_or_create(
+        owner=owner, name=name, defaults={"query": query[:500]}
+    )
+    return view
+
+
+def call_customer_link(*, agent: Person, call_id: int, customer_id: int | None, name: str = ""):
+    """Screen pop for an unknown caller: link the live call to a customer found by search
+    (which the agent may see), or create one for the caller's number."""
+    from telephony.models import Call
+
+    call = Call.objects.filter(pk=call_id, agent=agent).first()
+    if call is None:
+        raise ValidationError(_("This is not your call."))
+    if customer_id:
+        customer = customer_get_for(agent, customer_id)
+        number = phone_normalize(call.from_number)
+        if (
+            number
+            and number != customer.phone
+            and not customer.phones.filter(number=number).exists()
+        ):
+            CustomerPhone.objects.create(customer=customer, number=number, label="")
+    else:
+        number = phone_normalize(call.from_number) or call.from_number
+        customer = Customer.objects.create(phone=number, name=name.strip()[:100])
+    Call.objects.filter(pk=call.pk).update(customer=customer)
+    return customer
+
+
+# --- the public case-status page ---------------------------------------------------------
+
+STATUS_CODE_TTL = timedelta(minutes=10)
+STATUS_CODE_ATTEMPTS = 5
+STATUS_CHECKS_PER_IP_HOUR = 10
+STATUS_CHECKS_PER_TICKET_HOUR = 3
+
+
+class RateLimited(ValidationError):
+    pass
+
+
+def _code_hash(check_id: int, code: str) -> str:
+    from django.conf import settings
+
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{check_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _ticket_for_number(number: str) -> Ticket | None:
+    number = number.strip().upper()
+    if number.startswith("T-"):
+        number = number[2:]
+    if not (number.isascii() and number.isdigit()) or len(number) > 9:
+        return None
+    return Ticket.objects.select_related("customer", "department").filter(pk=int(number)).first()
+
+
+@transaction.atomic
+def status_check_start(
+    *, ticket_number: str, phone: str, client_ip: str | None, at: datetime | None = None
+) -> StatusCheck:
+    """A customer asks to see their case. If the ticket number and the phone on file match,
+    a one-time code goes out by SMS; if not, nothing is sent but a check is still created,
+    so the page answers exactly the same (it reveals nothing). Rate-limited per address and
+    per ticket."""
+    from tickets.sms import sms_send
+
+    at = at or timezone.now()
+    hour_ago = at - timedelta(hours=1)
+    if client_ip and (
+        StatusCheck.objects.filter(client_ip=client_ip, created_at__gte=hour_ago).count()
+        >= STATUS_CHECKS_PER_IP_HOUR
+    ):
+        raise RateLimited(_("Too many attempts. Try again in an hour."))
+    ticket = _ticket_for_number(ticket_number)
+    normalised = phone_normalize(phone)
+    matches = (
+        ticket is not None
+        and normalised is not None
+        and ticket.status != TicketStatus.MERGED
+        and (
+            normalised == ticket.customer.phone
+            or ticket.customer.phones.filter(number=normalised).exists()
+        )
+    )
+    if matches and (
+        StatusCheck.objects.filter(ticket=ticket, created_at__gte=hour_ago).count()
+        >= STATUS_CHECKS_PER_TICKET_HOUR
+    ):
+        raise RateLimited(_("Too many attempts. Try again in an hour."))
+    check = StatusCheck.objects.create(
+        ticket=ticket if matches else None,
+        code_hash="",
+        client_ip=client_ip,
+        created_at=at,
+        expires_at=at + STATUS_CODE_TTL,
+    )
+    code = f"{secrets.randbelow(10**6):06d}"
+    check.code_hash = _code_hash(check.pk, code)
+    check.save(update_fields=["code_hash"])
+    if matches:
+        body = _("[Sangdam] Your code for case %(number)s: %(code)s (valid 10 minutes)") % {
+            "number": ticket.number,
+            "code": code,
+        }
+        sms_send(to=normalised, body=body, department=ticket.department, customer=ticket.customer)
+    return check
+
+
+def status_check_verify(*, check_id: int, code: str, at: datetime | None = None) -> Ticket:
+    """The ticket, if `code` is the one sent for this check; a clear error otherwise. A
+    wrong code uses up one of the check's tries (committed before the error is raised)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        check = StatusCheck.objects.select_for_update().filter(pk=check_id).first()
+        if check is None or check.expires_at <= at or check.verified_at is not None:
+            error = _("This code has expired. Start again.")
+        elif check.attempts >= STATUS_CODE_ATTEMPTS:
+            error = _("Too many wrong codes. Start again.")
+        else:
+            check.attempts += 1
+            code = code.strip()
+            ok = (
+                check.ticket_id is not None
+                and code.isdigit()
+                and hmac.compare_digest(check.code_hash, _code_hash(check.pk, code))
+            )
+            error = "" if ok else _("That code is not right.")
+            if ok:
+                check.verified_at = at
+            check.save(update_fields=["attempts", "verified_at"])
+    if error:
+        raise ValidationError(error)
+    return check.ticket
+
+
+@transaction.atomic
+def wrapup_ticket_details(
+    *,
+    agent: Person,
+    ticket_id: int,
+    category_id: int | None,
+    priority: str,
+    followup_at: datetime | None,
+    followup_note: str = "",
+    at: datetime | None = None,
+) -> Ticket:
+    """What the wrap-up form adds to the call's ticket: its category and priority (as
+    events) and, if asked, a follow-up call at a time."""
+    at = at or timezone.now()
+    ticket = ticket_get_for(agent, ticket_id)
+    changes: dict = {}
+    if priority and priority != ticket.priority:
+        changes["priority"] = priority
+    if category_id and category_id != ticket.category_id:
+        changes["category"] = TicketCategory.objects.filter(pk=category_id).first()
+    if changes:
+        ticket = ticket_update(actor=agent, ticket_id=ticket.pk, changes=changes, at=at)
+    if followup_at is not None:
+        followup_create(
+            actor=agent,
+            customer=ticket.customer,
+            ticket=ticket,
+            due_at=followup_at,
+            note=followup_note,
+            at=at,
+        )
+    return ticket
 
 
 @transaction.atomic
@@ -65,6 +728,10 @@ def ticket_record_call(
         ticket = ticket_get_for(agent, ticket_id)
         if ticket.customer_id != customer.pk:
             raise ValidationError(_("That ticket belongs to another customer."))
+        if ticket.status == TicketStatus.MERGED:
+            raise ValidationError(
+                _("A merged ticket cannot be changed; work on the ticket it was merged into.")
+            )
     else:
         subject = subject.strip()
         if not subject:
@@ -78,6 +745,8 @@ def ticket_record_call(
             status=TicketStatus.OPEN,
             created_at=at,
             updated_at=at,
+            # The call itself answered the customer.
+            first_response_at=at,
         )
         _ticket_event(ticket, agent, "created", at, new_value=ticket.subject)
     TicketNote.objects.create(ticket=ticket, author=agent, call=call, body=note, created_at=at)
@@ -94,8 +763,12 @@ def ticket_record_call(
             new_value=new_status,
         )
         ticket.status = new_status
+        ticket.resolved_at = at if resolve else None
+    if ticket.first_response_at is None:
+        ticket.first_response_at = at
     ticket.updated_at = at
     ticket.save()
+    sla_refresh(ticket=ticket, now=at)
     return ticket
 
 
@@ -106,6 +779,8 @@ def pii_detections_record(
     per agent. The identifier itself is never stored."""
     from tickets.models import PiiDetection
 
+    if not found:
+        return
     PiiDetection.objects.bulk_create(
         [
             PiiDetection(

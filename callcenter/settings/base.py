@@ -167,6 +167,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=env.float("KPI_FILL_SECONDS", default=30.0)),
         "options": {"expires": 60},
     },
+    "tickets-sweep": {
+        "task": "tickets.tasks.tickets_sweep",
+        "schedule": timedelta(seconds=env.float("TICKETS_SWEEP_SECONDS", default=60.0)),
+        "options": {"expires": 120},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -32,6 +32,16 @@
     if (el) { el.click(); return true; }
     return false;
   }
+  // Canned responses: a click puts the text into the wrap-up note at the cursor.
+  document.addEventListener("click", function (e) {
+    const btn = e.target.closest("[data-canned]");
+    if (!btn) return;
+    const note = document.querySelector("#wrapup-form textarea[name=note]");
+    if (!note) return;
+    const at = note.selectionStart || note.value.length;
+    note.value = note.value.slice(0, at) + btn.dataset.canned + note.value.slice(at);
+    note.focus();
+  });
   document.addEventListener("keydown", function (e) {
     const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -46,6 +56,15 @@
     // On-call bridging: P hold/resume, T transfer (focus the target), E escalate to 실장.
     if (e.key === "p" || e.key === "P") { if (click("btn-hold")) e.preventDefault(); }
     if (e.key === "e" || e.key === "E") { if (click("btn-escalate")) e.preventDefault(); }
+    // "/" finds a customer for an unknown caller; N jumps to the wrap-up note.
+    if (e.key === "/") {
+      const search = document.querySelector("#link-customer input[type=search]");
+      if (search) { search.focus(); e.preventDefault(); }
+    }
+    if (e.key === "n" || e.key === "N") {
+      const note = document.querySelector("#wrapup-form textarea[name=note]");
+      if (note) { note.focus(); e.preventDefault(); }
+    }
     if (e.key === "t" || e.key === "T") {
       const target = document.getElementById("transfer-agent");
       if (target) { target.focus(); e.preventDefault(); }

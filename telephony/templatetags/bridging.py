@@ -29,7 +29,7 @@ def live_calls_by_agent(context) -> dict:
     calls = (
         calls_visible_to(viewer)
         .filter(phase=CallPhase.CONNECTED)
-        .only("pk", "agent_id")
+        .only("pk", "agent_id", "from_number", "answered_at")
         .annotate(monitored_by_viewer=Exists(monitoring))  # the board says "listening"
     )
     return {call.agent_id: call for call in calls}

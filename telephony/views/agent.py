@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -21,6 +22,7 @@ from agents.views import render_desktop_panel
 from telephony import services
 from telephony.models import Call
 from tickets.forms import WrapupForm
+from tickets.services import wrapup_ticket_details
 
 
 def _panel_or_error(request: HttpRequest, action) -> HttpResponse:
@@ -64,16 +66,25 @@ def wrapup_submit(request: HttpRequest, call_id: int) -> HttpResponse:
         return render_desktop_panel(request, wrapup_form=form, status=422)
     data = form.cleaned_data
     try:
-        services.wrapup_submit(
-            agent=request.user,
-            call_id=call.pk,
-            disposition_id=data["disposition"].pk,
-            note=data["note"],
-            ticket_id=int(data["ticket"]) if data["ticket"] else None,
-            subject=data["subject"],
-            resolve=data["resolve"],
-            pii_found=[(field, f.kind, f.masked) for field, f in form.pii_findings],
-        )
+        with transaction.atomic():
+            call = services.wrapup_submit(
+                agent=request.user,
+                call_id=call.pk,
+                disposition_id=data["disposition"].pk,
+                note=data["note"],
+                ticket_id=int(data["ticket"]) if data["ticket"] else None,
+                subject=data["subject"],
+                resolve=data["resolve"],
+                pii_found=form.pii_found(),
+            )
+            wrapup_ticket_details(
+                agent=request.user,
+                ticket_id=call.ticket_id,
+                category_id=data["category"].pk if data["category"] else None,
+                priority=data["priority"],
+                followup_at=data["followup_at"],
+                followup_note=data["followup_note"],
+            )
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)

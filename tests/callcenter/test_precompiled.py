@@ -121,3 +121,17 @@ def test_precompiled_insert_uses_the_orm_while_signals_listen(org):
     finally:
         post_save.disconnect(receiver, sender=CallEvent)
     assert seen == [(event.pk, True)]
+
+
+def test_caller_match_finds_further_numbers_and_skips_merged_duplicates(org):
+    from tickets.models import CustomerPhone
+
+    kept = Customer.objects.create(phone="+821077770000", name="정", is_vip=True)
+    CustomerPhone.objects.create(customer=kept, number="+821077771111")
+    merged = Customer.objects.create(phone="+821077772222", name="dup", merged_into=kept)
+    CustomerPhone.objects.create(customer=kept, number="+821077772222")
+    for phone in ("+821077770000", "+821077771111", "+821077772222"):
+        orm = customer_for_phone(phone, with_open_ticket_flag=True)
+        match = caller_match(phone)
+        assert orm == kept and match.customer_id == kept.pk and match.is_vip, phone
+    assert merged.pk != kept.pk

@@ -51,3 +51,30 @@ def test_several_findings_are_masked_together_in_order():
     findings = pii_scan(text, own_phone=OWN)
     assert [f.kind for f in findings] == ["card", "phone"]
     assert pii_mask(text, findings) == "카드 411111******1111, 연락처 ***-****-5432"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("환불 계좌 110-123-456789 로", "***-***-**6789"),
+        ("카카오뱅크 3333-01-1234567", "****-**-***4567"),
+        ("계좌번호 12345678901234 입니다", "**********1234"),
+        ("account 10021234567890", "**********7890"),
+    ],
+)
+def test_it_finds_account_numbers(text, masked):
+    findings = pii_scan(text, own_phone=OWN)
+    assert [(f.kind, f.masked) for f in findings] == [("account", masked)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "사업자번호 123-45-67890 확인",  # a company's public registration number
+        "2026-11-22-0930 예약",  # a date and time
+        "주문 20261122-01 건 12,500원",  # an order number and an amount
+        "고객 본인 번호 010-1234-5678",  # the customer's own number is no account either
+    ],
+)
+def test_account_numbers_do_not_trigger_on_ordinary_notes(text):
+    assert [f.kind for f in pii_scan(text, own_phone=OWN)] == []

@@ -24,3 +24,29 @@ def phone(value: str | None) -> str:
     if phonenumbers.region_code_for_number(number) == region:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@register.filter
+def phone_masked(value: str | None) -> str:
+    """The number as the center writes it with all but the last four digits hidden; seeing
+    it whole is an audited action (customer page → Show)."""
+    shown = phone(value)
+    if not shown:
+        return ""
+    count = sum(ch.isdigit() for ch in shown)
+    out, i = [], 0
+    for ch in shown:
+        if ch.isdigit():
+            out.append(ch if i < 3 and shown.startswith("0") or i >= count - 4 else "*")
+            i += 1
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@register.filter
+def email_masked(value: str | None) -> str:
+    if not value or "@" not in value:
+        return value or ""
+    local, domain = value.split("@", 1)
+    return f"{local[0]}{'*' * (len(local) - 1)}@{domain}"

@@ -43,6 +43,7 @@ from telephony.models import (
     RoutingStrategy,
 )
 from telephony.simulator import new_call_sid, new_recording_sid
+from tickets import demo as tickets_demo
 from tickets.models import Customer, Disposition, TicketStatus
 
 CENTER_NAME = "상담 고객센터"
@@ -166,6 +167,7 @@ class Command(BaseCommand):
         if Center.objects.filter(name=CENTER_NAME).exists():
             self._reset_passwords(password)
             self._ivr(Center.objects.get(name=CENTER_NAME))
+            tickets_demo.seed(Center.objects.get(name=CENTER_NAME))
             self.stdout.write("Demo already seeded; demo passwords reset.")
             return
         with suppress_dispatch():
@@ -174,9 +176,11 @@ class Command(BaseCommand):
                 center, departments = self._org(rng, password, history_start)
                 customers = self._customers(rng, opts["customers"])
                 self._ivr(center)
+                tickets_demo.seed(center)
             self._history(
                 rng, departments, customers, days=opts["days"], per_day=opts["calls_per_day"]
             )
+            tickets_demo.seed_work()  # once there is history to work on
         call_command("kpi_backfill", days=opts["days"] + 1, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,94 @@
+"""Merging keeps history: a duplicate ticket's notes, calls and events survive on the
+target; a duplicate customer's tickets, calls, notes and numbers move over."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from telephony.models import Call
+from tests.tickets.helpers import make_ticket
+from tickets import services
+from tickets.models import Customer, CustomerNote, TicketEvent, TicketNote
+from tickets.selectors import customer_for_phone
+
+
+def add_call(org, customer, ticket=None):
+    from django.utils import timezone
+
+    return Call.objects.create(
+        sid=f"CA{Call.objects.count():032d}",
+        from_number=customer.phone,
+        to_number=org.general.phone_number,
+        department=org.general,
+        queue=org.q_general,
+        customer=customer,
+        ticket=ticket,
+        team=org.team_a,
+        agent=org.agent1,
+        enqueued_at=timezone.now(),
+    )
+
+
+def test_ticket_merge_moves_notes_and_calls_and_keeps_both_histories(org):
+    target = make_ticket(org, subject="요금 문의")
+    source = make_ticket(org, customer=target.customer, subject="요금 문의 (중복)")
+    services.ticket_note_add(actor=org.agent1, ticket=source, body="첫 통화 메모")
+    call = add_call(org, target.customer, ticket=source)
+    source_events = TicketEvent.objects.filter(ticket=source).count()
+
+    services.ticket_merge(actor=org.agent1, source_id=source.pk, target_id=target.pk)
+
+    source.refresh_from_db()
+    assert source.status == "merged" and source.merged_into == target
+    assert TicketNote.objects.get().ticket == target
+    call.refresh_from_db()
+    assert call.ticket == target
+    # The duplicate's own trail stays on it, with the merge added; the target says where from.
+    assert TicketEvent.objects.filter(ticket=source).count() > source_events
+    assert TicketEvent.objects.filter(ticket=source, kind="merged_into").exists()
+    assert TicketEvent.objects.get(ticket=target, kind="merged_from").old_value == source.number
+    with pytest.raises(ValidationError):
+        services.ticket_note_add(actor=org.agent1, ticket=source, body="x")
+
+
+def test_tickets_of_different_customers_are_not_merged(org):
+    a = make_ticket(org, phone="+821011110000")
+    b = make_ticket(org, phone="+821022220000")
+    with pytest.raises(ValidationError):
+        services.ticket_merge(actor=org.agent1, source_id=a.pk, target_id=b.pk)
+
+
+def test_customer_merge_moves_everything_and_the_duplicates_number_still_pops(org):
+    target = make_ticket(org, phone="+821012340000").customer
+    dup_ticket = make_ticket(org, phone="+821099990000")
+    dup = dup_ticket.customer
+    call = add_call(org, dup)
+    CustomerNote.objects.create(
+        customer=dup, author=org.agent1, body="메모", created_at=call.enqueued_at
+    )
+
+    services.customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.pk)
+
+    dup.refresh_from_db()
+    dup_ticket.refresh_from_db()
+    call.refresh_from_db()
+    assert dup.merged_into == target
+    assert dup_ticket.customer == target and call.customer == target
+    assert target.notes.filter(body="메모").exists()
+    assert target.notes.filter(is_system=True).exists()
+    assert customer_for_phone("+821099990000") == target
+    assert TicketEvent.objects.filter(ticket=dup_ticket, kind="customer_merged").exists()
+    # The emptied duplicate has no work left an agent could see it through.
+    with pytest.raises(Http404):
+        services.customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.pk)
+
+
+def test_customer_merge_through_the_page(client, org):
+    target = make_ticket(org, phone="+821012340000").customer
+    dup = make_ticket(org, phone="+821099990000").customer
+    client.force_login(org.agent1)
+    response = client.post(f"/tickets/customers/{dup.pk}/merge/", {"target": target.number})
+    assert response.status_code == 302
+    assert Customer.objects.get(pk=dup.pk).merged_into_id == target.pk
+    page = client.get(f"/tickets/customers/{target.pk}/").content.decode()
+    assert dup.number in page  # the system note says what was merged

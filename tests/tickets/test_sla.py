@@ -1,0 +1,107 @@
+"""SLA clocks on the business calendar: only business hours count, holidays do not, pending
+customer pauses the clock, warnings come before and at breach (the sweep), once each."""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from telephony.models import Holiday
+from tests.tickets.helpers import make_ticket
+from tickets import services
+from tickets.models import BusinessHours, SlaPolicy, SlaState, TicketEvent
+from tickets.sla import calendar_for_center
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def at(day, hour, minute=0):
+    return datetime(2026, 11, day, hour, minute, tzinfo=SEOUL)  # 2026-11-23 is a Monday
+
+
+@pytest.fixture
+def calendar(org):
+    for weekday in range(5):
+        BusinessHours.objects.create(
+            center=org.center, weekday=weekday, opens=time(9), closes=time(18)
+        )
+    SlaPolicy.objects.create(
+        center=org.center,
+        priority="normal",
+        first_response_minutes=60,
+        resolution_minutes=8 * 60,
+        warn_before_minutes=60,
+    )
+    return org
+
+
+def test_business_seconds_skip_nights_weekends_and_holidays(calendar):
+    Holiday.objects.create(center=calendar.center, date=at(25, 0).date(), name="휴일")
+    cal = calendar_for_center(calendar.center.pk)
+    assert cal.business_seconds(at(23, 17), at(24, 10)) == 2 * 3600  # 17–18 + 9–10
+    assert cal.business_seconds(at(27, 17), at(30, 10)) == 2 * 3600  # Fri → Mon
+    assert cal.business_seconds(at(24, 17), at(26, 10)) == 2 * 3600  # Wed holiday skipped
+    assert cal.add_business_seconds(at(23, 17, 30), 3600) == at(24, 9, 30)
+
+
+def test_a_ticket_created_in_the_evening_is_due_next_business_day(calendar):
+    ticket = make_ticket(calendar, at=at(23, 17, 30), priority="normal")
+    services.sla_refresh(ticket=ticket, now=at(23, 17, 30))
+    assert (ticket.sla_target, ticket.sla_state) == ("first_response", SlaState.WARNING)
+    assert ticket.sla_due_at == at(24, 9, 30)
+
+
+def test_pending_customer_pauses_the_clock(calendar):
+    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
+    ticket.refresh_from_db()
+    assert ticket.sla_target == "resolution"
+    assert ticket.sla_due_at == at(23, 17)  # 8 business hours from 09:00
+    services.ticket_update(
+        actor=calendar.agent1,
+        ticket_id=ticket.pk,
+        changes={"status": "pending_customer"},
+        at=at(23, 10),
+    )
+    ticket.refresh_from_db()
+    services.sla_refresh(ticket=ticket, now=at(24, 15))
+    assert (ticket.sla_state, ticket.sla_due_at) == (SlaState.PAUSED, None)
+    services.ticket_update(
+        actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "open"}, at=at(24, 15)
+    )
+    ticket.refresh_from_db()
+    # 1 h ran before the pause; 7 h remain from Tuesday 15:00 → Wednesday 13:00.
+    assert ticket.sla_due_at == at(25, 13)
+    assert ticket.sla_state == SlaState.OK
+
+
+def test_the_sweep_warns_before_and_at_breach_once_each(calendar):
+    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    services.sla_refresh(ticket=ticket, now=at(23, 9))
+    assert ticket.sla_state == SlaState.WARNING  # 60-minute target, warned 60 min ahead
+    for minute in (10, 20):
+        services.sla_sweep(now=at(23, 9, minute))
+    assert TicketEvent.objects.filter(ticket=ticket, kind="sla_warning").count() == 1
+    services.sla_sweep(now=at(23, 10, 1))
+    services.sla_sweep(now=at(23, 11))
+    ticket.refresh_from_db()
+    assert ticket.sla_state == SlaState.BREACHED
+    assert ticket.sla_due_at == at(23, 10)
+    assert TicketEvent.objects.filter(ticket=ticket, kind="sla_breach").count() == 1
+
+
+def test_a_resolved_ticket_has_met_its_sla_and_a_center_without_policy_has_none(calendar):
+    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    services.ticket_note_add(
+        actor=calendar.agent1, ticket=ticket, body="처리 완료", status="resolved", at=at(23, 9, 5)
+    )
+    ticket.refresh_from_db()
+    assert ticket.sla_state == SlaState.MET
+    urgent = make_ticket(calendar, at=at(23, 9), priority="urgent", phone="+821011112222")
+    services.sla_refresh(ticket=urgent, now=at(23, 12))
+    assert urgent.sla_state == SlaState.NONE
+
+
+def test_a_center_without_business_hours_counts_every_hour(org):
+    cal = calendar_for_center(org.center.pk)
+    assert cal.business_seconds(at(28, 0), at(29, 0)) == timedelta(days=1).total_seconds()

@@ -1,0 +1,48 @@
+"""Text messages Sangdam sends to customers (one-time codes for the case-status page).
+
+In simulated mode nothing leaves the machine: the message is stored as an outbound
+`SmsMessage` (admin → Text messages) and written to the simulator's log, where the demo
+customer reads the code. In twilio mode it goes through Twilio's Messages API from the
+department's number and is stored the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.utils import timezone
+
+logger = logging.getLogger("telephony.simulator")
+
+
+def sms_send(*, to: str, body: str, department, customer=None):
+    from telephony.models import SimulatorMessage, SmsMessage
+
+    from_number = department.phone_number if department else ""
+    if settings.TELEPHONY_MODE == "twilio":
+        from twilio.rest import Client
+
+        client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        sid = client.messages.create(to=to, from_=from_number, body=body).sid
+    else:
+        sid = "SM" + uuid.uuid4().hex
+        SimulatorMessage.objects.create(
+            direction="rest",
+            call_sid=sid,
+            action="sms",
+            data={"to": to, "body": body},
+            handled=True,
+        )
+        logger.info("simulated SMS to %s: %s", to, body)
+    return SmsMessage.objects.create(
+        sid=sid,
+        direction="outbound",
+        from_number=from_number,
+        to_number=to,
+        body=body,
+        customer=customer,
+        department=department,
+        at=timezone.now(),
+    )
