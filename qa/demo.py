@@ -172,7 +172,7 @@ def seed(center: Center) -> None:
         return
     run = sample_run_start(actor=trainer, month=last_month, dispatch=False)
     sample_run_execute(run_id=run.pk)
-    rng = random.Random(last_month.toordinal())
+    rng = random.Random(last_month.toordinal())  # noqa: S311 (demo data)
     skills: dict[int, float] = {}
     for evaluation in Evaluation.objects.filter(sample_run=run).select_related("scorecard"):
         skill = skills.setdefault(evaluation.agent_id, rng.uniform(0.6, 0.95))

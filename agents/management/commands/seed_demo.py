@@ -28,6 +28,7 @@ from agents.models import (
 )
 from agents.services import agent_set_state, agent_status_ensure
 from callcenter.dispatch import suppress_dispatch
+from qa import demo as qa_demo
 from telephony import services as tel
 from telephony.models import (
     Call,
@@ -166,6 +167,7 @@ class Command(BaseCommand):
         if Center.objects.filter(name=CENTER_NAME).exists():
             self._reset_passwords(password)
             self._ivr(Center.objects.get(name=CENTER_NAME))
+            qa_demo.seed(Center.objects.get(name=CENTER_NAME))
             self.stdout.write("Demo already seeded; demo passwords reset.")
             return
         with suppress_dispatch():
@@ -178,6 +180,7 @@ class Command(BaseCommand):
                 rng, departments, customers, days=opts["days"], per_day=opts["calls_per_day"]
             )
         call_command("kpi_backfill", days=opts["days"] + 1, stdout=self.stdout)
+        qa_demo.seed(center)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {Person.objects.count()} people, {Customer.objects.count()} customers, "
