@@ -94,9 +94,8 @@ def test_targeted_rules_add_calls_on_top(org, card, month_calls, this_month):
 
 
 def test_qa_staff_mode_balances_by_workload(org, card, month_calls, this_month):
-    from tests.conftest import make_person
-
     from agents.models import Role
+    from tests.conftest import make_person
 
     trainer2 = make_person("trainer2", Role.TRAINING_LEAD, center=org.center)
     run(org, this_month, assign_mode=AssignMode.QA_STAFF)
