@@ -429,7 +429,7 @@ def report_item_failures(person: Person, *, start: date, end: date) -> list[Item
                 a.item.section.scorecard.name,
                 0,
                 0,
-                a.item.get_compliance_display(),
+                a.item.get_compliance_display() if a.item.compliance else "",
             )
         row.answered += 1
         if a.value < a.item.max_points / 2:
