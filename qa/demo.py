@@ -1,11 +1,16 @@
 """QA's part of the demo center (called from seed_demo; idempotent): the center's standard
 scorecard, published; a sampling policy per department; last month's sample scored, so the
-QA report has a month to compare with. This month is left for trainer1 to sample."""
+QA report has a month to compare with. This month is left for trainer1 to sample.
+
+seed_demo keeps agent1 and agent2 out of the replayed history (their KPI starts with the
+calls you take live); so that this month's sample has agent1 calls for lead1 to score and
+agent1 to dispute, three handled, recorded calls of agent1 are replayed through the
+telephony services on earlier days of this month (never today)."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -152,10 +157,96 @@ def random_marks(card: Scorecard, rng: random.Random, *, skill: float) -> dict[i
     return marks
 
 
+def _agent1_calls(center: Center, rng: random.Random) -> None:
+    """Three calls agent1 handled earlier this month, through the real services (the ACD
+    offers them to agent1, the only agent available at that past moment)."""
+    from agents.models import AgentState, AgentStatus
+    from callcenter.dispatch import suppress_dispatch
+    from qa.selectors import month_start
+    from telephony.models import Call
+    from tickets.models import Customer
+
+    agent = Person.objects.filter(username="agent1", center=center, team__isnull=False).first()
+    if agent is None or Call.objects.filter(agent=agent).exists():
+        return
+    if AgentStatus.objects.filter(person=agent).exclude(state=AgentState.OFFLINE).exists():
+        return  # agent1 is working right now: leave their day alone
+    dept = agent.team.department
+    disposition = dept.dispositions.first()
+    customers = list(Customer.objects.order_by("id")[:3])
+    today = timezone.localdate()
+    days = [
+        today - timedelta(days=n) for n in (3, 2, 1) if today - timedelta(days=n) >= month_start()
+    ]
+    tz = timezone.get_current_timezone()
+    with suppress_dispatch():
+        for i, day in enumerate(days):
+            t = datetime(day.year, day.month, day.day, 10 + i, 15, tzinfo=tz)
+            customer = customers[i % len(customers)] if customers else None
+            try:
+                _agent1_call(agent, dept, disposition, customer, t, rng)
+            except _NotOffered:
+                # Other callers are waiting in the queue right now (a running demo): the
+                # router offers them first. Skip; nothing of this call is kept.
+                continue
+
+
+class _NotOffered(Exception):
+    pass
+
+
+def _agent1_call(agent, dept, disposition, customer, t, rng) -> None:
+    from agents.models import AgentState
+    from agents.services import agent_set_state
+    from telephony import services as tel
+    from telephony.simulator import new_call_sid, new_recording_sid
+
+    with transaction.atomic():
+        agent_set_state(person=agent, state=AgentState.AVAILABLE, at=t)
+        call = tel.call_receive(
+            sid=new_call_sid(),
+            from_number=customer.phone if customer else "+821055550000",
+            to_number=dept.phone_number,
+            at=t + timedelta(seconds=5),
+        )
+        # Offered once the queue's tiers have widened to every skilled agent.
+        widest = max([0, *call.queue.tiers.values_list("after_seconds", flat=True)])
+        routed_at = t + timedelta(seconds=6 + widest)
+        offers = [
+            o
+            for o in tel.acd_route(queue_id=call.queue_id, at=routed_at)
+            if o.agent_id == agent.pk and o.call_id == call.pk
+        ]
+        if not offers:
+            raise _NotOffered
+        talk = rng.randint(90, 200)
+        tel.offer_accept(agent=agent, offer_id=offers[0].pk, at=routed_at + timedelta(seconds=3))
+        end = routed_at + timedelta(seconds=3 + talk)
+        call = tel.call_hangup(agent=agent, call_id=call.pk, at=end)
+        tel.call_recording_update(
+            sid=call.sid,
+            recording_sid=new_recording_sid(),
+            url=f"https://api.twilio.com/2010-04-01/Accounts/AC{'0' * 32}/Recordings/demo",
+            status="completed",
+            duration=int(call.talk_seconds or talk),
+        )
+        tel.wrapup_submit(
+            agent=agent,
+            call_id=call.pk,
+            disposition_id=disposition.pk,
+            note="요금 문의 안내 완료.",
+            subject="요금 문의",
+            resolve=disposition.resolves,
+            at=end + timedelta(seconds=40),
+        )
+        agent_set_state(person=agent, state=AgentState.OFFLINE, at=end + timedelta(seconds=60))
+
+
 def seed(center: Center) -> None:
     from qa.selectors import month_start
     from qa.services import evaluation_save, sample_run_execute, sample_run_start
 
+    _agent1_calls(center, random.Random(7))  # noqa: S311 (demo data)
     with transaction.atomic():
         if not Scorecard.objects.filter(family=STANDARD_FAMILY).exists():
             build_scorecard()

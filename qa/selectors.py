@@ -186,7 +186,7 @@ def evaluator_queue(person: Person) -> QuerySet[Evaluation]:
     return (
         Evaluation.objects.filter(evaluator=person, status__in=OPEN_STATUSES)
         .select_related("call", "agent", "team", "scorecard", "calibration")
-        .order_by("due_date", "id")
+        .order_by("due_date", "agent_id", "id")
     )
 
 

@@ -179,8 +179,8 @@ class Command(BaseCommand):
             self._history(
                 rng, departments, customers, days=opts["days"], per_day=opts["calls_per_day"]
             )
-        call_command("kpi_backfill", days=opts["days"] + 1, stdout=self.stdout)
         qa_demo.seed(center)
+        call_command("kpi_backfill", days=opts["days"] + 1, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {Person.objects.count()} people, {Customer.objects.count()} customers, "
