@@ -400,12 +400,13 @@ class ItemFailureRow:
 
 def report_item_failures(person: Person, *, start: date, end: date) -> list[ItemFailureRow]:
     """Which criteria fail most, per team: an answer fails below half the item's maximum
-    (a yes/no answered no), N/A left out."""
+    (a yes/no answered no); N/A answers and bonus items are left out."""
     answers = (
         Answer.objects.filter(
             evaluation__in=scope_evaluations(person).filter(month__gte=start, month__lte=end),
             not_applicable=False,
             value__isnull=False,
+            item__bonus=False,  # a bonus not earned is not a failure
         )
         .select_related("item", "item__section__scorecard", "evaluation__team")
         .only(

@@ -126,3 +126,21 @@ def test_the_report_moves_when_an_evaluation_is_submitted_and_exports_csv(
     assert f'data-key="agent-{org.agent1.pk}"' not in client.get(url).content.decode()
     client.force_login(org.agent1)
     assert client.get(url).status_code == 404
+
+
+def test_bonus_items_are_not_counted_as_failures(client, org, card):
+    from qa.services import evaluation_assign_manual
+
+    call = make_call(org, org.agent1)
+    ev = evaluation_assign_manual(actor=org.lead1, call=call, evaluator=org.lead1)
+    bonus = ScorecardItem.objects.get(section__scorecard=card, bonus=True)
+    evaluation_save(
+        evaluation=ev,
+        actor=org.lead1,
+        marks=marks_for(card, {bonus.pk: Mark(value=0)}),
+        submit=True,
+    )
+    client.force_login(org.trainer)
+    items = client.get(reverse("qa:reports"), {"export": "items"}).content.decode("utf-8-sig")
+    assert bonus.text not in items
+    assert ",1,0,0.0" in items
