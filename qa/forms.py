@@ -135,3 +135,65 @@ def parse_marks(
             value = item.max_points
         marks[item.pk] = Mark(value=value)
     return marks, notes, errors
+
+
+class ScorecardNewForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    family = forms.SlugField(
+        label=_("Key"), max_length=60, help_text=_("Letters, digits and hyphens; never changes.")
+    )
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=None, required=False, empty_label=_("Whole center")
+    )
+
+    def __init__(self, *args, person: Person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments_visible_to(person)
+
+
+class ScorecardFieldsForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    description = forms.CharField(label=_("Description"), required=False, max_length=2000)
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=None, required=False, empty_label=_("Whole center")
+    )
+    queue = forms.ModelChoiceField(label=_("Queue"), queryset=None, required=False)
+    auto_fail_mode = forms.ChoiceField(label=_("A failed critical item zeroes"), choices=())
+
+    def __init__(self, *args, person: Person, **kwargs):
+        from qa.models import AutoFailMode
+        from telephony.models import Queue
+
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments_visible_to(person)
+        self.fields["queue"].queryset = Queue.objects.filter(
+            department__in=departments_visible_to(person)
+        )
+        self.fields["auto_fail_mode"].choices = AutoFailMode.choices
+
+
+class SectionRowForm(forms.Form):
+    title = forms.CharField(label=_("Section"), max_length=120)
+    weight = forms.FloatField(label=_("Weight"), min_value=0)
+    position = forms.IntegerField(label=_("Sort order"), min_value=0, initial=0, required=False)
+    delete = forms.BooleanField(label=_("Delete"), required=False)
+
+
+class ItemRowForm(forms.Form):
+    text = forms.CharField(label=_("Criterion"), max_length=200)
+    guidance = forms.CharField(label=_("Guidance"), max_length=2000, required=False)
+    kind = forms.ChoiceField(label=_("Type"), choices=ItemKind.choices)
+    max_points = forms.FloatField(label=_("Max"), min_value=0.5)
+    weight = forms.FloatField(label=_("Weight"), min_value=0)
+    allow_na = forms.BooleanField(label=_("N/A allowed"), required=False)
+    auto_fail = forms.BooleanField(label=_("Critical"), required=False)
+    bonus = forms.BooleanField(label=_("Bonus"), required=False)
+    compliance = forms.ChoiceField(label=_("Compliance"), choices=(), required=False)
+    position = forms.IntegerField(label=_("Sort order"), min_value=0, initial=0, required=False)
+    delete = forms.BooleanField(label=_("Delete"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from qa.models import ComplianceTag
+
+        super().__init__(*args, **kwargs)
+        self.fields["compliance"].choices = ComplianceTag.choices

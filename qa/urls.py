@@ -26,6 +26,8 @@ urlpatterns = [
     path("calibration/new/<int:call_id>/", views.calibration_new, name="calibration-new"),
     path("calibration/<int:session_id>/", views.calibration_detail, name="calibration"),
     path("scorecards/", views.scorecard_list, name="scorecards"),
+    path("scorecards/new/", views.scorecard_new, name="scorecard-new"),
     path("scorecards/<int:scorecard_id>/", views.scorecard_detail, name="scorecard"),
+    path("scorecards/<int:scorecard_id>/edit/", views.scorecard_edit, name="scorecard-edit"),
     path("reports/", views.reports, name="reports"),
 ]

@@ -22,7 +22,11 @@ from qa.forms import (
     CalibrationForm,
     CoachingPlanForm,
     DisputeForm,
+    ItemRowForm,
     SampleRunForm,
+    ScorecardFieldsForm,
+    ScorecardNewForm,
+    SectionRowForm,
     parse_marks,
 )
 from qa.models import CoachingTask, Dispute, SampleRun, ScorecardItem
@@ -614,3 +618,161 @@ def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpRes
         )
     response["Content-Disposition"] = f'attachment; filename="qa-{export}.csv"'
     return response
+
+
+# --- Scorecard editing (drafts only) -------------------------------------------------------
+
+
+def _editor(me) -> None:
+    try:
+        services.check_may_edit_scorecards(me)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+
+
+@login_required
+def scorecard_new(request: HttpRequest) -> HttpResponse:
+    me = request.user
+    _editor(me)
+    form = ScorecardNewForm(request.POST or None, person=me)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                card = services.scorecard_create(actor=me, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("qa:scorecard-edit", scorecard_id=card.pk)
+    return render(
+        request,
+        "qa/scorecard_new.html",
+        {"form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _editor_forms(card, me, data=None):
+    card_form = ScorecardFieldsForm(
+        data,
+        person=me,
+        initial={
+            "name": card.name,
+            "description": card.description,
+            "department": card.department_id,
+            "queue": card.queue_id,
+            "auto_fail_mode": card.auto_fail_mode,
+        },
+    )
+    sections = []
+    for section in card.sections.prefetch_related("items"):
+        s_form = SectionRowForm(
+            data,
+            prefix=f"section-{section.pk}",
+            initial={
+                "title": section.title,
+                "weight": section.weight,
+                "position": section.position,
+            },
+        )
+        item_forms = [
+            (
+                item,
+                ItemRowForm(
+                    data,
+                    prefix=f"item-{item.pk}",
+                    initial={f: getattr(item, f) for f in services.ITEM_FIELDS},
+                ),
+            )
+            for item in section.items.all()
+        ]
+        new_item = ItemRowForm(
+            data,
+            prefix=f"new-item-{section.pk}",
+            use_required_attribute=False,
+            initial={"kind": "yes_no", "max_points": 1, "weight": 1},
+        )
+        sections.append((section, s_form, item_forms, new_item))
+    new_section = SectionRowForm(
+        data, prefix="new-section", use_required_attribute=False, initial={"weight": 1}
+    )
+    return card_form, sections, new_section
+
+
+def _filled(form, field) -> bool:
+    return bool((form.data.get(form.add_prefix(field)) or "").strip())
+
+
+@login_required
+def scorecard_edit(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+    """Edit a draft version: its fields, sections and criteria in one form."""
+    me = request.user
+    _editor(me)
+    card = selectors.scorecard_get_for(me, scorecard_id)
+    if not card.is_editable:
+        raise Http404
+    data = request.POST if request.method == "POST" else None
+    card_form, sections, new_section = _editor_forms(card, me, data)
+    errors: list[str] = []
+    if data is not None:
+        forms_ok = card_form.is_valid()
+        section_rows, item_rows = [], []
+        for section, s_form, item_forms, new_item in sections:
+            if s_form.is_valid():
+                row = {k: v for k, v in s_form.cleaned_data.items() if k != "delete"}
+                row["position"] = row.get("position") or 0
+                section_rows.append(
+                    {"id": section.pk, "delete": s_form.cleaned_data["delete"], **row}
+                )
+            else:
+                forms_ok = False
+            for item, i_form in item_forms:
+                if i_form.is_valid():
+                    row = {k: v for k, v in i_form.cleaned_data.items() if k != "delete"}
+                    row["position"] = row.get("position") or 0
+                    item_rows.append(
+                        {"id": item.pk, "delete": i_form.cleaned_data["delete"], **row}
+                    )
+                else:
+                    forms_ok = False
+            if _filled(new_item, "text"):
+                if new_item.is_valid():
+                    row = {k: v for k, v in new_item.cleaned_data.items() if k != "delete"}
+                    row["position"] = row.get("position") or len(item_forms)
+                    item_rows.append({"section_id": section.pk, **row})
+                else:
+                    forms_ok = False
+        if _filled(new_section, "title"):
+            if new_section.is_valid():
+                row = {k: v for k, v in new_section.cleaned_data.items() if k != "delete"}
+                row["position"] = row.get("position") or len(sections)
+                section_rows.append(row)
+            else:
+                forms_ok = False
+        if forms_ok:
+            try:
+                services.scorecard_draft_apply(
+                    scorecard=card,
+                    actor=me,
+                    fields=card_form.cleaned_data,
+                    sections=section_rows,
+                    items=item_rows,
+                )
+            except ValidationError as exc:
+                errors = list(exc.messages)
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("qa:scorecard-edit", scorecard_id=card.pk)
+        else:
+            errors.append(_("Check the highlighted fields."))
+    return render(
+        request,
+        "qa/scorecard_edit.html",
+        {
+            "scorecard": card,
+            "card_form": card_form,
+            "sections": sections,
+            "new_section": new_section,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
