@@ -105,3 +105,9 @@ def test_lead_scores_with_a_timestamped_comment_agent_disputes_reviewer_resolves
     evaluation.refresh_from_db()
     assert evaluation.score == pytest.approx(100.0)
     assert evaluation.status == EvaluationStatus.RESOLVED
+    # Playwright's sync API runs the test body inside its event loop, where Django (asgiref
+    # locals) opened a second database connection; close it here, or dropping the test
+    # database finds it still open.
+    from django.db import connections
+
+    connections.close_all()
