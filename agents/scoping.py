@@ -214,3 +214,22 @@ def approval_request_get_for(person: Person, request_id: int):
         return approval_requests_visible_to(person).get(pk=request_id)
     except ApprovalRequest.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def evaluations_visible_to(person: Person):
+    """QA evaluations follow the chart like calls (by the agent's team and department at the
+    time of the call): an agent sees their own once scored, never calibration scores; a team
+    lead their team's; a manager their departments'; the center-wide roles the center's. An
+    evaluator also sees what they were given to score."""
+    from qa.models import SCORED_STATUSES, Evaluation
+
+    qs = Evaluation.objects.all()
+    if _is_center_wide(person):
+        return qs.filter(department__center_id=person.center_id) if person.center_id else qs
+    if person.role == Role.MANAGER:
+        return qs.filter(Q(department__managers=person) | Q(evaluator=person)).distinct()
+    if person.role == Role.TEAM_LEAD:
+        return qs.filter(Q(team_id=person.team_id, calibration__isnull=True) | Q(evaluator=person))
+    return qs.filter(
+        Q(agent=person, calibration__isnull=True, status__in=SCORED_STATUSES) | Q(evaluator=person)
+    )

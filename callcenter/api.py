@@ -4,6 +4,7 @@ from django.urls import path
 
 from agents import api as agents_api
 from kpi import api as kpi_api
+from qa import api as qa_api
 from telephony import api as telephony_api
 from tickets import api as tickets_api
 
@@ -20,4 +21,22 @@ api_urlpatterns = [
         name="api-customer",
     ),
     path("kpi/today/", kpi_api.KpiTodayApi.as_view(), name="api-kpi-today"),
+    path("qa/scorecards/", qa_api.ScorecardListApi.as_view(), name="api-qa-scorecards"),
+    path(
+        "qa/scorecards/<int:scorecard_id>/",
+        qa_api.ScorecardDetailApi.as_view(),
+        name="api-qa-scorecard",
+    ),
+    path("qa/evaluations/", qa_api.EvaluationListApi.as_view(), name="api-qa-evaluations"),
+    path(
+        "qa/evaluations/<int:evaluation_id>/",
+        qa_api.EvaluationDetailApi.as_view(),
+        name="api-qa-evaluation",
+    ),
+    path("qa/disputes/", qa_api.DisputeListApi.as_view(), name="api-qa-disputes"),
+    path(
+        "qa/disputes/<int:dispute_id>/resolve/",
+        qa_api.DisputeResolveApi.as_view(),
+        name="api-qa-dispute-resolve",
+    ),
 ]

@@ -1,20 +1,778 @@
-"""QA's first page: recorded, handled calls the viewer may review (scorecards come next)."""
+"""QA pages: thin views over qa.selectors (reads, scoped) and qa.services (writes)."""
 
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
-from agents.scoping import calls_visible_to
+from agents.models import Role
+from agents.scoping import calls_visible_to, departments_visible_to, evaluations_visible_to
+from qa import selectors, services
+from qa.forms import (
+    CalibrationForm,
+    CoachingPlanForm,
+    DisputeForm,
+    ItemRowForm,
+    SampleRunForm,
+    ScorecardFieldsForm,
+    ScorecardNewForm,
+    SectionRowForm,
+    parse_marks,
+)
+from qa.models import CoachingTask, Dispute, SampleRun, ScorecardItem
 from telephony.models import CallPhase
+
+QA_STAFF = (Role.TRAINING_LEAD, Role.DIRECTOR, Role.ADMIN)
+
+
+def _error_list(exc: ValidationError) -> list[str]:
+    return list(exc.messages)
 
 
 @login_required
+@require_GET
 def recordings(request: HttpRequest) -> HttpResponse:
-    calls = (
-        calls_visible_to(request.user)
+    me = request.user
+    calls = list(
+        calls_visible_to(me)
         .filter(phase=CallPhase.COMPLETED)
         .exclude(recording_status="")
         .select_related("agent", "team", "disposition", "customer")
+        .prefetch_related(
+            Prefetch(
+                "evaluations",
+                queryset=evaluations_visible_to(me).filter(calibration__isnull=True),
+                to_attr="qa_evaluations",
+            )
+        )
         .order_by("-enqueued_at")[:100]
     )
-    return render(request, "qa/recordings.html", {"calls": calls})
+    return render(
+        request,
+        "qa/recordings.html",
+        {"calls": calls, "may_calibrate": me.role in QA_STAFF or me.is_superuser},
+    )
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The person's QA work: what to score, disputes to review, calibrations; for an agent,
+    their evaluations (new ones first) and coaching plans."""
+    me = request.user
+    month = selectors.month_start()
+    context = {
+        "queue": selectors.evaluator_queue(me),
+        "reviews": selectors.disputes_to_review(me),
+        "inbox": selectors.agent_inbox(me)[:50],
+        "done": selectors.evaluations_done_by(me)[:20],
+        "plans": selectors.coaching_plans_for(me).filter(status="open")[:20],
+        "summary": selectors.month_summary(me, month) if me.role != Role.AGENT else None,
+        "month": month,
+        "today": timezone.localdate(),
+    }
+    return render(request, "qa/home.html", context)
+
+
+# --- Sampling ------------------------------------------------------------------------------
+
+
+@login_required
+def sampling(request: HttpRequest) -> HttpResponse:
+    me = request.user
+    try:
+        services.check_may_sample(me)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    form = SampleRunForm(request.POST or None, person=me)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                run = services.sample_run_start(
+                    actor=me,
+                    month=form.cleaned_data["month"],
+                    department=form.cleaned_data["department"],
+                    seed=form.cleaned_data["seed"],
+                    rules=form.cleaned_data["rules"],
+                    assign_mode=form.cleaned_data["assign_mode"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+                status = 400
+            else:
+                return redirect(f"{request.path}?run={run.pk}")
+        else:
+            status = 400
+    visible = departments_visible_to(me).values("pk")
+    runs = SampleRun.objects.filter(center_id=me.center_id).select_related(
+        "department", "started_by"
+    )
+    if me.role == Role.MANAGER:
+        runs = runs.filter(department__in=visible)
+    return render(request, "qa/sampling.html", {"form": form, "runs": runs[:20]}, status=status)
+
+
+@login_required
+@require_GET
+def sampling_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    me = request.user
+    try:
+        services.check_may_sample(me)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    run = get_object_or_404(SampleRun, pk=run_id, center_id=me.center_id)
+    if me.role == Role.MANAGER and not departments_visible_to(me).filter(pk=run.department_id):
+        raise Http404
+    return render(request, "qa/sampling.html#run-row", {"run": run})
+
+
+# --- Evaluating ----------------------------------------------------------------------------
+
+
+def _items(evaluation) -> list[ScorecardItem]:
+    return list(ScorecardItem.objects.filter(section__scorecard_id=evaluation.scorecard_id))
+
+
+def _evaluation_context(request, evaluation, *, errors=(), marks=None, form_data=None):
+    me = request.user
+    result = services.evaluation_score(
+        evaluation, marks if marks is not None else selectors.marks_of(evaluation)
+    )
+    dispute = selectors.open_dispute_of(evaluation)
+    may_score = evaluation.evaluator_id == me.pk and evaluation.is_open
+    may_review = dispute is not None and dispute.reviewer_id == me.pk
+    call = evaluation.call
+    note = None
+    if call.ticket_id:
+        note = call.ticket.notes.filter(call=call).select_related("author").first()
+    return {
+        "evaluation": evaluation,
+        "call": call,
+        "note": note,
+        "sections": selectors.evaluation_form(evaluation, result),
+        "result": result,
+        "may_score": may_score,
+        "may_review": may_review,
+        "editable": may_score or may_review,
+        "is_agent": evaluation.agent_id == me.pk and evaluation.calibration_id is None,
+        "dispute": dispute,
+        "disputes": evaluation.disputes.select_related("reviewer", "raised_by"),
+        "events": evaluation.events.select_related("actor"),
+        "comments": evaluation.comments.select_related("author"),
+        "coaching": evaluation.coaching.all(),
+        "errors": list(errors),
+        "form_data": form_data,
+        "dispute_form": DisputeForm(),
+        "may_coach": (
+            me.role in services.COACH_ROLES
+            and evaluation.is_scored
+            and evaluation.calibration_id is None
+            and me.pk != evaluation.agent_id
+        ),
+        "playable": call.recording_status == "completed" and bool(call.recording_url),
+    }
+
+
+@login_required
+def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    me = request.user
+    evaluation = selectors.evaluation_get_for(me, evaluation_id)
+    if request.method == "POST":
+        marks, notes, errors = parse_marks(request.POST, _items(evaluation))
+        action = request.POST.get("action", "draft")
+        if not errors:
+            try:
+                services.evaluation_save(
+                    evaluation=evaluation,
+                    actor=me,
+                    marks=marks,
+                    notes=notes,
+                    feedback=(request.POST.get("feedback") or "")[:10000],
+                    submit=action == "submit",
+                )
+            except PermissionDenied:
+                raise
+            except ValidationError as exc:
+                errors = _error_list(exc)
+            else:
+                if action == "submit":
+                    messages.success(request, _("Evaluation submitted; the agent can read it now."))
+                    return redirect("qa:home")
+                messages.success(request, _("Draft saved."))
+                return redirect("qa:evaluation", evaluation_id=evaluation.pk)
+        context = _evaluation_context(
+            request, evaluation, errors=errors, marks=marks, form_data=request.POST
+        )
+        return render(request, "qa/evaluation.html", context, status=400)
+    services.evaluation_mark_read(evaluation=evaluation, actor=me)
+    return render(request, "qa/evaluation.html", _evaluation_context(request, evaluation))
+
+
+@login_required
+@require_POST
+def evaluation_total(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    """The live total while scoring: the same formula as submission, on the unsaved form."""
+    evaluation = selectors.evaluation_get_for(request.user, evaluation_id)
+    marks, _notes, errors = parse_marks(request.POST, _items(evaluation))
+    try:
+        marks = services.clean_marks(evaluation, marks)
+    except ValidationError as exc:
+        errors += _error_list(exc)
+        marks = {}
+    result = services.evaluation_score(evaluation, marks)
+    return render(
+        request,
+        "qa/evaluation.html#total",
+        {"result": result, "evaluation": evaluation, "errors": errors, "live": True},
+    )
+
+
+@login_required
+@require_POST
+def comment_add(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    evaluation = selectors.evaluation_get_for(request.user, evaluation_id)
+    error = ""
+    try:
+        at_seconds = float(request.POST.get("at_seconds", ""))
+    except ValueError:
+        at_seconds = -1
+    try:
+        services.evaluation_comment_add(
+            evaluation=evaluation,
+            actor=request.user,
+            at_seconds=at_seconds,
+            body=request.POST.get("body", ""),
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    context = {
+        "evaluation": evaluation,
+        "comments": evaluation.comments.select_related("author"),
+        "comment_error": error,
+        "editable": True,
+    }
+    if request.htmx:
+        return render(request, "qa/evaluation.html#comments", context, status=400 if error else 200)
+    if error:
+        messages.error(request, error)
+    return redirect("qa:evaluation", evaluation_id=evaluation.pk)
+
+
+@login_required
+@require_POST
+def evaluation_acknowledge(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    evaluation = selectors.evaluation_get_for(request.user, evaluation_id)
+    try:
+        services.evaluation_acknowledge(evaluation=evaluation, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("qa:evaluation", evaluation_id=evaluation.pk)
+    messages.success(request, _("Acknowledged."))
+    return redirect("qa:evaluation", evaluation_id=evaluation.pk)
+
+
+@login_required
+@require_POST
+def evaluation_dispute(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    evaluation = selectors.evaluation_get_for(request.user, evaluation_id)
+    form = DisputeForm(request.POST)
+    if form.is_valid():
+        try:
+            dispute = services.dispute_open(
+                evaluation=evaluation, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Dispute sent to %(reviewer)s.") % {"reviewer": dispute.reviewer.display_name},
+            )
+            return redirect("qa:evaluation", evaluation_id=evaluation.pk)
+    context = _evaluation_context(request, evaluation)
+    context["dispute_form"] = form
+    return render(request, "qa/evaluation.html", context, status=400)
+
+
+@login_required
+@require_POST
+def dispute_resolve(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    me = request.user
+    dispute = get_object_or_404(Dispute.objects.select_related("evaluation"), pk=dispute_id)
+    evaluation = selectors.evaluation_get_for(me, dispute.evaluation_id)
+    marks = None
+    errors: list[str] = []
+    if request.POST.get("decision") == "change":
+        marks, _notes, errors = parse_marks(request.POST, _items(evaluation))
+    if not errors:
+        try:
+            services.dispute_resolve(
+                dispute=dispute,
+                actor=me,
+                resolution=request.POST.get("resolution", ""),
+                marks=marks,
+            )
+        except ValidationError as exc:
+            errors = _error_list(exc)
+        else:
+            messages.success(request, _("Dispute resolved; the agent is told."))
+            return redirect("qa:evaluation", evaluation_id=evaluation.pk)
+    context = _evaluation_context(
+        request, evaluation, errors=errors, marks=marks, form_data=request.POST
+    )
+    return render(request, "qa/evaluation.html", context, status=400)
+
+
+# --- Coaching ------------------------------------------------------------------------------
+
+
+@login_required
+def coaching_new(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    me = request.user
+    evaluation = selectors.evaluation_get_for(me, evaluation_id)
+    if me.role not in services.COACH_ROLES or evaluation.agent_id == me.pk:
+        raise Http404
+    form = CoachingPlanForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                plan = services.coaching_plan_create(
+                    actor=me,
+                    agent=evaluation.agent,
+                    evaluation=evaluation,
+                    goals=form.cleaned_data["goals"],
+                    due_date=form.cleaned_data["due_date"],
+                    follow_up_date=form.cleaned_data["follow_up_date"],
+                    tasks=form.cleaned_data["tasks"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("qa:coaching-plan", plan_id=plan.pk)
+        status = 400
+    return render(
+        request, "qa/coaching_new.html", {"form": form, "evaluation": evaluation}, status=status
+    )
+
+
+@login_required
+@require_GET
+def coaching_list(request: HttpRequest) -> HttpResponse:
+    plans = selectors.coaching_plans_for(request.user).order_by("status", "due_date")[:200]
+    return render(request, "qa/coaching_list.html", {"plans": plans})
+
+
+@login_required
+@require_GET
+def coaching_plan(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = selectors.coaching_plan_get_for(request.user, plan_id)
+    return render(
+        request,
+        "qa/coaching_plan.html",
+        {"plan": plan, "follow_up": selectors.follow_up_of(plan), "today": timezone.localdate()},
+    )
+
+
+@login_required
+@require_POST
+def coaching_task_toggle(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = get_object_or_404(CoachingTask.objects.select_related("plan"), pk=task_id)
+    selectors.coaching_plan_get_for(request.user, task.plan_id)
+    services.coaching_task_set_done(
+        task=task, actor=request.user, done=request.POST.get("done") == "1"
+    )
+    return redirect("qa:coaching-plan", plan_id=task.plan_id)
+
+
+# --- Calibration ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def calibration_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "qa/calibration_list.html",
+        {"sessions": selectors.calibrations_for(request.user)[:100]},
+    )
+
+
+@login_required
+def calibration_new(request: HttpRequest, call_id: int) -> HttpResponse:
+    me = request.user
+    if me.role not in QA_STAFF and not me.is_superuser:
+        raise Http404
+    call = get_object_or_404(calls_visible_to(me), pk=call_id)
+    form = CalibrationForm(request.POST or None, person=me)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                session = services.calibration_create(
+                    actor=me,
+                    call=call,
+                    participants=form.cleaned_data["participants"],
+                    title=form.cleaned_data["title"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("qa:calibration", session_id=session.pk)
+        status = 400
+    return render(request, "qa/calibration_new.html", {"form": form, "call": call}, status=status)
+
+
+@login_required
+def calibration_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    me = request.user
+    session = selectors.calibration_get_for(me, session_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.calibration_reveal(session=session, actor=me)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect("qa:calibration", session_id=session.pk)
+    evaluations = session.evaluations.select_related("evaluator")
+    mine = evaluations.filter(evaluator=me).first()
+    context = {
+        "session": session,
+        "mine": mine,
+        "evaluations": evaluations,
+        "result": selectors.calibration_result(session) if session.revealed_at else None,
+        "error": error,
+    }
+    return render(request, "qa/calibration.html", context, status=400 if error else 200)
+
+
+# --- Scorecards ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def scorecard_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "qa/scorecards.html",
+        {"families": selectors.scorecard_families(request.user)},
+    )
+
+
+@login_required
+def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+    me = request.user
+    scorecard = selectors.scorecard_get_for(me, scorecard_id)
+    may_edit = me.role in QA_STAFF or me.is_superuser
+    error = ""
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied
+        try:
+            if request.POST.get("action") == "publish":
+                services.scorecard_publish(scorecard=scorecard, actor=me)
+                return redirect("qa:scorecard", scorecard_id=scorecard.pk)
+            if request.POST.get("action") == "new_version":
+                new = services.scorecard_new_version(scorecard=scorecard, actor=me)
+                return redirect("qa:scorecard", scorecard_id=new.pk)
+            error = _("Unknown action.")
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    sections = scorecard.sections.prefetch_related("items")
+    return render(
+        request,
+        "qa/scorecard.html",
+        {
+            "scorecard": scorecard,
+            "sections": sections,
+            "may_edit": may_edit,
+            "error": error,
+            "used": scorecard.evaluations.count(),
+        },
+        status=400 if error else 200,
+    )
+
+
+# --- Reports -------------------------------------------------------------------------------
+
+
+def _month_param(value: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(f"{value}-01") if value else default
+    except ValueError:
+        return default
+
+
+@login_required
+@require_GET
+def reports(request: HttpRequest) -> HttpResponse:
+    me = request.user
+    if me.role == Role.AGENT:
+        raise Http404
+    this_month = selectors.month_start()
+    end = _month_param(request.GET.get("end"), this_month)
+    six_back = date(end.year - (end.month <= 5), (end.month - 6) % 12 + 1, 1)
+    start = _month_param(request.GET.get("start"), six_back)
+    if start > end:
+        start, end = end, start
+    group = request.GET.get("group", "agent")
+    if group not in ("agent", "team", "department"):
+        group = "agent"
+    months, rows = selectors.report_scores(me, start=start, end=end, group=group)
+    failures = selectors.report_item_failures(me, start=start, end=end)
+    evaluators = selectors.report_evaluators(me, start=start, end=end)
+    coverage = selectors.report_coverage(me, month=end)
+    export = request.GET.get("export")
+    if export:
+        return _csv(export, months, rows, failures, evaluators, coverage, group)
+    return render(
+        request,
+        "qa/reports.html",
+        {
+            "months": months,
+            "rows": rows,
+            "failures": failures[:40],
+            "evaluators": evaluators,
+            "coverage": coverage,
+            "group": group,
+            "start": start,
+            "end": end,
+            "summary": selectors.month_summary(me, end),
+        },
+    )
+
+
+def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response.write("\ufeff")  # Excel reads UTF-8 (Korean names) only with a BOM
+    writer = csv.writer(response)
+
+    def fmt(v):
+        return "" if v is None else f"{v:.1f}"
+
+    if export == "scores":
+        writer.writerow(
+            [group, *[f"{m:%Y-%m}" for m in months], "evaluations", "average", "compliance"]
+        )
+        for r in rows:
+            writer.writerow(
+                [
+                    r.label,
+                    *[fmt(r.by_month[m]) for m in months],
+                    r.count,
+                    fmt(r.average),
+                    fmt(r.compliance),
+                ]
+            )
+    elif export == "items":
+        writer.writerow(
+            ["team", "scorecard", "criterion", "compliance", "answered", "failed", "failure %"]
+        )
+        for f in failures:
+            writer.writerow(
+                [f.team, f.scorecard, f.item, f.compliance, f.answered, f.failed, fmt(f.rate)]
+            )
+    elif export == "evaluators":
+        writer.writerow(
+            [
+                "evaluator",
+                "evaluations",
+                "average given",
+                "peers' average",
+                "vs peers",
+                "calibration alignment %",
+                "calibrations",
+            ]
+        )
+        for e in evaluators:
+            writer.writerow(
+                [
+                    e.evaluator,
+                    e.evaluations,
+                    fmt(e.average_given),
+                    fmt(e.peer_average),
+                    fmt(e.versus_peers),
+                    fmt(e.calibration_alignment),
+                    e.calibration_sessions,
+                ]
+            )
+    elif export == "coverage":
+        writer.writerow(["agent", "team", "wanted", "sampled", "scored"])
+        for c in coverage:
+            writer.writerow([c.agent.display_name, c.team, c.wanted, c.sampled, c.scored])
+    else:
+        return HttpResponse(
+            _("Unknown export."), status=400, content_type="text/plain; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="qa-{export}.csv"'
+    return response
+
+
+# --- Scorecard editing (drafts only) -------------------------------------------------------
+
+
+def _editor(me) -> None:
+    try:
+        services.check_may_edit_scorecards(me)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+
+
+@login_required
+def scorecard_new(request: HttpRequest) -> HttpResponse:
+    me = request.user
+    _editor(me)
+    form = ScorecardNewForm(request.POST or None, person=me)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                card = services.scorecard_create(actor=me, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("qa:scorecard-edit", scorecard_id=card.pk)
+    return render(
+        request,
+        "qa/scorecard_new.html",
+        {"form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _editor_forms(card, me, data=None):
+    card_form = ScorecardFieldsForm(
+        data,
+        person=me,
+        initial={
+            "name": card.name,
+            "description": card.description,
+            "department": card.department_id,
+            "queue": card.queue_id,
+            "auto_fail_mode": card.auto_fail_mode,
+        },
+    )
+    sections = []
+    for section in card.sections.prefetch_related("items"):
+        s_form = SectionRowForm(
+            data,
+            prefix=f"section-{section.pk}",
+            initial={
+                "title": section.title,
+                "weight": section.weight,
+                "position": section.position,
+            },
+        )
+        item_forms = [
+            (
+                item,
+                ItemRowForm(
+                    data,
+                    prefix=f"item-{item.pk}",
+                    initial={f: getattr(item, f) for f in services.ITEM_FIELDS},
+                ),
+            )
+            for item in section.items.all()
+        ]
+        new_item = ItemRowForm(
+            data,
+            prefix=f"new-item-{section.pk}",
+            use_required_attribute=False,
+            initial={"kind": "yes_no", "max_points": 1, "weight": 1},
+        )
+        sections.append((section, s_form, item_forms, new_item))
+    new_section = SectionRowForm(
+        data, prefix="new-section", use_required_attribute=False, initial={"weight": 1}
+    )
+    return card_form, sections, new_section
+
+
+def _filled(form, field) -> bool:
+    return bool((form.data.get(form.add_prefix(field)) or "").strip())
+
+
+@login_required
+def scorecard_edit(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+    """Edit a draft version: its fields, sections and criteria in one form."""
+    me = request.user
+    _editor(me)
+    card = selectors.scorecard_get_for(me, scorecard_id)
+    if not card.is_editable:
+        raise Http404
+    data = request.POST if request.method == "POST" else None
+    card_form, sections, new_section = _editor_forms(card, me, data)
+    errors: list[str] = []
+    if data is not None:
+        forms_ok = card_form.is_valid()
+        section_rows, item_rows = [], []
+        for section, s_form, item_forms, new_item in sections:
+            if s_form.is_valid():
+                row = {k: v for k, v in s_form.cleaned_data.items() if k != "delete"}
+                row["position"] = row.get("position") or 0
+                section_rows.append(
+                    {"id": section.pk, "delete": s_form.cleaned_data["delete"], **row}
+                )
+            else:
+                forms_ok = False
+            for item, i_form in item_forms:
+                if i_form.is_valid():
+                    row = {k: v for k, v in i_form.cleaned_data.items() if k != "delete"}
+                    row["position"] = row.get("position") or 0
+                    item_rows.append(
+                        {"id": item.pk, "delete": i_form.cleaned_data["delete"], **row}
+                    )
+                else:
+                    forms_ok = False
+            if _filled(new_item, "text"):
+                if new_item.is_valid():
+                    row = {k: v for k, v in new_item.cleaned_data.items() if k != "delete"}
+                    row["position"] = row.get("position") or len(item_forms)
+                    item_rows.append({"section_id": section.pk, **row})
+                else:
+                    forms_ok = False
+        if _filled(new_section, "title"):
+            if new_section.is_valid():
+                row = {k: v for k, v in new_section.cleaned_data.items() if k != "delete"}
+                row["position"] = row.get("position") or len(sections)
+                section_rows.append(row)
+            else:
+                forms_ok = False
+        if forms_ok:
+            try:
+                services.scorecard_draft_apply(
+                    scorecard=card,
+                    actor=me,
+                    fields=card_form.cleaned_data,
+                    sections=section_rows,
+                    items=item_rows,
+                )
+            except ValidationError as exc:
+                errors = list(exc.messages)
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("qa:scorecard-edit", scorecard_id=card.pk)
+        else:
+            errors.append(_("Check the highlighted fields."))
+    return render(
+        request,
+        "qa/scorecard_edit.html",
+        {
+            "scorecard": card,
+            "card_form": card_form,
+            "sections": sections,
+            "new_section": new_section,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )

@@ -28,6 +28,7 @@ from agents.models import (
 )
 from agents.services import agent_set_state, agent_status_ensure
 from callcenter.dispatch import suppress_dispatch
+from qa import demo as qa_demo
 from telephony import services as tel
 from telephony.models import (
     Call,
@@ -168,6 +169,7 @@ class Command(BaseCommand):
             self._reset_passwords(password)
             self._ivr(Center.objects.get(name=CENTER_NAME))
             tickets_demo.seed(Center.objects.get(name=CENTER_NAME))
+            qa_demo.seed(Center.objects.get(name=CENTER_NAME))
             self.stdout.write("Demo already seeded; demo passwords reset.")
             return
         with suppress_dispatch():
@@ -181,6 +183,7 @@ class Command(BaseCommand):
                 rng, departments, customers, days=opts["days"], per_day=opts["calls_per_day"]
             )
             tickets_demo.seed_work()  # once there is history to work on
+        qa_demo.seed(center)
         call_command("kpi_backfill", days=opts["days"] + 1, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(

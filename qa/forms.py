@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agents.models import Person, Role
+from agents.scoping import departments_visible_to, people_visible_to
+from qa.models import AssignMode, ItemKind, SampleReason, ScorecardItem
+from qa.scoring import Mark
+from qa.services import TARGETED_RULES
+
+
+class MonthField(forms.CharField):
+    """`YYYY-MM` (what <input type=month> sends) → the month's first day."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007
+        except ValueError as exc:
+            raise forms.ValidationError(_("Give the month as YYYY-MM.")) from exc
+
+
+class SampleRunForm(forms.Form):
+    month = MonthField(label=_("Month"), widget=forms.TextInput(attrs={"type": "month"}))
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=None, required=False, empty_label=_("Whole center")
+    )
+    rules = forms.MultipleChoiceField(
+        label=_("Targeted rules"),
+        required=False,
+        choices=[(r.value, r.label) for r in SampleReason if r in TARGETED_RULES],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    assign_mode = forms.ChoiceField(label=_("Assign to"), choices=AssignMode.choices)
+    seed = forms.IntegerField(
+        label=_("Seed"),
+        required=False,
+        help_text=_("Empty: the month (the same month gives the same sample)."),
+    )
+
+    def __init__(self, *args, person: Person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments_visible_to(person)
+        if not self.is_bound:
+            self.initial.setdefault("month", timezone.localdate().strftime("%Y-%m"))
+
+
+class DisputeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you dispute this evaluation?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+    )
+
+
+class CoachingPlanForm(forms.Form):
+    goals = forms.CharField(label=_("Goals"), widget=forms.Textarea(attrs={"rows": 3}))
+    tasks = forms.CharField(
+        label=_("Tasks (one per line)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One task per line; add a due date at the end as YYYY-MM-DD if it has one."),
+    )
+    due_date = forms.DateField(label=_("Plan due"), widget=forms.DateInput(attrs={"type": "date"}))
+    follow_up_date = forms.DateField(
+        label=_("Follow-up evaluation by"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean_tasks(self):
+        tasks = []
+        for line in self.cleaned_data["tasks"].splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            due = None
+            head, _sep, tail = line.rpartition(" ")
+            if head and len(tail) == 10:
+                try:
+                    due = datetime.strptime(tail, "%Y-%m-%d").date()  # noqa: DTZ007
+                    line = head.strip()
+                except ValueError:
+                    due = None
+            tasks.append((line, due))
+        if not tasks:
+            raise forms.ValidationError(_("Add at least one task."))
+        return tasks
+
+
+class CalibrationForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    participants = forms.ModelMultipleChoiceField(
+        label=_("Evaluators"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, person: Person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participants"].queryset = (
+            people_visible_to(person)
+            .filter(role__in=[Role.TEAM_LEAD, Role.TRAINING_LEAD, Role.MANAGER])
+            .exclude(pk=person.pk)
+            .order_by("role", "display_name")
+        )
+
+
+def parse_marks(
+    data, items: list[ScorecardItem]
+) -> tuple[dict[int, Mark], dict[int, str], list[str]]:
+    """The scorecard part of a POST: `item-<id>` = a number or `na`, `note-<id>` = text.
+    Bad numbers come back as errors (a 400 with the form), never as a 500."""
+    marks: dict[int, Mark] = {}
+    notes: dict[int, str] = {}
+    errors: list[str] = []
+    for item in items:
+        raw = (data.get(f"item-{item.pk}") or "").strip()
+        notes[item.pk] = (data.get(f"note-{item.pk}") or "").strip()
+        if raw == "":
+            continue
+        if raw == "na":
+            marks[item.pk] = Mark(not_applicable=True)
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            errors.append(_("“%(item)s”: not a number.") % {"item": item.text})
+            continue
+        if value != value or value in (float("inf"), float("-inf")):  # NaN / inf
+            errors.append(_("“%(item)s”: not a number.") % {"item": item.text})
+            continue
+        if item.kind == ItemKind.YES_NO and value == 1:
+            value = item.max_points
+        marks[item.pk] = Mark(value=value)
+    return marks, notes, errors
+
+
+class ScorecardNewForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    family = forms.SlugField(
+        label=_("Key"), max_length=60, help_text=_("Letters, digits and hyphens; never changes.")
+    )
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=None, required=False, empty_label=_("Whole center")
+    )
+
+    def __init__(self, *args, person: Person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments_visible_to(person)
+
+
+class ScorecardFieldsForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    description = forms.CharField(label=_("Description"), required=False, max_length=2000)
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=None, required=False, empty_label=_("Whole center")
+    )
+    queue = forms.ModelChoiceField(label=_("Queue"), queryset=None, required=False)
+    auto_fail_mode = forms.ChoiceField(label=_("A failed critical item zeroes"), choices=())
+
+    def __init__(self, *args, person: Person, **kwargs):
+        from qa.models import AutoFailMode
+        from telephony.models import Queue
+
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments_visible_to(person)
+        self.fields["queue"].queryset = Queue.objects.filter(
+            department__in=departments_visible_to(person)
+        )
+        self.fields["auto_fail_mode"].choices = AutoFailMode.choices
+
+
+class SectionRowForm(forms.Form):
+    title = forms.CharField(label=_("Section"), max_length=120)
+    weight = forms.FloatField(label=_("Weight"), min_value=0)
+    position = forms.IntegerField(label=_("Sort order"), min_value=0, initial=0, required=False)
+    delete = forms.BooleanField(label=_("Delete"), required=False)
+
+
+class ItemRowForm(forms.Form):
+    text = forms.CharField(label=_("Criterion"), max_length=200)
+    guidance = forms.CharField(label=_("Guidance"), max_length=2000, required=False)
+    kind = forms.ChoiceField(label=_("Type"), choices=ItemKind.choices)
+    max_points = forms.FloatField(label=_("Max"), min_value=0.5)
+    weight = forms.FloatField(label=_("Weight"), min_value=0)
+    allow_na = forms.BooleanField(label=_("N/A allowed"), required=False)
+    auto_fail = forms.BooleanField(label=_("Critical"), required=False)
+    bonus = forms.BooleanField(label=_("Bonus"), required=False)
+    compliance = forms.ChoiceField(label=_("Compliance"), choices=(), required=False)
+    position = forms.IntegerField(label=_("Sort order"), min_value=0, initial=0, required=False)
+    delete = forms.BooleanField(label=_("Delete"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from qa.models import ComplianceTag
+
+        super().__init__(*args, **kwargs)
+        self.fields["compliance"].choices = ComplianceTag.choices
