@@ -7,8 +7,10 @@ PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 # A gentle stream of simulated callers into 일반, agent1's department.
 SIM_RATE ?= 2
 SIM_DEPARTMENT ?= 일반
+# Simulated colleagues per department who take calls beside you (0 = you alone).
+SIM_COLLEAGUES ?= 4
 PUBLIC_PORT := $(PORT)
-export PORT PUBLIC_PORT PUBLIC_BASE_URL SIM_RATE SIM_DEPARTMENT
+export PORT PUBLIC_PORT PUBLIC_BASE_URL SIM_RATE SIM_DEPARTMENT SIM_COLLEAGUES
 
 .PHONY: run test lint format install clean bench
 

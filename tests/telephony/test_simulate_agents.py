@@ -1,0 +1,56 @@
+"""Simulated colleagues (make run's demo floor) work a call through the real services."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from agents.models import AgentState, AgentStatus, QueueMembership, Role
+from callcenter.dispatch import suppress_dispatch
+from telephony import services
+from telephony.management.commands.simulate_agents import Colleague, Command
+from telephony.models import Call, CallPhase
+from tests.conftest import GENERAL_NUMBER, make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_colleague_answers_talks_hangs_up_and_wraps_up(org):
+    person = make_person("colleague1", Role.AGENT, center=org.center, team=org.team_a)
+    QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
+    command = Command()
+    command.rng = random.Random(1)
+    command.opts = {"answer": (0, 0), "talk": (0, 0), "wrapup": (0, 0)}
+    mate = Colleague(person)
+
+    def state():
+        return AgentStatus.objects.get(person=person).state
+
+    with suppress_dispatch():
+        command._step(mate)
+        assert state() == AgentState.AVAILABLE
+        call = services.call_receive(
+            sid="CA" + "5" * 32, from_number="+821012340000", to_number=GENERAL_NUMBER
+        )
+        services.acd_route(queue_id=org.q_general.pk)
+        assert state() == AgentState.RESERVED
+        for expected in (AgentState.ON_CALL, AgentState.WRAP_UP, AgentState.AVAILABLE):
+            command._step(mate)
+            assert state() == expected
+    call = Call.objects.get(pk=call.pk)
+    assert call.phase == CallPhase.COMPLETED and call.agent == person
+    assert call.ticket_id is not None  # the wrap-up note landed on a ticket
+
+
+def test_people_a_newcomer_logs_in_as_are_never_played(org):
+    call_command("simulate_agents", department=["일반"], count=5, minutes=0.001)
+    assert not AgentStatus.objects.filter(
+        person__username__in=["agent1", "agent2"], state=AgentState.AVAILABLE
+    ).exists()
+
+
+def test_an_unknown_department_is_a_clear_error(org):
+    with pytest.raises(CommandError, match="no department named 없음"):
+        call_command("simulate_agents", department=["없음"])
