@@ -2,7 +2,8 @@
 work the queue the way a person at the desktop would, through the same services: they go
 Available, answer an offer after a few seconds, talk, hang up, wrap up with a disposition
 and a note, and go again. With them the demo is a working floor rather than one agent
-facing the whole queue, and the team board, wallboard and KPI move on their own.
+facing the whole queue, and the team board (they are taken from each department's first
+team: lead1's, in the demo), wallboard and KPI move on their own.
 
 On stop (Ctrl+C, SIGTERM from honcho) they log off, so no call is offered to an agent
 nobody plays."""
@@ -82,7 +83,7 @@ class Command(BaseCommand):
                 )
                 .exclude(username__in=HUMAN_LOGINS)
                 .distinct()
-                .order_by("username")[: opts["count"]]
+                .order_by("team__name", "username")[: opts["count"]]
             )
         if not people:
             self.stdout.write("simulate_agents: no agents to play; nothing to do")
