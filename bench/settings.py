@@ -27,6 +27,15 @@ if not REDIS_URL:
         "store_processed": False,
     }
 CELERY_BEAT_SCHEDULE = {}
+# The route-request marker (telephony.tasks) apart from a dev server's, like the queue below.
+CACHES = {
+    **CACHES,  # noqa: F405
+    "acd": {
+        **CACHES["acd"],  # noqa: F405
+        "KEY_PREFIX": "bench",
+        **({} if REDIS_URL else {"LOCATION": str(VAR_DIR / "bench-cache-acd")}),
+    },
+}
 # Messages the bench's webhooks enqueue go to a queue no worker consumes (and that
 # run.py purges), even when REDIS_URL points at a broker a dev worker listens to.
 CELERY_TASK_DEFAULT_QUEUE = "sangdam-bench"

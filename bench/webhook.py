@@ -11,8 +11,12 @@ thread switching. Sync workers close the connection after each answer, so every 
 
 Load: bench/_load.py (asyncio protocols, precomputed request bytes, status line parsed only).
 Every webhook request has its own CallSid and its own X-Twilio-Signature, computed before any
-clock starts; each one writes a Call and a CallEvent and enqueues the routing task on the
-configured broker. Afterwards the number of Call rows is checked against the 2xx answers.
+clock starts; each one checks the queue's size, matches the caller to a customer, writes a
+Call and a CallEvent and asks for a routing run. Route requests are coalesced
+(telephony.tasks.acd_route_soon): a run asked for and not yet started absorbs the next
+requests. No worker runs here to start one, so the marker lives out its 5 s and the bench
+publishes about one routing task per 5 s, where a live worker clears it at every run.
+Afterwards the number of Call rows is checked against the 2xx answers.
 """
 
 from __future__ import annotations
