@@ -129,3 +129,17 @@ def test_any_number_on_the_customers_record_is_not_a_finding(client, org):
     assert client.post(url, {"body": "회사 번호 02-1234-5678 로 회신"}).status_code == 302
     assert client.post(url, {"body": "다른 번호 02-9876-5432 로 회신"}).status_code == 422
     assert not PiiDetection.objects.exists()
+
+
+def test_identifiers_with_korean_particles_glued_are_caught_in_a_note(client, org):
+    ticket = make_ticket(org, assignee=org.agent1)
+    client.force_login(org.agent1)
+    text = "카드번호는 4111111111111111이고 주민번호는 900101-1234567입니다"
+    assert client.post(f"/tickets/{ticket.pk}/notes/", {"body": text}).status_code == 422
+    assert not TicketNote.objects.exists()
+    saved = client.post(f"/tickets/{ticket.pk}/notes/", {"body": text, "pii_action": "mask"})
+    assert saved.status_code == 302
+    assert (
+        TicketNote.objects.get().body
+        == "카드번호는 411111******1111이고 주민번호는 900101-1******입니다"
+    )
