@@ -85,6 +85,21 @@ class ApprovalRequestForm(_pii_mixin(), forms.Form):
         return data
 
 
+class DecisionForm(_pii_mixin(), forms.Form):
+    """The 실장's answer to a request, with an optional note the agent reads."""
+
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("deny", _("Deny"))])
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    PII_FIELDS = ("note",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init("")
+
+    def clean(self):
+        return self._pii_guard(super().clean())
+
+
 class WorkingHoursForm(forms.Form):
     person = forms.ModelChoiceField(queryset=None, label=_("Agent"))
     weekdays = forms.MultipleChoiceField(

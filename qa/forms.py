@@ -11,6 +11,7 @@ from agents.scoping import departments_visible_to, people_visible_to
 from qa.models import AssignMode, ItemKind, SampleReason, ScorecardItem
 from qa.scoring import Mark
 from qa.services import TARGETED_RULES
+from tickets.forms import PiiGuardMixin
 
 
 class MonthField(forms.CharField):
@@ -51,12 +52,20 @@ class SampleRunForm(forms.Form):
             self.initial.setdefault("month", timezone.localdate().strftime("%Y-%m"))
 
 
-class DisputeForm(forms.Form):
+class DisputeForm(PiiGuardMixin, forms.Form):
     reason = forms.CharField(
         label=_("Why do you dispute this evaluation?"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=4000,
     )
+    PII_FIELDS = ("reason",)
+
+    def __init__(self, *args, own_phone=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_phone)
+
+    def clean(self):
+        return self._pii_guard(super().clean())
 
 
 class CoachingPlanForm(forms.Form):

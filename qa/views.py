@@ -31,6 +31,7 @@ from qa.forms import (
 )
 from qa.models import CoachingTask, Dispute, SampleRun, ScorecardItem
 from telephony.models import CallPhase
+from tickets.forms import PII_MESSAGE, PiiCheck, own_numbers
 
 QA_STAFF = (Role.TRAINING_LEAD, Role.DIRECTOR, Role.ADMIN)
 
@@ -144,6 +145,38 @@ def _items(evaluation) -> list[ScorecardItem]:
     return list(ScorecardItem.objects.filter(section__scorecard_id=evaluation.scorecard_id))
 
 
+def _own_numbers(evaluation) -> set[str]:
+    """The caller's numbers: writing them down about this call is not a leak."""
+    call = evaluation.call
+    return own_numbers(call.customer) | {call.from_number}
+
+
+def _pii_check(request, evaluation, texts: dict, labels: dict) -> PiiCheck:
+    """The PII guard on an evaluator's free text (item notes, feedback, comments, the
+    dispute decision): found identifiers block the save until `pii_action=mask` confirms."""
+    return PiiCheck(
+        texts,
+        labels=labels,
+        own_phone=_own_numbers(evaluation),
+        action=request.POST.get("pii_action", ""),
+    )
+
+
+def _marks_texts(items, notes: dict, feedback: str | None) -> tuple[dict, dict]:
+    texts = {f"note-{pk}": text for pk, text in notes.items() if text}
+    labels = {f"note-{i.pk}": f"{_('Note')} · {i.text}" for i in items}
+    if feedback is not None:
+        texts["feedback"] = feedback
+        labels["feedback"] = _("Feedback")
+    return texts, labels
+
+
+def _confirm_masking(request) -> dict:
+    data = request.POST.copy()
+    data["pii_action"] = "mask"
+    return data
+
+
 def _evaluation_context(request, evaluation, *, errors=(), marks=None, form_data=None):
     me = request.user
     result = services.evaluation_score(
@@ -173,7 +206,7 @@ def _evaluation_context(request, evaluation, *, errors=(), marks=None, form_data
         "coaching": evaluation.coaching.all(),
         "errors": list(errors),
         "form_data": form_data,
-        "dispute_form": DisputeForm(),
+        "dispute_form": DisputeForm(own_phone=_own_numbers(evaluation)),
         "may_coach": (
             me.role in services.COACH_ROLES
             and evaluation.is_scored
@@ -189,17 +222,25 @@ def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     me = request.user
     evaluation = selectors.evaluation_get_for(me, evaluation_id)
     if request.method == "POST":
-        marks, notes, errors = parse_marks(request.POST, _items(evaluation))
+        items = _items(evaluation)
+        marks, notes, errors = parse_marks(request.POST, items)
         action = request.POST.get("action", "draft")
+        texts, labels = _marks_texts(items, notes, (request.POST.get("feedback") or "")[:10000])
+        pii = _pii_check(request, evaluation, texts, labels)
+        form_data = request.POST
+        if pii.blocked:
+            errors.append(PII_MESSAGE)
+            form_data = _confirm_masking(request)
         if not errors:
             try:
                 services.evaluation_save(
                     evaluation=evaluation,
                     actor=me,
                     marks=marks,
-                    notes=notes,
-                    feedback=(request.POST.get("feedback") or "")[:10000],
+                    notes={pk: pii.texts.get(f"note-{pk}", text) for pk, text in notes.items()},
+                    feedback=pii.texts["feedback"],
                     submit=action == "submit",
+                    pii_found=pii.pii_found(),
                 )
             except PermissionDenied:
                 raise
@@ -212,8 +253,9 @@ def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
                 messages.success(request, _("Draft saved."))
                 return redirect("qa:evaluation", evaluation_id=evaluation.pk)
         context = _evaluation_context(
-            request, evaluation, errors=errors, marks=marks, form_data=request.POST
+            request, evaluation, errors=errors, marks=marks, form_data=form_data
         )
+        context["pii"] = pii if pii.blocked else None
         return render(request, "qa/evaluation.html", context, status=400)
     services.evaluation_mark_read(evaluation=evaluation, actor=me)
     return render(request, "qa/evaluation.html", _evaluation_context(request, evaluation))
@@ -247,23 +289,35 @@ def comment_add(request: HttpRequest, evaluation_id: int) -> HttpResponse:
         at_seconds = float(request.POST.get("at_seconds", ""))
     except ValueError:
         at_seconds = -1
-    try:
-        services.evaluation_comment_add(
-            evaluation=evaluation,
-            actor=request.user,
-            at_seconds=at_seconds,
-            body=request.POST.get("body", ""),
-        )
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
+    body = request.POST.get("body", "")[:2000]
+    pii = _pii_check(request, evaluation, {"body": body}, {"body": _("Comment")})
+    if pii.blocked:
+        error = PII_MESSAGE
+    else:
+        try:
+            services.evaluation_comment_add(
+                evaluation=evaluation,
+                actor=request.user,
+                at_seconds=at_seconds,
+                body=pii.texts["body"],
+                pii_found=pii.pii_found(),
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
     context = {
         "evaluation": evaluation,
         "comments": evaluation.comments.select_related("author"),
         "comment_error": error,
+        "comment_pii": pii if pii.blocked else None,
+        "comment_body": body if pii.blocked else "",
         "editable": True,
     }
     if request.htmx:
-        return render(request, "qa/evaluation.html#comments", context, status=400 if error else 200)
+        status = 422 if pii.blocked else 400 if error else 200
+        return render(request, "qa/evaluation.html#comments", context, status=status)
+    if pii.blocked:
+        page = {**_evaluation_context(request, evaluation), **context}
+        return render(request, "qa/evaluation.html", page, status=422)
     if error:
         messages.error(request, error)
     return redirect("qa:evaluation", evaluation_id=evaluation.pk)
@@ -286,11 +340,14 @@ def evaluation_acknowledge(request: HttpRequest, evaluation_id: int) -> HttpResp
 @require_POST
 def evaluation_dispute(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     evaluation = selectors.evaluation_get_for(request.user, evaluation_id)
-    form = DisputeForm(request.POST)
+    form = DisputeForm(request.POST, own_phone=_own_numbers(evaluation))
     if form.is_valid():
         try:
             dispute = services.dispute_open(
-                evaluation=evaluation, actor=request.user, reason=form.cleaned_data["reason"]
+                evaluation=evaluation,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                pii_found=form.pii_found(),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -315,13 +372,24 @@ def dispute_resolve(request: HttpRequest, dispute_id: int) -> HttpResponse:
     errors: list[str] = []
     if request.POST.get("decision") == "change":
         marks, _notes, errors = parse_marks(request.POST, _items(evaluation))
+    pii = _pii_check(
+        request,
+        evaluation,
+        {"resolution": request.POST.get("resolution", "")},
+        {"resolution": _("Resolve the dispute")},
+    )
+    form_data = request.POST
+    if pii.blocked:
+        errors.append(PII_MESSAGE)
+        form_data = _confirm_masking(request)
     if not errors:
         try:
             services.dispute_resolve(
                 dispute=dispute,
                 actor=me,
-                resolution=request.POST.get("resolution", ""),
+                resolution=pii.texts["resolution"],
                 marks=marks,
+                pii_found=pii.pii_found(),
             )
         except ValidationError as exc:
             errors = _error_list(exc)
@@ -329,8 +397,9 @@ def dispute_resolve(request: HttpRequest, dispute_id: int) -> HttpResponse:
             messages.success(request, _("Dispute resolved; the agent is told."))
             return redirect("qa:evaluation", evaluation_id=evaluation.pk)
     context = _evaluation_context(
-        request, evaluation, errors=errors, marks=marks, form_data=request.POST
+        request, evaluation, errors=errors, marks=marks, form_data=form_data
     )
+    context["pii"] = pii if pii.blocked else None
     return render(request, "qa/evaluation.html", context, status=400)
 
 

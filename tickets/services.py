@@ -65,13 +65,19 @@ def customer_update(
     return customer
 
 
-def customer_phone_add(*, actor: Person, customer: Customer, phone: str, label: str = "") -> None:
+def customer_phone_add(
+    *, actor: Person, customer: Customer, phone: str, label: str = "", pii_found=()
+) -> None:
+    """Another number for the customer; `label` has been through the PII guard."""
     normalised = phone_normalize(phone)
     if normalised is None:
         raise ValidationError(_("That is not a phone number."))
     if normalised == customer.phone or customer.phones.filter(number=normalised).exists():
         raise ValidationError(_("The customer already has this number."))
     CustomerPhone.objects.create(customer=customer, number=normalised, label=label.strip()[:40])
+    pii_detections_record(
+        agent=actor, call=None, ticket=None, found=list(pii_found), at=timezone.now()
+    )
 
 
 def customer_note_add(
@@ -489,8 +495,10 @@ def followup_create(
     due_at: datetime,
     note: str = "",
     ticket: Ticket | None = None,
+    pii_found=(),
     at: datetime | None = None,
 ) -> FollowUpTask:
+    """A call-back for `actor`; `note` has been through the PII guard (see forms)."""
     at = at or timezone.now()
     if due_at <= at - timedelta(minutes=1):
         raise ValidationError(_("A follow-up must be due in the future."))
@@ -505,6 +513,7 @@ def followup_create(
     )
     if ticket is not None:
         _ticket_event(ticket, actor, "followup_scheduled", at, new_value=due_at.isoformat())
+    pii_detections_record(agent=actor, call=None, ticket=ticket, found=list(pii_found), at=at)
     return task
 
 

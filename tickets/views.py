@@ -224,7 +224,7 @@ def ticket_merge(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 def ticket_followup(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = ticket_get_for(request.user, ticket_id)
-    form = FollowUpForm(request.POST)
+    form = FollowUpForm(request.POST, own_phone=own_numbers(ticket.customer))
     if form.is_valid():
         try:
             services.followup_create(
@@ -233,6 +233,7 @@ def ticket_followup(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 ticket=ticket,
                 due_at=form.cleaned_data["due_at"],
                 note=form.cleaned_data["note"],
+                pii_found=form.pii_found(),
             )
             return redirect("tickets:detail", ticket.pk)
         except ValidationError as exc:
@@ -334,10 +335,16 @@ def customer_update(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def customer_phone_add(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_for(request.user, customer_id)
-    form = PhoneAddForm(request.POST)
+    form = PhoneAddForm(request.POST, own_phone=own_numbers(customer))
     if form.is_valid():
         try:
-            services.customer_phone_add(actor=request.user, customer=customer, **form.cleaned_data)
+            services.customer_phone_add(
+                actor=request.user,
+                customer=customer,
+                phone=form.cleaned_data["phone"],
+                label=form.cleaned_data["label"],
+                pii_found=form.pii_found(),
+            )
             return redirect("tickets:customer", customer.pk)
         except ValidationError as exc:
             form.add_error("phone", _errors(exc))
