@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agents.models import Person
+from callcenter.dispatch import dispatch_allowed
 from agents.scoping import customer_get_for, ticket_get_for
 from tickets.models import (
     Customer,
@@ -590,65 +591,120 @@ def _code_hash(check_id: int, code: str) -> str:
     return hmac.new(key, f"{check_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def _ticket_key(number: str) -> str:
+    """The case number as the customer wrote it, in one form (T-000123, t-123 → "123")."""
+    number = number.strip().upper().removeprefix("T-")
+    if number.isascii() and number.isdigit() and len(number) <= 9:
+        return str(int(number))
+    return number[:16]
+
+
 def _ticket_for_number(number: str) -> Ticket | None:
-    number = number.strip().upper()
-    if number.startswith("T-"):
-        number = number[2:]
-    if not (number.isascii() and number.isdigit()) or len(number) > 9:
+    key = _ticket_key(number)
+    if not key.isdigit():
         return None
-    return Ticket.objects.select_related("customer", "department").filter(pk=int(number)).first()
+    return Ticket.objects.select_related("customer", "department").filter(pk=int(key)).first()
 
 
-@transaction.atomic
+def _serialize_on(*keys: str) -> None:
+    """Make the count-then-insert of a rate limit safe against concurrent requests: on
+    PostgreSQL a transaction-scoped advisory lock per key (taken in one order, so two
+    requests never deadlock); SQLite already runs one writer at a time."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted(set(keys)):
+            digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+            )
+
+
 def status_check_start(
     *, ticket_number: str, phone: str, client_ip: str | None, at: datetime | None = None
 ) -> StatusCheck:
-    """A customer asks to see their case. If the ticket number and the phone on file match,
-    a one-time code goes out by SMS; if not, nothing is sent but a check is still created,
-    so the page answers exactly the same (it reveals nothing). Rate-limited per address and
-    per ticket."""
-    from tickets.sms import sms_send
+    """A customer asks to see their case. A check is created whether or not the case number
+    and the phone on file match, the limits (per address, per case number) count it either
+    way, and the same work is done: the page answers exactly the same and reveals nothing.
+    After commit a Celery task makes the one-time code and, only on a match, texts it
+    (tickets.tasks.status_check_sms): no provider call inside the request."""
+    from tickets.tasks import status_check_sms
 
     at = at or timezone.now()
     hour_ago = at - timedelta(hours=1)
-    if client_ip and (
-        StatusCheck.objects.filter(client_ip=client_ip, created_at__gte=hour_ago).count()
-        >= STATUS_CHECKS_PER_IP_HOUR
-    ):
-        raise RateLimited(_("Too many attempts. Try again in an hour."))
-    ticket = _ticket_for_number(ticket_number)
-    normalised = phone_normalize(phone)
-    matches = (
-        ticket is not None
-        and normalised is not None
-        and ticket.status != TicketStatus.MERGED
-        and (
-            normalised == ticket.customer.phone
-            or ticket.customer.phones.filter(number=normalised).exists()
+    key = _ticket_key(ticket_number)
+    with transaction.atomic():
+        _serialize_on(f"status-ip:{client_ip or ''}", f"status-case:{key}")
+        if client_ip and (
+            StatusCheck.objects.filter(client_ip=client_ip, created_at__gte=hour_ago).count()
+            >= STATUS_CHECKS_PER_IP_HOUR
+        ):
+            raise RateLimited(_("Too many attempts. Try again in an hour."))
+        if (
+            StatusCheck.objects.filter(ticket_key=key, created_at__gte=hour_ago).count()
+            >= STATUS_CHECKS_PER_TICKET_HOUR
+        ):
+            raise RateLimited(_("Too many attempts. Try again in an hour."))
+        ticket = _ticket_for_number(ticket_number)
+        normalised = phone_normalize(phone) or ""
+        # One query on every path (the customer's other numbers), matched or not.
+        on_file = CustomerPhone.objects.filter(
+            customer_id=ticket.customer_id if ticket else None, number=normalised
+        ).exists()
+        matches = (
+            ticket is not None
+            and normalised != ""
+            and ticket.status != TicketStatus.MERGED
+            and (normalised == ticket.customer.phone or on_file)
         )
-    )
-    if matches and (
-        StatusCheck.objects.filter(ticket=ticket, created_at__gte=hour_ago).count()
-        >= STATUS_CHECKS_PER_TICKET_HOUR
-    ):
-        raise RateLimited(_("Too many attempts. Try again in an hour."))
-    check = StatusCheck.objects.create(
-        ticket=ticket if matches else None,
-        code_hash="",
-        client_ip=client_ip,
-        created_at=at,
-        expires_at=at + STATUS_CODE_TTL,
-    )
-    code = f"{secrets.randbelow(10**6):06d}"
-    check.code_hash = _code_hash(check.pk, code)
-    check.save(update_fields=["code_hash"])
-    if matches:
-        body = _("[Sangdam] Your code for case %(number)s: %(code)s (valid 10 minutes)") % {
-            "number": ticket.number,
-            "code": code,
-        }
-        sms_send(to=normalised, body=body, department=ticket.department, customer=ticket.customer)
+        check = StatusCheck.objects.create(
+            ticket=ticket if matches else None,
+            ticket_key=key,
+            phone=normalised if matches else "",
+            code_hash="",
+            client_ip=client_ip,
+            created_at=at,
+            expires_at=at + STATUS_CODE_TTL,
+        )
+        if dispatch_allowed():
+            language = translation.get_language()
+            transaction.on_commit(lambda: status_check_sms.delay(check.pk, language))
     return check
+
+
+def status_check_code_send(*, check_id: int, at: datetime | None = None) -> bool:
+    """Make a fresh one-time code for the check (committed first), then text it if the
+    check matched a case. The stored SMS shows the code masked. Returns whether an SMS went
+    out; a provider error propagates (the task retries)."""
+    from tickets.sms import sms_send
+
+    at = at or timezone.now()
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        check = (
+            StatusCheck.objects.select_for_update()
+            .select_related("ticket__customer", "ticket__department")
+            .filter(pk=check_id)
+            .first()
+        )
+        if check is None or check.verified_at is not None or check.expires_at <= at:
+            return False
+        check.code_hash = _code_hash(check.pk, code)
+        check.save(update_fields=["code_hash"])
+    if check.ticket is None or not check.phone:
+        return False
+    text = _("[Sangdam] Your code for case %(number)s: %(code)s (valid 10 minutes)")
+    number = check.ticket.number
+    sms_send(
+        to=check.phone,
+        body=text % {"number": number, "code": code},
+        stored_body=text % {"number": number, "code": "******"},
+        department=check.ticket.department,
+        customer=check.ticket.customer,
+    )
+    return True
 
 
 def status_check_verify(*, check_id: int, code: str, at: datetime | None = None) -> Ticket:
