@@ -15,8 +15,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agents.models import Person
-from callcenter.dispatch import dispatch_allowed
 from agents.scoping import customer_get_for, ticket_get_for
+from callcenter.dispatch import dispatch_allowed
 from tickets.models import (
     Customer,
     CustomerNote,

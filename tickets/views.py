@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -475,7 +477,25 @@ STATUS_VIEW_TTL = timedelta(minutes=15)
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The customer's address. Behind `TRUSTED_PROXY_COUNT` proxies it is the entry that
+    many from the right of X-Forwarded-For (each proxy appends who it heard from; entries
+    further left are whatever the client wrote). REMOTE_ADDR when there are no proxies or
+    the header is short or not an address."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if not proxies:
+        return remote
+    forwarded = [
+        part.strip()
+        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if part.strip()
+    ]
+    if len(forwarded) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-proxies]))
+    except ValueError:
+        return remote
 
 
 def status_lookup(request: HttpRequest) -> HttpResponse:

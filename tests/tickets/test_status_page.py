@@ -185,3 +185,28 @@ def test_the_code_goes_out_from_the_worker_after_commit(client, org, celery_work
     while time.monotonic() < end and not SmsMessage.objects.exists():
         time.sleep(0.1)
     assert client.post("/status/code/", {"code": sent_code()}).status_code == 302
+
+
+def test_behind_the_tls_proxy_the_limit_is_per_customer_not_per_proxy(
+    client, org, lookup, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.9.9.9"}
+    for i in range(services.STATUS_CHECKS_PER_IP_HOUR):
+        data = {"ticket_number": f"T-000{700 + i}", "phone": "010-0000-0000"}
+        assert lookup(data, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy).status_code == 302
+    data = {"ticket_number": "T-000800", "phone": "010-0000-0000"}
+    assert lookup(data, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy).status_code == 429
+    # Another customer behind the same proxy is not limited; a forged leftmost entry does
+    # not change who the proxy says the client is.
+    assert lookup(data, HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy).status_code == 302
+    forged = "198.51.100.1, 203.0.113.7"
+    assert lookup(data, HTTP_X_FORWARDED_FOR=forged, **proxy).status_code == 429
+    assert StatusCheck.objects.filter(client_ip="203.0.113.7").count() == 10
+
+
+def test_without_trusted_proxies_the_header_is_ignored(client, org, lookup, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    data = {"ticket_number": "T-000700", "phone": "010-0000-0000"}
+    lookup(data, HTTP_X_FORWARDED_FOR="203.0.113.7", REMOTE_ADDR="192.0.2.5")
+    assert StatusCheck.objects.get().client_ip == "192.0.2.5"
