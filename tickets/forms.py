@@ -293,9 +293,25 @@ class CustomerMergeForm(forms.Form):
 
 
 class CustomerForm(forms.Form):
+    """Edit a customer. The e-mail is never put into the page unmasked (showing it is the
+    audited Show button): empty keeps it, a new address replaces it, or it is removed."""
+
     name = forms.CharField(label=_("Name"), max_length=100, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(
+        label=_("New e-mail"),
+        required=False,
+        widget=forms.EmailInput(
+            attrs={"placeholder": _("Leave empty to keep the current e-mail.")}
+        ),
+    )
+    remove_email = forms.BooleanField(label=_("Remove the e-mail"), required=False)
     is_vip = forms.BooleanField(label=_("VIP"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("email") and data.get("remove_email"):
+            raise ValidationError(_("Either give a new e-mail or remove it, not both."))
+        return data
 
 
 class PhoneAddForm(PiiGuardMixin, forms.Form):

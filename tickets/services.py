@@ -57,10 +57,12 @@ def customer_create(*, phone: str, name: str = "", email: str = "") -> Customer:
 
 
 def customer_update(
-    *, actor: Person, customer: Customer, name: str, email: str, is_vip: bool
+    *, actor: Person, customer: Customer, name: str, email: str | None, is_vip: bool
 ) -> Customer:
+    """`email` None keeps the current address, "" removes it."""
     customer.name = name.strip()[:100]
-    customer.email = email.strip()
+    if email is not None:
+        customer.email = email.strip()
     customer.is_vip = is_vip
     customer.save(update_fields=["name", "email", "is_vip"])
     return customer

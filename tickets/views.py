@@ -269,9 +269,7 @@ def _customer_context(request, customer, **forms) -> dict:
         "timeline": selectors.customer_timeline(request.user, customer, kinds=kinds or None),
         "timeline_kinds": TIMELINE_KINDS,
         "kinds": kinds,
-        "customer_form": CustomerForm(
-            initial={"name": customer.name, "email": customer.email, "is_vip": customer.is_vip}
-        ),
+        "customer_form": CustomerForm(initial={"name": customer.name, "is_vip": customer.is_vip}),
         "phone_form": PhoneAddForm(),
         "note_form": CustomerNoteForm(own_phone=own_numbers(customer)),
         "merge_form": CustomerMergeForm(),
@@ -328,7 +326,14 @@ def customer_update(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_for(request.user, customer_id)
     form = CustomerForm(request.POST)
     if form.is_valid():
-        services.customer_update(actor=request.user, customer=customer, **form.cleaned_data)
+        data = form.cleaned_data
+        services.customer_update(
+            actor=request.user,
+            customer=customer,
+            name=data["name"],
+            email="" if data["remove_email"] else (data["email"] or None),
+            is_vip=data["is_vip"],
+        )
         return redirect("tickets:customer", customer.pk)
     return _customer_page(request, customer.pk, status=422, customer_form=form)
 
