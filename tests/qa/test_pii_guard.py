@@ -124,3 +124,15 @@ def test_the_reviewers_decision_on_the_page_is_guarded(client, org, card, scored
     assert client.post(url, {**data, "pii_action": "mask"}).status_code == 302
     dispute.refresh_from_db()
     assert dispute.resolution == "카드 411111******1111 확인"
+
+
+def test_qa_pages_show_the_callers_number_masked(client, org, sampled):
+    client.force_login(org.trainer)
+    for url in (
+        reverse("qa:evaluation", args=[sampled.pk]),
+        reverse("qa:recordings"),
+        reverse("qa:calibration-new", args=[sampled.call_id]),
+    ):
+        page = client.get(url).content.decode()
+        assert "010-2222-3333" not in page and "+821022223333" not in page, url
+        assert "010-****-3333" in page, url
