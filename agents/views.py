@@ -21,6 +21,7 @@ from agents.forms import (
     WorkingHoursForm,
 )
 from agents.models import AgentState, NotReadyReason, Role
+from callcenter.redirects import redirect_next
 from tickets.forms import WrapupForm
 
 
@@ -251,7 +252,7 @@ def request_decide(request: HtmxHttpRequest, request_id: int) -> HttpResponse:
         return HttpResponseBadRequest(" ".join(exc.messages))
     if request.htmx:
         return team_board_inbox(request)
-    return redirect(request.POST.get("next") or "agents:team-board")
+    return redirect_next(request, "agents:team-board")
 
 
 def _team_board_context(request: HtmxHttpRequest) -> dict:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agents.scoping import calls_visible_to, customer_get_for, ticket_get_for
+from callcenter.redirects import redirect_next
 from tickets import selectors, services
 from tickets.forms import (
     CustomerForm,
@@ -252,7 +253,7 @@ def followup_done(request: HttpRequest, task_id: int) -> HttpResponse:
         return HttpResponseBadRequest(_errors(exc))
     if request.htmx:
         return HttpResponse("")
-    return redirect(request.POST.get("next") or "agents:desktop")
+    return redirect_next(request, "agents:desktop")
 
 
 # --- customers ---------------------------------------------------------------------------
