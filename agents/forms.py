@@ -63,7 +63,10 @@ class ApprovalRequestForm(_pii_mixin(), forms.Form):
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
-    amount = forms.IntegerField(label=_("Amount (KRW)"), required=False, min_value=1)
+    # The database column is a 32-bit integer: larger is a form error, not a 500.
+    amount = forms.IntegerField(
+        label=_("Amount (KRW)"), required=False, min_value=1, max_value=2**31 - 1
+    )
     break_start = forms.DateTimeField(
         label=_("Break from"),
         required=False,

@@ -42,6 +42,8 @@ class SampleRunForm(forms.Form):
     seed = forms.IntegerField(
         label=_("Seed"),
         required=False,
+        min_value=-(2**31),
+        max_value=2**31 - 1,  # the column is a 32-bit integer
         help_text=_("Empty: the month (the same month gives the same sample)."),
     )
 
@@ -184,7 +186,9 @@ class ScorecardFieldsForm(forms.Form):
 class SectionRowForm(forms.Form):
     title = forms.CharField(label=_("Section"), max_length=120)
     weight = forms.FloatField(label=_("Weight"), min_value=0)
-    position = forms.IntegerField(label=_("Sort order"), min_value=0, initial=0, required=False)
+    position = forms.IntegerField(
+        label=_("Sort order"), min_value=0, max_value=32767, initial=0, required=False
+    )
     delete = forms.BooleanField(label=_("Delete"), required=False)
 
 
@@ -198,7 +202,9 @@ class ItemRowForm(forms.Form):
     auto_fail = forms.BooleanField(label=_("Critical"), required=False)
     bonus = forms.BooleanField(label=_("Bonus"), required=False)
     compliance = forms.ChoiceField(label=_("Compliance"), choices=(), required=False)
-    position = forms.IntegerField(label=_("Sort order"), min_value=0, initial=0, required=False)
+    position = forms.IntegerField(
+        label=_("Sort order"), min_value=0, max_value=32767, initial=0, required=False
+    )
     delete = forms.BooleanField(label=_("Delete"), required=False)
 
     def __init__(self, *args, **kwargs):

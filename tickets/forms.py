@@ -231,7 +231,9 @@ class NoteForm(PiiGuardMixin, forms.Form):
     body = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
-    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    parent = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
+    )
     is_public = forms.BooleanField(label=_("Public update (the customer sees it)"), required=False)
     status = forms.ChoiceField(
         label=_("Then set status"),
