@@ -13,18 +13,58 @@ from qa.scoring import Mark
 from qa.services import TARGETED_RULES
 from tickets.forms import PiiGuardMixin
 
+MONTH_YEARS = (2000, 2100)
+REPORT_MAX_MONTHS = 24
+
 
 class MonthField(forms.CharField):
-    """`YYYY-MM` (what <input type=month> sends) → the month's first day."""
+    """`YYYY-MM` (what <input type=month> sends) → the month's first day, in 2000–2100."""
 
     def to_python(self, value):
         value = super().to_python(value)
         if not value:
             return None
         try:
-            return datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007
+            month = datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007
         except ValueError as exc:
             raise forms.ValidationError(_("Give the month as YYYY-MM.")) from exc
+        if not MONTH_YEARS[0] <= month.year <= MONTH_YEARS[1]:
+            raise forms.ValidationError(
+                _("Give a month from %(first)d to %(last)d.")
+                % {"first": MONTH_YEARS[0], "last": MONTH_YEARS[1]}
+            )
+        return month
+
+
+def six_months_back(end):
+    return end.replace(year=end.year - (end.month <= 5), month=(end.month - 6) % 12 + 1)
+
+
+class ReportRangeForm(forms.Form):
+    """The QA report's months (at most two years; by default the six up to this one) and
+    grouping, from the query string."""
+
+    start = MonthField(required=False)
+    end = MonthField(required=False)
+    group = forms.ChoiceField(
+        required=False, choices=[("agent", "agent"), ("team", "team"), ("department", "d")]
+    )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        end = data.get("end") or timezone.localdate().replace(day=1)
+        start = data.get("start") or six_months_back(end)
+        if start > end:
+            start, end = end, start
+        span = (end.year - start.year) * 12 + end.month - start.month + 1
+        if span > REPORT_MAX_MONTHS:
+            raise forms.ValidationError(
+                _("Choose at most %(n)d months.") % {"n": REPORT_MAX_MONTHS}
+            )
+        data.update(start=start, end=end, group=data.get("group") or "agent")
+        return data
 
 
 class SampleRunForm(forms.Form):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,11 +22,13 @@ from qa.forms import (
     CoachingPlanForm,
     DisputeForm,
     ItemRowForm,
+    ReportRangeForm,
     SampleRunForm,
     ScorecardFieldsForm,
     ScorecardNewForm,
     SectionRowForm,
     parse_marks,
+    six_months_back,
 )
 from qa.models import CoachingTask, Dispute, SampleRun, ScorecardItem
 from telephony.models import CallPhase
@@ -577,33 +578,26 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
 # --- Reports -------------------------------------------------------------------------------
 
 
-def _month_param(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(f"{value}-01") if value else default
-    except ValueError:
-        return default
-
-
 @login_required
 @require_GET
 def reports(request: HttpRequest) -> HttpResponse:
     me = request.user
     if me.role == Role.AGENT:
         raise Http404
-    this_month = selectors.month_start()
-    end = _month_param(request.GET.get("end"), this_month)
-    six_back = date(end.year - (end.month <= 5), (end.month - 6) % 12 + 1, 1)
-    start = _month_param(request.GET.get("start"), six_back)
-    if start > end:
-        start, end = end, start
-    group = request.GET.get("group", "agent")
-    if group not in ("agent", "team", "department"):
-        group = "agent"
+    form = ReportRangeForm(request.GET)
+    valid = form.is_valid()
+    if valid:
+        start, end, group = (form.cleaned_data[k] for k in ("start", "end", "group"))
+    else:  # a month outside 2000–2100 or over two years: the default range, and the error
+        end = selectors.month_start()
+        start, group = six_months_back(end), "agent"
+    export = request.GET.get("export")
+    if export and not valid:
+        return HttpResponseBadRequest(" ".join(_form_errors(form)))
     months, rows = selectors.report_scores(me, start=start, end=end, group=group)
     failures = selectors.report_item_failures(me, start=start, end=end)
     evaluators = selectors.report_evaluators(me, start=start, end=end)
     coverage = selectors.report_coverage(me, month=end)
-    export = request.GET.get("export")
     if export:
         return _csv(export, months, rows, failures, evaluators, coverage, group)
     return render(
@@ -619,8 +613,14 @@ def reports(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "summary": selectors.month_summary(me, end),
+            "range_errors": _form_errors(form),
         },
+        status=200 if valid else 400,
     )
+
+
+def _form_errors(form) -> list[str]:
+    return [str(e) for errors in form.errors.values() for e in errors]
 
 
 def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpResponse:
