@@ -315,7 +315,7 @@ def team_schedule(request: HtmxHttpRequest) -> HttpResponse:
             if "remove-break" in request.POST:
                 raw = request.POST["remove-break"]
                 if not raw.isdigit():
-                    return HttpResponseBadRequest("remove-break must be an id")
+                    return HttpResponseBadRequest(_("Choose the break to remove."))
                 services.break_slot_remove(lead=request.user, slot_id=int(raw))
                 return redirect("agents:team-schedule")
         except ValidationError as exc:

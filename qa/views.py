@@ -632,8 +632,15 @@ def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpRes
         return "" if v is None else f"{v:.1f}"
 
     if export == "scores":
+        groups = {"agent": _("Agent"), "team": _("Team"), "department": _("Department")}
         writer.writerow(
-            [group, *[f"{m:%Y-%m}" for m in months], "evaluations", "average", "compliance"]
+            [
+                groups.get(group, group),
+                *[f"{m:%Y-%m}" for m in months],
+                _("Evaluations"),
+                _("Average"),
+                _("Compliance"),
+            ]
         )
         for r in rows:
             writer.writerow(
@@ -647,7 +654,15 @@ def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpRes
             )
     elif export == "items":
         writer.writerow(
-            ["team", "scorecard", "criterion", "compliance", "answered", "failed", "failure %"]
+            [
+                _("Team"),
+                _("Scorecard"),
+                _("Criterion"),
+                _("Compliance"),
+                _("Answered"),
+                _("Failed"),
+                _("Failure %"),
+            ]
         )
         for f in failures:
             writer.writerow(
@@ -656,13 +671,13 @@ def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpRes
     elif export == "evaluators":
         writer.writerow(
             [
-                "evaluator",
-                "evaluations",
-                "average given",
-                "peers' average",
-                "vs peers",
-                "calibration alignment %",
-                "calibrations",
+                _("Evaluator"),
+                _("Evaluations"),
+                _("Average given"),
+                _("Peers' average"),
+                _("vs peers"),
+                _("Calibration alignment %"),
+                _("Calibrations"),
             ]
         )
         for e in evaluators:
@@ -678,7 +693,7 @@ def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpRes
                 ]
             )
     elif export == "coverage":
-        writer.writerow(["agent", "team", "wanted", "sampled", "scored"])
+        writer.writerow([_("Agent"), _("Team"), _("Wanted"), _("Sampled"), _("Scored")])
         for c in coverage:
             writer.writerow([c.agent.display_name, c.team, c.wanted, c.sampled, c.scored])
     else:

@@ -461,7 +461,7 @@ def call_customer_link(request: HttpRequest, call_id: int) -> HttpResponse:
 
     raw = request.POST.get("customer", "")
     if raw and not raw.isdigit():
-        return HttpResponseBadRequest("customer must be an id")
+        return HttpResponseBadRequest(_("Choose a customer from the list."))
     try:
         services.call_customer_link(
             agent=request.user,

@@ -169,3 +169,12 @@ def test_report_months_in_range_and_reversed_are_fine(client, org):
     client.force_login(org.trainer)
     assert client.get("/qa/reports/?start=2026-06&end=2024-07").status_code == 200
     assert client.get("/qa/reports/?start=2000-01&end=2001-12").status_code == 200
+
+
+def test_csv_headers_are_translated(client, org):
+    client.force_login(org.trainer)
+    scores = client.get("/qa/reports/", {"group": "team", "export": "scores"})
+    header = scores.content.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("팀,") and "평가 수" in header and "evaluations" not in header
+    coverage = client.get("/qa/reports/", {"export": "coverage"}).content.decode("utf-8-sig")
+    assert coverage.splitlines()[0].startswith("상담원,팀,")
