@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -104,6 +104,17 @@ def customer_identifier_reveal(*, viewer: Person, customer: Customer, field: str
     return getattr(customer, field)
 
 
+def _lock_pair(model, first_id: int, second_id: int):
+    """Both rows, locked (SELECT … FOR UPDATE) in primary-key order, as they are now."""
+    rows = {
+        row.pk: row
+        for row in model.objects.select_for_update()
+        .filter(pk__in=[first_id, second_id])
+        .order_by("pk")
+    }
+    return rows[first_id], rows[second_id]
+
+
 @transaction.atomic
 def customer_merge(
     *, actor: Person, source_id: int, target_id: int, at: datetime | None = None
@@ -116,8 +127,9 @@ def customer_merge(
     at = at or timezone.now()
     if source_id == target_id:
         raise ValidationError(_("Choose two different customers."))
-    source = customer_get_for(actor, source_id)
-    target = customer_get_for(actor, target_id)
+    customer_get_for(actor, source_id)
+    customer_get_for(actor, target_id)
+    source, target = _lock_pair(Customer, source_id, target_id)
     if source.merged_into_id or target.merged_into_id:
         raise ValidationError(_("A merged customer cannot be merged again."))
     for ticket in Ticket.objects.filter(customer=source):
@@ -354,13 +366,26 @@ def ticket_escalate(
 
     at = at or timezone.now()
     ticket = ticket_get_for(actor, ticket_id)
+    # Locked, so two escalations of one ticket at once cannot both pass the check; the
+    # partial unique constraint on pending escalations backs it up.
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.status in {TicketStatus.MERGED, TicketStatus.CLOSED}:
         raise ValidationError(_("This ticket is closed."))
+    already = _("This ticket is already waiting for the team lead.")
     if ticket.approval_requests.filter(kind="escalation", status="pending").exists():
-        raise ValidationError(_("This ticket is already waiting for the team lead."))
-    request = approval_request_create(
-        requester=actor, kind="escalation", reason=reason, ticket=ticket, pii_found=pii_found, at=at
-    )
+        raise ValidationError(already)
+    try:
+        with transaction.atomic():
+            request = approval_request_create(
+                requester=actor,
+                kind="escalation",
+                reason=reason,
+                ticket=ticket,
+                pii_found=pii_found,
+                at=at,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(already) from exc
     _ticket_event(ticket, actor, "escalated", at, new_value=request.reason[:200])
     ticket.escalated_at = at
     ticket.updated_at = at
@@ -372,6 +397,19 @@ def ticket_escalation_decided(*, request, lead: Person, approved: bool, at: date
     """Trusted core, called when the 실장 decides an escalation: approving takes the ticket
     over (assigned to the lead); denying returns it to the agent with the lead's note."""
     ticket = Ticket.objects.select_for_update().get(pk=request.ticket_id)
+    if approved and ticket.status in {TicketStatus.MERGED, TicketStatus.CLOSED}:
+        if ticket.status == TicketStatus.MERGED:
+            raise ValidationError(
+                _(
+                    "Ticket %(number)s was merged into %(target)s after the request: deny "
+                    "it, and take over %(target)s if it still needs you."
+                )
+                % {"number": ticket.number, "target": ticket.merged_into.number}
+            )
+        raise ValidationError(
+            _("Ticket %(number)s was closed after the request: deny it, or reopen the ticket.")
+            % {"number": ticket.number}
+        )
     kind = "escalation_approved" if approved else "escalation_denied"
     _ticket_event(ticket, lead, kind, at, new_value=request.decision_note)
     if approved and ticket.assignee_id != lead.pk:
@@ -401,8 +439,11 @@ def ticket_merge(
     at = at or timezone.now()
     if source_id == target_id:
         raise ValidationError(_("Choose two different tickets."))
-    source = ticket_get_for(actor, source_id)
-    target = ticket_get_for(actor, target_id)
+    ticket_get_for(actor, source_id)
+    ticket_get_for(actor, target_id)
+    # Both rows locked in pk order (two merges of the same pair, either way round, wait
+    # for each other instead of deadlocking), then checked again as they are now.
+    source, target = _lock_pair(Ticket, source_id, target_id)
     if source.customer_id != target.customer_id:
         raise ValidationError(_("Only tickets of the same customer can be merged."))
     if TicketStatus.MERGED in {source.status, target.status}:
