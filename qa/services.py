@@ -728,8 +728,10 @@ def evaluation_comment_add(
 def evaluation_mark_read(*, evaluation: Evaluation, actor: Person) -> None:
     if evaluation.agent_id == actor.pk and evaluation.is_scored and evaluation.read_at is None:
         now = timezone.now()
-        Evaluation.objects.filter(pk=evaluation.pk, read_at__isnull=True).update(read_at=now)
-        _event(evaluation, "read", actor, now)
+        # Only the request that actually marks it read writes the event (two tabs opening
+        # it at once record one read).
+        if Evaluation.objects.filter(pk=evaluation.pk, read_at__isnull=True).update(read_at=now):
+            _event(evaluation, "read", actor, now)
 
 
 def check_agent_owns(actor: Person, evaluation: Evaluation) -> None:
