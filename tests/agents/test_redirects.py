@@ -1,4 +1,5 @@
-"""Forms that go back to `next` follow it only on this site (no open redirect)."""
+"""Forms that go back to `next` follow it only on this site (no open redirect); bad
+requests are answered in the user's language."""
 
 from datetime import timedelta
 
@@ -43,3 +44,14 @@ def test_ticking_off_a_follow_up_goes_back_only_within_the_site(client, org, tar
     client.force_login(org.agent1)
     r = client.post(f"/tickets/followups/{task.pk}/done/", {"next": target})
     assert (r.status_code, r.url) == (302, expected)
+
+
+def test_bad_request_answers_are_in_the_users_language(client, org):
+    client.force_login(org.lead1)
+    r = client.post("/agents/team/schedule/", {"remove-break": "x"})
+    assert r.status_code == 400 and r.content.decode() == "삭제할 휴식을 선택하세요."
+    r = client.post("/agents/requests/1/decide/", {"decision": "maybe"})
+    assert r.status_code == 400 and r.content.decode() == "승인 또는 반려를 선택하세요."
+    client.force_login(org.agent1)
+    r = client.post("/tickets/calls/1/customer/", {"customer": "x"})
+    assert r.status_code == 400 and r.content.decode() == "목록에서 고객을 선택하세요."
