@@ -727,7 +727,7 @@ def status_check_code_send(*, check_id: int, at: datetime | None = None) -> bool
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
         check = (
-            StatusCheck.objects.select_for_update()
+            StatusCheck.objects.select_for_update(of=("self",))
             .select_related("ticket__customer", "ticket__department")
             .filter(pk=check_id)
             .first()
