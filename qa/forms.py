@@ -110,7 +110,10 @@ class DisputeForm(PiiGuardMixin, forms.Form):
         return self._pii_guard(super().clean())
 
 
-class CoachingPlanForm(forms.Form):
+class CoachingPlanForm(PiiGuardMixin, forms.Form):
+    """A coaching plan: goals and tasks are free text, through the PII guard like every
+    other text about calls (a coach quoting a customer's number is a leak too)."""
+
     goals = forms.CharField(label=_("Goals"), widget=forms.Textarea(attrs={"rows": 3}))
     tasks = forms.CharField(
         label=_("Tasks (one per line)"),
@@ -121,10 +124,21 @@ class CoachingPlanForm(forms.Form):
     follow_up_date = forms.DateField(
         label=_("Follow-up evaluation by"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    PII_FIELDS = ("goals", "tasks")
 
-    def clean_tasks(self):
+    def __init__(self, *args, own_phone=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_phone)
+
+    def clean(self):
+        data = self._pii_guard(super().clean())
+        if "tasks" in data:
+            data["tasks"] = self._task_lines(data["tasks"])
+        return data
+
+    def _task_lines(self, text: str) -> list[tuple[str, object]]:
         tasks = []
-        for line in self.cleaned_data["tasks"].splitlines():
+        for line in text.splitlines():
             line = line.strip()
             if not line:
                 continue
@@ -138,7 +152,7 @@ class CoachingPlanForm(forms.Form):
                     due = None
             tasks.append((line, due))
         if not tasks:
-            raise forms.ValidationError(_("Add at least one task."))
+            self.add_error("tasks", _("Add at least one task."))
         return tasks
 
 

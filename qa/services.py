@@ -923,7 +923,9 @@ def coaching_plan_create(
     follow_up_date: date,
     tasks: Iterable[tuple[str, date | None]] = (),
     evaluation: Evaluation | None = None,
+    pii_found=(),
 ) -> CoachingPlan:
+    """`goals` and the tasks have been through the PII guard (CoachingPlanForm)."""
     if not (actor.is_superuser or actor.role in COACH_ROLES):
         raise PermissionDenied
     if not people_visible_to(actor).filter(pk=agent.pk).exists():
@@ -957,6 +959,7 @@ def coaching_plan_create(
         )
         if evaluation is not None:
             _event(evaluation, "coaching", actor, plan.created_at, data={"plan": plan.pk})
+            _pii_record(actor, evaluation, pii_found, plan.created_at)
     return plan
 
 

@@ -413,7 +413,7 @@ def coaching_new(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     evaluation = selectors.evaluation_get_for(me, evaluation_id)
     if me.role not in services.COACH_ROLES or evaluation.agent_id == me.pk:
         raise Http404
-    form = CoachingPlanForm(request.POST or None)
+    form = CoachingPlanForm(request.POST or None, own_phone=_own_numbers(evaluation))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -426,6 +426,7 @@ def coaching_new(request: HttpRequest, evaluation_id: int) -> HttpResponse:
                     due_date=form.cleaned_data["due_date"],
                     follow_up_date=form.cleaned_data["follow_up_date"],
                     tasks=form.cleaned_data["tasks"],
+                    pii_found=form.pii_found(),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)

@@ -136,3 +136,33 @@ def test_qa_pages_show_the_callers_number_masked(client, org, sampled):
         page = client.get(url).content.decode()
         assert "010-2222-3333" not in page and "+821022223333" not in page, url
         assert "010-****-3333" in page, url
+
+
+def test_coaching_plans_are_guarded(client, org, scored):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from qa.models import CoachingPlan
+
+    client.force_login(org.trainer)
+    url = reverse("qa:coaching-new", args=[scored.pk])
+    due = (timezone.localdate() + timedelta(days=7)).isoformat()
+    data = {
+        "goals": "고객 010-9876-5432 통화처럼 응대하지 않기",
+        "tasks": f"녹취 다시 듣기 {due}\n카드 4111111111111111 안내 금지",
+        "due_date": due,
+        "follow_up_date": due,
+    }
+    first = client.post(url, data)
+    assert first.status_code == 400 and 'id="pii-findings"' in first.content.decode()
+    assert "Pii action" not in first.content.decode()
+    assert not CoachingPlan.objects.exists()
+    assert client.post(url, {**data, "pii_action": "mask"}).status_code == 302
+    plan = CoachingPlan.objects.get()
+    assert plan.goals == "고객 ***-****-5432 통화처럼 응대하지 않기"
+    assert [t.text for t in plan.tasks.order_by("pk")] == [
+        "녹취 다시 듣기",
+        "카드 411111******1111 안내 금지",
+    ]
+    assert plan.tasks.order_by("pk").first().due_date.isoformat() == due
