@@ -248,6 +248,15 @@ class ApprovalRequest(models.Model):
         verbose_name_plural = _("approval requests")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["team", "status"])]
+        constraints = [
+            # One escalation of a ticket waits for the 실장 at a time (two agents, or two
+            # clicks, escalating at once: the second is refused).
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=models.Q(kind="escalation", status="pending"),
+                name="one_pending_escalation_per_ticket",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.requester_id}: {self.status}"

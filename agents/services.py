@@ -192,10 +192,17 @@ def approval_request_create(
 
 @transaction.atomic
 def approval_request_decide(
-    *, decider: Person, request_id: int, approve: bool, note: str = "", at: datetime | None = None
+    *,
+    decider: Person,
+    request_id: int,
+    approve: bool,
+    note: str = "",
+    pii_found=(),
+    at: datetime | None = None,
 ):
     """The 실장 (or someone above them) approves or denies. An approved escalation hands the
-    ticket to the decider; an approved break becomes a scheduled break."""
+    ticket to the decider; an approved break becomes a scheduled break. `note` has been
+    through the PII guard (see DecisionForm)."""
     from agents.models import ApprovalRequest, BreakSlot, RequestKind, RequestStatus
     from agents.scoping import approval_request_get_for
 
@@ -213,6 +220,12 @@ def approval_request_decide(
     request.decided_at = at
     request.decision_note = (note or "").strip()[:300]
     request.save()
+    if pii_found:
+        from tickets.services import pii_detections_record
+
+        pii_detections_record(
+            agent=decider, call=None, ticket=request.ticket, found=list(pii_found), at=at
+        )
     if request.kind == RequestKind.ESCALATION and request.ticket_id:
         from tickets.services import ticket_escalation_decided
 

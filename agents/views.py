@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -14,11 +15,13 @@ from agents import scoping, selectors, services
 from agents.forms import (
     ApprovalRequestForm,
     BreakSlotForm,
+    DecisionForm,
     RosterFilterForm,
     StateForm,
     WorkingHoursForm,
 )
 from agents.models import AgentState, NotReadyReason, Role
+from callcenter.redirects import redirect_next
 from tickets.forms import WrapupForm
 
 
@@ -189,9 +192,7 @@ def person_detail(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
 def team_board(request: HtmxHttpRequest) -> HttpResponse:
     """실장's live view of their team: state and time in state, the live call, calls and
     AHT today; the escalations and approvals inbox."""
-    people = selectors.team_board_rows_for(request.user)
-    teams = scoping.teams_visible_to(request.user)
-    context = {"people": people, "teams": teams, **_inbox_context(request)}
+    context = _team_board_context(request)
     if request.htmx and request.GET.get("fragment") == "inbox":
         return render(request, "agents/team_board.html#inbox", context)
     template = "agents/team_board.html#board" if request.htmx else "agents/team_board.html"
@@ -224,15 +225,26 @@ def requests_page(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def request_decide(request: HtmxHttpRequest, request_id: int) -> HttpResponse:
-    decision = request.POST.get("decision")
-    if decision not in {"approve", "deny"}:
-        return HttpResponseBadRequest("decision must be approve or deny")
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        if form.has_error("decision"):
+            return HttpResponseBadRequest(_("Choose approve or deny."))
+        # The note names a customer's identifier (or is too long): show the findings on
+        # that request's row; saving again stores the note masked.
+        context = {
+            **(_inbox_context(request) if request.htmx else _team_board_context(request)),
+            "decision_form": form,
+            "decision_for": request_id,
+        }
+        template = "agents/team_board.html#inbox" if request.htmx else "agents/team_board.html"
+        return render(request, template, context, status=422)
     try:
         services.approval_request_decide(
             decider=request.user,
             request_id=request_id,
-            approve=decision == "approve",
-            note=request.POST.get("note", "")[:300],
+            approve=form.cleaned_data["decision"] == "approve",
+            note=form.cleaned_data["note"],
+            pii_found=form.pii_found(),
         )
     except ValidationError as exc:
         if request.htmx:
@@ -240,7 +252,15 @@ def request_decide(request: HtmxHttpRequest, request_id: int) -> HttpResponse:
         return HttpResponseBadRequest(" ".join(exc.messages))
     if request.htmx:
         return team_board_inbox(request)
-    return redirect(request.POST.get("next") or "agents:team-board")
+    return redirect_next(request, "agents:team-board")
+
+
+def _team_board_context(request: HtmxHttpRequest) -> dict:
+    return {
+        "people": selectors.team_board_rows_for(request.user),
+        "teams": scoping.teams_visible_to(request.user),
+        **_inbox_context(request),
+    }
 
 
 def _inbox_context(request: HtmxHttpRequest) -> dict:
@@ -295,7 +315,7 @@ def team_schedule(request: HtmxHttpRequest) -> HttpResponse:
             if "remove-break" in request.POST:
                 raw = request.POST["remove-break"]
                 if not raw.isdigit():
-                    return HttpResponseBadRequest("remove-break must be an id")
+                    return HttpResponseBadRequest(_("Choose the break to remove."))
                 services.break_slot_remove(lead=request.user, slot_id=int(raw))
                 return redirect("agents:team-schedule")
         except ValidationError as exc:

@@ -14,10 +14,39 @@ from agents.scoping import evaluations_visible_to
 from qa import selectors, services
 from qa.models import Dispute
 from qa.scoring import Mark
+from tickets.forms import PII_API_MESSAGE, PiiCheck, own_numbers
 
 
 def _api_error(exc: ValidationError) -> ApiValidationError:
     return ApiValidationError({"detail": exc.messages})
+
+
+PII_ACTION = serializers.ChoiceField(
+    choices=["", "mask"],
+    required=False,
+    default="",
+    help_text="Send `mask` to save text in which personal data was found, masked.",
+)
+
+
+def _pii_check(request, evaluation, field: str, text: str) -> PiiCheck:
+    call = evaluation.call
+    return PiiCheck(
+        {field: text},
+        own_phone=own_numbers(call.customer) | {call.from_number},
+        action=request.data.get("pii_action") or "",
+    )
+
+
+def _pii_response(check: PiiCheck) -> Response:
+    """Like the tickets API: what was found (masked), nothing saved."""
+    return Response(
+        {
+            "detail": PII_API_MESSAGE,
+            "pii": [{"field": f, "kind": k, "masked": m} for f, k, m in check.pii_found()],
+        },
+        status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+    )
 
 
 class ItemOutputSerializer(serializers.Serializer):
@@ -144,6 +173,7 @@ class DisputeListApi(APIView):
     class InputSerializer(serializers.Serializer):
         evaluation_id = serializers.IntegerField()
         reason = serializers.CharField(max_length=4000)
+        pii_action = PII_ACTION
 
     @extend_schema(responses=DisputeOutputSerializer(many=True))
     def get(self, request):
@@ -164,9 +194,15 @@ class DisputeListApi(APIView):
         evaluation = selectors.evaluation_get_for(
             request.user, data.validated_data["evaluation_id"]
         )
+        pii = _pii_check(request, evaluation, "reason", data.validated_data["reason"])
+        if pii.blocked:
+            return _pii_response(pii)
         try:
             dispute = services.dispute_open(
-                evaluation=evaluation, actor=request.user, reason=data.validated_data["reason"]
+                evaluation=evaluation,
+                actor=request.user,
+                reason=pii.texts["reason"],
+                pii_found=pii.pii_found(),
             )
         except ValidationError as exc:
             raise _api_error(exc) from exc
@@ -183,6 +219,7 @@ class DisputeResolveApi(APIView):
         decision = serializers.ChoiceField(choices=["uphold", "change"])
         resolution = serializers.CharField(max_length=4000)
         answers = serializers.ListField(child=serializers.DictField(), required=False)
+        pii_action = PII_ACTION
 
     @extend_schema(request=InputSerializer, responses=DisputeOutputSerializer)
     def post(self, request, dispute_id: int):
@@ -193,7 +230,10 @@ class DisputeResolveApi(APIView):
         dispute = Dispute.objects.filter(pk=dispute_id).first()
         if dispute is None:
             raise Http404
-        selectors.evaluation_get_for(request.user, dispute.evaluation_id)
+        evaluation = selectors.evaluation_get_for(request.user, dispute.evaluation_id)
+        pii = _pii_check(request, evaluation, "resolution", data.validated_data["resolution"])
+        if pii.blocked:
+            return _pii_response(pii)
         marks = None
         if data.validated_data["decision"] == "change":
             answers = self.AnswerInput(data=data.validated_data.get("answers") or [], many=True)
@@ -206,8 +246,9 @@ class DisputeResolveApi(APIView):
             dispute = services.dispute_resolve(
                 dispute=dispute,
                 actor=request.user,
-                resolution=data.validated_data["resolution"],
+                resolution=pii.texts["resolution"],
                 marks=marks,
+                pii_found=pii.pii_found(),
             )
         except ValidationError as exc:
             raise _api_error(exc) from exc

@@ -11,19 +11,60 @@ from agents.scoping import departments_visible_to, people_visible_to
 from qa.models import AssignMode, ItemKind, SampleReason, ScorecardItem
 from qa.scoring import Mark
 from qa.services import TARGETED_RULES
+from tickets.forms import PiiGuardMixin
+
+MONTH_YEARS = (2000, 2100)
+REPORT_MAX_MONTHS = 24
 
 
 class MonthField(forms.CharField):
-    """`YYYY-MM` (what <input type=month> sends) → the month's first day."""
+    """`YYYY-MM` (what <input type=month> sends) → the month's first day, in 2000–2100."""
 
     def to_python(self, value):
         value = super().to_python(value)
         if not value:
             return None
         try:
-            return datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007
+            month = datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007
         except ValueError as exc:
             raise forms.ValidationError(_("Give the month as YYYY-MM.")) from exc
+        if not MONTH_YEARS[0] <= month.year <= MONTH_YEARS[1]:
+            raise forms.ValidationError(
+                _("Give a month from %(first)d to %(last)d.")
+                % {"first": MONTH_YEARS[0], "last": MONTH_YEARS[1]}
+            )
+        return month
+
+
+def six_months_back(end):
+    return end.replace(year=end.year - (end.month <= 5), month=(end.month - 6) % 12 + 1)
+
+
+class ReportRangeForm(forms.Form):
+    """The QA report's months (at most two years; by default the six up to this one) and
+    grouping, from the query string."""
+
+    start = MonthField(required=False)
+    end = MonthField(required=False)
+    group = forms.ChoiceField(
+        required=False, choices=[("agent", "agent"), ("team", "team"), ("department", "d")]
+    )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        end = data.get("end") or timezone.localdate().replace(day=1)
+        start = data.get("start") or six_months_back(end)
+        if start > end:
+            start, end = end, start
+        span = (end.year - start.year) * 12 + end.month - start.month + 1
+        if span > REPORT_MAX_MONTHS:
+            raise forms.ValidationError(
+                _("Choose at most %(n)d months.") % {"n": REPORT_MAX_MONTHS}
+            )
+        data.update(start=start, end=end, group=data.get("group") or "agent")
+        return data
 
 
 class SampleRunForm(forms.Form):
@@ -41,6 +82,8 @@ class SampleRunForm(forms.Form):
     seed = forms.IntegerField(
         label=_("Seed"),
         required=False,
+        min_value=-(2**31),
+        max_value=2**31 - 1,  # the column is a 32-bit integer
         help_text=_("Empty: the month (the same month gives the same sample)."),
     )
 
@@ -51,15 +94,26 @@ class SampleRunForm(forms.Form):
             self.initial.setdefault("month", timezone.localdate().strftime("%Y-%m"))
 
 
-class DisputeForm(forms.Form):
+class DisputeForm(PiiGuardMixin, forms.Form):
     reason = forms.CharField(
         label=_("Why do you dispute this evaluation?"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=4000,
     )
+    PII_FIELDS = ("reason",)
+
+    def __init__(self, *args, own_phone=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_phone)
+
+    def clean(self):
+        return self._pii_guard(super().clean())
 
 
-class CoachingPlanForm(forms.Form):
+class CoachingPlanForm(PiiGuardMixin, forms.Form):
+    """A coaching plan: goals and tasks are free text, through the PII guard like every
+    other text about calls (a coach quoting a customer's number is a leak too)."""
+
     goals = forms.CharField(label=_("Goals"), widget=forms.Textarea(attrs={"rows": 3}))
     tasks = forms.CharField(
         label=_("Tasks (one per line)"),
@@ -70,10 +124,21 @@ class CoachingPlanForm(forms.Form):
     follow_up_date = forms.DateField(
         label=_("Follow-up evaluation by"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    PII_FIELDS = ("goals", "tasks")
 
-    def clean_tasks(self):
+    def __init__(self, *args, own_phone=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_phone)
+
+    def clean(self):
+        data = self._pii_guard(super().clean())
+        if "tasks" in data:
+            data["tasks"] = self._task_lines(data["tasks"])
+        return data
+
+    def _task_lines(self, text: str) -> list[tuple[str, object]]:
         tasks = []
-        for line in self.cleaned_data["tasks"].splitlines():
+        for line in text.splitlines():
             line = line.strip()
             if not line:
                 continue
@@ -87,7 +152,7 @@ class CoachingPlanForm(forms.Form):
                     due = None
             tasks.append((line, due))
         if not tasks:
-            raise forms.ValidationError(_("Add at least one task."))
+            self.add_error("tasks", _("Add at least one task."))
         return tasks
 
 
@@ -175,7 +240,9 @@ class ScorecardFieldsForm(forms.Form):
 class SectionRowForm(forms.Form):
     title = forms.CharField(label=_("Section"), max_length=120)
     weight = forms.FloatField(label=_("Weight"), min_value=0)
-    position = forms.IntegerField(label=_("Sort order"), min_value=0, initial=0, required=False)
+    position = forms.IntegerField(
+        label=_("Sort order"), min_value=0, max_value=32767, initial=0, required=False
+    )
     delete = forms.BooleanField(label=_("Delete"), required=False)
 
 
@@ -189,7 +256,9 @@ class ItemRowForm(forms.Form):
     auto_fail = forms.BooleanField(label=_("Critical"), required=False)
     bonus = forms.BooleanField(label=_("Bonus"), required=False)
     compliance = forms.ChoiceField(label=_("Compliance"), choices=(), required=False)
-    position = forms.IntegerField(label=_("Sort order"), min_value=0, initial=0, required=False)
+    position = forms.IntegerField(
+        label=_("Sort order"), min_value=0, max_value=32767, initial=0, required=False
+    )
     delete = forms.BooleanField(label=_("Delete"), required=False)
 
     def __init__(self, *args, **kwargs):

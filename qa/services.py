@@ -657,10 +657,12 @@ def evaluation_save(
     notes: Mapping[int, str] | None = None,
     feedback: str = "",
     submit: bool = False,
+    pii_found=(),
     at: datetime | None = None,
 ) -> Evaluation:
     """Save the evaluator's answers as a draft, or submit them: every criterion answered (or
-    N/A), the score computed, the agent told (their QA inbox lists it as new)."""
+    N/A), the score computed, the agent told (their QA inbox lists it as new). `notes` and
+    `feedback` have been through the PII guard (tickets.forms.PiiCheck)."""
     at = at or timezone.now()
     with transaction.atomic():
         evaluation = (
@@ -688,14 +690,22 @@ def evaluation_save(
         else:
             evaluation.status = EvaluationStatus.DRAFT
         evaluation.save(update_fields=fields)
+        _pii_record(actor, evaluation, pii_found, at)
     return evaluation
 
 
+def _pii_record(actor: Person, evaluation: Evaluation, found, at: datetime) -> None:
+    """What the PII guard masked in a QA text (kind and masked form only), for the count."""
+    from tickets.services import pii_detections_record
+
+    pii_detections_record(agent=actor, call=evaluation.call, ticket=None, found=list(found), at=at)
+
+
 def evaluation_comment_add(
-    *, evaluation: Evaluation, actor: Person, at_seconds: float, body: str
+    *, evaluation: Evaluation, actor: Person, at_seconds: float, body: str, pii_found=()
 ) -> EvaluationComment:
     """A comment at a moment of the recording, by the evaluator while scoring (or by a
-    reviewer of a dispute)."""
+    reviewer of a dispute). `body` has been through the PII guard."""
     body = (body or "").strip()
     if not body:
         raise ValidationError(_("Write the comment first."))
@@ -704,20 +714,24 @@ def evaluation_comment_add(
     open_review = evaluation.disputes.filter(reviewer=actor, status=DisputeStatus.OPEN).exists()
     if not ((evaluation.evaluator_id == actor.pk and evaluation.is_open) or open_review):
         raise PermissionDenied
-    return EvaluationComment.objects.create(
+    comment = EvaluationComment.objects.create(
         evaluation=evaluation,
         author=actor,
         at_seconds=round(float(at_seconds), 1),
         body=body[:2000],
         created_at=timezone.now(),
     )
+    _pii_record(actor, evaluation, pii_found, comment.created_at)
+    return comment
 
 
 def evaluation_mark_read(*, evaluation: Evaluation, actor: Person) -> None:
     if evaluation.agent_id == actor.pk and evaluation.is_scored and evaluation.read_at is None:
         now = timezone.now()
-        Evaluation.objects.filter(pk=evaluation.pk, read_at__isnull=True).update(read_at=now)
-        _event(evaluation, "read", actor, now)
+        # Only the request that actually marks it read writes the event (two tabs opening
+        # it at once record one read).
+        if Evaluation.objects.filter(pk=evaluation.pk, read_at__isnull=True).update(read_at=now):
+            _event(evaluation, "read", actor, now)
 
 
 def check_agent_owns(actor: Person, evaluation: Evaluation) -> None:
@@ -772,9 +786,9 @@ def dispute_reviewer_for(evaluation: Evaluation) -> Person | None:
     return None
 
 
-def dispute_open(*, evaluation: Evaluation, actor: Person, reason: str) -> Dispute:
+def dispute_open(*, evaluation: Evaluation, actor: Person, reason: str, pii_found=()) -> Dispute:
     """The agent disputes their own scored evaluation with a reason; it goes to a reviewer
-    who is not the evaluator."""
+    who is not the evaluator. `reason` has been through the PII guard."""
     reason = (reason or "").strip()
     with transaction.atomic():
         evaluation = (
@@ -803,6 +817,7 @@ def dispute_open(*, evaluation: Evaluation, actor: Person, reason: str) -> Dispu
         evaluation.read_at = evaluation.read_at or now
         evaluation.save(update_fields=["status", "read_at", "updated_at"])
         _event(evaluation, "disputed", actor, now, before=evaluation.score, note=reason)
+        _pii_record(actor, evaluation, pii_found, now)
     return dispute
 
 
@@ -821,9 +836,11 @@ def dispute_resolve(
     actor: Person,
     resolution: str,
     marks: Mapping[int, Mark] | None = None,
+    pii_found=(),
 ) -> Dispute:
     """Uphold the score (no `marks`) or change it (new answers, rescored). The answers and
-    score before are kept in the evaluation's history."""
+    score before are kept in the evaluation's history. `resolution` has been through the PII
+    guard."""
     resolution = (resolution or "").strip()
     with transaction.atomic():
         dispute = (
@@ -890,6 +907,7 @@ def dispute_resolve(
                 "updated_at",
             ]
         )
+        _pii_record(actor, evaluation, pii_found, now)
     return dispute
 
 
@@ -905,7 +923,9 @@ def coaching_plan_create(
     follow_up_date: date,
     tasks: Iterable[tuple[str, date | None]] = (),
     evaluation: Evaluation | None = None,
+    pii_found=(),
 ) -> CoachingPlan:
+    """`goals` and the tasks have been through the PII guard (CoachingPlanForm)."""
     if not (actor.is_superuser or actor.role in COACH_ROLES):
         raise PermissionDenied
     if not people_visible_to(actor).filter(pk=agent.pk).exists():
@@ -939,6 +959,7 @@ def coaching_plan_create(
         )
         if evaluation is not None:
             _event(evaluation, "coaching", actor, plan.created_at, data={"plan": plan.pk})
+            _pii_record(actor, evaluation, pii_found, plan.created_at)
     return plan
 
 

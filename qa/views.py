@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,14 +22,17 @@ from qa.forms import (
     CoachingPlanForm,
     DisputeForm,
     ItemRowForm,
+    ReportRangeForm,
     SampleRunForm,
     ScorecardFieldsForm,
     ScorecardNewForm,
     SectionRowForm,
     parse_marks,
+    six_months_back,
 )
 from qa.models import CoachingTask, Dispute, SampleRun, ScorecardItem
 from telephony.models import CallPhase
+from tickets.forms import PII_MESSAGE, PiiCheck, own_numbers
 
 QA_STAFF = (Role.TRAINING_LEAD, Role.DIRECTOR, Role.ADMIN)
 
@@ -144,6 +146,38 @@ def _items(evaluation) -> list[ScorecardItem]:
     return list(ScorecardItem.objects.filter(section__scorecard_id=evaluation.scorecard_id))
 
 
+def _own_numbers(evaluation) -> set[str]:
+    """The caller's numbers: writing them down about this call is not a leak."""
+    call = evaluation.call
+    return own_numbers(call.customer) | {call.from_number}
+
+
+def _pii_check(request, evaluation, texts: dict, labels: dict) -> PiiCheck:
+    """The PII guard on an evaluator's free text (item notes, feedback, comments, the
+    dispute decision): found identifiers block the save until `pii_action=mask` confirms."""
+    return PiiCheck(
+        texts,
+        labels=labels,
+        own_phone=_own_numbers(evaluation),
+        action=request.POST.get("pii_action", ""),
+    )
+
+
+def _marks_texts(items, notes: dict, feedback: str | None) -> tuple[dict, dict]:
+    texts = {f"note-{pk}": text for pk, text in notes.items() if text}
+    labels = {f"note-{i.pk}": f"{_('Note')} · {i.text}" for i in items}
+    if feedback is not None:
+        texts["feedback"] = feedback
+        labels["feedback"] = _("Feedback")
+    return texts, labels
+
+
+def _confirm_masking(request) -> dict:
+    data = request.POST.copy()
+    data["pii_action"] = "mask"
+    return data
+
+
 def _evaluation_context(request, evaluation, *, errors=(), marks=None, form_data=None):
     me = request.user
     result = services.evaluation_score(
@@ -173,7 +207,7 @@ def _evaluation_context(request, evaluation, *, errors=(), marks=None, form_data
         "coaching": evaluation.coaching.all(),
         "errors": list(errors),
         "form_data": form_data,
-        "dispute_form": DisputeForm(),
+        "dispute_form": DisputeForm(own_phone=_own_numbers(evaluation)),
         "may_coach": (
             me.role in services.COACH_ROLES
             and evaluation.is_scored
@@ -189,17 +223,25 @@ def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     me = request.user
     evaluation = selectors.evaluation_get_for(me, evaluation_id)
     if request.method == "POST":
-        marks, notes, errors = parse_marks(request.POST, _items(evaluation))
+        items = _items(evaluation)
+        marks, notes, errors = parse_marks(request.POST, items)
         action = request.POST.get("action", "draft")
+        texts, labels = _marks_texts(items, notes, (request.POST.get("feedback") or "")[:10000])
+        pii = _pii_check(request, evaluation, texts, labels)
+        form_data = request.POST
+        if pii.blocked:
+            errors.append(PII_MESSAGE)
+            form_data = _confirm_masking(request)
         if not errors:
             try:
                 services.evaluation_save(
                     evaluation=evaluation,
                     actor=me,
                     marks=marks,
-                    notes=notes,
-                    feedback=(request.POST.get("feedback") or "")[:10000],
+                    notes={pk: pii.texts.get(f"note-{pk}", text) for pk, text in notes.items()},
+                    feedback=pii.texts["feedback"],
                     submit=action == "submit",
+                    pii_found=pii.pii_found(),
                 )
             except PermissionDenied:
                 raise
@@ -212,8 +254,9 @@ def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
                 messages.success(request, _("Draft saved."))
                 return redirect("qa:evaluation", evaluation_id=evaluation.pk)
         context = _evaluation_context(
-            request, evaluation, errors=errors, marks=marks, form_data=request.POST
+            request, evaluation, errors=errors, marks=marks, form_data=form_data
         )
+        context["pii"] = pii if pii.blocked else None
         return render(request, "qa/evaluation.html", context, status=400)
     services.evaluation_mark_read(evaluation=evaluation, actor=me)
     return render(request, "qa/evaluation.html", _evaluation_context(request, evaluation))
@@ -247,23 +290,35 @@ def comment_add(request: HttpRequest, evaluation_id: int) -> HttpResponse:
         at_seconds = float(request.POST.get("at_seconds", ""))
     except ValueError:
         at_seconds = -1
-    try:
-        services.evaluation_comment_add(
-            evaluation=evaluation,
-            actor=request.user,
-            at_seconds=at_seconds,
-            body=request.POST.get("body", ""),
-        )
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
+    body = request.POST.get("body", "")[:2000]
+    pii = _pii_check(request, evaluation, {"body": body}, {"body": _("Comment")})
+    if pii.blocked:
+        error = PII_MESSAGE
+    else:
+        try:
+            services.evaluation_comment_add(
+                evaluation=evaluation,
+                actor=request.user,
+                at_seconds=at_seconds,
+                body=pii.texts["body"],
+                pii_found=pii.pii_found(),
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
     context = {
         "evaluation": evaluation,
         "comments": evaluation.comments.select_related("author"),
         "comment_error": error,
+        "comment_pii": pii if pii.blocked else None,
+        "comment_body": body if pii.blocked else "",
         "editable": True,
     }
     if request.htmx:
-        return render(request, "qa/evaluation.html#comments", context, status=400 if error else 200)
+        status = 422 if pii.blocked else 400 if error else 200
+        return render(request, "qa/evaluation.html#comments", context, status=status)
+    if pii.blocked:
+        page = {**_evaluation_context(request, evaluation), **context}
+        return render(request, "qa/evaluation.html", page, status=422)
     if error:
         messages.error(request, error)
     return redirect("qa:evaluation", evaluation_id=evaluation.pk)
@@ -286,11 +341,14 @@ def evaluation_acknowledge(request: HttpRequest, evaluation_id: int) -> HttpResp
 @require_POST
 def evaluation_dispute(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     evaluation = selectors.evaluation_get_for(request.user, evaluation_id)
-    form = DisputeForm(request.POST)
+    form = DisputeForm(request.POST, own_phone=_own_numbers(evaluation))
     if form.is_valid():
         try:
             dispute = services.dispute_open(
-                evaluation=evaluation, actor=request.user, reason=form.cleaned_data["reason"]
+                evaluation=evaluation,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                pii_found=form.pii_found(),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -315,13 +373,24 @@ def dispute_resolve(request: HttpRequest, dispute_id: int) -> HttpResponse:
     errors: list[str] = []
     if request.POST.get("decision") == "change":
         marks, _notes, errors = parse_marks(request.POST, _items(evaluation))
+    pii = _pii_check(
+        request,
+        evaluation,
+        {"resolution": request.POST.get("resolution", "")},
+        {"resolution": _("Resolve the dispute")},
+    )
+    form_data = request.POST
+    if pii.blocked:
+        errors.append(PII_MESSAGE)
+        form_data = _confirm_masking(request)
     if not errors:
         try:
             services.dispute_resolve(
                 dispute=dispute,
                 actor=me,
-                resolution=request.POST.get("resolution", ""),
+                resolution=pii.texts["resolution"],
                 marks=marks,
+                pii_found=pii.pii_found(),
             )
         except ValidationError as exc:
             errors = _error_list(exc)
@@ -329,8 +398,9 @@ def dispute_resolve(request: HttpRequest, dispute_id: int) -> HttpResponse:
             messages.success(request, _("Dispute resolved; the agent is told."))
             return redirect("qa:evaluation", evaluation_id=evaluation.pk)
     context = _evaluation_context(
-        request, evaluation, errors=errors, marks=marks, form_data=request.POST
+        request, evaluation, errors=errors, marks=marks, form_data=form_data
     )
+    context["pii"] = pii if pii.blocked else None
     return render(request, "qa/evaluation.html", context, status=400)
 
 
@@ -343,7 +413,7 @@ def coaching_new(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     evaluation = selectors.evaluation_get_for(me, evaluation_id)
     if me.role not in services.COACH_ROLES or evaluation.agent_id == me.pk:
         raise Http404
-    form = CoachingPlanForm(request.POST or None)
+    form = CoachingPlanForm(request.POST or None, own_phone=_own_numbers(evaluation))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -356,6 +426,7 @@ def coaching_new(request: HttpRequest, evaluation_id: int) -> HttpResponse:
                     due_date=form.cleaned_data["due_date"],
                     follow_up_date=form.cleaned_data["follow_up_date"],
                     tasks=form.cleaned_data["tasks"],
+                    pii_found=form.pii_found(),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -508,33 +579,26 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
 # --- Reports -------------------------------------------------------------------------------
 
 
-def _month_param(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(f"{value}-01") if value else default
-    except ValueError:
-        return default
-
-
 @login_required
 @require_GET
 def reports(request: HttpRequest) -> HttpResponse:
     me = request.user
     if me.role == Role.AGENT:
         raise Http404
-    this_month = selectors.month_start()
-    end = _month_param(request.GET.get("end"), this_month)
-    six_back = date(end.year - (end.month <= 5), (end.month - 6) % 12 + 1, 1)
-    start = _month_param(request.GET.get("start"), six_back)
-    if start > end:
-        start, end = end, start
-    group = request.GET.get("group", "agent")
-    if group not in ("agent", "team", "department"):
-        group = "agent"
+    form = ReportRangeForm(request.GET)
+    valid = form.is_valid()
+    if valid:
+        start, end, group = (form.cleaned_data[k] for k in ("start", "end", "group"))
+    else:  # a month outside 2000–2100 or over two years: the default range, and the error
+        end = selectors.month_start()
+        start, group = six_months_back(end), "agent"
+    export = request.GET.get("export")
+    if export and not valid:
+        return HttpResponseBadRequest(" ".join(_form_errors(form)))
     months, rows = selectors.report_scores(me, start=start, end=end, group=group)
     failures = selectors.report_item_failures(me, start=start, end=end)
     evaluators = selectors.report_evaluators(me, start=start, end=end)
     coverage = selectors.report_coverage(me, month=end)
-    export = request.GET.get("export")
     if export:
         return _csv(export, months, rows, failures, evaluators, coverage, group)
     return render(
@@ -550,8 +614,14 @@ def reports(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "summary": selectors.month_summary(me, end),
+            "range_errors": _form_errors(form),
         },
+        status=200 if valid else 400,
     )
+
+
+def _form_errors(form) -> list[str]:
+    return [str(e) for errors in form.errors.values() for e in errors]
 
 
 def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpResponse:
@@ -563,8 +633,15 @@ def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpRes
         return "" if v is None else f"{v:.1f}"
 
     if export == "scores":
+        groups = {"agent": _("Agent"), "team": _("Team"), "department": _("Department")}
         writer.writerow(
-            [group, *[f"{m:%Y-%m}" for m in months], "evaluations", "average", "compliance"]
+            [
+                groups.get(group, group),
+                *[f"{m:%Y-%m}" for m in months],
+                _("Evaluations"),
+                _("Average"),
+                _("Compliance"),
+            ]
         )
         for r in rows:
             writer.writerow(
@@ -578,7 +655,15 @@ def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpRes
             )
     elif export == "items":
         writer.writerow(
-            ["team", "scorecard", "criterion", "compliance", "answered", "failed", "failure %"]
+            [
+                _("Team"),
+                _("Scorecard"),
+                _("Criterion"),
+                _("Compliance"),
+                _("Answered"),
+                _("Failed"),
+                _("Failure %"),
+            ]
         )
         for f in failures:
             writer.writerow(
@@ -587,13 +672,13 @@ def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpRes
     elif export == "evaluators":
         writer.writerow(
             [
-                "evaluator",
-                "evaluations",
-                "average given",
-                "peers' average",
-                "vs peers",
-                "calibration alignment %",
-                "calibrations",
+                _("Evaluator"),
+                _("Evaluations"),
+                _("Average given"),
+                _("Peers' average"),
+                _("vs peers"),
+                _("Calibration alignment %"),
+                _("Calibrations"),
             ]
         )
         for e in evaluators:
@@ -609,7 +694,7 @@ def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpRes
                 ]
             )
     elif export == "coverage":
-        writer.writerow(["agent", "team", "wanted", "sampled", "scored"])
+        writer.writerow([_("Agent"), _("Team"), _("Wanted"), _("Sampled"), _("Scored")])
         for c in coverage:
             writer.writerow([c.agent.display_name, c.team, c.wanted, c.sampled, c.scored])
     else:

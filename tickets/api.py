@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from agents.scoping import customer_get_for, ticket_get_for
 from tickets import selectors, services
-from tickets.forms import NoteForm, TicketUpdateForm, own_numbers
+from tickets.forms import PII_API_MESSAGE, NoteForm, TicketUpdateForm, own_numbers
 from tickets.models import Priority, Severity, TicketStatus
 
 
@@ -53,7 +53,7 @@ class TicketListApi(APIView):
 def _pii_error(form) -> Response:
     return Response(
         {
-            "detail": "Personal data found. Edit it out, or send pii_action=mask to save it masked.",
+            "detail": PII_API_MESSAGE,
             "pii": [{"field": f, "kind": k, "masked": m} for f, k, m in form.pii_found()],
             "errors": form.errors.get_json_data(),
         },

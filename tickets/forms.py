@@ -67,15 +67,54 @@ class PiiGuardMixin:
         if data.get("pii_action") != "mask":
             self.data = self.data.copy()
             self.data["pii_action"] = "mask"
-            raise ValidationError(
-                _("Personal data found: it will be saved masked. Edit it out, or save again."),
-                code="pii",
-            )
+            raise ValidationError(PII_MESSAGE, code="pii")
         for name in self.PII_FIELDS:
             found = [f for field, f in self.pii_findings if field == name]
             if found:
                 data[name] = pii_mask(data[name], found)
         return data
+
+
+PII_MESSAGE = _("Personal data found: it will be saved masked. Edit it out, or save again.")
+PII_API_MESSAGE = _("Personal data found. Edit it out, or send pii_action=mask to save it masked.")
+
+
+class PiiCheck:
+    """The PII guard on free text that does not come through a Django form (QA marks,
+    comments, API bodies): `texts` maps a field to what was written and `labels` to how
+    it is named on the page. `blocked` is True when something was found and the writer has
+    not yet confirmed masking (`pii_action=mask`); otherwise `texts` is masked. Has the
+    `pii_list` and `non_field_errors` that tickets/_pii.html reads from a form."""
+
+    non_field_errors = ()
+
+    def __init__(self, texts: dict[str, str], *, labels=None, own_phone=(), action=""):
+        self.labels = labels or {}
+        self.findings: list[tuple[str, Finding]] = [
+            (name, finding)
+            for name, text in texts.items()
+            for finding in pii_scan(text or "", own_phone=own_phone)
+        ]
+        self.blocked = bool(self.findings) and action != "mask"
+        self.texts = dict(texts)
+        for name, text in texts.items():
+            found = [f for field, f in self.findings if field == name]
+            if found:
+                self.texts[name] = pii_mask(text, found)
+
+    def pii_list(self) -> list[dict]:
+        return [
+            {
+                "field": self.labels.get(name, name),
+                "kind": PII_KINDS.get(f.kind, f.kind),
+                "text": f.text,
+                "masked": f.masked,
+            }
+            for name, f in self.findings
+        ]
+
+    def pii_found(self) -> list[tuple[str, str, str]]:
+        return [(field, f.kind, f.masked) for field, f in self.findings]
 
 
 def _categories(department_id):
@@ -192,7 +231,9 @@ class NoteForm(PiiGuardMixin, forms.Form):
     body = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
-    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    parent = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
+    )
     is_public = forms.BooleanField(label=_("Public update (the customer sees it)"), required=False)
     status = forms.ChoiceField(
         label=_("Then set status"),
@@ -254,21 +295,53 @@ class CustomerMergeForm(forms.Form):
 
 
 class CustomerForm(forms.Form):
+    """Edit a customer. The e-mail is never put into the page unmasked (showing it is the
+    audited Show button): empty keeps it, a new address replaces it, or it is removed."""
+
     name = forms.CharField(label=_("Name"), max_length=100, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(
+        label=_("New e-mail"),
+        required=False,
+        widget=forms.EmailInput(
+            attrs={"placeholder": _("Leave empty to keep the current e-mail.")}
+        ),
+    )
+    remove_email = forms.BooleanField(label=_("Remove the e-mail"), required=False)
     is_vip = forms.BooleanField(label=_("VIP"), required=False)
 
+    def clean(self):
+        data = super().clean()
+        if data.get("email") and data.get("remove_email"):
+            raise ValidationError(_("Either give a new e-mail or remove it, not both."))
+        return data
 
-class PhoneAddForm(forms.Form):
+
+class PhoneAddForm(PiiGuardMixin, forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=32)
     label = forms.CharField(label=_("Label"), max_length=40, required=False)
+    PII_FIELDS = ("label",)
+
+    def __init__(self, *args, own_phone=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_phone)
+
+    def clean(self):
+        return self._pii_guard(super().clean())
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(PiiGuardMixin, forms.Form):
     due_at = forms.DateTimeField(
         label=_("Call back at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     note = forms.CharField(label=_("What to do"), max_length=300, required=False)
+    PII_FIELDS = ("note",)
+
+    def __init__(self, *args, own_phone=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_phone)
+
+    def clean(self):
+        return self._pii_guard(super().clean())
 
 
 class TicketSearchForm(forms.Form):

@@ -430,6 +430,11 @@ class StatusCheck(models.Model):
     same either way."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, blank=True)
+    # The case number as asked (T-000123 → "123"), matched or not: the per-case limit counts
+    # these, so it answers the same whether the phone was right.
+    ticket_key = models.CharField(max_length=16, blank=True, db_index=True)
+    # The number the code goes to (E.164), only when it matched the case.
+    phone = models.CharField(max_length=20, blank=True)
     code_hash = models.CharField(max_length=128)
     client_ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(db_index=True)

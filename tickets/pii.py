@@ -14,8 +14,13 @@ mask them (DOMAIN.md, "Personal data").
   digits stay.
 - E-mail addresses. Masked to the first character of the local part.
 
-Dates, amounts and order numbers must not trigger: digit runs glued to letters or to other
-digits are not candidates, and a card number must pass Luhn.
+Dates, amounts and order numbers must not trigger: digit runs glued to Latin letters or to
+other digits are not candidates, and a card number must pass Luhn. Korean text glued to a
+number (900101-1234567입니다, 주민번호900101-1234567, 4111111111111111로) does not protect it:
+the boundaries are ASCII-only (Unicode regexes count Hangul as a word character). Hyphenated runs whose
+groups all have one length (1234-5678-9012) or that start with a date (2026-1122-0930), and
+runs right after 주문/예약/order words, are order or booking numbers, not accounts. Company
+service numbers (1588-xxxx and the other 전국대표번호, 080 toll-free) are not a customer's phone.
 """
 
 from __future__ import annotations
@@ -26,17 +31,29 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+# re.ASCII: \w and \d are ASCII only, so Hangul glued to a number is a boundary.
 RRN = re.compile(
-    r"(?<![\w-])(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))\s?-?\s?([0-9])(\d{6})(?![\w-])"
+    r"(?<![\w-])(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))\s?-?\s?([0-9])(\d{6})(?![\w-])",
+    re.ASCII,
 )
-CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
-ACCOUNT = re.compile(r"(?<![\w-])\d{2,6}(?:-\d{2,8}){2,3}(?![\w-])")
+CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])", re.ASCII)
+ACCOUNT = re.compile(r"(?<![\w-])\d{2,6}(?:-\d{2,8}){2,3}(?![\w-])", re.ASCII)
 # 사업자등록번호 (3-2-5) is a company's public number, not a customer's account.
 BUSINESS_NO = re.compile(r"\d{3}-\d{2}-\d{5}")
 # A date written with hyphens (2026-11-22-0930) is not an account either.
-DATE_PREFIX = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:-|$)")
-ACCOUNT_BARE = re.compile(r"(?:계좌|account)[^\d\n]{0,12}(?<![\w-])(\d{10,14})(?![\w-])", re.I)
-EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})(?![\w-])")
+# (2026-11-22-0930, 2026-1122-0930).
+DATE_PREFIX = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])(?:-|$)")
+# An order or booking number says so just before it (주문번호 1234-5678-9012).
+ORDER_WORD = re.compile(r"(?:주문|예약|접수|송장|운송장|order|booking|invoice)[^\d\n]{0,8}$", re.I)
+ACCOUNT_WORD = re.compile(r"(?:계좌|account)[^\d\n]{0,12}$", re.I)
+ACCOUNT_BARE = re.compile(
+    r"(?:계좌|account)[^\d\n]{0,12}(?<![\w-])(\d{10,14})(?![\w-])", re.I | re.ASCII
+)
+EMAIL = re.compile(
+    r"(?<![\w.+-])([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})(?![\w-])", re.ASCII
+)
+# 전국대표번호 (1588-xxxx, …) and 080 numbers belong to companies, not to the customer.
+COMPANY_NUMBER_TYPES = {phonenumbers.PhoneNumberType.UAN, phonenumbers.PhoneNumberType.TOLL_FREE}
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,8 @@ def pii_scan(text: str, *, own_phone: str | Iterable[str] = "") -> list[Finding]
         if _overlaps(span, taken):
             continue
         phone_spans.append(span)
+        if phonenumbers.number_type(match.number) in COMPANY_NUMBER_TYPES:
+            continue
         number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
         if number in own:
             continue
@@ -113,6 +132,11 @@ def pii_scan(text: str, *, own_phone: str | Iterable[str] = "") -> list[Finding]
     for m in ACCOUNT.finditer(text):
         digits = sum(ch.isdigit() for ch in m.group())
         if BUSINESS_NO.fullmatch(m.group()) or DATE_PREFIX.match(m.group()):
+            continue
+        said_account = ACCOUNT_WORD.search(text, 0, m.start())
+        if not said_account and len({len(group) for group in m.group().split("-")}) == 1:
+            continue  # 1234-5678-9012: evenly grouped like an order number, no bank's format
+        if not said_account and ORDER_WORD.search(text, 0, m.start()):
             continue
         if 10 <= digits <= 14 and not _overlaps(m.span(), taken + phone_spans):
             add("account", m.start(), m.end(), _mask_digits(m.group(), lambda i, n: i >= n - 4))

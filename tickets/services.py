@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agents.models import Person
 from agents.scoping import customer_get_for, ticket_get_for
+from callcenter.dispatch import dispatch_allowed
 from tickets.models import (
     Customer,
     CustomerNote,
@@ -56,22 +57,30 @@ def customer_create(*, phone: str, name: str = "", email: str = "") -> Customer:
 
 
 def customer_update(
-    *, actor: Person, customer: Customer, name: str, email: str, is_vip: bool
+    *, actor: Person, customer: Customer, name: str, email: str | None, is_vip: bool
 ) -> Customer:
+    """`email` None keeps the current address, "" removes it."""
     customer.name = name.strip()[:100]
-    customer.email = email.strip()
+    if email is not None:
+        customer.email = email.strip()
     customer.is_vip = is_vip
     customer.save(update_fields=["name", "email", "is_vip"])
     return customer
 
 
-def customer_phone_add(*, actor: Person, customer: Customer, phone: str, label: str = "") -> None:
+def customer_phone_add(
+    *, actor: Person, customer: Customer, phone: str, label: str = "", pii_found=()
+) -> None:
+    """Another number for the customer; `label` has been through the PII guard."""
     normalised = phone_normalize(phone)
     if normalised is None:
         raise ValidationError(_("That is not a phone number."))
     if normalised == customer.phone or customer.phones.filter(number=normalised).exists():
         raise ValidationError(_("The customer already has this number."))
     CustomerPhone.objects.create(customer=customer, number=normalised, label=label.strip()[:40])
+    pii_detections_record(
+        agent=actor, call=None, ticket=None, found=list(pii_found), at=timezone.now()
+    )
 
 
 def customer_note_add(
@@ -95,6 +104,17 @@ def customer_identifier_reveal(*, viewer: Person, customer: Customer, field: str
     return getattr(customer, field)
 
 
+def _lock_pair(model, first_id: int, second_id: int):
+    """Both rows, locked (SELECT … FOR UPDATE) in primary-key order, as they are now."""
+    rows = {
+        row.pk: row
+        for row in model.objects.select_for_update()
+        .filter(pk__in=[first_id, second_id])
+        .order_by("pk")
+    }
+    return rows[first_id], rows[second_id]
+
+
 @transaction.atomic
 def customer_merge(
     *, actor: Person, source_id: int, target_id: int, at: datetime | None = None
@@ -107,8 +127,9 @@ def customer_merge(
     at = at or timezone.now()
     if source_id == target_id:
         raise ValidationError(_("Choose two different customers."))
-    source = customer_get_for(actor, source_id)
-    target = customer_get_for(actor, target_id)
+    customer_get_for(actor, source_id)
+    customer_get_for(actor, target_id)
+    source, target = _lock_pair(Customer, source_id, target_id)
     if source.merged_into_id or target.merged_into_id:
         raise ValidationError(_("A merged customer cannot be merged again."))
     for ticket in Ticket.objects.filter(customer=source):
@@ -345,13 +366,26 @@ def ticket_escalate(
 
     at = at or timezone.now()
     ticket = ticket_get_for(actor, ticket_id)
+    # Locked, so two escalations of one ticket at once cannot both pass the check; the
+    # partial unique constraint on pending escalations backs it up.
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.status in {TicketStatus.MERGED, TicketStatus.CLOSED}:
         raise ValidationError(_("This ticket is closed."))
+    already = _("This ticket is already waiting for the team lead.")
     if ticket.approval_requests.filter(kind="escalation", status="pending").exists():
-        raise ValidationError(_("This ticket is already waiting for the team lead."))
-    request = approval_request_create(
-        requester=actor, kind="escalation", reason=reason, ticket=ticket, pii_found=pii_found, at=at
-    )
+        raise ValidationError(already)
+    try:
+        with transaction.atomic():
+            request = approval_request_create(
+                requester=actor,
+                kind="escalation",
+                reason=reason,
+                ticket=ticket,
+                pii_found=pii_found,
+                at=at,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(already) from exc
     _ticket_event(ticket, actor, "escalated", at, new_value=request.reason[:200])
     ticket.escalated_at = at
     ticket.updated_at = at
@@ -363,6 +397,19 @@ def ticket_escalation_decided(*, request, lead: Person, approved: bool, at: date
     """Trusted core, called when the 실장 decides an escalation: approving takes the ticket
     over (assigned to the lead); denying returns it to the agent with the lead's note."""
     ticket = Ticket.objects.select_for_update().get(pk=request.ticket_id)
+    if approved and ticket.status in {TicketStatus.MERGED, TicketStatus.CLOSED}:
+        if ticket.status == TicketStatus.MERGED:
+            raise ValidationError(
+                _(
+                    "Ticket %(number)s was merged into %(target)s after the request: deny "
+                    "it, and take over %(target)s if it still needs you."
+                )
+                % {"number": ticket.number, "target": ticket.merged_into.number}
+            )
+        raise ValidationError(
+            _("Ticket %(number)s was closed after the request: deny it, or reopen the ticket.")
+            % {"number": ticket.number}
+        )
     kind = "escalation_approved" if approved else "escalation_denied"
     _ticket_event(ticket, lead, kind, at, new_value=request.decision_note)
     if approved and ticket.assignee_id != lead.pk:
@@ -392,8 +439,11 @@ def ticket_merge(
     at = at or timezone.now()
     if source_id == target_id:
         raise ValidationError(_("Choose two different tickets."))
-    source = ticket_get_for(actor, source_id)
-    target = ticket_get_for(actor, target_id)
+    ticket_get_for(actor, source_id)
+    ticket_get_for(actor, target_id)
+    # Both rows locked in pk order (two merges of the same pair, either way round, wait
+    # for each other instead of deadlocking), then checked again as they are now.
+    source, target = _lock_pair(Ticket, source_id, target_id)
     if source.customer_id != target.customer_id:
         raise ValidationError(_("Only tickets of the same customer can be merged."))
     if TicketStatus.MERGED in {source.status, target.status}:
@@ -489,8 +539,10 @@ def followup_create(
     due_at: datetime,
     note: str = "",
     ticket: Ticket | None = None,
+    pii_found=(),
     at: datetime | None = None,
 ) -> FollowUpTask:
+    """A call-back for `actor`; `note` has been through the PII guard (see forms)."""
     at = at or timezone.now()
     if due_at <= at - timedelta(minutes=1):
         raise ValidationError(_("A follow-up must be due in the future."))
@@ -505,6 +557,7 @@ def followup_create(
     )
     if ticket is not None:
         _ticket_event(ticket, actor, "followup_scheduled", at, new_value=due_at.isoformat())
+    pii_detections_record(agent=actor, call=None, ticket=ticket, found=list(pii_found), at=at)
     return task
 
 
@@ -581,65 +634,120 @@ def _code_hash(check_id: int, code: str) -> str:
     return hmac.new(key, f"{check_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def _ticket_key(number: str) -> str:
+    """The case number as the customer wrote it, in one form (T-000123, t-123 → "123")."""
+    number = number.strip().upper().removeprefix("T-")
+    if number.isascii() and number.isdigit() and len(number) <= 9:
+        return str(int(number))
+    return number[:16]
+
+
 def _ticket_for_number(number: str) -> Ticket | None:
-    number = number.strip().upper()
-    if number.startswith("T-"):
-        number = number[2:]
-    if not (number.isascii() and number.isdigit()) or len(number) > 9:
+    key = _ticket_key(number)
+    if not key.isdigit():
         return None
-    return Ticket.objects.select_related("customer", "department").filter(pk=int(number)).first()
+    return Ticket.objects.select_related("customer", "department").filter(pk=int(key)).first()
 
 
-@transaction.atomic
+def _serialize_on(*keys: str) -> None:
+    """Make the count-then-insert of a rate limit safe against concurrent requests: on
+    PostgreSQL a transaction-scoped advisory lock per key (taken in one order, so two
+    requests never deadlock); SQLite already runs one writer at a time."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted(set(keys)):
+            digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+            )
+
+
 def status_check_start(
     *, ticket_number: str, phone: str, client_ip: str | None, at: datetime | None = None
 ) -> StatusCheck:
-    """A customer asks to see their case. If the ticket number and the phone on file match,
-    a one-time code goes out by SMS; if not, nothing is sent but a check is still created,
-    so the page answers exactly the same (it reveals nothing). Rate-limited per address and
-    per ticket."""
-    from tickets.sms import sms_send
+    """A customer asks to see their case. A check is created whether or not the case number
+    and the phone on file match, the limits (per address, per case number) count it either
+    way, and the same work is done: the page answers exactly the same and reveals nothing.
+    After commit a Celery task makes the one-time code and, only on a match, texts it
+    (tickets.tasks.status_check_sms): no provider call inside the request."""
+    from tickets.tasks import status_check_sms
 
     at = at or timezone.now()
     hour_ago = at - timedelta(hours=1)
-    if client_ip and (
-        StatusCheck.objects.filter(client_ip=client_ip, created_at__gte=hour_ago).count()
-        >= STATUS_CHECKS_PER_IP_HOUR
-    ):
-        raise RateLimited(_("Too many attempts. Try again in an hour."))
-    ticket = _ticket_for_number(ticket_number)
-    normalised = phone_normalize(phone)
-    matches = (
-        ticket is not None
-        and normalised is not None
-        and ticket.status != TicketStatus.MERGED
-        and (
-            normalised == ticket.customer.phone
-            or ticket.customer.phones.filter(number=normalised).exists()
+    key = _ticket_key(ticket_number)
+    with transaction.atomic():
+        _serialize_on(f"status-ip:{client_ip or ''}", f"status-case:{key}")
+        if client_ip and (
+            StatusCheck.objects.filter(client_ip=client_ip, created_at__gte=hour_ago).count()
+            >= STATUS_CHECKS_PER_IP_HOUR
+        ):
+            raise RateLimited(_("Too many attempts. Try again in an hour."))
+        if (
+            StatusCheck.objects.filter(ticket_key=key, created_at__gte=hour_ago).count()
+            >= STATUS_CHECKS_PER_TICKET_HOUR
+        ):
+            raise RateLimited(_("Too many attempts. Try again in an hour."))
+        ticket = _ticket_for_number(ticket_number)
+        normalised = phone_normalize(phone) or ""
+        # One query on every path (the customer's other numbers), matched or not.
+        on_file = CustomerPhone.objects.filter(
+            customer_id=ticket.customer_id if ticket else None, number=normalised
+        ).exists()
+        matches = (
+            ticket is not None
+            and normalised != ""
+            and ticket.status != TicketStatus.MERGED
+            and (normalised == ticket.customer.phone or on_file)
         )
-    )
-    if matches and (
-        StatusCheck.objects.filter(ticket=ticket, created_at__gte=hour_ago).count()
-        >= STATUS_CHECKS_PER_TICKET_HOUR
-    ):
-        raise RateLimited(_("Too many attempts. Try again in an hour."))
-    check = StatusCheck.objects.create(
-        ticket=ticket if matches else None,
-        code_hash="",
-        client_ip=client_ip,
-        created_at=at,
-        expires_at=at + STATUS_CODE_TTL,
-    )
-    code = f"{secrets.randbelow(10**6):06d}"
-    check.code_hash = _code_hash(check.pk, code)
-    check.save(update_fields=["code_hash"])
-    if matches:
-        body = _("[Sangdam] Your code for case %(number)s: %(code)s (valid 10 minutes)") % {
-            "number": ticket.number,
-            "code": code,
-        }
-        sms_send(to=normalised, body=body, department=ticket.department, customer=ticket.customer)
+        check = StatusCheck.objects.create(
+            ticket=ticket if matches else None,
+            ticket_key=key,
+            phone=normalised if matches else "",
+            code_hash="",
+            client_ip=client_ip,
+            created_at=at,
+            expires_at=at + STATUS_CODE_TTL,
+        )
+        if dispatch_allowed():
+            language = translation.get_language()
+            transaction.on_commit(lambda: status_check_sms.delay(check.pk, language))
     return check
+
+
+def status_check_code_send(*, check_id: int, at: datetime | None = None) -> bool:
+    """Make a fresh one-time code for the check (committed first), then text it if the
+    check matched a case. The stored SMS shows the code masked. Returns whether an SMS went
+    out; a provider error propagates (the task retries)."""
+    from tickets.sms import sms_send
+
+    at = at or timezone.now()
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        check = (
+            StatusCheck.objects.select_for_update(of=("self",))
+            .select_related("ticket__customer", "ticket__department")
+            .filter(pk=check_id)
+            .first()
+        )
+        if check is None or check.verified_at is not None or check.expires_at <= at:
+            return False
+        check.code_hash = _code_hash(check.pk, code)
+        check.save(update_fields=["code_hash"])
+    if check.ticket is None or not check.phone:
+        return False
+    text = _("[Sangdam] Your code for case %(number)s: %(code)s (valid 10 minutes)")
+    number = check.ticket.number
+    sms_send(
+        to=check.phone,
+        body=text % {"number": number, "code": code},
+        stored_body=text % {"number": number, "code": "******"},
+        department=check.ticket.department,
+        customer=check.ticket.customer,
+    )
+    return True
 
 
 def status_check_verify(*, check_id: int, code: str, at: datetime | None = None) -> Ticket:

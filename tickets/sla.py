@@ -2,8 +2,9 @@
 
 A ticket's clock runs only inside business hours (`BusinessHours` of its center, in the
 center's time zone), never on the center's public holidays (`telephony.Holiday`, the same
-calendar the voice menu uses), and not while the ticket waits for the customer: pending
-intervals are read from the ticket's own audit trail (status events), so the clock is
+calendar the voice menu uses), and not while the ticket waits for the customer or sits
+resolved or closed (a reopened ticket goes on from where it stopped): these intervals are
+read from the ticket's own audit trail (status events), so the clock is
 derived from data and recomputing it changes nothing. A center with no business hours
 configured counts every hour.
 """
@@ -88,15 +89,22 @@ def calendar_for_center(center_id: int) -> Calendar:
     return Calendar(tz=ZoneInfo(center.timezone), hours=hours, holidays=holidays)
 
 
+# The clock stands still while the ticket waits for the customer, and while it is resolved
+# or closed: a reopened ticket's resolution clock goes on from where it stopped, it does not
+# charge the days it sat resolved.
+STOPPED_STATUSES = {TicketStatus.PENDING_CUSTOMER, TicketStatus.RESOLVED, TicketStatus.CLOSED}
+
+
 def pending_intervals(ticket: Ticket, now: datetime) -> list[tuple[datetime, datetime]]:
-    """When the ticket waited for the customer, from its status events (open-ended → now)."""
+    """When the clock stood still (waiting for the customer, resolved or closed), from the
+    ticket's status events (open-ended → now)."""
     intervals, since = [], None
     for at, new in (
         ticket.events.filter(field="status").order_by("at", "id").values_list("at", "new_value")
     ):
-        if new == TicketStatus.PENDING_CUSTOMER and since is None:
+        if new in STOPPED_STATUSES and since is None:
             since = at
-        elif new != TicketStatus.PENDING_CUSTOMER and since is not None:
+        elif new not in STOPPED_STATUSES and since is not None:
             intervals.append((since, at))
             since = None
     if since is not None:

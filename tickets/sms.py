@@ -17,7 +17,9 @@ from django.utils import timezone
 logger = logging.getLogger("telephony.simulator")
 
 
-def sms_send(*, to: str, body: str, department, customer=None):
+def sms_send(*, to: str, body: str, department, customer=None, stored_body: str | None = None):
+    """Send `body`; the stored copy (admin, the customer's timeline) is `stored_body` when
+    given, so a one-time code is delivered but never kept readable."""
     from telephony.models import SimulatorMessage, SmsMessage
 
     from_number = department.phone_number if department else ""
@@ -41,7 +43,7 @@ def sms_send(*, to: str, body: str, department, customer=None):
         direction="outbound",
         from_number=from_number,
         to_number=to,
-        body=body,
+        body=body if stored_body is None else stored_body,
         customer=customer,
         department=department,
         at=timezone.now(),

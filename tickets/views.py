@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agents.scoping import calls_visible_to, customer_get_for, ticket_get_for
+from callcenter.redirects import redirect_next
 from tickets import selectors, services
 from tickets.forms import (
     CustomerForm,
@@ -224,7 +227,7 @@ def ticket_merge(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 def ticket_followup(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = ticket_get_for(request.user, ticket_id)
-    form = FollowUpForm(request.POST)
+    form = FollowUpForm(request.POST, own_phone=own_numbers(ticket.customer))
     if form.is_valid():
         try:
             services.followup_create(
@@ -233,6 +236,7 @@ def ticket_followup(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 ticket=ticket,
                 due_at=form.cleaned_data["due_at"],
                 note=form.cleaned_data["note"],
+                pii_found=form.pii_found(),
             )
             return redirect("tickets:detail", ticket.pk)
         except ValidationError as exc:
@@ -249,7 +253,7 @@ def followup_done(request: HttpRequest, task_id: int) -> HttpResponse:
         return HttpResponseBadRequest(_errors(exc))
     if request.htmx:
         return HttpResponse("")
-    return redirect(request.POST.get("next") or "agents:desktop")
+    return redirect_next(request, "agents:desktop")
 
 
 # --- customers ---------------------------------------------------------------------------
@@ -266,9 +270,7 @@ def _customer_context(request, customer, **forms) -> dict:
         "timeline": selectors.customer_timeline(request.user, customer, kinds=kinds or None),
         "timeline_kinds": TIMELINE_KINDS,
         "kinds": kinds,
-        "customer_form": CustomerForm(
-            initial={"name": customer.name, "email": customer.email, "is_vip": customer.is_vip}
-        ),
+        "customer_form": CustomerForm(initial={"name": customer.name, "is_vip": customer.is_vip}),
         "phone_form": PhoneAddForm(),
         "note_form": CustomerNoteForm(own_phone=own_numbers(customer)),
         "merge_form": CustomerMergeForm(),
@@ -325,7 +327,14 @@ def customer_update(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_for(request.user, customer_id)
     form = CustomerForm(request.POST)
     if form.is_valid():
-        services.customer_update(actor=request.user, customer=customer, **form.cleaned_data)
+        data = form.cleaned_data
+        services.customer_update(
+            actor=request.user,
+            customer=customer,
+            name=data["name"],
+            email="" if data["remove_email"] else (data["email"] or None),
+            is_vip=data["is_vip"],
+        )
         return redirect("tickets:customer", customer.pk)
     return _customer_page(request, customer.pk, status=422, customer_form=form)
 
@@ -334,10 +343,16 @@ def customer_update(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def customer_phone_add(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_for(request.user, customer_id)
-    form = PhoneAddForm(request.POST)
+    form = PhoneAddForm(request.POST, own_phone=own_numbers(customer))
     if form.is_valid():
         try:
-            services.customer_phone_add(actor=request.user, customer=customer, **form.cleaned_data)
+            services.customer_phone_add(
+                actor=request.user,
+                customer=customer,
+                phone=form.cleaned_data["phone"],
+                label=form.cleaned_data["label"],
+                pii_found=form.pii_found(),
+            )
             return redirect("tickets:customer", customer.pk)
         except ValidationError as exc:
             form.add_error("phone", _errors(exc))
@@ -446,7 +461,7 @@ def call_customer_link(request: HttpRequest, call_id: int) -> HttpResponse:
 
     raw = request.POST.get("customer", "")
     if raw and not raw.isdigit():
-        return HttpResponseBadRequest("customer must be an id")
+        return HttpResponseBadRequest(_("Choose a customer from the list."))
     try:
         services.call_customer_link(
             agent=request.user,
@@ -468,7 +483,25 @@ STATUS_VIEW_TTL = timedelta(minutes=15)
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The customer's address. Behind `TRUSTED_PROXY_COUNT` proxies it is the entry that
+    many from the right of X-Forwarded-For (each proxy appends who it heard from; entries
+    further left are whatever the client wrote). REMOTE_ADDR when there are no proxies or
+    the header is short or not an address."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if not proxies:
+        return remote
+    forwarded = [
+        part.strip()
+        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if part.strip()
+    ]
+    if len(forwarded) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-proxies]))
+    except ValueError:
+        return remote
 
 
 def status_lookup(request: HttpRequest) -> HttpResponse:

@@ -204,6 +204,9 @@ SHORT_ABANDON_SECONDS = env.int("SHORT_ABANDON_SECONDS", default=5)
 # Service level target (share answered within each queue's threshold); the wallboard's
 # colours compare against it.
 SERVICE_LEVEL_TARGET = env.float("SERVICE_LEVEL_TARGET", default=0.80)
+# How many reverse proxies in front of Sangdam append to X-Forwarded-For (the TLS proxy: 1).
+# 0 = the client is REMOTE_ADDR. Used where a client's address counts (status page limit).
+TRUSTED_PROXY_COUNT = max(env.int("TRUSTED_PROXY_COUNT", default=0), 0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -43,8 +43,11 @@
     note.focus();
   });
   document.addEventListener("keydown", function (e) {
-    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
+    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName) || e.target.isContentEditable;
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      // Finishes wrap-up from the wrap-up form (or with nothing focused), never from
+      // another box being typed in (the escalation reason, the customer search).
+      if (typing && !e.target.closest("#wrapup-form")) return;
       if (click("btn-wrapup")) e.preventDefault();
       return;
     }

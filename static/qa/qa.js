@@ -68,15 +68,20 @@
     }, true);
     document.addEventListener("keydown", function (e) {
       var el = document.activeElement;
-      var typing = el && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && /^(text|search|number)$/.test(el.type)));
+      // Typing: text fields and drop-downs (letters pick an option there); radios and
+      // check boxes are not, so the player keys still work after answering a criterion.
+      var typing = el && (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT" ||
+        (el.tagName === "INPUT" && !/^(radio|checkbox|button|submit|reset|range)$/.test(el.type)));
       var form = document.getElementById("score-form");
-      if ((e.ctrlKey || e.metaKey) && e.key === "Enter" && form) {
+      // Ctrl+Enter / Ctrl+S act on the score form only: not from the comment or dispute box.
+      var elsewhere = typing && form && !form.contains(el);
+      if ((e.ctrlKey || e.metaKey) && e.key === "Enter" && form && !elsewhere) {
         e.preventDefault();
         var submit = form.querySelector("button[value=submit]");
         if (submit) submit.click();
         return;
       }
-      if ((e.ctrlKey || e.metaKey) && (e.key === "s" || e.key === "S") && form) {
+      if ((e.ctrlKey || e.metaKey) && (e.key === "s" || e.key === "S") && form && !elsewhere) {
         e.preventDefault();
         var draft = form.querySelector("button[value=draft]");
         if (draft) draft.click();

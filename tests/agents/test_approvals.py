@@ -152,3 +152,13 @@ def test_the_decision_reaches_the_agents_desktop(client, org):
     client.force_login(org.agent1)
     page = client.get("/agents/desktop/").content.decode()
     assert "req-denied" in page and "규정대로 안내" in page
+
+
+def test_a_too_large_amount_is_a_form_error_not_a_500(client, org):
+    from agents.models import ApprovalRequest
+
+    client.force_login(org.agent1)
+    data = {"kind": "refund", "reason": "환불 요청", "amount": str(10**20)}
+    response = client.post("/agents/requests/", data)
+    assert response.status_code == 422
+    assert not ApprovalRequest.objects.exists()

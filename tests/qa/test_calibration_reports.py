@@ -144,3 +144,37 @@ def test_bonus_items_are_not_counted_as_failures(client, org, card):
     items = client.get(reverse("qa:reports"), {"export": "items"}).content.decode("utf-8-sig")
     assert bonus.text not in items
     assert ",1,0,0.0" in items
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "end=0001-03",
+        "end=9999-12",
+        "start=0001-07&end=9998-12",
+        "start=2001-01&end=2026-01",  # 25 years: more than two years of months
+        "start=1999-12",
+        "end=2026-13",
+    ],
+)
+def test_report_months_out_of_range_are_a_400_with_the_reason(client, org, query):
+    client.force_login(org.trainer)
+    page = client.get(f"/qa/reports/?{query}")
+    assert page.status_code == 400
+    assert 'class="error" role="alert"' in page.content.decode()
+    assert client.get(f"/qa/reports/?{query}&export=scores").status_code == 400
+
+
+def test_report_months_in_range_and_reversed_are_fine(client, org):
+    client.force_login(org.trainer)
+    assert client.get("/qa/reports/?start=2026-06&end=2024-07").status_code == 200
+    assert client.get("/qa/reports/?start=2000-01&end=2001-12").status_code == 200
+
+
+def test_csv_headers_are_translated(client, org):
+    client.force_login(org.trainer)
+    scores = client.get("/qa/reports/", {"group": "team", "export": "scores"})
+    header = scores.content.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("팀,") and "평가 수" in header and "evaluations" not in header
+    coverage = client.get("/qa/reports/", {"export": "coverage"}).content.decode("utf-8-sig")
+    assert coverage.splitlines()[0].startswith("상담원,팀,")

@@ -250,3 +250,23 @@ def test_coaching_plan_from_an_evaluation_the_agent_sees_and_ticks_off(client, o
     )
     # An agent cannot make plans.
     assert login(client, org.agent1).get(url).status_code == 404
+
+
+def test_opening_an_evaluation_records_only_the_first_read(client, org, card, sampled):
+    from qa.services import evaluation_mark_read
+
+    evaluation_save(evaluation=sampled, actor=sampled.evaluator, marks=_marks(card), submit=True)
+    login(client, org.agent1)
+    for _ in range(3):
+        assert client.get(reverse("qa:evaluation", args=[sampled.pk])).status_code == 200
+    login(client, sampled.evaluator)
+    client.get(reverse("qa:evaluation", args=[sampled.pk]))
+    assert list(sampled.events.filter(kind="read").values_list("actor", flat=True)) == [
+        org.agent1.pk
+    ]
+    # A second request that loaded the evaluation before the first marked it read (two tabs
+    # at once) writes no second event.
+    stale = Evaluation.objects.get(pk=sampled.pk)
+    stale.read_at = None
+    evaluation_mark_read(evaluation=stale, actor=org.agent1)
+    assert sampled.events.filter(kind="read").count() == 1

@@ -127,3 +127,12 @@ def test_the_command_shows_progress(org, card, month_calls, this_month, capsys):
     assert "4/4 agents" in out
     assert "6 evaluations" in out
     assert Evaluation.objects.count() == 6
+
+
+def test_a_too_large_seed_is_a_form_error_not_a_500(client, org, card, this_month):
+    from qa.models import SampleRun
+
+    client.force_login(org.trainer)
+    data = {"month": this_month.strftime("%Y-%m"), "assign_mode": "team_lead", "seed": 10**20}
+    response = client.post("/qa/sampling/", data)
+    assert response.status_code == 400 and not SampleRun.objects.exists()

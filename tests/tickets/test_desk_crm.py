@@ -166,3 +166,31 @@ def test_a_merged_customer_is_not_popped(org):
     target = Customer.objects.create(phone="+821000001111")
     dup = Customer.objects.create(phone="+821000002222", merged_into=target)
     assert customer_for_phone(dup.phone) is None
+
+
+def test_the_customer_page_never_prints_the_email_unmasked(client, org):
+    from tests.tickets.helpers import make_ticket
+    from tickets.models import IdentifierView
+
+    ticket = make_ticket(org)
+    customer = ticket.customer
+    customer.email = "hong.gildong@example.com"
+    customer.save()
+    client.force_login(org.agent1)
+    url = f"/tickets/customers/{customer.pk}/"
+    page = client.get(url).content.decode()
+    assert "hong.gildong@example.com" not in page and "h***********@example.com" in page
+    assert not IdentifierView.objects.exists()
+    update = f"/tickets/customers/{customer.pk}/update/"
+    # Saving the form as printed (e-mail empty) keeps the address.
+    assert client.post(update, {"name": "홍길순", "email": ""}).status_code == 302
+    customer.refresh_from_db()
+    assert (customer.name, customer.email) == ("홍길순", "hong.gildong@example.com")
+    assert client.post(update, {"name": "홍길순", "email": "new@example.com"}).status_code == 302
+    customer.refresh_from_db()
+    assert customer.email == "new@example.com"
+    both = {"name": "홍길순", "email": "x@example.com", "remove_email": "on"}
+    assert client.post(update, both).status_code == 422
+    assert client.post(update, {"name": "홍길순", "remove_email": "on"}).status_code == 302
+    customer.refresh_from_db()
+    assert customer.email == ""

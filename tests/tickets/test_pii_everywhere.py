@@ -129,3 +129,71 @@ def test_any_number_on_the_customers_record_is_not_a_finding(client, org):
     assert client.post(url, {"body": "회사 번호 02-1234-5678 로 회신"}).status_code == 302
     assert client.post(url, {"body": "다른 번호 02-9876-5432 로 회신"}).status_code == 422
     assert not PiiDetection.objects.exists()
+
+
+def test_identifiers_with_korean_particles_glued_are_caught_in_a_note(client, org):
+    ticket = make_ticket(org, assignee=org.agent1)
+    client.force_login(org.agent1)
+    text = "카드번호는 4111111111111111이고 주민번호는 900101-1234567입니다"
+    assert client.post(f"/tickets/{ticket.pk}/notes/", {"body": text}).status_code == 422
+    assert not TicketNote.objects.exists()
+    saved = client.post(f"/tickets/{ticket.pk}/notes/", {"body": text, "pii_action": "mask"})
+    assert saved.status_code == 302
+    assert (
+        TicketNote.objects.get().body
+        == "카드번호는 411111******1111이고 주민번호는 900101-1******입니다"
+    )
+
+
+def test_follow_up_notes_are_guarded(client, org):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets.models import FollowUpTask
+
+    ticket = make_ticket(org, assignee=org.agent1)
+    client.force_login(org.agent1)
+    due = (timezone.localtime() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    data = {"due_at": due, "note": "주민번호 900101-1234567 확인 후 전화"}
+    first = client.post(f"/tickets/{ticket.pk}/followups/", data)
+    assert first.status_code == 422 and 'id="pii-findings"' in first.content.decode()
+    assert not FollowUpTask.objects.exists()
+    second = client.post(f"/tickets/{ticket.pk}/followups/", {**data, "pii_action": "mask"})
+    assert second.status_code == 302
+    assert FollowUpTask.objects.get().note == "주민번호 900101-1****** 확인 후 전화"
+    assert PiiDetection.objects.get().field == "note"
+
+
+def test_a_phone_label_is_guarded(client, org):
+    ticket = make_ticket(org)
+    client.force_login(org.agent1)
+    url = f"/tickets/customers/{ticket.customer_id}/phones/"
+    data = {"phone": "010-9876-5432", "label": "카드 4111111111111111"}
+    first = client.post(url, data)
+    assert first.status_code == 422 and 'id="pii-findings"' in first.content.decode()
+    assert not ticket.customer.phones.exists()
+    assert client.post(url, {**data, "pii_action": "mask"}).status_code == 302
+    assert ticket.customer.phones.get().label == "카드 411111******1111"
+
+
+def test_the_team_leads_decision_note_is_guarded(client, org):
+    ticket = make_ticket(org, assignee=org.agent1)
+    client.force_login(org.agent1)
+    client.post(f"/tickets/{ticket.pk}/escalate/", {"reason": "권한 밖"})
+    req = ApprovalRequest.objects.get(ticket=ticket)
+    client.force_login(org.lead1)
+    url = f"/agents/requests/{req.pk}/decide/"
+    data = {"decision": "deny", "note": "고객 010-9876-5432로 직접"}
+    first = client.post(url, data, HTTP_HX_REQUEST="true")
+    assert first.status_code == 422
+    body = first.content.decode()
+    assert 'id="pii-findings"' in body and 'value="고객 010-9876-5432로 직접"' in body
+    req.refresh_from_db()
+    assert req.status == "pending" and req.decision_note == ""
+    assert (
+        client.post(url, {**data, "pii_action": "mask"}, HTTP_HX_REQUEST="true").status_code == 200
+    )
+    req.refresh_from_db()
+    assert (req.status, req.decision_note) == ("denied", "고객 ***-****-5432로 직접")
+    assert PiiDetection.objects.get(agent=org.lead1).kind == "phone"

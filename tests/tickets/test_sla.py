@@ -105,3 +105,20 @@ def test_a_resolved_ticket_has_met_its_sla_and_a_center_without_policy_has_none(
 def test_a_center_without_business_hours_counts_every_hour(org):
     cal = calendar_for_center(org.center.pk)
     assert cal.business_seconds(at(28, 0), at(29, 0)) == timedelta(days=1).total_seconds()
+
+
+def test_a_reopened_ticket_is_not_charged_the_days_it_sat_resolved(calendar):
+    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
+    services.ticket_update(
+        actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "resolved"}, at=at(23, 11)
+    )
+    ticket.refresh_from_db()
+    assert ticket.sla_state == SlaState.MET
+    # Reopened on Thursday 10:00: 2 h ran before it was resolved, 6 h remain → 16:00.
+    services.ticket_update(
+        actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "open"}, at=at(26, 10)
+    )
+    ticket.refresh_from_db()
+    assert (ticket.sla_target, ticket.sla_state) == ("resolution", SlaState.OK)
+    assert ticket.sla_due_at == at(26, 16)
