@@ -1,6 +1,7 @@
 """Customers, tickets, notes, dispositions and the ticket audit trail."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -121,14 +122,27 @@ class Severity(models.TextChoices):
 
 class BusinessHours(models.Model):
     """The center's working hours for SLA clocks (0 = Monday, center time zone). Public
-    holidays come from the center's holiday calendar (telephony.Holiday)."""
+    holidays come from the center's holiday calendar (telephony.Holiday). A closing time
+    earlier than the opening time runs past midnight into the next day."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
 
     center = models.ForeignKey(
-        "agents.Center", on_delete=models.CASCADE, related_name="business_hours"
+        "agents.Center",
+        on_delete=models.CASCADE,
+        related_name="business_hours",
+        verbose_name=_("center"),
     )
-    weekday = models.PositiveSmallIntegerField(_("weekday"))
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     opens = models.TimeField(_("opens"))
-    closes = models.TimeField(_("closes"))
+    closes = models.TimeField(_("closes"), help_text=_("Earlier than opens: past midnight."))
 
     class Meta:
         verbose_name = _("business hours")
@@ -137,6 +151,12 @@ class BusinessHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.weekday} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self):
+        if self.opens is not None and self.opens == self.closes:
+            raise ValidationError(
+                {"closes": _("Closing time must differ from opening time (an empty window).")}
+            )
 
 
 class SlaPolicy(models.Model):

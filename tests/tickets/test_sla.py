@@ -105,3 +105,70 @@ def test_a_resolved_ticket_has_met_its_sla_and_a_center_without_policy_has_none(
 def test_a_center_without_business_hours_counts_every_hour(org):
     cal = calendar_for_center(org.center.pk)
     assert cal.business_seconds(at(28, 0), at(29, 0)) == timedelta(days=1).total_seconds()
+
+
+def test_a_ticket_resolved_after_its_due_time_stays_breached(calendar):
+    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
+    # Resolution due Monday 17:00 (8 business hours); resolved Tuesday 10:00.
+    services.ticket_note_add(
+        actor=calendar.agent1, ticket=ticket, body="처리 완료", status="resolved", at=at(24, 10)
+    )
+    ticket.refresh_from_db()
+    assert (ticket.sla_state, ticket.sla_target) == (SlaState.BREACHED, "resolution")
+    assert ticket.sla_due_at == at(23, 17)
+    # Recomputing later changes nothing; the list badge reads the stored state.
+    services.sla_refresh(ticket=ticket, now=at(30, 12))
+    assert ticket.sla_state == SlaState.BREACHED
+    assert type(ticket).objects.get(pk=ticket.pk).sla_state == SlaState.BREACHED
+
+
+def test_a_late_first_response_breaches_a_ticket_resolved_in_time(calendar):
+    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    services.ticket_note_add(
+        actor=calendar.agent1, ticket=ticket, body="처리 완료", status="resolved", at=at(23, 11)
+    )
+    ticket.refresh_from_db()
+    assert (ticket.sla_state, ticket.sla_target) == (SlaState.BREACHED, "first_response")
+    assert ticket.sla_due_at == at(23, 10)
+
+
+def test_time_resolved_before_a_reopen_does_not_count(calendar):
+    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
+    services.ticket_note_add(
+        actor=calendar.agent1, ticket=ticket, body="완료", status="resolved", at=at(23, 11)
+    )
+    ticket.refresh_from_db()
+    assert ticket.sla_state == SlaState.MET
+    # Reopened on Wednesday 09:00: 2 h ran before the resolution, 6 h remain.
+    services.ticket_update(
+        actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "open"}, at=at(25, 9)
+    )
+    ticket.refresh_from_db()
+    assert (ticket.sla_state, ticket.sla_due_at) == (SlaState.OK, at(25, 15))
+    services.ticket_update(
+        actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "resolved"}, at=at(25, 14)
+    )
+    ticket.refresh_from_db()
+    assert ticket.sla_state == SlaState.MET  # 2 h + 5 h < 8 h, the resolved days left out
+
+
+def test_business_hours_past_midnight_count(org):
+    # Friday 22:00 → Saturday 06:00 (a night shift).
+    BusinessHours.objects.create(center=org.center, weekday=4, opens=time(22), closes=time(6))
+    cal = calendar_for_center(org.center.pk)
+    assert cal.business_seconds(at(27, 21), at(28, 7)) == 8 * 3600
+    assert cal.business_seconds(at(28, 1), at(28, 5)) == 4 * 3600  # starts after midnight
+    assert cal.add_business_seconds(at(28, 2), 3600) == at(28, 3)
+    assert cal.add_business_seconds(at(27, 12), 3600) == at(27, 23)
+
+
+def test_business_hours_with_an_empty_window_are_rejected(org):
+    from django.core.exceptions import ValidationError
+
+    row = BusinessHours(center=org.center, weekday=0, opens=time(9), closes=time(9))
+    with pytest.raises(ValidationError) as caught:
+        row.full_clean()
+    assert "closes" in caught.value.message_dict
+    BusinessHours(center=org.center, weekday=0, opens=time(22), closes=time(6)).full_clean()
