@@ -4,9 +4,12 @@ Nobody decides a request outside their scope or their own."""
 
 from datetime import timedelta
 
+import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agents.models import ApprovalRequest, BreakSlot, WorkingHours
+from agents.services import approval_request_create
 from tests.tickets.helpers import make_ticket
 from tickets.models import TicketEvent
 
@@ -152,3 +155,20 @@ def test_the_decision_reaches_the_agents_desktop(client, org):
     client.force_login(org.agent1)
     page = client.get("/agents/desktop/").content.decode()
     assert "req-denied" in page and "규정대로 안내" in page
+
+
+def test_a_team_lead_is_not_offered_a_request_to_themselves(client, org):
+    client.force_login(org.lead1)
+    page = client.get("/agents/requests/")
+    assert page.status_code == 200
+    assert 'id="request-form"' not in page.content.decode()
+    response = client.post("/agents/requests/", {"kind": "exception", "reason": "테스트"})
+    assert response.status_code == 403
+    assert not ApprovalRequest.objects.exists()
+    client.force_login(org.agent1)
+    assert 'id="request-form"' in client.get("/agents/requests/").content.decode()
+
+
+def test_only_agents_send_requests(org):
+    with pytest.raises(ValidationError, match="Only agents"):
+        approval_request_create(requester=org.lead1, kind="exception", reason="테스트")
