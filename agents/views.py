@@ -247,12 +247,19 @@ def request_decide(request: HtmxHttpRequest, request_id: int) -> HttpResponse:
     return redirect(request.POST.get("next") or "agents:team-board")
 
 
-def _inbox_context(request: HtmxHttpRequest) -> dict:
-    from tickets.selectors import sla_alerts_for
+TEAM_BOARD_SLA_ALERTS = 5
 
+
+def _inbox_context(request: HtmxHttpRequest) -> dict:
+    from tickets.selectors import sla_alert_counts, sla_alerts_for
+
+    counts = sla_alert_counts(request.user)
     return {
         "pending": selectors.pending_requests_for(request.user),
-        "sla_alerts": list(sla_alerts_for(request.user)),
+        # The most urgent few; the counts link to the full filtered ticket list.
+        "sla_alerts": list(sla_alerts_for(request.user, limit=TEAM_BOARD_SLA_ALERTS)),
+        "sla_counts": counts,
+        "sla_total": sum(counts.values()),
     }
 
 

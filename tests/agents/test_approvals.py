@@ -172,3 +172,28 @@ def test_a_team_lead_is_not_offered_a_request_to_themselves(client, org):
 def test_only_agents_send_requests(org):
     with pytest.raises(ValidationError, match="Only agents"):
         approval_request_create(requester=org.lead1, kind="exception", reason="테스트")
+
+
+def test_the_team_board_counts_sla_alerts_shows_the_most_urgent_and_links_the_rest(client, org):
+    from tickets.models import Ticket
+
+    now = timezone.now()
+    for i in range(8):
+        make_ticket(org, assignee=org.agent1, phone=f"+82101234{i:04d}", subject=f"지연 {i}")
+    Ticket.objects.update(sla_state="breached", sla_due_at=now - timedelta(hours=1))
+    urgent = Ticket.objects.order_by("pk").last()
+    Ticket.objects.filter(pk=urgent.pk).update(sla_due_at=now - timedelta(hours=5))
+    soon = make_ticket(org, assignee=org.agent2, phone="+821099990000")
+    Ticket.objects.filter(pk=soon.pk).update(sla_state="warning", sla_due_at=now)
+    client.force_login(org.lead1)
+    body = client.get("/agents/team/").content.decode()
+    section = body.split('id="team-sla"')[1].split("</div>")[0]
+    assert '<span class="pill small bad" id="team-sla-total">9</span>' in section
+    assert 'href="/tickets/?team=on&amp;sla=breached" id="team-sla-breached">8' in section
+    assert 'href="/tickets/?team=on&amp;sla=warning" id="team-sla-warning">1' in section
+    rows = section.split('id="team-sla-alerts"')[1]
+    assert rows.count("<li>") == 5
+    assert rows.index(urgent.number) < rows.index("</li>")  # the most overdue first
+    # The link leads to the full list of the team's breaches.
+    listing = client.get("/tickets/?team=on&sla=breached").content.decode()
+    assert all(t.number in listing for t in Ticket.objects.filter(sla_state="breached"))
