@@ -30,6 +30,12 @@ class Customer(models.Model):
     def number(self) -> str:
         return f"C-{self.pk:06d}"
 
+    @property
+    def label(self) -> str:
+        """How pages name the customer: the name, or the customer number when no name is on
+        file (a known customer is never shown as an unknown caller)."""
+        return self.name or self.number
+
 
 class CustomerPhone(models.Model):
     """A further phone number of a customer (the first is `Customer.phone`); the screen pop
