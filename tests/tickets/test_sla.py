@@ -172,3 +172,32 @@ def test_business_hours_with_an_empty_window_are_rejected(org):
         row.full_clean()
     assert "closes" in caught.value.message_dict
     BusinessHours(center=org.center, weekday=0, opens=time(22), closes=time(6)).full_clean()
+
+
+def test_sla_recheck_fixes_a_resolved_ticket_stored_as_met(calendar):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from tickets.models import Ticket
+
+    # Two weeks back (the command recomputes at the real now): a Monday, resolved Tuesday.
+    monday = timezone.localdate() - timedelta(days=14)
+    monday -= timedelta(days=monday.weekday())
+
+    def day(offset, hour, minute=0):
+        return datetime.combine(monday + timedelta(days=offset), time(hour, minute), SEOUL)
+
+    ticket = make_ticket(calendar, at=day(0, 9), priority="normal")
+    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=day(0, 9, 30))
+    services.ticket_note_add(
+        actor=calendar.agent1, ticket=ticket, body="완료", status="resolved", at=day(1, 10)
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(sla_state=SlaState.MET, sla_due_at=None)
+    out = StringIO()
+    call_command("sla_recheck", stdout=out)
+    assert Ticket.objects.get(pk=ticket.pk).sla_state == SlaState.BREACHED
+    assert out.getvalue().startswith("1 ")
+    call_command("sla_recheck", stdout=out)
+    assert out.getvalue().splitlines()[-1].startswith("0 ")
