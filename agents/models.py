@@ -25,7 +25,9 @@ class DepartmentKind(models.TextChoices):
 
 
 class Department(models.Model):
-    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="departments")
+    center = models.ForeignKey(
+        Center, on_delete=models.PROTECT, related_name="departments", verbose_name=_("center")
+    )
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=DepartmentKind.choices)
     # The called number picks the department until the IVR exists (E.164).
@@ -41,7 +43,9 @@ class Department(models.Model):
 
 
 class Team(models.Model):
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="teams")
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="teams", verbose_name=_("department")
+    )
     name = models.CharField(_("name"), max_length=100)
     daily_call_target = models.PositiveIntegerField(_("daily call target per agent"), default=60)
 
@@ -70,10 +74,20 @@ class Person(AbstractUser):
     display_name = models.CharField(_("name"), max_length=100)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
     center = models.ForeignKey(
-        Center, on_delete=models.PROTECT, null=True, blank=True, related_name="people"
+        Center,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="people",
+        verbose_name=_("center"),
     )
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("team"),
     )
     managed_departments = models.ManyToManyField(
         Department, blank=True, related_name="managers", verbose_name=_("managed departments")
@@ -130,22 +144,34 @@ class AgentStatus(models.Model):
     """The agent's current state; the history lives in AgentStateInterval."""
 
     person = models.OneToOneField(
-        Person, on_delete=models.CASCADE, primary_key=True, related_name="status"
+        Person,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="status",
+        verbose_name=_("person"),
     )
-    state = models.CharField(max_length=20, choices=AgentState.choices, default=AgentState.OFFLINE)
-    reason = models.CharField(max_length=20, choices=NotReadyReason.choices, blank=True)
-    since = models.DateTimeField()
+    state = models.CharField(
+        _("state"), max_length=20, choices=AgentState.choices, default=AgentState.OFFLINE
+    )
+    reason = models.CharField(
+        _("reason"), max_length=20, choices=NotReadyReason.choices, blank=True
+    )
+    since = models.DateTimeField(_("since"))
     # Longest-idle routing orders by this: when the agent last became AVAILABLE.
-    available_since = models.DateTimeField(null=True, blank=True)
+    available_since = models.DateTimeField(_("available since"), null=True, blank=True)
     # What the agent asked for while busy (e.g. a break after this call); applied at the end
     # of wrap-up and never overwritten by the return to AVAILABLE.
-    requested_state = models.CharField(max_length=20, choices=AgentState.choices, blank=True)
-    requested_reason = models.CharField(max_length=20, choices=NotReadyReason.choices, blank=True)
-    wrapup_deadline = models.DateTimeField(null=True, blank=True)
+    requested_state = models.CharField(
+        _("requested state"), max_length=20, choices=AgentState.choices, blank=True
+    )
+    requested_reason = models.CharField(
+        _("requested reason"), max_length=20, choices=NotReadyReason.choices, blank=True
+    )
+    wrapup_deadline = models.DateTimeField(_("wrap-up deadline"), null=True, blank=True)
     # Round-robin and fewest-calls routing read these.
-    last_offered_at = models.DateTimeField(null=True, blank=True)
-    calls_today = models.PositiveIntegerField(default=0)
-    calls_today_date = models.DateField(null=True, blank=True)
+    last_offered_at = models.DateTimeField(_("last offered at"), null=True, blank=True)
+    calls_today = models.PositiveIntegerField(_("calls today"), default=0)
+    calls_today_date = models.DateField(_("calls counted on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("agent status")
@@ -157,11 +183,15 @@ class AgentStatus(models.Model):
 
 
 class AgentStateInterval(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="state_intervals")
-    state = models.CharField(max_length=20, choices=AgentState.choices)
-    reason = models.CharField(max_length=20, choices=NotReadyReason.choices, blank=True)
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="state_intervals", verbose_name=_("person")
+    )
+    state = models.CharField(_("state"), max_length=20, choices=AgentState.choices)
+    reason = models.CharField(
+        _("reason"), max_length=20, choices=NotReadyReason.choices, blank=True
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("agent state interval")
@@ -182,8 +212,12 @@ class AgentStateInterval(models.Model):
 class QueueMembership(models.Model):
     """An agent's skill: membership of a queue with a proficiency level (1 low – 10 high)."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="skills")
-    queue = models.ForeignKey("telephony.Queue", on_delete=models.CASCADE, related_name="members")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="skills", verbose_name=_("person")
+    )
+    queue = models.ForeignKey(
+        "telephony.Queue", on_delete=models.CASCADE, related_name="members", verbose_name=_("queue")
+    )
     proficiency = models.PositiveSmallIntegerField(_("proficiency"), default=5)
 
     class Meta:
@@ -219,14 +253,19 @@ class ApprovalRequest(models.Model):
     exception beyond the agent's authority, a break. Lands in the team lead's inbox."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=RequestKind.choices)
-    requester = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="requests")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="requests")
+    requester = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="requests", verbose_name=_("requester")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="requests", verbose_name=_("team")
+    )
     ticket = models.ForeignKey(
         "tickets.Ticket",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="approval_requests",
+        verbose_name=_("ticket"),
     )
     reason = models.TextField(_("reason"))
     amount = models.PositiveIntegerField(_("amount (KRW)"), null=True, blank=True)
@@ -236,11 +275,16 @@ class ApprovalRequest(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING
     )
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
     decided_by = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.CharField(_("decision note"), max_length=300, blank=True)
 
     class Meta:
@@ -265,7 +309,9 @@ class ApprovalRequest(models.Model):
 class WorkingHours(models.Model):
     """An agent's working hours on a weekday, set by their 실장 (0 = Monday)."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="working_hours")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="working_hours", verbose_name=_("person")
+    )
     weekday = models.PositiveSmallIntegerField(_("weekday"))
     starts = models.TimeField(_("starts"))
     ends = models.TimeField(_("ends"))
@@ -285,13 +331,17 @@ class WorkingHours(models.Model):
 class BreakSlot(models.Model):
     """A scheduled break of an agent (set by the 실장, or an approved break request)."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="break_slots")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="break_slots", verbose_name=_("person")
+    )
     starts_at = models.DateTimeField(_("from"), db_index=True)
     minutes = models.PositiveSmallIntegerField(_("minutes"))
     reason = models.CharField(
         _("reason"), max_length=20, choices=NotReadyReason.choices, default=NotReadyReason.BREAK
     )
-    set_by = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, related_name="+")
+    set_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("set by")
+    )
 
     class Meta:
         verbose_name = _("scheduled break")

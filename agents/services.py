@@ -9,7 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agents.models import AgentState, AgentStateInterval, AgentStatus, NotReadyReason, Person
+from agents.models import (
+    AgentState,
+    AgentStateInterval,
+    AgentStatus,
+    NotReadyReason,
+    Person,
+    Role,
+)
 
 BUSY_STATES = {AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP}
 # States an agent may choose from the desktop; the others are set by the ACD.
@@ -166,6 +173,9 @@ def approval_request_create(
         raise ValidationError(_("Give a reason."))
     if requester.team_id is None:
         raise ValidationError(_("Only people in a team can ask their team lead."))
+    if requester.role != Role.AGENT:
+        # A team lead would be asking themselves; leads and above decide requests.
+        raise ValidationError(_("Only agents send requests to their team lead."))
     if kind == RequestKind.BREAK:
         if break_start is None or not break_minutes or not 5 <= break_minutes <= 120:
             raise ValidationError(_("A break needs a start and 5 to 120 minutes."))

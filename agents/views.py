@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -203,6 +203,9 @@ def team_board(request: HtmxHttpRequest) -> HttpResponse:
 def requests_page(request: HtmxHttpRequest) -> HttpResponse:
     """An agent's requests to their 실장 (refund, exception, break) and their answers; the
     escalations inbox for a team lead (every request of the team, newest first)."""
+    if request.method == "POST" and request.user.role != Role.AGENT:
+        # Leads and above decide requests; they have nobody here to ask.
+        return HttpResponseForbidden(_("Only agents send requests to their team lead."))
     form = ApprovalRequestForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -263,12 +266,19 @@ def _team_board_context(request: HtmxHttpRequest) -> dict:
     }
 
 
-def _inbox_context(request: HtmxHttpRequest) -> dict:
-    from tickets.selectors import sla_alerts_for
+TEAM_BOARD_SLA_ALERTS = 5
 
+
+def _inbox_context(request: HtmxHttpRequest) -> dict:
+    from tickets.selectors import sla_alert_counts, sla_alerts_for
+
+    counts = sla_alert_counts(request.user)
     return {
         "pending": selectors.pending_requests_for(request.user),
-        "sla_alerts": list(sla_alerts_for(request.user)),
+        # The most urgent few; the counts link to the full filtered ticket list.
+        "sla_alerts": list(sla_alerts_for(request.user, limit=TEAM_BOARD_SLA_ALERTS)),
+        "sla_counts": counts,
+        "sla_total": sum(counts.values()),
     }
 
 

@@ -53,10 +53,15 @@ class Scorecard(models.Model):
         choices=AutoFailMode.choices,
         default=AutoFailMode.OVERALL,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:
@@ -81,7 +86,9 @@ class Scorecard(models.Model):
 
 
 class ScorecardSection(models.Model):
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="sections")
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.CASCADE, related_name="sections", verbose_name=_("scorecard")
+    )
     title = models.CharField(_("title"), max_length=120)
     weight = models.FloatField(_("weight"), default=1)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -117,7 +124,9 @@ class ScorecardItem(models.Model):
     points any value 0…max_points. A bonus item is not part of its section: what it earns is
     added to the overall score (DOMAIN.md "plus any bonus")."""
 
-    section = models.ForeignKey(ScorecardSection, on_delete=models.CASCADE, related_name="items")
+    section = models.ForeignKey(
+        ScorecardSection, on_delete=models.CASCADE, related_name="items", verbose_name=_("section")
+    )
     text = models.CharField(_("criterion"), max_length=200)
     guidance = models.TextField(_("guidance for evaluators"), blank=True)
     kind = models.CharField(_("type"), max_length=20, choices=ItemKind.choices)
@@ -153,7 +162,10 @@ class SamplingPolicy(models.Model):
     rules add calls on top (DOMAIN.md / issue 5 "Sampling and assignment")."""
 
     department = models.OneToOneField(
-        "agents.Department", on_delete=models.CASCADE, related_name="qa_policy"
+        "agents.Department",
+        on_delete=models.CASCADE,
+        related_name="qa_policy",
+        verbose_name=_("department"),
     )
     calls_per_agent = models.PositiveSmallIntegerField(_("random calls per agent"), default=2)
     long_handle_seconds = models.PositiveIntegerField(_("long handle time from (s)"), default=600)
@@ -186,9 +198,16 @@ class AssignMode(models.TextChoices):
 class SampleRun(models.Model):
     """One monthly sampling run. Re-running the same month adds only what is missing."""
 
-    center = models.ForeignKey("agents.Center", on_delete=models.CASCADE, related_name="+")
+    center = models.ForeignKey(
+        "agents.Center", on_delete=models.CASCADE, related_name="+", verbose_name=_("center")
+    )
     department = models.ForeignKey(
-        "agents.Department", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "agents.Department",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("department"),
     )
     month = models.DateField(_("month"))  # first day of the month
     seed = models.IntegerField(_("seed"))
@@ -197,17 +216,21 @@ class SampleRun(models.Model):
         _("assign to"), max_length=20, choices=AssignMode.choices, default=AssignMode.TEAM_LEAD
     )
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("started by"),
     )
     status = models.CharField(
-        max_length=20, choices=SampleRunStatus.choices, default=SampleRunStatus.PENDING
+        _("status"), max_length=20, choices=SampleRunStatus.choices, default=SampleRunStatus.PENDING
     )
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
     created = models.PositiveIntegerField(_("evaluations created"), default=0)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("sampling run")
@@ -259,21 +282,43 @@ class Evaluation(models.Model):
     """One evaluator's scoring of one call segment against one scorecard version. The agent,
     team and department are those of the call (they do not move when the agent does)."""
 
-    call = models.ForeignKey("telephony.Call", on_delete=models.PROTECT, related_name="evaluations")
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="evaluations")
-    agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qa_evaluations"
+    call = models.ForeignKey(
+        "telephony.Call",
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        verbose_name=_("call"),
     )
-    team = models.ForeignKey("agents.Team", on_delete=models.PROTECT, null=True, blank=True)
-    department = models.ForeignKey("agents.Department", on_delete=models.PROTECT)
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("scorecard")
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="qa_evaluations",
+        verbose_name=_("agent"),
+    )
+    team = models.ForeignKey(
+        "agents.Team", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("team")
+    )
+    department = models.ForeignKey(
+        "agents.Department", on_delete=models.PROTECT, verbose_name=_("department")
+    )
     evaluator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qa_assigned"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="qa_assigned",
+        verbose_name=_("evaluator"),
     )
     reason = models.CharField(
         _("why sampled"), max_length=20, choices=SampleReason.choices, default=SampleReason.RANDOM
     )
     sample_run = models.ForeignKey(
-        SampleRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="evaluations"
+        SampleRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="evaluations",
+        verbose_name=_("sampling run"),
     )
     month = models.DateField(_("sample month"))
     calibration = models.ForeignKey(
@@ -282,20 +327,24 @@ class Evaluation(models.Model):
         null=True,
         blank=True,
         related_name="evaluations",
+        verbose_name=_("calibration session"),
     )
     status = models.CharField(
-        max_length=20, choices=EvaluationStatus.choices, default=EvaluationStatus.ASSIGNED
+        _("status"),
+        max_length=20,
+        choices=EvaluationStatus.choices,
+        default=EvaluationStatus.ASSIGNED,
     )
     due_date = models.DateField(_("due"), null=True, blank=True)
     score = models.FloatField(_("score"), null=True, blank=True)
     compliance_score = models.FloatField(_("compliance score"), null=True, blank=True)
-    auto_failed = models.BooleanField(default=False)
+    auto_failed = models.BooleanField(_("auto-failed"), default=False)
     feedback = models.TextField(_("feedback"), blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("evaluation")
@@ -330,11 +379,15 @@ class Evaluation(models.Model):
 
 
 class Answer(models.Model):
-    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="answers")
-    item = models.ForeignKey(ScorecardItem, on_delete=models.PROTECT, related_name="answers")
-    value = models.FloatField(null=True, blank=True)
-    not_applicable = models.BooleanField(default=False)
-    note = models.CharField(max_length=500, blank=True)
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="answers", verbose_name=_("evaluation")
+    )
+    item = models.ForeignKey(
+        ScorecardItem, on_delete=models.PROTECT, related_name="answers", verbose_name=_("criterion")
+    )
+    value = models.FloatField(_("value"), null=True, blank=True)
+    not_applicable = models.BooleanField(_("not applicable"), default=False)
+    note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("answer")
@@ -350,11 +403,18 @@ class Answer(models.Model):
 class EvaluationComment(models.Model):
     """A comment pinned to a moment of the recording (seconds from its start)."""
 
-    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="comments", verbose_name=_("evaluation")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
     at_seconds = models.FloatField(_("at (s)"))
     body = models.TextField(_("comment"))
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         verbose_name = _("timestamped comment")
@@ -369,16 +429,22 @@ class EvaluationEvent(models.Model):
     """The history of an evaluation: submitted, read, acknowledged, disputed, upheld,
     changed (with the score before and after and the answers before)."""
 
-    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="events", verbose_name=_("evaluation")
     )
-    kind = models.CharField(max_length=30)
-    score_before = models.FloatField(null=True, blank=True)
-    score_after = models.FloatField(null=True, blank=True)
-    note = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    kind = models.CharField(_("kind"), max_length=30)
+    score_before = models.FloatField(_("score before"), null=True, blank=True)
+    score_after = models.FloatField(_("score after"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    at = models.DateTimeField(_("at"))
 
     class Meta:
         verbose_name = _("evaluation event")
@@ -396,22 +462,30 @@ class DisputeStatus(models.TextChoices):
 
 
 class Dispute(models.Model):
-    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="disputes")
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="disputes", verbose_name=_("evaluation")
+    )
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("raised by"),
     )
     reason = models.TextField(_("reason"))
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qa_disputes_to_review"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="qa_disputes_to_review",
+        verbose_name=_("reviewer"),
     )
     status = models.CharField(
-        max_length=20, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+        _("status"), max_length=20, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
     )
     resolution = models.TextField(_("resolution"), blank=True)
-    score_before = models.FloatField(null=True, blank=True)
-    score_after = models.FloatField(null=True, blank=True)
-    raised_at = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    score_before = models.FloatField(_("score before"), null=True, blank=True)
+    score_after = models.FloatField(_("score after"), null=True, blank=True)
+    raised_at = models.DateTimeField(_("raised at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("dispute")
@@ -434,19 +508,32 @@ class CoachingStatus(models.TextChoices):
 
 class CoachingPlan(models.Model):
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coaching_plans"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="coaching_plans",
+        verbose_name=_("agent"),
     )
-    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("coach"),
+    )
     evaluation = models.ForeignKey(
-        Evaluation, on_delete=models.SET_NULL, null=True, blank=True, related_name="coaching"
+        Evaluation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="coaching",
+        verbose_name=_("evaluation"),
     )
     goals = models.TextField(_("goals"))
     due_date = models.DateField(_("due"))
     follow_up_date = models.DateField(_("follow-up evaluation by"))
     status = models.CharField(
-        max_length=20, choices=CoachingStatus.choices, default=CoachingStatus.OPEN
+        _("status"), max_length=20, choices=CoachingStatus.choices, default=CoachingStatus.OPEN
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         verbose_name = _("coaching plan")
@@ -458,10 +545,15 @@ class CoachingPlan(models.Model):
 
 
 class CoachingTask(models.Model):
-    plan = models.ForeignKey(CoachingPlan, on_delete=models.CASCADE, related_name="tasks")
+    plan = models.ForeignKey(
+        CoachingPlan,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+        verbose_name=_("coaching plan"),
+    )
     text = models.CharField(_("task"), max_length=300)
     due_date = models.DateField(_("due"), null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("coaching task")
@@ -477,13 +569,20 @@ class CalibrationSession(models.Model):
     Nobody sees another's scores until the facilitator reveals them."""
 
     title = models.CharField(_("title"), max_length=120)
-    call = models.ForeignKey("telephony.Call", on_delete=models.PROTECT, related_name="+")
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="+")
-    facilitator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    call = models.ForeignKey(
+        "telephony.Call", on_delete=models.PROTECT, related_name="+", verbose_name=_("call")
     )
-    revealed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.PROTECT, related_name="+", verbose_name=_("scorecard")
+    )
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("facilitator"),
+    )
+    revealed_at = models.DateTimeField(_("revealed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         verbose_name = _("calibration session")

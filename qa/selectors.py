@@ -28,6 +28,7 @@ from qa.models import (
     Evaluation,
     EvaluationStatus,
     SampleReason,
+    SampleRun,
     SamplingPolicy,
     Scorecard,
     ScorecardItem,
@@ -581,3 +582,27 @@ def published_scorecards() -> QuerySet[Scorecard]:
 
 
 SAMPLE_REASON_CHOICES = [(r.value, r.label) for r in SampleReason]
+
+
+@dataclass
+class SampleRunSummary:
+    created: int
+    agents: int
+    by_evaluator: list[tuple[str, int]]  # (evaluator's name, evaluations assigned)
+
+
+def sample_run_summary(run: SampleRun) -> SampleRunSummary:
+    """What a sampling run added: how many evaluations, for how many agents, assigned to
+    whom (the message after a run)."""
+    evaluations = Evaluation.objects.filter(sample_run=run)
+    rows = (
+        evaluations.values("evaluator")
+        .annotate(n=Count("id"))
+        .order_by("-n", "evaluator__display_name", "evaluator")
+    )
+    people = {p.pk: p for p in Person.objects.filter(pk__in=[r["evaluator"] for r in rows])}
+    return SampleRunSummary(
+        created=evaluations.count(),
+        agents=evaluations.values("agent").distinct().count(),
+        by_evaluator=[(str(people[r["evaluator"]]), r["n"]) for r in rows],
+    )

@@ -122,7 +122,14 @@ def sampling(request: HttpRequest) -> HttpResponse:
     )
     if me.role == Role.MANAGER:
         runs = runs.filter(department__in=visible)
-    return render(request, "qa/sampling.html", {"form": form, "runs": runs[:20]}, status=status)
+    context = {"form": form, "runs": runs[:20]}
+    # After a run: its result (how many evaluations, assigned to whom), live until it ends.
+    run_id = request.GET.get("run", "")
+    if run_id.isdigit():
+        run = runs.filter(pk=int(run_id)).first()
+        if run is not None:
+            context.update(run=run, summary=selectors.sample_run_summary(run))
+    return render(request, "qa/sampling.html", context, status=status)
 
 
 @login_required
@@ -136,6 +143,9 @@ def sampling_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(SampleRun, pk=run_id, center_id=me.center_id)
     if me.role == Role.MANAGER and not departments_visible_to(me).filter(pk=run.department_id):
         raise Http404
+    if request.GET.get("part") == "result":
+        summary = selectors.sample_run_summary(run)
+        return render(request, "qa/sampling.html#run-result", {"run": run, "summary": summary})
     return render(request, "qa/sampling.html#run-row", {"run": run})
 
 

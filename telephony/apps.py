@@ -1,9 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext_lazy as _
 
 
 class TelephonyConfig(AppConfig):
     name = "telephony"
+    verbose_name = _("Telephony")
 
     def ready(self) -> None:
         # Cache invalidation only (no business logic): the incoming-call path caches what

@@ -24,7 +24,10 @@ class FullAction(models.TextChoices):
 
 class Queue(models.Model):
     department = models.OneToOneField(
-        "agents.Department", on_delete=models.PROTECT, related_name="queue"
+        "agents.Department",
+        on_delete=models.PROTECT,
+        related_name="queue",
+        verbose_name=_("department"),
     )
     name = models.CharField(_("name"), max_length=100)
     reservation_timeout_seconds = models.PositiveIntegerField(
@@ -81,7 +84,9 @@ class Queue(models.Model):
         help_text=_("E.164; the department's number when empty"),
     )
     # Round-robin's pointer: the agent who was offered the last call of this queue.
-    last_offered_person_id = models.IntegerField(null=True, blank=True, editable=False)
+    last_offered_person_id = models.IntegerField(
+        _("last offered person"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("queue")
@@ -101,7 +106,9 @@ class QueueTier(models.Model):
     `min_proficiency` in this queue may take the call. A queue without tiers takes every
     member from the first second."""
 
-    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="tiers")
+    queue = models.ForeignKey(
+        Queue, on_delete=models.CASCADE, related_name="tiers", verbose_name=_("queue")
+    )
     after_seconds = models.PositiveIntegerField(_("from second"), default=0)
     min_proficiency = models.PositiveSmallIntegerField(_("minimum proficiency"), default=1)
 
@@ -146,26 +153,42 @@ class Call(models.Model):
     talk and wrap-up stay their own; webhooks about the caller's leg go to the newest
     segment."""
 
-    sid = models.CharField(max_length=34)
-    segment = models.PositiveSmallIntegerField(default=0)
+    sid = models.CharField(_("call SID"), max_length=34)
+    segment = models.PositiveSmallIntegerField(_("segment"), default=0)
     parent = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="transfers"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="transfers",
+        verbose_name=_("parent"),
     )
     direction = models.CharField(
-        max_length=20, choices=CallDirection.choices, default=CallDirection.INBOUND
+        _("direction"), max_length=20, choices=CallDirection.choices, default=CallDirection.INBOUND
     )
-    language = models.CharField(max_length=5, default="ko")
+    language = models.CharField(_("language"), max_length=5, default="ko")
     from_number = models.CharField(_("caller"), max_length=32)
     to_number = models.CharField(_("called number"), max_length=32)
-    department = models.ForeignKey("agents.Department", on_delete=models.PROTECT)
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="calls")
-    customer = models.ForeignKey(
-        "tickets.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    department = models.ForeignKey(
+        "agents.Department", on_delete=models.PROTECT, verbose_name=_("department")
     )
-    phase = models.CharField(max_length=20, choices=CallPhase.choices, default=CallPhase.QUEUED)
-    twilio_status = models.CharField(max_length=20, default="ringing")
-    last_sequence_number = models.IntegerField(default=-1)
-    priority = models.SmallIntegerField(default=0)
+    queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, related_name="calls", verbose_name=_("queue")
+    )
+    customer = models.ForeignKey(
+        "tickets.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("customer"),
+    )
+    phase = models.CharField(
+        _("phase"), max_length=20, choices=CallPhase.choices, default=CallPhase.QUEUED
+    )
+    twilio_status = models.CharField(_("Twilio status"), max_length=20, default="ringing")
+    last_sequence_number = models.IntegerField(_("last sequence number"), default=-1)
+    priority = models.SmallIntegerField(_("priority"), default=0)
     # Who handled it, and their team/department at the time (rollups must not move when
     # an agent later changes team).
     agent = models.ForeignKey(
@@ -174,42 +197,62 @@ class Call(models.Model):
         null=True,
         blank=True,
         related_name="handled_calls",
+        verbose_name=_("agent"),
     )
-    team = models.ForeignKey("agents.Team", on_delete=models.PROTECT, null=True, blank=True)
-    enqueued_at = models.DateTimeField(db_index=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    wrapup_ended_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    queue_wait_seconds = models.FloatField(null=True, blank=True)
-    talk_seconds = models.FloatField(null=True, blank=True)
-    hold_seconds = models.FloatField(default=0)
-    acw_seconds = models.FloatField(null=True, blank=True)
-    twilio_duration_seconds = models.IntegerField(null=True, blank=True)
+    team = models.ForeignKey(
+        "agents.Team", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("team")
+    )
+    enqueued_at = models.DateTimeField(_("queued at"), db_index=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    wrapup_ended_at = models.DateTimeField(
+        _("wrap-up ended at"), null=True, blank=True, db_index=True
+    )
+    queue_wait_seconds = models.FloatField(_("queue wait seconds"), null=True, blank=True)
+    talk_seconds = models.FloatField(_("talk seconds"), null=True, blank=True)
+    hold_seconds = models.FloatField(_("hold seconds"), default=0)
+    acw_seconds = models.FloatField(_("wrap-up seconds"), null=True, blank=True)
+    twilio_duration_seconds = models.IntegerField(
+        _("Twilio duration (seconds)"), null=True, blank=True
+    )
     disposition = models.ForeignKey(
-        "tickets.Disposition", on_delete=models.SET_NULL, null=True, blank=True
+        "tickets.Disposition",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("disposition"),
     )
     ticket = models.ForeignKey(
-        "tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+        "tickets.Ticket",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("ticket"),
     )
-    wrapup_submitted_at = models.DateTimeField(null=True, blank=True)
-    recording_sid = models.CharField(max_length=40, blank=True)
-    recording_url = models.URLField(blank=True)
-    recording_status = models.CharField(max_length=20, blank=True)
-    recording_duration_seconds = models.IntegerField(null=True, blank=True)
-    recording_error_code = models.CharField(max_length=10, blank=True)
+    wrapup_submitted_at = models.DateTimeField(_("wrap-up submitted at"), null=True, blank=True)
+    recording_sid = models.CharField(_("recording SID"), max_length=40, blank=True)
+    recording_url = models.URLField(_("recording URL"), blank=True)
+    recording_status = models.CharField(_("recording status"), max_length=20, blank=True)
+    recording_duration_seconds = models.IntegerField(
+        _("recording length (seconds)"), null=True, blank=True
+    )
+    recording_error_code = models.CharField(_("recording error code"), max_length=10, blank=True)
     # A callback keeps the caller's place: the row stays queued with its original
     # enqueued_at after the caller hangs up, and is dialled out when an agent takes it.
-    callback_requested_at = models.DateTimeField(null=True, blank=True)
-    callback_number = models.CharField(max_length=32, blank=True)
-    callback_sid = models.CharField(max_length=34, blank=True, db_index=True)
+    callback_requested_at = models.DateTimeField(_("callback requested at"), null=True, blank=True)
+    callback_number = models.CharField(_("callback number"), max_length=32, blank=True)
+    callback_sid = models.CharField(
+        _("callback call SID"), max_length=34, blank=True, db_index=True
+    )
     # Why the caller left the queue without an agent: max_wait, full, callback, voicemail.
-    queue_exit = models.CharField(max_length=20, blank=True)
-    overflowed_at = models.DateTimeField(null=True, blank=True)
-    hold_started_at = models.DateTimeField(null=True, blank=True)
-    conference_sid = models.CharField(max_length=34, blank=True)
-    agent_call_sid = models.CharField(max_length=34, blank=True)
+    queue_exit = models.CharField(_("queue exit"), max_length=20, blank=True)
+    overflowed_at = models.DateTimeField(_("overflowed at"), null=True, blank=True)
+    hold_started_at = models.DateTimeField(_("hold started at"), null=True, blank=True)
+    conference_sid = models.CharField(_("conference SID"), max_length=34, blank=True)
+    agent_call_sid = models.CharField(_("agent leg call SID"), max_length=34, blank=True)
     # Rollups re-read calls changed since their watermark.
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("call")
@@ -247,20 +290,27 @@ class Offer(models.Model):
     an agent never holds two pending offers and a call is never offered twice at once.
     """
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="offers")
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="offers", verbose_name=_("call")
+    )
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offers"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="offers",
+        verbose_name=_("agent"),
     )
     status = models.CharField(
-        max_length=20, choices=OfferStatus.choices, default=OfferStatus.PENDING
+        _("status"), max_length=20, choices=OfferStatus.choices, default=OfferStatus.PENDING
     )
-    offered_at = models.DateTimeField()
-    expires_at = models.DateTimeField(db_index=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    offered_at = models.DateTimeField(_("offered at"))
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     # The agent's place in the longest-idle order, restored if the caller hangs up first.
-    agent_idle_since = models.DateTimeField(null=True, blank=True)
+    agent_idle_since = models.DateTimeField(_("agent idle since"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("call offer")
+        verbose_name_plural = _("call offers")
         constraints = [
             models.UniqueConstraint(
                 fields=["agent"], condition=Q(status="pending"), name="one_pending_offer_per_agent"
@@ -278,34 +328,52 @@ class CallEvent(models.Model):
     """The call's audit trail, and the idempotency ledger for webhooks: a replayed webhook
     carries the same dedupe_key and is recognised and ignored."""
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=40)
-    at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="events", verbose_name=_("call")
     )
-    data = models.JSONField(default=dict, blank=True)
-    dedupe_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("by"),
+    )
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    dedupe_key = models.CharField(
+        _("deduplication key"), max_length=120, unique=True, null=True, blank=True
+    )
 
     class Meta:
+        verbose_name = _("call event")
+        verbose_name_plural = _("call events")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%H:%M:%S}"
 
 
+class SimulatorDirection(models.TextChoices):
+    REST = "rest", _("Sangdam → simulator (REST)")
+    WEBHOOK = "webhook", _("Simulator → Sangdam (webhook)")
+    SIM = "sim", _("Simulator's own state")
+
+
 class SimulatorMessage(models.Model):
     """Simulated mode's log: REST requests Sangdam sent to "Twilio" and webhooks the
     simulator posted back. The simulator reads it the way Twilio reads its API."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    direction = models.CharField(max_length=10)  # "rest" (Sangdam → sim) | "webhook"
-    call_sid = models.CharField(max_length=34, db_index=True)
-    action = models.CharField(max_length=40)
-    data = models.JSONField(default=dict, blank=True)
-    handled = models.BooleanField(default=False)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    direction = models.CharField(_("direction"), max_length=10, choices=SimulatorDirection.choices)
+    call_sid = models.CharField(_("call SID"), max_length=34, db_index=True)
+    action = models.CharField(_("action"), max_length=40)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    handled = models.BooleanField(_("handled"), default=False)
 
     class Meta:
+        verbose_name = _("simulator message")
+        verbose_name_plural = _("simulator messages")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
@@ -315,26 +383,43 @@ class SimulatorMessage(models.Model):
 class Voicemail(models.Model):
     """A message left when the center is closed, the queue is full or the wait too long."""
 
-    call_sid = models.CharField(max_length=34)
+    call_sid = models.CharField(_("call SID"), max_length=34)
     call = models.ForeignKey(
-        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="voicemails"
+        Call,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="voicemails",
+        verbose_name=_("call"),
     )
     department = models.ForeignKey(
-        "agents.Department", on_delete=models.PROTECT, null=True, blank=True
+        "agents.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("department"),
     )
     customer = models.ForeignKey(
-        "tickets.Customer", on_delete=models.SET_NULL, null=True, blank=True
+        "tickets.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("customer"),
     )
     from_number = models.CharField(_("caller"), max_length=32)
     reason = models.CharField(_("reason"), max_length=20)  # closed | full | max_wait | choice
-    recording_sid = models.CharField(max_length=40, unique=True)
-    recording_url = models.URLField(blank=True)
-    recording_status = models.CharField(max_length=20, blank=True)
-    duration_seconds = models.IntegerField(null=True, blank=True)
-    received_at = models.DateTimeField()
-    handled_at = models.DateTimeField(null=True, blank=True)
+    recording_sid = models.CharField(_("recording SID"), max_length=40, unique=True)
+    recording_url = models.URLField(_("recording URL"), blank=True)
+    recording_status = models.CharField(_("recording status"), max_length=20, blank=True)
+    duration_seconds = models.IntegerField(_("length (seconds)"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("handled by"),
     )
 
     class Meta:
@@ -349,22 +434,29 @@ class Voicemail(models.Model):
 class SmsMessage(models.Model):
     """A text message to or from a customer (incoming via the SMS webhook)."""
 
-    sid = models.CharField(max_length=34, unique=True)
-    direction = models.CharField(max_length=10, default="inbound")
-    from_number = models.CharField(max_length=32)
-    to_number = models.CharField(max_length=32)
-    body = models.TextField(blank=True)
+    sid = models.CharField(_("call SID"), max_length=34, unique=True)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=CallDirection.choices, default=CallDirection.INBOUND
+    )
+    from_number = models.CharField(_("from number"), max_length=32)
+    to_number = models.CharField(_("to number"), max_length=32)
+    body = models.TextField(_("text"), blank=True)
     customer = models.ForeignKey(
         "tickets.Customer",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="sms_messages",
+        verbose_name=_("customer"),
     )
     department = models.ForeignKey(
-        "agents.Department", on_delete=models.PROTECT, null=True, blank=True
+        "agents.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("department"),
     )
-    at = models.DateTimeField()
+    at = models.DateTimeField(_("at"))
 
     class Meta:
         verbose_name = _("text message")
@@ -383,7 +475,12 @@ class IvrMenu(models.Model):
     a sub-menu, a callback or voicemail. Every prompt exists in Korean and English."""
 
     name = models.CharField(_("name"), max_length=100)
-    center = models.ForeignKey("agents.Center", on_delete=models.PROTECT, related_name="ivr_menus")
+    center = models.ForeignKey(
+        "agents.Center",
+        on_delete=models.PROTECT,
+        related_name="ivr_menus",
+        verbose_name=_("center"),
+    )
     phone_number = models.CharField(
         _("phone number"),
         max_length=20,
@@ -438,7 +535,9 @@ class IvrAction(models.TextChoices):
 
 
 class IvrOption(models.Model):
-    menu = models.ForeignKey(IvrMenu, on_delete=models.CASCADE, related_name="options")
+    menu = models.ForeignKey(
+        IvrMenu, on_delete=models.CASCADE, related_name="options", verbose_name=_("menu")
+    )
     digit = models.CharField(_("key"), max_length=1)
     label_ko = models.CharField(_("label (Korean)"), max_length=100)
     label_en = models.CharField(_("label (English)"), max_length=100)
@@ -446,9 +545,16 @@ class IvrOption(models.Model):
         _("speech keywords"), max_length=200, blank=True, help_text=_("comma-separated")
     )
     action = models.CharField(_("action"), max_length=20, choices=IvrAction.choices)
-    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, null=True, blank=True)
+    queue = models.ForeignKey(
+        Queue, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("queue")
+    )
     submenu = models.ForeignKey(
-        IvrMenu, on_delete=models.CASCADE, null=True, blank=True, related_name="parents"
+        IvrMenu,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="parents",
+        verbose_name=_("submenu"),
     )
 
     class Meta:
@@ -464,7 +570,9 @@ class IvrOption(models.Model):
 class OpeningHours(models.Model):
     """Opening hours of a root menu's number, in the center's time zone (0 = Monday)."""
 
-    menu = models.ForeignKey(IvrMenu, on_delete=models.CASCADE, related_name="opening_hours")
+    menu = models.ForeignKey(
+        IvrMenu, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("menu")
+    )
     weekday = models.PositiveSmallIntegerField(
         _("weekday"),
         choices=[
@@ -490,7 +598,9 @@ class OpeningHours(models.Model):
 
 
 class Holiday(models.Model):
-    center = models.ForeignKey("agents.Center", on_delete=models.CASCADE, related_name="holidays")
+    center = models.ForeignKey(
+        "agents.Center", on_delete=models.CASCADE, related_name="holidays", verbose_name=_("center")
+    )
     date = models.DateField(_("date"))
     name = models.CharField(_("name"), max_length=100)
 

@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
+from tickets.forms import PII_KINDS
 from tickets.models import (
     BusinessHours,
     CallScript,
@@ -58,16 +61,43 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Disposition, list_display=["label", "code", "department", "resolves"])
-admin.site.register(
-    TicketEvent, list_display=["ticket", "kind", "field", "old_value", "new_value", "actor", "at"]
-)
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "ticket", "what", "actor"]
+    list_filter = ["kind"]
+    raw_id_fields = ["ticket", "actor"]
+
+    @admin.display(description=_("event"), ordering="kind")
+    def what(self, obj: TicketEvent) -> str:
+        # The same sentence the ticket's history shows (translated), not the raw kind.
+        return render_to_string("tickets/_event.html", {"e": obj})
+
+
+# Which form field the PII guard found something in (PiiDetection.field).
+PII_FIELD_LABELS = {
+    "note": _("Note"),
+    "body": _("Note"),
+    "subject": _("Subject"),
+    "followup_note": _("Follow-up: what to do"),
+    "reason": _("Reason"),
+}
 
 
 @admin.register(PiiDetection)
 class PiiDetectionAdmin(admin.ModelAdmin):
-    list_display = ["at", "agent", "kind", "field", "masked", "ticket"]
+    list_display = ["at", "agent", "kind_label", "field_label", "masked", "ticket"]
     list_filter = ["kind", "field"]
     raw_id_fields = ["agent", "call", "ticket"]
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj: PiiDetection) -> str:
+        return PII_KINDS.get(obj.kind, obj.kind)
+
+    @admin.display(description=_("field"), ordering="field")
+    def field_label(self, obj: PiiDetection) -> str:
+        return PII_FIELD_LABELS.get(obj.field, obj.field)
 
 
 admin.site.register(TicketCategory, list_display=["name", "department"], list_filter=["department"])

@@ -121,11 +121,23 @@ def _categories(department_id):
     return TicketCategory.objects.filter(department_id=department_id)
 
 
+class DispositionSelect(forms.Select):
+    """Each option says whether its disposition resolves the ticket (`data-resolves`), so
+    the desktop defaults the "resolved on this call" box from the chosen disposition."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-resolves"] = "1" if instance.resolves else "0"
+        return option
+
+
 class WrapupForm(PiiGuardMixin, forms.Form):
     """후처리: disposition, note, and the ticket it lands on (existing or new)."""
 
     disposition = forms.ModelChoiceField(
-        queryset=Disposition.objects.none(), label=_("Disposition")
+        queryset=Disposition.objects.none(), label=_("Disposition"), widget=DispositionSelect
     )
     note = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
@@ -138,7 +150,9 @@ class WrapupForm(PiiGuardMixin, forms.Form):
     priority = forms.ChoiceField(
         label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL, required=False
     )
-    resolve = forms.BooleanField(label=_("Resolved on this call"), required=False, initial=True)
+    # Unticked until a disposition is chosen: then it follows the disposition's `resolves`
+    # for a new ticket, and stays unticked for an existing ticket (the agent decides).
+    resolve = forms.BooleanField(label=_("Resolved on this call"), required=False)
     followup_at = forms.DateTimeField(
         label=_("Follow-up call at"),
         required=False,

@@ -1,6 +1,7 @@
 """Customers, tickets, notes, dispositions and the ticket audit trail."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -11,10 +12,15 @@ class Customer(models.Model):
     phone = models.CharField(_("phone"), max_length=20, db_index=True)
     email = models.EmailField(_("e-mail"), blank=True)
     is_vip = models.BooleanField(_("VIP"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # A duplicate merged into another record keeps pointing at it (its history moved there).
     merged_into = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_from"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        verbose_name=_("merged into"),
     )
 
     class Meta:
@@ -29,12 +35,20 @@ class Customer(models.Model):
     def number(self) -> str:
         return f"C-{self.pk:06d}"
 
+    @property
+    def label(self) -> str:
+        """How pages name the customer: the name, or the customer number when no name is on
+        file (a known customer is never shown as an unknown caller)."""
+        return self.name or self.number
+
 
 class CustomerPhone(models.Model):
     """A further phone number of a customer (the first is `Customer.phone`); the screen pop
     finds callers by any of them."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="phones", verbose_name=_("customer")
+    )
     number = models.CharField(_("phone"), max_length=20, db_index=True)
     label = models.CharField(_("label"), max_length=40, blank=True)
 
@@ -52,13 +66,19 @@ class CustomerPhone(models.Model):
 class CustomerNote(models.Model):
     """A note about the customer (not about one ticket); merges leave a system note."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="notes", verbose_name=_("customer")
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("author"),
     )
     body = models.TextField(_("note"))
-    is_system = models.BooleanField(default=False)
-    created_at = models.DateTimeField()
+    is_system = models.BooleanField(_("system note"), default=False)
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         verbose_name = _("customer note")
@@ -72,10 +92,14 @@ class CustomerNote(models.Model):
 class IdentifierView(models.Model):
     """Audit: someone looked at a customer's unmasked identifier (phone, e-mail)."""
 
-    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
-    field = models.CharField(max_length=20)
-    at = models.DateTimeField(db_index=True)
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("viewer")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    field = models.CharField(_("field"), max_length=20)
+    at = models.DateTimeField(_("at"), db_index=True)
 
     class Meta:
         verbose_name = _("unmasked identifier view")
@@ -90,7 +114,10 @@ class TicketCategory(models.Model):
     """What a ticket is about, per department (e.g. 해지: 위약금 문의)."""
 
     department = models.ForeignKey(
-        "agents.Department", on_delete=models.CASCADE, related_name="ticket_categories"
+        "agents.Department",
+        on_delete=models.CASCADE,
+        related_name="ticket_categories",
+        verbose_name=_("department"),
     )
     name = models.CharField(_("name"), max_length=100)
 
@@ -121,14 +148,27 @@ class Severity(models.TextChoices):
 
 class BusinessHours(models.Model):
     """The center's working hours for SLA clocks (0 = Monday, center time zone). Public
-    holidays come from the center's holiday calendar (telephony.Holiday)."""
+    holidays come from the center's holiday calendar (telephony.Holiday). A closing time
+    earlier than the opening time runs past midnight into the next day."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
 
     center = models.ForeignKey(
-        "agents.Center", on_delete=models.CASCADE, related_name="business_hours"
+        "agents.Center",
+        on_delete=models.CASCADE,
+        related_name="business_hours",
+        verbose_name=_("center"),
     )
-    weekday = models.PositiveSmallIntegerField(_("weekday"))
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     opens = models.TimeField(_("opens"))
-    closes = models.TimeField(_("closes"))
+    closes = models.TimeField(_("closes"), help_text=_("Earlier than opens: past midnight."))
 
     class Meta:
         verbose_name = _("business hours")
@@ -138,11 +178,19 @@ class BusinessHours(models.Model):
     def __str__(self) -> str:
         return f"{self.weekday} {self.opens:%H:%M}–{self.closes:%H:%M}"
 
+    def clean(self):
+        if self.opens is not None and self.opens == self.closes:
+            raise ValidationError(
+                {"closes": _("Closing time must differ from opening time (an empty window).")}
+            )
+
 
 class SlaPolicy(models.Model):
     """Targets per priority in business minutes; a warning `warn_before_minutes` ahead."""
 
-    center = models.ForeignKey("agents.Center", on_delete=models.CASCADE, related_name="slas")
+    center = models.ForeignKey(
+        "agents.Center", on_delete=models.CASCADE, related_name="slas", verbose_name=_("center")
+    )
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices)
     first_response_minutes = models.PositiveIntegerField(_("first response (business min)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution (business min)"))
@@ -163,7 +211,10 @@ class Disposition(models.Model):
     """Wrap-up outcome codes, per department (e.g. 해지: saved / not saved)."""
 
     department = models.ForeignKey(
-        "agents.Department", on_delete=models.CASCADE, related_name="dispositions"
+        "agents.Department",
+        on_delete=models.CASCADE,
+        related_name="dispositions",
+        verbose_name=_("department"),
     )
     code = models.SlugField(_("code"), max_length=40)
     label = models.CharField(_("label"), max_length=100)
@@ -200,12 +251,22 @@ class SlaState(models.TextChoices):
 
 
 class Ticket(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer")
+    )
     department = models.ForeignKey(
-        "agents.Department", on_delete=models.PROTECT, related_name="tickets"
+        "agents.Department",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("department"),
     )
     team = models.ForeignKey(
-        "agents.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+        "agents.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("team"),
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -213,6 +274,7 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="assigned_tickets",
+        verbose_name=_("assignee"),
     )
     subject = models.CharField(_("subject"), max_length=200)
     status = models.CharField(
@@ -233,22 +295,29 @@ class Ticket(models.Model):
         _("severity"), max_length=10, choices=Severity.choices, default=Severity.MINOR
     )
     merged_into = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_from"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        verbose_name=_("merged into"),
     )
-    created_at = models.DateTimeField(db_index=True)
-    updated_at = models.DateTimeField()
-    first_response_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"))
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     # The SLA clock, recomputed on every change and by the periodic sweep: the next target's
     # due time (None while paused or met), its state, and when its warning/breach was sent.
     sla_state = models.CharField(
         _("SLA"), max_length=10, choices=SlaState.choices, blank=True, default="", db_index=True
     )
-    sla_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    sla_target = models.CharField(max_length=20, blank=True)  # first_response | resolution
-    sla_warned_for = models.CharField(max_length=20, blank=True)
-    sla_breached_for = models.CharField(max_length=20, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
+    sla_due_at = models.DateTimeField(_("SLA due at"), null=True, blank=True, db_index=True)
+    sla_target = models.CharField(
+        _("SLA target"), max_length=20, blank=True
+    )  # first_response | resolution
+    sla_warned_for = models.CharField(_("SLA warned for"), max_length=20, blank=True)
+    sla_breached_for = models.CharField(_("SLA breached for"), max_length=20, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -264,19 +333,33 @@ class Ticket(models.Model):
 
 
 class TicketNote(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="notes", verbose_name=_("ticket")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("author")
+    )
     call = models.ForeignKey(
-        "telephony.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="notes"
+        "telephony.Call",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notes",
+        verbose_name=_("call"),
     )
     body = models.TextField(_("note"))
     # Threads: a reply points at the note it answers.
     parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("parent"),
     )
     # Public updates are what the customer sees on the case-status page.
     is_public = models.BooleanField(_("public update"), default=False)
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         verbose_name = _("ticket note")
@@ -290,17 +373,25 @@ class TicketNote(models.Model):
 class TicketEvent(models.Model):
     """Audit trail: who changed what, when, old → new. Shown as the ticket's history."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket")
     )
-    kind = models.CharField(max_length=30)
-    field = models.CharField(max_length=30, blank=True)
-    old_value = models.CharField(max_length=200, blank=True)
-    new_value = models.CharField(max_length=200, blank=True)
-    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("by"),
+    )
+    kind = models.CharField(_("kind"), max_length=30)
+    field = models.CharField(_("field"), max_length=30, blank=True)
+    old_value = models.CharField(_("old value"), max_length=200, blank=True)
+    new_value = models.CharField(_("new value"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"))
 
     class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
@@ -312,18 +403,31 @@ class PiiDetection(models.Model):
     and the masked form are kept, never the identifier itself; QA counts these per agent."""
 
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pii_detections"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="pii_detections",
+        verbose_name=_("agent"),
     )
     call = models.ForeignKey(
-        "telephony.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "telephony.Call",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("call"),
     )
     ticket = models.ForeignKey(
-        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="pii_detections"
+        Ticket,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pii_detections",
+        verbose_name=_("ticket"),
     )
     field = models.CharField(_("field"), max_length=40)
     kind = models.CharField(_("kind"), max_length=20)  # rrn | phone | card | account | email
     masked = models.CharField(_("saved as"), max_length=100)
-    at = models.DateTimeField(db_index=True)
+    at = models.DateTimeField(_("at"), db_index=True)
 
     class Meta:
         verbose_name = _("personal data detection")
@@ -337,21 +441,34 @@ class PiiDetection(models.Model):
 class FollowUpTask(models.Model):
     """An outbound callback due at a time; the assignee's desktop reminds them."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="followups")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="followups", verbose_name=_("customer")
+    )
     ticket = models.ForeignKey(
-        Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="followups"
+        Ticket,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="followups",
+        verbose_name=_("ticket"),
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followups"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="followups",
+        verbose_name=_("assignee"),
     )
     due_at = models.DateTimeField(_("due"), db_index=True)
     note = models.CharField(_("what to do"), max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField()
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("follow-up task")
@@ -366,10 +483,18 @@ class CannedResponse(models.Model):
     """A ready answer for a category (or a whole department when no category is set)."""
 
     department = models.ForeignKey(
-        "agents.Department", on_delete=models.CASCADE, related_name="canned_responses"
+        "agents.Department",
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+        verbose_name=_("department"),
     )
     category = models.ForeignKey(
-        TicketCategory, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        TicketCategory,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
     )
     title = models.CharField(_("title"), max_length=100)
     body = models.TextField(_("text"))
@@ -387,10 +512,18 @@ class CallScript(models.Model):
     """What to say, step by step, for a category (or the department's default script)."""
 
     department = models.ForeignKey(
-        "agents.Department", on_delete=models.CASCADE, related_name="call_scripts"
+        "agents.Department",
+        on_delete=models.CASCADE,
+        related_name="call_scripts",
+        verbose_name=_("department"),
     )
     category = models.ForeignKey(
-        TicketCategory, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        TicketCategory,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
     )
     title = models.CharField(_("title"), max_length=100)
     body = models.TextField(_("script"))
@@ -408,12 +541,17 @@ class SavedView(models.Model):
     """A ticket search someone named and keeps (its query string)."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        verbose_name=_("owner"),
     )
     name = models.CharField(_("name"), max_length=60)
-    query = models.CharField(max_length=500)
+    query = models.CharField(_("query"), max_length=500)
 
     class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["owner", "name"], name="saved_view_name_unique")
@@ -429,20 +567,24 @@ class StatusCheck(models.Model):
     ticket number or phone still creates a row (with no ticket), so the page answers the
     same either way."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("ticket")
+    )
     # The case number as asked (T-000123 → "123"), matched or not: the per-case limit counts
     # these, so it answers the same whether the phone was right.
-    ticket_key = models.CharField(max_length=16, blank=True, db_index=True)
+    ticket_key = models.CharField(_("case number asked"), max_length=16, blank=True, db_index=True)
     # The number the code goes to (E.164), only when it matched the case.
-    phone = models.CharField(max_length=20, blank=True)
-    code_hash = models.CharField(max_length=128)
-    client_ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(db_index=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    verified_at = models.DateTimeField(null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    code_hash = models.CharField(_("code hash"), max_length=128)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("case-status check")
+        verbose_name_plural = _("case-status checks")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

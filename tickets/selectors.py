@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from agents.models import Person
@@ -149,7 +149,8 @@ def ticket_search(person: Person, filters: dict) -> QuerySet[Ticket]:
 
 BUILTIN_VIEWS = [
     ("my-open", "mine=on&status=active"),
-    ("team-breaches", "team=on&sla=breached"),
+    # Not yet resolved: a ticket resolved late stays breached, but it needs no action.
+    ("team-breaches", "team=on&sla=breached&status=active"),
 ]
 
 
@@ -250,17 +251,23 @@ def followups_for(person: Person, *, now: datetime | None = None) -> list[Follow
     return tasks
 
 
-def sla_alerts_for(person: Person) -> QuerySet[Ticket]:
-    """Tickets assigned to the person (or, for a team lead, their team's) whose SLA is
-    about to breach or has breached."""
+def _sla_alerts(person: Person) -> QuerySet[Ticket]:
     qs = tickets_visible_to(person).filter(sla_state__in=[SlaState.WARNING, SlaState.BREACHED])
     if person.role == "agent":
         qs = qs.filter(assignee=person)
-    return (
-        qs.exclude(status__in=OPEN_TICKET_STATUSES_EXCLUDED)
-        .select_related("assignee")
-        .order_by("sla_due_at")[:10]
-    )
+    return qs.exclude(status__in=OPEN_TICKET_STATUSES_EXCLUDED)
+
+
+def sla_alerts_for(person: Person, limit: int = 10) -> QuerySet[Ticket]:
+    """Tickets assigned to the person (or, for a team lead, their team's) whose SLA is
+    about to breach or has breached, the most urgent (earliest due) first."""
+    return _sla_alerts(person).select_related("assignee").order_by("sla_due_at", "pk")[:limit]
+
+
+def sla_alert_counts(person: Person) -> dict[str, int]:
+    """How many of those alerts there are in all: {"breached": n, "warning": m}."""
+    counts = dict(_sla_alerts(person).values_list("sla_state").annotate(n=Count("id")).order_by())
+    return {state: counts.get(state, 0) for state in (SlaState.BREACHED, SlaState.WARNING)}
 
 
 def desk_help_for(*, department_id: int, category_id: int | None = None):

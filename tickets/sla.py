@@ -2,9 +2,8 @@
 
 A ticket's clock runs only inside business hours (`BusinessHours` of its center, in the
 center's time zone), never on the center's public holidays (`telephony.Holiday`, the same
-calendar the voice menu uses), and not while the ticket waits for the customer or sits
-resolved or closed (a reopened ticket goes on from where it stopped): these intervals are
-read from the ticket's own audit trail (status events), so the clock is
+calendar the voice menu uses), and not while the ticket waits for the customer: pending
+intervals are read from the ticket's own audit trail (status events), so the clock is
 derived from data and recomputing it changes nothing. A center with no business hours
 configured counts every hour.
 """
@@ -36,18 +35,21 @@ class Calendar:
             return [(start, start + timedelta(days=1))]
         if day in self.holidays:
             return []
-        return [
-            (datetime.combine(day, opens, self.tz), datetime.combine(day, closes, self.tz))
-            for opens, closes in self.hours.get(day.weekday(), [])
-            if closes > opens
-        ]
+        windows = []
+        for opens, closes in self.hours.get(day.weekday(), []):
+            # Closing before opening: the window runs past midnight into the next day.
+            end_day = day if closes > opens else day + timedelta(days=1)
+            windows.append(
+                (datetime.combine(day, opens, self.tz), datetime.combine(end_day, closes, self.tz))
+            )
+        return windows
 
     def business_seconds(self, start: datetime, end: datetime) -> float:
         """Business time between two instants."""
         if end <= start:
             return 0.0
         total = 0.0
-        day = start.astimezone(self.tz).date()
+        day = start.astimezone(self.tz).date() - timedelta(days=1)  # overnight windows
         last = end.astimezone(self.tz).date()
         while day <= last:
             for w_start, w_end in self._windows(day):
@@ -62,7 +64,7 @@ class Calendar:
         if seconds <= 0:
             return start
         remaining = seconds
-        day = start.astimezone(self.tz).date()
+        day = start.astimezone(self.tz).date() - timedelta(days=1)  # overnight windows
         for _ in range(MAX_DAYS):
             for w_start, w_end in self._windows(day):
                 lo = max(start, w_start)
@@ -89,22 +91,17 @@ def calendar_for_center(center_id: int) -> Calendar:
     return Calendar(tz=ZoneInfo(center.timezone), hours=hours, holidays=holidays)
 
 
-# The clock stands still while the ticket waits for the customer, and while it is resolved
-# or closed: a reopened ticket's resolution clock goes on from where it stopped, it does not
-# charge the days it sat resolved.
-STOPPED_STATUSES = {TicketStatus.PENDING_CUSTOMER, TicketStatus.RESOLVED, TicketStatus.CLOSED}
-
-
 def pending_intervals(ticket: Ticket, now: datetime) -> list[tuple[datetime, datetime]]:
-    """When the clock stood still (waiting for the customer, resolved or closed), from the
-    ticket's status events (open-ended → now)."""
+    """When the clock stood still, from the ticket's status events (open-ended → now): while
+    it waited for the customer and while it was resolved or closed (before a reopen)."""
     intervals, since = [], None
     for at, new in (
         ticket.events.filter(field="status").order_by("at", "id").values_list("at", "new_value")
     ):
-        if new in STOPPED_STATUSES and since is None:
+        stopped = new in STOPPED_STATUSES
+        if stopped and since is None:
             since = at
-        elif new not in STOPPED_STATUSES and since is not None:
+        elif not stopped and since is not None:
             intervals.append((since, at))
             since = None
     if since is not None:
@@ -123,23 +120,41 @@ class Clock:
 
 def sla_clock(ticket: Ticket, *, policy, calendar: Calendar, now: datetime, pauses=None) -> Clock:
     """Where the ticket's SLA stands at `now`: the next unmet target, the business time
-    spent on it (pending time left out), its due time and state."""
+    spent on it (pending and earlier resolved/closed time left out), its due time and state.
+
+    A resolved or closed ticket is MET only if the first response and the resolution both
+    came within their targets; if either came late it is BREACHED, with the instant that
+    target ran out as its due time."""
     from tickets.models import SlaState
 
     if policy is None:
         return Clock("", SlaState.NONE, None, 0, 0)
+    pauses = pending_intervals(ticket, now) if pauses is None else pauses
+
+    def spent(until: datetime) -> float:
+        return calendar.business_seconds(ticket.created_at, until) - sum(
+            calendar.business_seconds(a, min(b, until)) for a, b in pauses if a < until
+        )
+
+    if ticket.status in DONE_STATUSES and ticket.resolved_at is not None:
+        done_at = min(ticket.resolved_at, now)
+        for target, minutes, reached in (
+            ("first_response", policy.first_response_minutes, ticket.first_response_at),
+            ("resolution", policy.resolution_minutes, done_at),
+        ):
+            target_seconds = minutes * 60.0
+            reached = min(reached or done_at, done_at)
+            elapsed = spent(reached)
+            if elapsed > target_seconds:
+                due = _breach_instant(ticket, calendar, pauses, target_seconds, reached)
+                return Clock(target, SlaState.BREACHED, due, elapsed, target_seconds)
+        return Clock("resolution", SlaState.MET, None, elapsed, target_seconds)
     if ticket.first_response_at is None:
-        target, minutes, met_at = "first_response", policy.first_response_minutes, None
+        target, minutes = "first_response", policy.first_response_minutes
     else:
         target, minutes = "resolution", policy.resolution_minutes
-        met_at = ticket.resolved_at if ticket.status in DONE_STATUSES else None
     target_seconds = minutes * 60.0
-    if met_at is not None:
-        return Clock(target, SlaState.MET, None, 0, target_seconds)
-    pauses = pending_intervals(ticket, now) if pauses is None else pauses
-    elapsed = calendar.business_seconds(ticket.created_at, now) - sum(
-        calendar.business_seconds(a, min(b, now)) for a, b in pauses if a < now
-    )
+    elapsed = spent(now)
     paused = ticket.status == TicketStatus.PENDING_CUSTOMER
     if paused:
         state = SlaState.BREACHED if elapsed >= target_seconds else SlaState.PAUSED
@@ -179,3 +194,5 @@ def _breach_instant(ticket, calendar: Calendar, pauses, target_seconds: float, n
 
 
 DONE_STATUSES = {TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.MERGED}
+# Statuses during which the clock does not run (see the module docstring).
+STOPPED_STATUSES = {TicketStatus.PENDING_CUSTOMER, *DONE_STATUSES}

@@ -42,6 +42,18 @@
     note.value = note.value.slice(0, at) + btn.dataset.canned + note.value.slice(at);
     note.focus();
   });
+  // Wrap-up: "resolved on this call" follows the disposition for a new ticket and starts
+  // unticked on an existing ticket; the agent can still change it.
+  document.addEventListener("change", function (e) {
+    const form = e.target.closest("#wrapup-form");
+    if (!form || !/^(disposition|ticket)$/.test(e.target.name)) return;
+    const box = form.querySelector("input[name=resolve]");
+    const disposition = form.querySelector("select[name=disposition]");
+    if (!box || !disposition) return;
+    const ticket = form.querySelector("select[name=ticket]");
+    const chosen = disposition.selectedOptions[0];
+    box.checked = !(ticket && ticket.value) && !!chosen && chosen.dataset.resolves === "1";
+  });
   document.addEventListener("keydown", function (e) {
     const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName) || e.target.isContentEditable;
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {

@@ -2,11 +2,15 @@
 an approved escalation hands the ticket to the lead, an approved break is scheduled.
 Nobody decides a request outside their scope or their own."""
 
+import re
 from datetime import timedelta
 
-from django.utils import timezone
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone, translation
 
 from agents.models import ApprovalRequest, BreakSlot, WorkingHours
+from agents.services import approval_request_create
 from tests.tickets.helpers import make_ticket
 from tickets.models import TicketEvent
 
@@ -162,3 +166,46 @@ def test_a_too_large_amount_is_a_form_error_not_a_500(client, org):
     response = client.post("/agents/requests/", data)
     assert response.status_code == 422
     assert not ApprovalRequest.objects.exists()
+
+
+def test_a_team_lead_is_not_offered_a_request_to_themselves(client, org):
+    client.force_login(org.lead1)
+    page = client.get("/agents/requests/")
+    assert page.status_code == 200
+    assert 'id="request-form"' not in page.content.decode()
+    response = client.post("/agents/requests/", {"kind": "exception", "reason": "테스트"})
+    assert response.status_code == 403
+    assert not ApprovalRequest.objects.exists()
+    client.force_login(org.agent1)
+    assert 'id="request-form"' in client.get("/agents/requests/").content.decode()
+
+
+def test_only_agents_send_requests(org):
+    with translation.override("en"), pytest.raises(ValidationError, match="Only agents"):
+        approval_request_create(requester=org.lead1, kind="exception", reason="테스트")
+
+
+def test_the_team_board_counts_sla_alerts_shows_the_most_urgent_and_links_the_rest(client, org):
+    from tickets.models import Ticket
+
+    now = timezone.now()
+    for i in range(8):
+        make_ticket(org, assignee=org.agent1, phone=f"+82101234{i:04d}", subject=f"지연 {i}")
+    Ticket.objects.update(sla_state="breached", sla_due_at=now - timedelta(hours=1))
+    urgent = Ticket.objects.order_by("pk").last()
+    Ticket.objects.filter(pk=urgent.pk).update(sla_due_at=now - timedelta(hours=5))
+    soon = make_ticket(org, assignee=org.agent2, phone="+821099990000")
+    Ticket.objects.filter(pk=soon.pk).update(sla_state="warning", sla_due_at=now)
+    client.force_login(org.lead1)
+    body = client.get("/agents/team/").content.decode()
+    section = body.split('id="team-sla"')[1].split("</div>")[0]
+    assert '<span class="pill small bad" id="team-sla-total">9</span>' in section
+    link = r'href="/tickets/\?team=on&amp;sla={0}&amp;status=active" id="team-sla-{0}">[^<]*(?<!\d){1}(?!\d)'
+    assert re.search(link.format("breached", 8), section)
+    assert re.search(link.format("warning", 1), section)
+    rows = section.split('id="team-sla-alerts"')[1]
+    assert rows.count("<li>") == 5
+    assert rows.index(urgent.number) < rows.index("</li>")  # the most overdue first
+    # The link leads to the full list of the team's breaches.
+    listing = client.get("/tickets/?team=on&sla=breached&status=active").content.decode()
+    assert all(t.number in listing for t in Ticket.objects.filter(sla_state="breached"))

@@ -49,7 +49,14 @@ def test_screen_pop_shows_history_and_wrapup_creates_a_ticket(
     expect(panel).to_have_attribute("data-state", "wrap_up", timeout=10_000)
 
     form = page.locator("#wrapup-form")
-    form.locator("select[name=disposition]").select_option(index=1)
+    resolve = form.locator("input[name=resolve]")
+    expect(resolve).not_to_be_checked()
+    form.locator("select[name=disposition]").select_option(index=1)  # resolves=True
+    expect(resolve).to_be_checked()
+    form.locator("select[name=ticket]").select_option(str(old.pk))
+    expect(resolve).not_to_be_checked()  # an existing ticket: the agent decides
+    form.locator("select[name=ticket]").select_option("")
+    expect(resolve).to_be_checked()
     form.locator("select[name=category]").select_option(str(category.pk))
     form.locator("select[name=priority]").select_option("high")
     form.locator("input[name=subject]").fill("환불 요청")

@@ -136,3 +136,20 @@ def test_a_too_large_seed_is_a_form_error_not_a_500(client, org, card, this_mont
     data = {"month": this_month.strftime("%Y-%m"), "assign_mode": "team_lead", "seed": 10**20}
     response = client.post("/qa/sampling/", data)
     assert response.status_code == 400 and not SampleRun.objects.exists()
+
+
+def test_after_a_run_the_page_says_how_many_evaluations_were_created_for_whom(
+    client, org, card, month_calls, this_month
+):
+    done = run(org, this_month)
+    client.force_login(org.trainer)
+    body = client.get(f"/qa/sampling/?run={done.pk}").content.decode()
+    assert 'data-status="done" data-created="6"' in body  # 2 calls × agent1..agent3
+    message = body.split('id="run-result"')[1].split("</div>")[0]
+    assert f'{org.lead1} <span class="mono">4</span>' in message  # team A: agent1, agent2
+    assert f'{org.lead2} <span class="mono">2</span>' in message
+    # While a run is going, the message polls its progress; a rerun adds nothing and says so.
+    again = run(org, this_month)
+    part = client.get(f"/qa/sampling/{again.pk}/?part=result").content.decode()
+    assert 'id="run-result"' in part and 'data-created="0"' in part
+    assert client.get("/qa/sampling/?run=999999").status_code == 200

@@ -194,3 +194,27 @@ def test_the_customer_page_never_prints_the_email_unmasked(client, org):
     assert client.post(update, {"name": "홍길순", "remove_email": "on"}).status_code == 302
     customer.refresh_from_db()
     assert customer.email == ""
+
+
+def test_a_known_customer_without_a_name_is_shown_by_number_everywhere(client, org):
+    customer = Customer.objects.create(phone="+821033334444", name="")
+    ticket = make_ticket(org, customer=customer)
+    make_available(org.agent1)
+    tel.call_receive(sid=new_call_sid(), from_number="+821033334444", to_number=GENERAL_NUMBER)
+    tel.acd_route()
+    client.force_login(org.agent1)
+    offer = client.get(reverse("agents:desktop")).content.decode()
+    assert f'<strong id="offer-caller">{customer.number}</strong>' in offer
+    for page in (reverse("tickets:list"), reverse("tickets:detail", args=[ticket.pk])):
+        body = client.get(page).content.decode()
+        assert customer.number in body
+        assert "Unknown caller" not in body and "미등록 고객" not in body
+
+
+def test_the_desktop_marks_the_current_state_and_log_off_is_an_action(client, org):
+    make_available(org.agent1)
+    client.force_login(org.agent1)
+    body = client.get(reverse("agents:desktop")).content.decode()
+    assert 'id="btn-available" title="F2" aria-pressed="true"' in body
+    assert 'id="btn-not-ready" title="F3" aria-pressed="false"' in body
+    assert 'value="offline" id="btn-log-off"' in body

@@ -1,8 +1,10 @@
 """Wrap-up schedules a follow-up call with category and priority; the reminder sweep marks
 it due and the desktop shows it; today's figures follow the DOMAIN.md formulas."""
 
+import re
 from datetime import timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import GENERAL_NUMBER
@@ -74,3 +76,14 @@ def test_today_figures_follow_the_formulas(client, org):
     expected = (call.talk_seconds or 0) + call.hold_seconds + (call.acw_seconds or 0)
     assert abs(figures.aht_seconds - expected) < 1e-6
     assert GENERAL_NUMBER  # the call came in on the general line
+
+
+def test_the_resolved_box_starts_unticked_and_each_disposition_says_if_it_resolves(client, org):
+    call_in_wrapup(org)
+    client.force_login(org.agent1)
+    body = client.get(reverse("agents:desktop")).content.decode()
+    box = re.search(r'<input[^>]*name="resolve"[^>]*>', body).group(0)
+    assert "checked" not in box
+    for disposition in org.general.dispositions.all():
+        flag = "1" if disposition.resolves else "0"
+        assert re.search(rf'<option value="{disposition.pk}"[^>]*data-resolves="{flag}"', body)

@@ -122,3 +122,99 @@ def test_a_reopened_ticket_is_not_charged_the_days_it_sat_resolved(calendar):
     ticket.refresh_from_db()
     assert (ticket.sla_target, ticket.sla_state) == ("resolution", SlaState.OK)
     assert ticket.sla_due_at == at(26, 16)
+
+
+def test_a_ticket_resolved_after_its_due_time_stays_breached(calendar):
+    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
+    # Resolution due Monday 17:00 (8 business hours); resolved Tuesday 10:00.
+    services.ticket_note_add(
+        actor=calendar.agent1, ticket=ticket, body="처리 완료", status="resolved", at=at(24, 10)
+    )
+    ticket.refresh_from_db()
+    assert (ticket.sla_state, ticket.sla_target) == (SlaState.BREACHED, "resolution")
+    assert ticket.sla_due_at == at(23, 17)
+    # Recomputing later changes nothing; the list badge reads the stored state.
+    services.sla_refresh(ticket=ticket, now=at(30, 12))
+    assert ticket.sla_state == SlaState.BREACHED
+    assert type(ticket).objects.get(pk=ticket.pk).sla_state == SlaState.BREACHED
+
+
+def test_a_late_first_response_breaches_a_ticket_resolved_in_time(calendar):
+    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    services.ticket_note_add(
+        actor=calendar.agent1, ticket=ticket, body="처리 완료", status="resolved", at=at(23, 11)
+    )
+    ticket.refresh_from_db()
+    assert (ticket.sla_state, ticket.sla_target) == (SlaState.BREACHED, "first_response")
+    assert ticket.sla_due_at == at(23, 10)
+
+
+def test_time_resolved_before_a_reopen_does_not_count(calendar):
+    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
+    services.ticket_note_add(
+        actor=calendar.agent1, ticket=ticket, body="완료", status="resolved", at=at(23, 11)
+    )
+    ticket.refresh_from_db()
+    assert ticket.sla_state == SlaState.MET
+    # Reopened on Wednesday 09:00: 2 h ran before the resolution, 6 h remain.
+    services.ticket_update(
+        actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "open"}, at=at(25, 9)
+    )
+    ticket.refresh_from_db()
+    assert (ticket.sla_state, ticket.sla_due_at) == (SlaState.OK, at(25, 15))
+    services.ticket_update(
+        actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "resolved"}, at=at(25, 14)
+    )
+    ticket.refresh_from_db()
+    assert ticket.sla_state == SlaState.MET  # 2 h + 5 h < 8 h, the resolved days left out
+
+
+def test_business_hours_past_midnight_count(org):
+    # Friday 22:00 → Saturday 06:00 (a night shift).
+    BusinessHours.objects.create(center=org.center, weekday=4, opens=time(22), closes=time(6))
+    cal = calendar_for_center(org.center.pk)
+    assert cal.business_seconds(at(27, 21), at(28, 7)) == 8 * 3600
+    assert cal.business_seconds(at(28, 1), at(28, 5)) == 4 * 3600  # starts after midnight
+    assert cal.add_business_seconds(at(28, 2), 3600) == at(28, 3)
+    assert cal.add_business_seconds(at(27, 12), 3600) == at(27, 23)
+
+
+def test_business_hours_with_an_empty_window_are_rejected(org):
+    from django.core.exceptions import ValidationError
+
+    row = BusinessHours(center=org.center, weekday=0, opens=time(9), closes=time(9))
+    with pytest.raises(ValidationError) as caught:
+        row.full_clean()
+    assert "closes" in caught.value.message_dict
+    BusinessHours(center=org.center, weekday=0, opens=time(22), closes=time(6)).full_clean()
+
+
+def test_sla_recheck_fixes_a_resolved_ticket_stored_as_met(calendar):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from tickets.models import Ticket
+
+    # Two weeks back (the command recomputes at the real now): a Monday, resolved Tuesday.
+    monday = timezone.localdate() - timedelta(days=14)
+    monday -= timedelta(days=monday.weekday())
+
+    def day(offset, hour, minute=0):
+        return datetime.combine(monday + timedelta(days=offset), time(hour, minute), SEOUL)
+
+    ticket = make_ticket(calendar, at=day(0, 9), priority="normal")
+    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=day(0, 9, 30))
+    services.ticket_note_add(
+        actor=calendar.agent1, ticket=ticket, body="완료", status="resolved", at=day(1, 10)
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(sla_state=SlaState.MET, sla_due_at=None)
+    out = StringIO()
+    call_command("sla_recheck", stdout=out)
+    assert Ticket.objects.get(pk=ticket.pk).sla_state == SlaState.BREACHED
+    assert out.getvalue().startswith("1 ")
+    call_command("sla_recheck", stdout=out)
+    assert out.getvalue().splitlines()[-1].startswith("0 ")
