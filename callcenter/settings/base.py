@@ -187,6 +187,16 @@ SHORT_ABANDON_SECONDS = env.int("SHORT_ABANDON_SECONDS", default=5)
 # Service level target (share answered within each queue's threshold); the wallboard's
 # colours compare against it.
 SERVICE_LEVEL_TARGET = env.float("SERVICE_LEVEL_TARGET", default=0.80)
+# KPI (kpi/formulas.py): which service-level variant dashboards show; the FCR repeat window;
+# dispositions that count as the department kind's main task; post-call surveys.
+KPI_SERVICE_LEVEL_VARIANT = env("KPI_SERVICE_LEVEL_VARIANT", default="default")
+KPI_FCR_WINDOW_DAYS = env.int("KPI_FCR_WINDOW_DAYS", default=7)
+KPI_MAIN_TASK_DISPOSITIONS = {"signup": ["signed_up"], "cancellation": ["saved"]}
+# Dotted path of a module with scores_between(start, end) and changed_since(moment): the QA
+# app's evaluations feed the QA average when it provides one (kpi/qa_source.py).
+KPI_QA_SOURCE = env("KPI_QA_SOURCE", default="qa.kpi_source")
+CSAT_SMS_ENABLED = env.bool("CSAT_SMS_ENABLED", default=True)
+CSAT_REPLY_HOURS = env.int("CSAT_REPLY_HOURS", default=24)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
