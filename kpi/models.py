@@ -250,9 +250,7 @@ class EvaluationWeight(models.Model):
         blank=True,
         related_name="evaluation_weights",
     )
-    component = models.CharField(
-        _("component"), max_length=20, choices=EvaluationComponent.choices
-    )
+    component = models.CharField(_("component"), max_length=20, choices=EvaluationComponent.choices)
     weight = models.FloatField(_("weight"))
 
     class Meta:

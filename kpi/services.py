@@ -313,7 +313,12 @@ def _compute_range(start: datetime, end: datetime, *, now: datetime, org: _Org) 
         for agent_id, at, score in source.scores_between(start, end):
             if score is None:  # all items N/A: no score, left out of averages
                 continue
-            add(interval_floor(at), org.person_scopes(agent_id), qa_evaluations=1, qa_score_sum=score)
+            add(
+                interval_floor(at),
+                org.person_scopes(agent_id),
+                qa_evaluations=1,
+                qa_score_sum=score,
+            )
     return rows
 
 
@@ -324,9 +329,7 @@ def _day_of(moment: datetime) -> date:
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
     start = datetime.combine(day, datetime.min.time()).replace(tzinfo=tz)
-    return start, datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(
-        tzinfo=tz
-    )
+    return start, datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(tzinfo=tz)
 
 
 def _write_range(start: datetime, end: datetime, rows: dict) -> int:
@@ -358,7 +361,9 @@ def _refresh_days(days: Iterable[date]) -> None:
                 wrapup_ended_at__lt=end,
                 agent_id__isnull=False,
             )
-            .values_list("agent_id", "team_id", "department_id", "queue_id", "department__center_id")
+            .values_list(
+                "agent_id", "team_id", "department_id", "queue_id", "department__center_id"
+            )
             .distinct()
         )
         for agent, team, dept, queue, center in agents:
@@ -535,4 +540,3 @@ def kpi_backfill(
         if progress:
             progress(done, len(days))
     return written
-
