@@ -232,9 +232,12 @@ def targets_for(scopes: list[KpiScope]) -> dict[tuple[str, int], dict[str, float
     return out
 
 
-def rows_for_scopes(scopes: list[KpiScope], *, start: datetime, end: datetime) -> list[KpiRow]:
+def rows_for_scopes(
+    scopes: list[KpiScope], *, start: datetime, end: datetime, targets: dict | None = None
+) -> list[KpiRow]:
+    """Rows of these units over [start, end); pass `targets` (targets_for) to reuse them."""
     by_key = _sums(scopes, start, end)
-    targets = targets_for(scopes)
+    targets = targets_for(scopes) if targets is None else targets
     whole_days = _on_day_boundary(start) and _on_day_boundary(end)
     rows = []
     for scope in scopes:
@@ -371,4 +374,68 @@ def surveys_for_agent(agent: Person, *, start: datetime, end: datetime, limit: i
         )
         .select_related("call")
         .order_by("-answered_at")[:limit]
+    )
+
+
+def calls_behind(person: Person, scope: KpiScope, metric: str, *, start: datetime, end: datetime):
+    """The calls behind one figure of one unit: the drill-down. Reads calls (not rollups)
+    through the person's scoping, with the same counting rules as the rollups."""
+    from agents.scoping import calls_visible_to
+    from kpi.services import fcr_window
+    from telephony.models import CallDirection, CallPhase
+
+    qs = calls_visible_to(person).filter(direction=CallDirection.INBOUND)
+    qs = qs.filter(
+        **{
+            "agent": {"agent_id": scope.id},
+            "team": {"team_id": scope.id},
+            "department": {"department_id": scope.id},
+            "queue": {"queue_id": scope.id},
+            "center": {"department__center_id": scope.id},
+        }[scope.kind]
+    )
+    offered = qs.filter(enqueued_at__gte=start, enqueued_at__lt=end, segment=0).exclude(
+        phase=CallPhase.FAILED
+    )
+    handled = qs.filter(
+        phase=CallPhase.COMPLETED, wrapup_ended_at__gte=start, wrapup_ended_at__lt=end
+    )
+    if metric == "offered":
+        qs = offered
+    elif metric == "answered":
+        qs = offered.filter(answered_at__isnull=False).exclude(queue_exit="callback_unreached")
+    elif metric == "abandoned":
+        qs = offered.filter(phase=CallPhase.ABANDONED, answered_at__isnull=True)
+    elif metric == "handled":
+        qs = handled
+    elif metric in {"transferred", "escalated"}:
+        events = {"events__kind": "transfer"}
+        qs = (
+            handled.filter(**events, events__data__transfer_kind="escalation")
+            if metric == "escalated"
+            else handled.filter(**events).exclude(events__data__transfer_kind="escalation")
+        )
+    elif metric == "main_task":
+        codes = [c for cs in settings.KPI_MAIN_TASK_DISPOSITIONS.values() for c in cs]
+        qs = handled.filter(disposition__code__in=codes)
+    elif metric == "fcr":
+        qs = handled.filter(customer__isnull=False, enqueued_at__lt=timezone.now() - fcr_window())
+    elif metric == "csat":
+        qs = qs.filter(
+            surveys__answered_at__gte=start,
+            surveys__answered_at__lt=end,
+            surveys__score__isnull=False,
+        )
+    elif metric == "pii":
+        from tickets.models import PiiDetection
+
+        qs = qs.filter(
+            pk__in=PiiDetection.objects.filter(at__gte=start, at__lt=end).values("call_id")
+        )
+    else:
+        raise ValueError(metric)
+    return (
+        qs.select_related("agent", "queue", "disposition", "customer")
+        .distinct()
+        .order_by("-enqueued_at")
     )

@@ -159,5 +159,5 @@ def test_kpi_page_query_count_does_not_grow_with_people(
 ):
     kpi_fill_incremental()
     client.force_login(org.director)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         assert client.get("/kpi/").status_code == 200
