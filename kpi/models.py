@@ -151,7 +151,10 @@ class Survey(models.Model):
     resolved = models.BooleanField(_("resolved"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, db_index=True)
     reply_text = models.CharField(_("reply"), max_length=320, blank=True)
+    # The incoming message that answered (or was clarified): a retried webhook is seen again.
+    reply_message_sid = models.CharField(max_length=34, blank=True)
     clarification_sent_at = models.DateTimeField(null=True, blank=True)
+    clarified_message_sid = models.CharField(max_length=34, blank=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:

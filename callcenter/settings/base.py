@@ -196,6 +196,7 @@ KPI_MAIN_TASK_DISPOSITIONS = {"signup": ["signed_up"], "cancellation": ["saved"]
 # app's evaluations feed the QA average when it provides one (kpi/qa_source.py).
 KPI_QA_SOURCE = env("KPI_QA_SOURCE", default="qa.kpi_source")
 CSAT_SMS_ENABLED = env.bool("CSAT_SMS_ENABLED", default=True)
+CSAT_IVR_OPT_IN = env.bool("CSAT_IVR_OPT_IN", default=True)
 CSAT_REPLY_HOURS = env.int("CSAT_REPLY_HOURS", default=24)
 
 REST_FRAMEWORK = {

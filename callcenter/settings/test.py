@@ -34,3 +34,6 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     if env("SANGDAM_TEST_DB", default=""):
         DATABASES["default"]["TEST"] = {"NAME": env("SANGDAM_TEST_DB")}
+# The voice menu goes straight to the queue unless a test asks for the survey question
+# (tests/kpi/test_csat.py turns it on).
+CSAT_IVR_OPT_IN = False
