@@ -539,4 +539,5 @@ def kpi_backfill(
             _refresh_days([day])
         if progress:
             progress(done, len(days))
+    FillState.objects.update_or_create(name="backfill", defaults={"last_run_at": timezone.now()})
     return written

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,11 +35,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         name = f"kpi-{filters.first_day:%Y%m%d}-{filters.last_day:%Y%m%d}"
         respond = exports.csv_response if export == "csv" else exports.xlsx_response
         return respond(context["rows"], name)
-    fill = FillState.objects.filter(name="calls").first()
     context.update(
         form=form,
         f=filters,
-        filled_at=fill.last_run_at if fill else None,
+        filled_at=FillState.objects.aggregate(at=Max("last_run_at"))["at"],
     )
     template = (
         "kpi/dashboard.html#table" if getattr(request, "htmx", False) else "kpi/dashboard.html"
