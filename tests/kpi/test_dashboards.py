@@ -161,3 +161,13 @@ def test_dashboard_queries_do_not_grow_with_agents_or_calls(
     client.force_login(person)
     with django_assert_max_num_queries(16):
         client.get("/kpi/")
+
+
+def test_the_kpi_api_gives_every_metric_within_scope(client, org, today):
+    client.force_login(org.lead1)
+    rows = client.get("/api/kpi/today/").json()
+    kinds = {(r["kind"], r["id"]) for r in rows}
+    assert ("agent", org.agent1.pk) in kinds and ("agent", org.agent3.pk) not in kinds
+    agent1 = next(r for r in rows if r["kind"] == "agent" and r["id"] == org.agent1.pk)
+    assert agent1["handled"] == 3 and agent1["aht_seconds"] == 120
+    assert {"service_level", "fcr", "csat", "occupancy", "qa_average"} <= agent1.keys()
