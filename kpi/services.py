@@ -356,7 +356,7 @@ def _write_range(start: datetime, end: datetime, rows: dict) -> int:
         with connection.cursor() as cur:
             execute_values(
                 cur.cursor if hasattr(cur, "cursor") else cur,
-                f"INSERT INTO {IntervalStat._meta.db_table} ({', '.join(columns)}) VALUES %s",
+                f"INSERT INTO {IntervalStat._meta.db_table} ({', '.join(columns)}) VALUES %s",  # noqa: S608 - model field names only
                 values,
                 page_size=5000,
             )

@@ -7,6 +7,7 @@ from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,8 +26,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = KpiFilterForm(request.user, request.GET or None)
     if request.GET and not form.is_valid():
         return render(request, "kpi/dashboard.html", {"form": form}, status=400)
-    if not request.GET:
-        form = KpiFilterForm(request.user, {})
+    if not request.GET:  # today, shown in the date fields
+        today = timezone.localdate().isoformat()
+        form = KpiFilterForm(request.user, {"start": today, "end": today})
         form.is_valid()
     filters = form.filters()
     context = dashboard_for(request.user, filters)

@@ -161,3 +161,17 @@ def test_kpi_page_query_count_does_not_grow_with_people(
     client.force_login(org.director)
     with django_assert_max_num_queries(16):
         assert client.get("/kpi/").status_code == 200
+
+
+def test_the_backfill_command_shows_progress_and_rejects_bad_dates(org, day):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("kpi_backfill", days=2, stdout=out)
+    assert "2/3 days" in out.getvalue() or "3/3 days" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("kpi_backfill", start="2026-13-01", stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("kpi_backfill", start="2026-03-05", end="2026-03-01", stdout=StringIO())
