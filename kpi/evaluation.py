@@ -16,9 +16,11 @@ from datetime import date, datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agents.models import Person, Role
 from agents.scoping import KpiScope, people_visible_to
@@ -107,7 +109,7 @@ class Component:
     target: float | None
     lower_is_better: bool
     weight: float
-    how: str
+    how: tuple[str, dict]  # a message id (translated when shown) and its values
     unit: str  # "rate" | "count" | "points" | "seconds"
 
     @property
@@ -122,7 +124,8 @@ class Component:
             "target": self.target,
             "normalised": self.normalised,
             "weight": self.weight,
-            "how": self.how,
+            "how": self.how[0],
+            "how_params": self.how[1],
             "unit": self.unit,
         }
 
@@ -134,18 +137,20 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
         components.append(
             Component(
                 EvaluationComponent.MAIN_TASK,
-                _("Main task"),
+                gettext_noop("Main task"),
                 row.main_task_rate,
                 targets.get(TargetMetric.MAIN_TASK),
                 False,
                 weights.get(EvaluationComponent.MAIN_TASK, 0),
-                _("%(ok)d of %(n)d handled calls ended as %(codes)s = %(rate)s")
-                % {
-                    "ok": row.main_task_successes,
-                    "n": row.handled,
-                    "codes": ", ".join(main_codes),
-                    "rate": _pct(row.main_task_rate),
-                },
+                (
+                    gettext_noop("%(ok)d of %(n)d handled calls ended as %(codes)s = %(rate)s"),
+                    {
+                        "ok": row.main_task_successes,
+                        "n": row.handled,
+                        "codes": ", ".join(main_codes),
+                        "rate": _pct(row.main_task_rate),
+                    },
+                ),
                 "rate",
             )
         )
@@ -153,16 +158,18 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
         components.append(
             Component(
                 EvaluationComponent.MAIN_TASK,
-                _("Main task (first-contact resolution)"),
+                gettext_noop("Main task (first-contact resolution)"),
                 row.fcr,
                 targets.get(TargetMetric.FCR),
                 False,
                 weights.get(EvaluationComponent.MAIN_TASK, 0),
-                _(
-                    "%(ok)d of %(n)d handled calls had no repeat call from the customer "
-                    "within 7 days = %(rate)s"
-                )
-                % {"ok": row.fcr_resolved, "n": row.fcr_eligible, "rate": _pct(row.fcr)},
+                (
+                    gettext_noop(
+                        "%(ok)d of %(n)d handled calls had no repeat call from the customer "
+                        "within 7 days = %(rate)s"
+                    ),
+                    {"ok": row.fcr_resolved, "n": row.fcr_eligible, "rate": _pct(row.fcr)},
+                ),
                 "rate",
             )
         )
@@ -172,43 +179,49 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
     components.append(
         Component(
             EvaluationComponent.CALLS,
-            _("Call count"),
+            gettext_noop("Call count"),
             row.calls_per_agent_day,
             calls_target,
             False,
             weights.get(EvaluationComponent.CALLS, 0),
-            _("%(n)d handled calls over %(days)d working days = %(per)s per day")
-            % {
-                "n": row.handled,
-                "days": row.agents_handling or 0,
-                "per": _num(row.calls_per_agent_day),
-            },
+            (
+                gettext_noop("%(n)d handled calls over %(days)d working days = %(per)s per day"),
+                {
+                    "n": row.handled,
+                    "days": row.agents_handling or 0,
+                    "per": _num(row.calls_per_agent_day),
+                },
+            ),
             "count",
         )
     )
     components.append(
         Component(
             EvaluationComponent.CSAT,
-            _("CSAT"),
+            gettext_noop("CSAT"),
             row.csat,
             targets.get(TargetMetric.CSAT),
             False,
             weights.get(EvaluationComponent.CSAT, 0),
-            _("%(ok)d of %(n)d survey answers were 4 or 5 = %(rate)s")
-            % {"ok": row.csat_satisfied, "n": row.csat_responses, "rate": _pct(row.csat)},
+            (
+                gettext_noop("%(ok)d of %(n)d survey answers were 4 or 5 = %(rate)s"),
+                {"ok": row.csat_satisfied, "n": row.csat_responses, "rate": _pct(row.csat)},
+            ),
             "rate",
         )
     )
     components.append(
         Component(
             EvaluationComponent.QA,
-            _("QA"),
+            gettext_noop("QA"),
             row.qa_average,
             targets.get(TargetMetric.QA),
             False,
             weights.get(EvaluationComponent.QA, 0),
-            _("average of %(n)d QA evaluations = %(avg)s")
-            % {"n": row.qa_evaluations, "avg": _num(row.qa_average)},
+            (
+                gettext_noop("average of %(n)d QA evaluations = %(avg)s"),
+                {"n": row.qa_evaluations, "avg": _num(row.qa_average)},
+            ),
             "points",
         )
     )
@@ -218,14 +231,14 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
         components.append(
             Component(
                 EvaluationComponent.MONTHLY_TEST,
-                _("Monthly test"),
+                gettext_noop("Monthly test"),
                 score,
                 100.0 if score is not None else None,
                 False,
                 test_weight,
-                _("test score %(s)s out of 100") % {"s": _num(score)}
+                (gettext_noop("test score %(s)s out of 100"), {"s": _num(score)})
                 if score is not None
-                else _("no monthly test result this month"),
+                else (gettext_noop("no monthly test result this month"), {}),
                 "points",
             )
         )
@@ -347,7 +360,11 @@ def evaluations_visible_to(person: Person, month: date):
             month__month=month_start(month), agent__in=people_visible_to(person)
         )
         .select_related("agent", "team", "department", "month")
-        .order_by("department_id", "rank_in_department", "agent__display_name")
+        .order_by(
+            "department_id",
+            F("rank_in_department").asc(nulls_last=True),
+            "agent__display_name",
+        )
     )
 
 
@@ -376,3 +393,13 @@ def evaluation_comment(*, person: Person, evaluation_id: int, text: str) -> Eval
     sheet.commented_by = person
     sheet.save(update_fields=["lead_comment", "commented_by"])
     return sheet
+
+
+def component_label(component: dict) -> str:
+    """The component's name in the reader's language (stored as a message id)."""
+    return _(component["label"])
+
+
+def component_how(component: dict) -> str:
+    """How the figure was computed, in the reader's language."""
+    return _(component["how"]) % component.get("how_params", {})

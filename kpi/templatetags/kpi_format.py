@@ -55,3 +55,17 @@ def num(value, digits: int = 1) -> str:
     if value is None:
         return "–"
     return f"{value:,.{digits}f}"
+
+
+@register.filter
+def component_label(component: dict) -> str:
+    from kpi.evaluation import component_label as label
+
+    return label(component)
+
+
+@register.filter
+def component_how(component: dict) -> str:
+    from kpi.evaluation import component_how as how
+
+    return how(component)

@@ -109,7 +109,7 @@ def test_the_month_is_scored_ranked_and_banded(org, month):
     assert calls["calls"]["actual"] == 20 and calls["calls"]["normalised"] == 100
     assert calls["csat"]["actual"] == 0.75 and calls["csat"]["normalised"] == pytest.approx(93.75)
     assert calls["main_task"]["normalised"] is None  # no FCR target: left out
-    assert "20" in calls["calls"]["how"]
+    assert calls["calls"]["how_params"]["n"] == 40
     # agent1: (30 × 100 + 20 × 93.75) / 50; agent2: 10 calls/day = 50, no CSAT: 50.
     assert a1.score == pytest.approx((30 * 100 + 20 * 93.75) / 50)
     assert a2.score == pytest.approx(50)
