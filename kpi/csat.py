@@ -217,11 +217,12 @@ def _is_mobile(number: str) -> bool:
 
 
 def sms_candidates(*, now: datetime | None = None):
-    """Handled inbound calls of the last hours, last segment of their contact, from a
-    mobile number, with no survey yet on either channel."""
+    """Handled inbound calls of the last hours, last segment of their contact, with no
+    survey asked yet on either channel, from a mobile number."""
     now = now or timezone.now()
     later_segment = Call.objects.filter(sid=OuterRef("sid"), segment__gt=OuterRef("segment"))
-    surveyed = Survey.objects.filter(call_sid=OuterRef("sid"))
+    # An IVR opt-in whose survey never ran (the caller hung up first) still gets the SMS.
+    surveyed = Survey.objects.filter(call_sid=OuterRef("sid"), sent_at__isnull=False)
     return (
         Call.objects.filter(
             direction=CallDirection.INBOUND,
@@ -229,6 +230,9 @@ def sms_candidates(*, now: datetime | None = None):
             wrapup_ended_at__gte=now - SMS_SWEEP_WINDOW,
             wrapup_ended_at__lte=now,
         )
+        # Korean mobile numbers (010, 011, 016–019) can answer a text; landlines are never
+        # candidates, so they cannot crowd the sweep's batch.
+        .filter(from_number__regex=r"^\+821[016789]")
         .exclude(Exists(later_segment))
         .exclude(Exists(surveyed))
         .select_related("queue", "department")
@@ -240,7 +244,7 @@ def survey_sms_send_due(*, now: datetime | None = None, limit: int = 200) -> int
     if not settings.CSAT_SMS_ENABLED:
         return 0
     sent = 0
-    for call in sms_candidates(now=now)[:limit]:
+    for call in sms_candidates(now=now).order_by("wrapup_ended_at")[:limit]:
         if survey_sms_send(call=call, at=now):
             sent += 1
     return sent

@@ -194,10 +194,11 @@ def test_a_handled_call_from_a_mobile_gets_one_sms_survey(
     assert (survey.call, survey.agent, survey.phone) == (call, org.agent1, MOBILE)
 
 
-def test_no_sms_survey_after_an_ivr_survey(org, gateway):
+def test_no_sms_survey_after_an_ivr_survey(org, gateway, django_capture_on_commit_callbacks):
     call = connected_call(org)
     csat.survey_ivr_opt_in(call_sid=call.sid, digits="1")
-    services.call_hangup(agent=org.agent1, call_id=call.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.call_hangup(agent=org.agent1, call_id=call.pk)
     services.wrapup_submit(
         agent=org.agent1,
         call_id=call.pk,
@@ -301,3 +302,21 @@ def test_survey_answers_show_in_the_customers_history(client, org, sms_survey):
     client.force_login(org.lead1)
     body = client.get(f"/tickets/customers/{survey.customer_id}/").content.decode()
     assert "5 / 5" in body
+
+
+def test_an_opt_in_whose_phone_survey_never_ran_gets_the_sms(org, gateway):
+    call = connected_call(org)
+    csat.survey_ivr_opt_in(call_sid=call.sid, digits="1")
+    Survey.objects.filter(call_sid=call.sid).update(opted_in_at=timezone.now())
+    # The caller hung up before the agent did: no redirect, the phone survey never ran.
+    services.call_status_update(sid=call.sid, status="completed", sequence_number=5)
+    call.refresh_from_db()
+    if call.phase != "completed":
+        services.wrapup_submit(
+            agent=org.agent1,
+            call_id=call.pk,
+            disposition_id=org.general.dispositions.first().pk,
+            note="n",
+            subject="s",
+        )
+    assert csat.survey_sms_send_due() == 1
