@@ -222,7 +222,8 @@ def _generate(agents, queue_of, start: datetime) -> dict:
 
 
 def _incremental(agents, queue_of, now: datetime) -> list[float]:
-    """One interval's worth of new calls lands, then the periodic fill runs: its time."""
+    """One interval's worth of new calls lands (their updated_at inside the interval, as
+    live writes would be), then the periodic fill runs: its time."""
     from django.db import connection
 
     from kpi.models import FillState
@@ -249,14 +250,16 @@ def _incremental(agents, queue_of, now: datetime) -> list[float]:
                     'completed', 3, 0, a.agent_id, a.team_id,
                     %(at)s::timestamptz - interval '10 minutes', %(at)s::timestamptz - interval '9 minutes',
                     %(at)s::timestamptz - interval '4 minutes', %(at)s::timestamptz - interval '2 minutes',
-                    12, 300, 0, 120, '', '', '', '', '', '', '', '', '', now()
+                    12, 300, 0, 120, '', '', '', '', '', '', '', '', '',
+                    %(at)s::timestamptz - interval '1 minute'
                 FROM generate_series(1, %(n)s) g JOIN bench_agent a ON a.idx = g %% %(agents)s
                 """,
                 {"i": i, "at": moment, "n": per_interval, "agents": len(agents)},
             )
             t0 = time.perf_counter()
-            kpi_fill_incremental(now=moment)
+            written = kpi_fill_incremental(now=moment)
             times.append(time.perf_counter() - t0)
+            assert written > 0, "the new interval's calls were not picked up"
     return times
 
 

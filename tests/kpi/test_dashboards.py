@@ -171,3 +171,16 @@ def test_the_kpi_api_gives_every_metric_within_scope(client, org, today):
     agent1 = next(r for r in rows if r["kind"] == "agent" and r["id"] == org.agent1.pk)
     assert agent1["handled"] == 3 and agent1["aht_seconds"] == 120
     assert {"service_level", "fcr", "csat", "occupancy", "qa_average"} <= agent1.keys()
+
+
+def test_the_drill_down_query_count_does_not_grow_with_calls(
+    client, org, today, django_assert_max_num_queries
+):
+    for i in range(30):
+        make_call(org, enq=today + timedelta(minutes=30 + i), wait=3, agent=org.agent1, talk=60)
+    client.force_login(org.manager)
+    with django_assert_max_num_queries(14):
+        response = drill(
+            client, org.manager, "queue", org.q_general.pk, "handled", today.date().isoformat()
+        )
+    assert response.context["page"].paginator.count == 34
