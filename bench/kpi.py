@@ -245,7 +245,7 @@ def _incremental(agents, queue_of, now: datetime) -> list[float]:
                     queue_wait_seconds, talk_seconds, hold_seconds, acw_seconds, recording_sid,
                     recording_url, recording_status, recording_error_code, callback_number,
                     callback_sid, queue_exit, conference_sid, agent_call_sid, updated_at)
-                SELECT 'CA' || md5(%(i)s::text || '-' || g::text), 0, 'inbound', 'ko',
+                SELECT 'CA' || md5(%(at)s::text || '-' || g::text), 0, 'inbound', 'ko',
                     '+821099990000', '+8229990000', a.department_id, a.queue_id, 'completed',
                     'completed', 3, 0, a.agent_id, a.team_id,
                     %(at)s::timestamptz - interval '10 minutes', %(at)s::timestamptz - interval '9 minutes',

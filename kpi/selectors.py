@@ -370,7 +370,7 @@ def surveys_for_agent(agent: Person, *, start: datetime, end: datetime, limit: i
     """The agent's answered surveys (comments first shown on their dashboard)."""
     return (
         Survey.objects.filter(
-            call__agent=agent, answered_at__gte=start, answered_at__lt=end, score__isnull=False
+            agent=agent, answered_at__gte=start, answered_at__lt=end, score__isnull=False
         )
         .select_related("call")
         .order_by("-answered_at")[:limit]
