@@ -50,6 +50,8 @@ clean:
 
 # Ratios against baselines measured in the same run (bench/run.py; `apt-get install wrk`
 # for the lightest load generator). BENCH_DATABASE_URL=postgres://…/bench for PostgreSQL.
+# One section only: BENCH_ARGS=kpi (the KPI section needs PostgreSQL; BENCH_KPI_CALLS=200000
+# for a quick run instead of 10 M calls).
 bench: $(VENV)/.installed
 	@mkdir -p var
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -1,10 +1,49 @@
 from django.contrib import admin
 
-from kpi.models import FillState, IntervalStat
+from kpi.models import (
+    DailyStat,
+    Evaluation,
+    EvaluationMonth,
+    EvaluationWeight,
+    FillState,
+    IncentiveBand,
+    IntervalStat,
+    Survey,
+    Target,
+)
 
 admin.site.register(
     IntervalStat,
     list_display=["interval_start", "scope_kind", "scope_id", "offered", "handled"],
     list_filter=["scope_kind"],
 )
+admin.site.register(
+    DailyStat,
+    list_display=["day", "scope_kind", "scope_id", "offered", "handled"],
+    list_filter=["scope_kind"],
+)
 admin.site.register(FillState, list_display=["name", "watermark", "last_run_at"])
+admin.site.register(
+    Survey,
+    list_display=["call_sid", "channel", "agent", "score", "resolved", "sent_at", "answered_at"],
+    list_filter=["channel", "score"],
+    raw_id_fields=["call", "agent", "customer"],
+)
+admin.site.register(
+    Target, list_display=["metric", "department", "team", "value"], list_filter=["metric"]
+)
+admin.site.register(EvaluationWeight, list_display=["component", "department", "weight"])
+admin.site.register(IncentiveBand, list_display=["name", "min_score", "description"])
+admin.site.register(EvaluationMonth, list_display=["month", "closed_at", "closed_by"])
+admin.site.register(
+    Evaluation,
+    list_display=["month", "agent", "score", "band", "rank_in_team", "rank_in_department"],
+    readonly_fields=[
+        "components",
+        "score",
+        "rank_in_team",
+        "rank_in_department",
+        "band",
+        "computed_at",
+    ],
+)

@@ -37,6 +37,87 @@ def service_level(
     return answered_within / denominator
 
 
+# The service-level variants (DOMAIN.md). "default" is the center's standard; the setting
+# KPI_SERVICE_LEVEL_VARIANT picks the one dashboards show.
+SERVICE_LEVEL_VARIANTS = {
+    "default": "answered≤T / (answered + abandoned − short abandons)",
+    "answered": "answered≤T / answered",
+    "answered_and_abandoned_within": "(answered≤T + abandoned≤T) / (answered + abandoned)",
+    "all_abandons": "answered≤T / (answered + abandoned)",
+    "abandoned_after_t": "answered≤T / (answered + abandoned after T)",
+}
+
+
+def service_level_variant(
+    variant: str,
+    *,
+    answered_within: int,
+    answered: int,
+    abandoned: int,
+    short_abandoned: int,
+    abandoned_within: int,
+) -> float | None:
+    """Service level by the named variant. `abandoned_within` = abandons with wait ≤ T
+    (short ones included); the default variant removes short abandons, the others count
+    the raw abandons exactly as their formula says."""
+    if variant == "default":
+        return service_level(
+            answered_within=answered_within,
+            answered=answered,
+            abandoned=abandoned,
+            short_abandoned=short_abandoned,
+        )
+    if variant == "answered":
+        numerator, denominator = answered_within, answered
+    elif variant == "answered_and_abandoned_within":
+        numerator, denominator = answered_within + abandoned_within, answered + abandoned
+    elif variant == "all_abandons":
+        numerator, denominator = answered_within, answered + abandoned
+    elif variant == "abandoned_after_t":
+        numerator, denominator = answered_within, answered + abandoned - abandoned_within
+    else:
+        raise ValueError(f"unknown service level variant {variant!r}")
+    if denominator <= 0:
+        return None
+    return numerator / denominator
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """A plain share; nothing in the denominator → no value."""
+    if denominator <= 0:
+        return None
+    return numerator / denominator
+
+
+def csat(*, satisfied: int, responses: int) -> float | None:
+    """CSAT = responses of 4 or 5 on a 1–5 scale / responses."""
+    return ratio(satisfied, responses)
+
+
+def is_satisfied(score: int) -> bool:
+    return score >= 4
+
+
+def fcr(*, resolved: int, eligible: int) -> float | None:
+    """FCR (repeat-contact) = handled contacts with no further handled contact from the same
+    customer in the same category within 7 days / handled contacts whose window has closed."""
+    return ratio(resolved, eligible)
+
+
+def occupancy(*, handling: float, available: float) -> float | None:
+    """Handling time / (handling + available idle time)."""
+    return ratio(handling, handling + available)
+
+
+def utilisation(*, handling: float, logged_in: float) -> float | None:
+    """Handling time / logged-in time."""
+    return ratio(handling, logged_in)
+
+
+def calls_per_hour(*, handled: int, logged_in_seconds: float) -> float | None:
+    return ratio(handled * 3600, logged_in_seconds)
+
+
 @dataclass(frozen=True)
 class ContactOutcome:
     offered: bool
@@ -44,9 +125,10 @@ class ContactOutcome:
     answered_within: bool
     abandoned: bool
     short_abandoned: bool
+    abandoned_within: bool = False
 
 
-NOT_COUNTED = ContactOutcome(False, False, False, False, False)
+NOT_COUNTED = ContactOutcome(False, False, False, False, False, False)
 
 
 def contact_outcome(
@@ -79,4 +161,5 @@ def contact_outcome(
         answered_within=answered and wait <= service_level_seconds,
         abandoned=abandoned,
         short_abandoned=abandoned and wait < short_abandon_seconds,
+        abandoned_within=abandoned and wait <= service_level_seconds,
     )

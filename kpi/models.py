@@ -1,35 +1,71 @@
-"""Interval rollups: dashboards read these, never raw calls."""
+"""Interval and daily rollups (dashboards read these, never raw calls), post-call surveys,
+targets and the monthly evaluation."""
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ScopeKind(models.TextChoices):
-    AGENT = "agent"
-    TEAM = "team"
-    DEPARTMENT = "department"
-    QUEUE = "queue"
-    CENTER = "center"
+    AGENT = "agent", _("Agent")
+    TEAM = "team", _("Team")
+    DEPARTMENT = "department", _("Department")
+    QUEUE = "queue", _("Queue")
+    CENTER = "center", _("Center")
 
 
-class IntervalStat(models.Model):
-    """One 15-minute interval for one unit of the chart.
+class StatColumns(models.Model):
+    """The summable counters every rollup row carries. Ratios are computed from sums
+    (kpi/formulas.py), never stored, so any range and any unit sums correctly.
 
     A contact counts in the interval it was offered in (offered, answered, abandoned, wait);
-    handle time counts in the interval its wrap-up ended in (DOMAIN.md)."""
+    handle time, transfers, main task and FCR in the interval its wrap-up ended in; a survey
+    in the interval it was answered in; agent-state time in the interval it was spent in
+    (DOMAIN.md)."""
 
-    interval_start = models.DateTimeField()
-    scope_kind = models.CharField(max_length=12, choices=ScopeKind.choices)
-    scope_id = models.BigIntegerField()
     offered = models.IntegerField(default=0)
     answered = models.IntegerField(default=0)
     answered_within_sl = models.IntegerField(default=0)
     abandoned = models.IntegerField(default=0)
     short_abandoned = models.IntegerField(default=0)
+    # Abandoned with a wait ≤ T (short ones included): the SL variants need it.
+    abandoned_within_sl = models.IntegerField(default=0)
     queue_wait_answered_seconds = models.FloatField(default=0)
     handled = models.IntegerField(default=0)
     talk_seconds = models.FloatField(default=0)
     hold_seconds = models.FloatField(default=0)
     acw_seconds = models.FloatField(default=0)
+    transferred = models.IntegerField(default=0)
+    escalated = models.IntegerField(default=0)
+    main_task_successes = models.IntegerField(default=0)
+    fcr_eligible = models.IntegerField(default=0)
+    fcr_resolved = models.IntegerField(default=0)
+    csat_responses = models.IntegerField(default=0)
+    csat_satisfied = models.IntegerField(default=0)
+    csat_score_sum = models.IntegerField(default=0)
+    survey_resolved_answers = models.IntegerField(default=0)
+    survey_resolved_yes = models.IntegerField(default=0)
+    handling_state_seconds = models.FloatField(default=0)
+    available_seconds = models.FloatField(default=0)
+    logged_in_seconds = models.FloatField(default=0)
+    pii_detections = models.IntegerField(default=0)
+    qa_evaluations = models.IntegerField(default=0)
+    qa_score_sum = models.FloatField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+STAT_FIELDS = [f.name for f in StatColumns._meta.local_fields]
+
+
+class IntervalStat(StatColumns):
+    """One 15-minute interval for one unit of the chart."""
+
+    interval_start = models.DateTimeField()
+    scope_kind = models.CharField(max_length=12, choices=ScopeKind.choices)
+    scope_id = models.BigIntegerField()
 
     class Meta:
         constraints = [
@@ -44,8 +80,29 @@ class IntervalStat(models.Model):
         return f"{self.scope_kind}:{self.scope_id} {self.interval_start:%Y-%m-%d %H:%M}"
 
 
+class DailyStat(StatColumns):
+    """One day (center time zone) for one unit: the sum of its 15-minute rows, plus the
+    number of agents who handled a call that day (calls per agent per day)."""
+
+    day = models.DateField()
+    scope_kind = models.CharField(max_length=12, choices=ScopeKind.choices)
+    scope_id = models.BigIntegerField()
+    agents_handling = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope_kind", "scope_id", "day"], name="one_daily_stat_per_scope_day"
+            )
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope_kind}:{self.scope_id} {self.day}"
+
+
 class FillState(models.Model):
-    """How far the incremental fill has read (by Call.updated_at)."""
+    """How far the incremental fill has read (by Call.updated_at and friends)."""
 
     name = models.CharField(max_length=40, unique=True)
     watermark = models.DateTimeField(null=True, blank=True)
@@ -53,3 +110,239 @@ class FillState(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Post-call surveys (CSAT) -----------------------------------------------------------
+
+
+class SurveyChannel(models.TextChoices):
+    IVR = "ivr", _("Phone (IVR)")
+    SMS = "sms", _("Text message")
+
+
+class Survey(models.Model):
+    """One post-call satisfaction survey: asked by the voice menu after the agent hangs up
+    (if the caller opted in) or by text message after the call. Answered at most once."""
+
+    channel = models.CharField(_("channel"), max_length=5, choices=SurveyChannel.choices)
+    call_sid = models.CharField(max_length=34, db_index=True)
+    call = models.ForeignKey(
+        "telephony.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="surveys"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="surveys",
+    )
+    customer = models.ForeignKey(
+        "tickets.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="surveys",
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    opted_in_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("asked at"), null=True, blank=True)
+    message_sid = models.CharField(max_length=34, blank=True)
+    score = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    resolved = models.BooleanField(_("resolved"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, db_index=True)
+    reply_text = models.CharField(_("reply"), max_length=320, blank=True)
+    # The incoming message that answered (or was clarified): a retried webhook is seen again.
+    reply_message_sid = models.CharField(max_length=34, blank=True)
+    clarification_sent_at = models.DateTimeField(null=True, blank=True)
+    clarified_message_sid = models.CharField(max_length=34, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call_sid", "channel"], name="one_survey_per_call_and_channel"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | (Q(score__gte=1) & Q(score__lte=5)),
+                name="survey_score_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} survey {self.call_sid}: {self.score or '–'}"
+
+
+# --- Targets and the monthly evaluation -------------------------------------------------
+
+
+class TargetMetric(models.TextChoices):
+    SERVICE_LEVEL = "service_level", _("Service level")
+    AHT = "aht", _("AHT (s)")
+    CALLS_PER_DAY = "calls_per_day", _("Calls per agent per day")
+    CSAT = "csat", _("CSAT")
+    QA = "qa", _("QA average")
+    MAIN_TASK = "main_task", _("Main task rate")
+    FCR = "fcr", _("FCR")
+
+
+# Metrics where lower is better: normalisation divides target by actual.
+LOWER_IS_BETTER = {TargetMetric.AHT}
+
+
+class Target(models.Model):
+    """A goal for a department, or for one team (a team target overrides its department's).
+    Rates are fractions (0.8 = 80 %), AHT is seconds, QA is points out of 100."""
+
+    department = models.ForeignKey(
+        "agents.Department",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="kpi_targets",
+    )
+    team = models.ForeignKey(
+        "agents.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="kpi_targets"
+    )
+    metric = models.CharField(_("metric"), max_length=20, choices=TargetMetric.choices)
+    value = models.FloatField(_("target"))
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(department__isnull=False, team__isnull=True)
+                | Q(department__isnull=True, team__isnull=False),
+                name="target_for_department_or_team",
+            ),
+            models.UniqueConstraint(
+                fields=["department", "metric"],
+                condition=Q(team__isnull=True),
+                name="one_target_per_department_metric",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "metric"],
+                condition=Q(department__isnull=True),
+                name="one_target_per_team_metric",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team or self.department}: {self.metric} {self.value}"
+
+
+class EvaluationComponent(models.TextChoices):
+    MAIN_TASK = "main_task", _("Main task")
+    CALLS = "calls", _("Call count")
+    CSAT = "csat", _("CSAT")
+    QA = "qa", _("QA")
+    MONTHLY_TEST = "monthly_test", _("Monthly test")
+
+
+class EvaluationWeight(models.Model):
+    """How much a component counts in the monthly score; per department, or the center
+    default (no department)."""
+
+    department = models.ForeignKey(
+        "agents.Department",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="evaluation_weights",
+    )
+    component = models.CharField(_("component"), max_length=20, choices=EvaluationComponent.choices)
+    weight = models.FloatField(_("weight"))
+
+    class Meta:
+        verbose_name = _("evaluation weight")
+        verbose_name_plural = _("evaluation weights")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "component"], name="one_weight_per_department_component"
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="weight_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department or '*'} {self.component}: {self.weight}"
+
+
+class IncentiveBand(models.Model):
+    """An incentive tier: a score at or above min_score earns it (highest band wins)."""
+
+    name = models.CharField(_("name"), max_length=40)
+    min_score = models.FloatField(_("minimum score"), unique=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("incentive band")
+        verbose_name_plural = _("incentive bands")
+        ordering = ["-min_score"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (≥ {self.min_score})"
+
+
+class EvaluationMonth(models.Model):
+    """A month of evaluations; once closed, its sheets are frozen."""
+
+    month = models.DateField(unique=True)  # the first day of the month
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class Evaluation(models.Model):
+    """One agent's monthly sheet. `components` keeps, per component, the actual figure, the
+    target, the normalised score, the weight and how it was computed, so the sheet explains
+    itself after the month is frozen."""
+
+    month = models.ForeignKey(EvaluationMonth, on_delete=models.CASCADE, related_name="sheets")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evaluations"
+    )
+    team = models.ForeignKey(
+        "agents.Team", on_delete=models.PROTECT, related_name="kpi_evaluations"
+    )
+    department = models.ForeignKey(
+        "agents.Department", on_delete=models.PROTECT, related_name="kpi_evaluations"
+    )
+    components = models.JSONField(default=list)
+    score = models.FloatField(null=True, blank=True)
+    rank_in_team = models.PositiveIntegerField(null=True, blank=True)
+    rank_in_department = models.PositiveIntegerField(null=True, blank=True)
+    band = models.CharField(max_length=40, blank=True)
+    lead_comment = models.TextField(_("team lead's comment"), blank=True)
+    commented_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        ordering = ["month", "rank_in_department"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "agent"], name="one_sheet_per_agent_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.agent}: {self.score}"

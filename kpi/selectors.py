@@ -2,44 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Sum
+from django.http import Http404
 from django.utils import timezone
 
 from agents.models import Person
 from agents.scoping import KpiScope, kpi_scopes_visible_to
 from kpi import formulas
-from kpi.models import IntervalStat
+from kpi.models import (
+    LOWER_IS_BETTER,
+    STAT_FIELDS,
+    DailyStat,
+    IntervalStat,
+    Survey,
+    Target,
+    TargetMetric,
+)
 
-SUMMED = [
-    "offered",
-    "answered",
-    "answered_within_sl",
-    "abandoned",
-    "short_abandoned",
-    "queue_wait_answered_seconds",
-    "handled",
-    "talk_seconds",
-    "hold_seconds",
-    "acw_seconds",
-]
+SUMMED = STAT_FIELDS
 
 
-@dataclass
 class KpiRow:
-    scope: KpiScope
-    offered: int = 0
-    answered: int = 0
-    answered_within_sl: int = 0
-    abandoned: int = 0
-    short_abandoned: int = 0
-    queue_wait_answered_seconds: float = 0
-    handled: int = 0
-    talk_seconds: float = 0
-    hold_seconds: float = 0
-    acw_seconds: float = 0
+    """Summed counters of one unit over a range, and every metric derived from them.
+    `agents_handling` (agent-days with a handled call) exists for whole-day ranges only."""
+
+    def __init__(self, scope: KpiScope, agents_handling: int | None = None, **counters):
+        self.scope = scope
+        self.agents_handling = agents_handling
+        self.targets = {}
+        for name in STAT_FIELDS:
+            setattr(self, name, counters.get(name) or 0)
 
     @property
     def aht(self) -> float | None:
@@ -69,36 +65,377 @@ class KpiRow:
     def acw_mean(self) -> float | None:
         return self.mean(self.acw_seconds)
 
-    @property
-    def service_level(self) -> float | None:
-        return formulas.service_level(
+    def service_level_by(self, variant: str) -> float | None:
+        return formulas.service_level_variant(
+            variant,
             answered_within=self.answered_within_sl,
             answered=self.answered,
             abandoned=self.abandoned,
             short_abandoned=self.short_abandoned,
+            abandoned_within=self.abandoned_within_sl,
         )
 
+    @property
+    def service_level(self) -> float | None:
+        """The variant the center chose (KPI_SERVICE_LEVEL_VARIANT)."""
+        return self.service_level_by(settings.KPI_SERVICE_LEVEL_VARIANT)
 
-def day_bounds(day: datetime | None = None) -> tuple[datetime, datetime]:
+    @property
+    def abandon_rate(self) -> float | None:
+        return formulas.abandon_rate(
+            abandoned=self.abandoned, short_abandoned=self.short_abandoned, offered=self.offered
+        )
+
+    @property
+    def fcr(self) -> float | None:
+        return formulas.fcr(resolved=self.fcr_resolved, eligible=self.fcr_eligible)
+
+    @property
+    def survey_fcr(self) -> float | None:
+        return formulas.ratio(self.survey_resolved_yes, self.survey_resolved_answers)
+
+    @property
+    def csat(self) -> float | None:
+        return formulas.csat(satisfied=self.csat_satisfied, responses=self.csat_responses)
+
+    @property
+    def csat_mean(self) -> float | None:
+        return formulas.ratio(self.csat_score_sum, self.csat_responses)
+
+    @property
+    def occupancy(self) -> float | None:
+        return formulas.occupancy(
+            handling=self.handling_state_seconds, available=self.available_seconds
+        )
+
+    @property
+    def utilisation(self) -> float | None:
+        return formulas.utilisation(
+            handling=self.handling_state_seconds, logged_in=self.logged_in_seconds
+        )
+
+    @property
+    def calls_per_agent_day(self) -> float | None:
+        if self.agents_handling is None:
+            return None
+        return formulas.ratio(self.handled, self.agents_handling)
+
+    @property
+    def calls_per_hour(self) -> float | None:
+        return formulas.calls_per_hour(
+            handled=self.handled, logged_in_seconds=self.logged_in_seconds
+        )
+
+    @property
+    def transfer_rate(self) -> float | None:
+        return formulas.ratio(self.transferred, self.handled)
+
+    @property
+    def escalation_rate(self) -> float | None:
+        return formulas.ratio(self.escalated, self.handled)
+
+    @property
+    def main_task_rate(self) -> float | None:
+        return formulas.ratio(self.main_task_successes, self.handled)
+
+    @property
+    def qa_average(self) -> float | None:
+        return formulas.ratio(self.qa_score_sum, self.qa_evaluations)
+
+    def value(self, metric: str) -> float | None:
+        return {
+            TargetMetric.SERVICE_LEVEL: self.service_level,
+            TargetMetric.AHT: self.aht,
+            TargetMetric.CALLS_PER_DAY: self.calls_per_agent_day,
+            TargetMetric.CSAT: self.csat,
+            TargetMetric.QA: self.qa_average,
+            TargetMetric.MAIN_TASK: self.main_task_rate,
+            TargetMetric.FCR: self.fcr,
+        }[metric]
+
+    @property
+    def below_target(self) -> list[str]:
+        """The metrics (with a target and a value) where this unit misses its target."""
+        missed = []
+        for metric, target in self.targets.items():
+            actual = self.value(metric)
+            if actual is None:
+                continue
+            if (actual > target) if metric in LOWER_IS_BETTER else (actual < target):
+                missed.append(metric)
+        return missed
+
+
+def day_bounds(day: datetime | date | None = None) -> tuple[datetime, datetime]:
+    if isinstance(day, date) and not isinstance(day, datetime):
+        start = datetime.combine(day, time.min).replace(tzinfo=timezone.get_current_timezone())
+        return start, start + timedelta(days=1)
     local = timezone.localtime(day or timezone.now())
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=1)
 
 
-def kpi_rows_for(person: Person, *, start: datetime, end: datetime) -> list[KpiRow]:
-    """One row per chart unit the person may see, summed over [start, end) from rollups."""
-    scopes = kpi_scopes_visible_to(person)
+def _on_day_boundary(moment: datetime) -> bool:
+    local = timezone.localtime(moment)
+    return local.time() == time.min
+
+
+def _sums(scopes: list[KpiScope], start: datetime, end: datetime) -> dict:
+    """Summed counters per (kind, id) over [start, end): whole days from the daily rollups,
+    anything else from the 15-minute rollups. One query."""
     kinds = {s.kind for s in scopes}
-    sums = (
-        IntervalStat.objects.filter(
-            interval_start__gte=start, interval_start__lt=end, scope_kind__in=kinds
+    ids = {s.id for s in scopes}
+    if _on_day_boundary(start) and _on_day_boundary(end):
+        qs = DailyStat.objects.filter(
+            day__gte=timezone.localtime(start).date(), day__lt=timezone.localtime(end).date()
         )
+        extra = {"agents_handling": Sum("agents_handling")}
+    else:
+        qs = IntervalStat.objects.filter(interval_start__gte=start, interval_start__lt=end)
+        extra = {}
+    sums = (
+        qs.filter(scope_kind__in=kinds, scope_id__in=ids)
         .values("scope_kind", "scope_id")
-        .annotate(**{f: Sum(f) for f in SUMMED})
+        .annotate(**{f: Sum(f) for f in STAT_FIELDS}, **extra)
     )
-    by_key = {(s["scope_kind"], s["scope_id"]): s for s in sums}
+    return {(s["scope_kind"], s["scope_id"]): s for s in sums}
+
+
+def targets_for(scopes: list[KpiScope]) -> dict[tuple[str, int], dict[str, float]]:
+    """Targets per unit: a team's own, else its department's; an agent inherits their team's
+    (or department's); a department its own. One query, plus one for the chart."""
+    from agents.models import Person, Team
+
+    team_ids = {s.id for s in scopes if s.kind == "team"}
+    agent_ids = {s.id for s in scopes if s.kind == "agent"}
+    agent_team = dict(Person.objects.filter(pk__in=agent_ids).values_list("id", "team_id"))
+    team_ids |= {t for t in agent_team.values() if t}
+    team_dept = dict(Team.objects.filter(pk__in=team_ids).values_list("id", "department_id"))
+    by_dept: dict[int, dict[str, float]] = defaultdict(dict)
+    by_team: dict[int, dict[str, float]] = defaultdict(dict)
+    for dept, team, metric, value in Target.objects.values_list(
+        "department_id", "team_id", "metric", "value"
+    ):
+        (by_team[team] if team else by_dept[dept])[metric] = value
+
+    def for_team(team_id):
+        return {**by_dept.get(team_dept.get(team_id), {}), **by_team.get(team_id, {})}
+
+    out = {}
+    for scope in scopes:
+        if scope.kind == "department":
+            out[(scope.kind, scope.id)] = dict(by_dept.get(scope.id, {}))
+        elif scope.kind == "team":
+            out[(scope.kind, scope.id)] = for_team(scope.id)
+        elif scope.kind == "agent":
+            out[(scope.kind, scope.id)] = for_team(agent_team.get(scope.id))
+    return out
+
+
+def rows_for_scopes(
+    scopes: list[KpiScope], *, start: datetime, end: datetime, targets: dict | None = None
+) -> list[KpiRow]:
+    """Rows of these units over [start, end); pass `targets` (targets_for) to reuse them."""
+    by_key = _sums(scopes, start, end)
+    targets = targets_for(scopes) if targets is None else targets
+    whole_days = _on_day_boundary(start) and _on_day_boundary(end)
     rows = []
     for scope in scopes:
         data = by_key.get((scope.kind, scope.id), {})
-        rows.append(KpiRow(scope=scope, **{f: data.get(f) or 0 for f in SUMMED}))
+        row = KpiRow(
+            scope,
+            agents_handling=(data.get("agents_handling") or 0) if whole_days else None,
+            **{f: data.get(f) for f in STAT_FIELDS},
+        )
+        row.targets = targets.get((scope.kind, scope.id), {})
+        rows.append(row)
     return rows
+
+
+def kpi_rows_for(
+    person: Person,
+    *,
+    start: datetime,
+    end: datetime,
+    kinds: set[str] | None = None,
+    department_id: int | None = None,
+    team_id: int | None = None,
+    queue_id: int | None = None,
+) -> list[KpiRow]:
+    """One row per chart unit the person may see, summed over [start, end) from rollups,
+    optionally narrowed to a department, team or queue (within what they may see)."""
+    scopes = kpi_scopes_visible_to(person)
+    if kinds:
+        scopes = [s for s in scopes if s.kind in kinds]
+    scopes = [s for s in scopes if _in_filter(s, department_id, team_id, queue_id)]
+    return rows_for_scopes(scopes, start=start, end=end)
+
+
+def _in_filter(scope: KpiScope, department_id, team_id, queue_id) -> bool:
+    if department_id and scope.department_id not in (None, department_id):
+        return False
+    if department_id and scope.kind == "center":
+        return False
+    if team_id and (scope.kind not in {"team", "agent"} or scope.team_id != team_id):
+        return False
+    return not (queue_id and (scope.kind != "queue" or scope.id != queue_id))
+
+
+def kpi_scope_get_for(person: Person, kind: str, scope_id: int) -> KpiScope:
+    """The unit, if the person may see its KPI; 404 otherwise (no existence leak)."""
+    for scope in kpi_scopes_visible_to(person):
+        if scope.kind == kind and scope.id == scope_id:
+            return scope
+    raise Http404
+
+
+def kpi_series(
+    scopes: list[KpiScope], *, start: datetime, end: datetime, grain: str
+) -> dict[tuple[str, int], list[tuple[datetime | date, KpiRow]]]:
+    """Per unit, one row per 15-minute interval ("interval") or per day ("day") in range;
+    empty buckets are present with zero counters so charts show gaps as zeros."""
+    kinds = {s.kind for s in scopes}
+    ids = {s.id for s in scopes}
+    if grain == "day":
+        qs = DailyStat.objects.filter(
+            day__gte=timezone.localtime(start).date(), day__lt=timezone.localtime(end).date()
+        )
+        bucket_field = "day"
+        buckets = []
+        cursor = timezone.localtime(start).date()
+        while cursor < timezone.localtime(end).date():
+            buckets.append(cursor)
+            cursor += timedelta(days=1)
+    else:
+        qs = IntervalStat.objects.filter(interval_start__gte=start, interval_start__lt=end)
+        bucket_field = "interval_start"
+        buckets = []
+        cursor = start
+        while cursor < end:
+            buckets.append(timezone.localtime(cursor))
+            cursor += timedelta(minutes=15)
+    values = qs.filter(scope_kind__in=kinds, scope_id__in=ids).values(
+        bucket_field, "scope_kind", "scope_id", *STAT_FIELDS
+    )
+    found = {}
+    for v in values:
+        bucket = v[bucket_field]
+        if isinstance(bucket, datetime):
+            bucket = timezone.localtime(bucket)
+        found[(v["scope_kind"], v["scope_id"], bucket)] = v
+    out = {}
+    for scope in scopes:
+        out[(scope.kind, scope.id)] = [
+            (
+                b,
+                KpiRow(
+                    scope, **{f: found.get((scope.kind, scope.id, b), {}).get(f) for f in SUMMED}
+                ),
+            )
+            for b in buckets
+        ]
+    return out
+
+
+def volume_pattern(scope: KpiScope, *, start: datetime, end: datetime) -> dict:
+    """Offered contacts by hour of day and by weekday (mean per day that had the hour),
+    from the 15-minute rollups of one unit: what staffing plans against."""
+    by_hour: dict[int, int] = defaultdict(int)
+    by_weekday: dict[int, int] = defaultdict(int)
+    days_per_weekday: dict[int, set] = defaultdict(set)
+    days: set[date] = set()
+    for interval_start, offered in IntervalStat.objects.filter(
+        scope_kind=scope.kind,
+        scope_id=scope.id,
+        interval_start__gte=start,
+        interval_start__lt=end,
+        offered__gt=0,
+    ).values_list("interval_start", "offered"):
+        local = timezone.localtime(interval_start)
+        by_hour[local.hour] += offered
+        by_weekday[local.weekday()] += offered
+        days_per_weekday[local.weekday()].add(local.date())
+        days.add(local.date())
+    n_days = max(len(days), 1)
+    return {
+        "hours": [(h, by_hour.get(h, 0) / n_days) for h in range(24)],
+        "weekdays": [
+            (d, by_weekday.get(d, 0) / max(len(days_per_weekday.get(d, ())), 1)) for d in range(7)
+        ],
+        "days": len(days),
+    }
+
+
+def surveys_for_agent(agent: Person, *, start: datetime, end: datetime, limit: int = 20):
+    """The agent's answered surveys (comments first shown on their dashboard)."""
+    return (
+        Survey.objects.filter(
+            agent=agent, answered_at__gte=start, answered_at__lt=end, score__isnull=False
+        )
+        .select_related("call")
+        .order_by("-answered_at")[:limit]
+    )
+
+
+def calls_behind(person: Person, scope: KpiScope, metric: str, *, start: datetime, end: datetime):
+    """The calls behind one figure of one unit: the drill-down. Reads calls (not rollups)
+    through the person's scoping, with the same counting rules as the rollups."""
+    from agents.scoping import calls_visible_to
+    from kpi.services import fcr_window
+    from telephony.models import CallDirection, CallPhase
+
+    qs = calls_visible_to(person).filter(direction=CallDirection.INBOUND)
+    qs = qs.filter(
+        **{
+            "agent": {"agent_id": scope.id},
+            "team": {"team_id": scope.id},
+            "department": {"department_id": scope.id},
+            "queue": {"queue_id": scope.id},
+            "center": {"department__center_id": scope.id},
+        }[scope.kind]
+    )
+    offered = qs.filter(enqueued_at__gte=start, enqueued_at__lt=end, segment=0).exclude(
+        phase=CallPhase.FAILED
+    )
+    handled = qs.filter(
+        phase=CallPhase.COMPLETED, wrapup_ended_at__gte=start, wrapup_ended_at__lt=end
+    )
+    if metric == "offered":
+        qs = offered
+    elif metric == "answered":
+        qs = offered.filter(answered_at__isnull=False).exclude(queue_exit="callback_unreached")
+    elif metric == "abandoned":
+        qs = offered.filter(phase=CallPhase.ABANDONED, answered_at__isnull=True)
+    elif metric == "handled":
+        qs = handled
+    elif metric in {"transferred", "escalated"}:
+        events = {"events__kind": "transfer"}
+        qs = (
+            handled.filter(**events, events__data__transfer_kind="escalation")
+            if metric == "escalated"
+            else handled.filter(**events).exclude(events__data__transfer_kind="escalation")
+        )
+    elif metric == "main_task":
+        codes = [c for cs in settings.KPI_MAIN_TASK_DISPOSITIONS.values() for c in cs]
+        qs = handled.filter(disposition__code__in=codes)
+    elif metric == "fcr":
+        qs = handled.filter(customer__isnull=False, enqueued_at__lt=timezone.now() - fcr_window())
+    elif metric == "csat":
+        qs = qs.filter(
+            surveys__answered_at__gte=start,
+            surveys__answered_at__lt=end,
+            surveys__score__isnull=False,
+        )
+    elif metric == "pii":
+        from tickets.models import PiiDetection
+
+        qs = qs.filter(
+            pk__in=PiiDetection.objects.filter(at__gte=start, at__lt=end).values("call_id")
+        )
+    else:
+        raise ValueError(metric)
+    return (
+        qs.select_related("agent", "queue", "disposition", "customer")
+        .distinct()
+        .order_by("-enqueued_at")
+    )

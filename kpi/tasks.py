@@ -6,13 +6,16 @@ from celery import shared_task
 from kombu.exceptions import OperationalError
 
 from callcenter.dispatch import dispatch_allowed
-from kpi import services
+from kpi import csat, services
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
 def kpi_fill_rollups() -> int:
+    """The periodic KPI run: text the post-call survey to callers who are due one, then
+    fill the rollups incrementally."""
+    csat.survey_sms_send_due()
     return services.kpi_fill_incremental()
 
 

@@ -3,7 +3,13 @@ from django.urls import path
 from kpi import views, wallboard
 
 app_name = "kpi"
-urlpatterns = [path("", views.dashboard, name="dashboard")]
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("calls/", views.calls_drilldown, name="calls"),
+    path("evaluations/", views.evaluation_list, name="evaluations"),
+    path("evaluations/compute/", views.evaluation_compute, name="evaluation-compute"),
+    path("evaluations/<int:evaluation_id>/", views.evaluation_sheet, name="evaluation-sheet"),
+]
 urlpatterns += [
     path("wallboard/", wallboard.wallboard, name="wallboard"),
     path("wallboard/tiles/", wallboard.wallboard_tiles, name="wallboard-tiles"),

@@ -1,21 +1,165 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from kpi.models import FillState
-from kpi.selectors import day_bounds, kpi_rows_for
+from agents.models import Role
+from kpi import evaluation, exports
+from kpi.dashboards import dashboard_for
+from kpi.forms import DrillForm, KpiFilterForm, KpiFilters
+from kpi.models import EvaluationMonth, FillState
+from kpi.selectors import calls_behind, day_bounds, kpi_scope_get_for
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Today's handled calls, AHT and ASA for each unit the viewer may see."""
-    start, end = day_bounds()
-    rows = kpi_rows_for(request.user, start=start, end=end)
-    fill = FillState.objects.filter(name="calls").first()
-    context = {"rows": rows, "day": start, "filled_at": fill.last_run_at if fill else None}
+    """The viewer's role dashboard over a date range (default today), from rollups only;
+    ?export=csv|xlsx downloads its table."""
+    form = KpiFilterForm(request.user, request.GET or None)
+    if request.GET and not form.is_valid():
+        return render(request, "kpi/dashboard.html", {"form": form}, status=400)
+    if not request.GET:  # today, shown in the date fields
+        today = timezone.localdate().isoformat()
+        form = KpiFilterForm(request.user, {"start": today, "end": today})
+        form.is_valid()
+    filters = form.filters()
+    context = dashboard_for(request.user, filters)
+    export = request.GET.get("export")
+    if export in {"csv", "xlsx"}:
+        name = f"kpi-{filters.first_day:%Y%m%d}-{filters.last_day:%Y%m%d}"
+        respond = exports.csv_response if export == "csv" else exports.xlsx_response
+        return respond(context["rows"], name)
+    context.update(
+        form=form,
+        f=filters,
+        filled_at=FillState.objects.aggregate(at=Max("last_run_at"))["at"],
+    )
     template = (
         "kpi/dashboard.html#table" if getattr(request, "htmx", False) else "kpi/dashboard.html"
     )
     return render(request, template, context)
+
+
+@login_required
+def calls_drilldown(request: HttpRequest) -> HttpResponse:
+    """The calls behind one number of the dashboard (404 outside the viewer's scope)."""
+    form = DrillForm(request.GET)
+    if not form.is_valid():
+        return render(request, "kpi/calls.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    scope = kpi_scope_get_for(request.user, data["kind"], data["id"])
+    f = KpiFilters(first_day=data["start"], last_day=data["end"])
+    start, end = day_bounds(f.first_day)[0], day_bounds(f.last_day)[1]
+    calls = calls_behind(request.user, scope, data["metric"], start=start, end=end)
+    page = Paginator(calls, 50).get_page(data.get("page") or 1)
+    return render(
+        request,
+        "kpi/calls.html",
+        {"form": form, "scope": scope, "metric": data["metric"], "page": page, "f": f},
+    )
+
+
+# --- Monthly evaluation -----------------------------------------------------------------
+
+
+def _month_param(request: HttpRequest):
+    """The month of ?month=YYYY-MM (this month when absent), or a 400 response."""
+    import re
+    from datetime import date
+
+    from django.utils import timezone
+
+    raw = request.GET.get("month") or request.POST.get("month")
+    if not raw:
+        return timezone.localdate().replace(day=1), None
+    match = re.fullmatch(r"(\d{4})-(\d{2})", raw)
+    if match and 1 <= int(match.group(2)) <= 12:
+        return date(int(match.group(1)), int(match.group(2)), 1), None
+    return None, HttpResponseBadRequest(_("Give the month as YYYY-MM."), content_type="text/plain")
+
+
+@login_required
+def evaluation_list(request: HttpRequest) -> HttpResponse:
+    """The month's sheets the viewer may see, ranked; an agent goes to their own sheet."""
+    month, error = _month_param(request)
+    if error:
+        return error
+    sheets = list(evaluation.evaluations_visible_to(request.user, month))
+    if request.user.role == Role.AGENT:
+        own = next((s for s in sheets if s.agent_id == request.user.pk), None)
+        if own is not None:
+            return redirect("kpi:evaluation-sheet", own.pk)
+    record = EvaluationMonth.objects.filter(month=month).first()
+    return render(
+        request,
+        "kpi/evaluation_list.html",
+        {
+            "sheets": sheets,
+            "month": month,
+            "record": record,
+            "can_compute": request.user.is_superuser
+            or request.user.role in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN},
+            "can_close": request.user.is_superuser
+            or request.user.role in {Role.DIRECTOR, Role.ADMIN},
+        },
+    )
+
+
+@login_required
+@require_POST
+def evaluation_compute(request: HttpRequest) -> HttpResponse:
+    if not (
+        request.user.is_superuser or request.user.role in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN}
+    ):
+        raise PermissionDenied
+    month, error = _month_param(request)
+    if error:
+        return error
+    try:
+        if request.POST.get("close"):
+            evaluation.evaluation_close(person=request.user, month=month)
+        else:
+            evaluation.evaluation_compute(month=month)
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=409, content_type="text/plain")
+    return redirect(f"{reverse('kpi:evaluations')}?month={month:%Y-%m}")
+
+
+@login_required
+def evaluation_sheet(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    """One agent's sheet with how each figure was computed; their 실장 may comment."""
+    sheet = evaluation.evaluation_get_for(request.user, evaluation_id)
+    status = 200
+    error = ""
+    if request.method == "POST":
+        text = request.POST.get("comment", "")
+        if len(text) > 2000:
+            error, status = _("The comment is too long (at most 2,000 characters)."), 400
+        else:
+            try:
+                evaluation.evaluation_comment(
+                    person=request.user, evaluation_id=sheet.pk, text=text
+                )
+            except ValidationError as exc:
+                error, status = " ".join(exc.messages), 409
+            else:
+                return redirect("kpi:evaluation-sheet", sheet.pk)
+    can_comment = (
+        request.user.role == Role.TEAM_LEAD
+        and request.user.team_id == sheet.team_id
+        and not sheet.month.is_closed
+    )
+    return render(
+        request,
+        "kpi/evaluation_sheet.html",
+        {"sheet": sheet, "can_comment": can_comment, "error": error},
+        status=status,
+    )

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 class Gateway(Protocol):
     def connect_to_agent(self, *, call_sid: str, offer_id: int) -> None: ...
     def hangup(self, *, call_sid: str) -> None: ...
+    def survey(self, *, call_sid: str, url: str) -> None: ...
+    def send_sms(self, *, to: str, from_: str, body: str) -> None: ...
     def conference_add_agent(self, *, offer_id: int) -> None: ...
     def participant_add(
         self,
@@ -73,6 +75,13 @@ class TwilioGateway:
 
     def hangup(self, *, call_sid: str) -> None:
         self._client().calls(call_sid).update(status="completed")
+
+    def survey(self, *, call_sid: str, url: str) -> None:
+        """The caller's leg leaves the conference for the post-call survey (kpi/csat.py)."""
+        self._client().calls(call_sid).update(url=url, method="POST")
+
+    def send_sms(self, *, to: str, from_: str, body: str) -> None:
+        self._client().messages.create(to=to, from_=from_, body=body)
 
     def conference_add_agent(self, *, offer_id: int) -> None:
         _conference_add_agent(self, offer_id)
@@ -189,6 +198,18 @@ class SimulatedGateway:
 
         simulator_rest.delay(call_sid=call_sid, action="hangup", url="")
 
+    def survey(self, *, call_sid: str, url: str) -> None:
+        from telephony.tasks import simulator_rest
+
+        simulator_rest.delay(call_sid=call_sid, action="survey", url=url)
+
+    def send_sms(self, *, to: str, from_: str, body: str) -> None:
+        from telephony.tasks import simulator_rest
+
+        simulator_rest.delay(
+            call_sid="", action="sms", url="", data={"to": to, "from": from_, "body": body}
+        )
+
     def conference_add_agent(self, *, offer_id: int) -> None:
         _conference_add_agent(self, offer_id)
 
@@ -257,6 +278,12 @@ class HeldBackGateway:
         return None
 
     def hangup(self, *, call_sid: str) -> None:
+        return None
+
+    def survey(self, *, call_sid: str, url: str) -> None:
+        return None
+
+    def send_sms(self, *, to: str, from_: str, body: str) -> None:
         return None
 
     def conference_add_agent(self, *, offer_id: int) -> None:

@@ -157,6 +157,8 @@ class Simulator:
         query = parse_qs(urlsplit(action).query)
         if "offer" in query:
             return "1"  # keep waiting
+        if query.get("step") == ["optin"]:  # the post-call survey question (kpi/csat.py)
+            return "1" if self.rng.random() < 0.5 else ""
         menu_id = (query.get("menu") or [""])[0]
         keys = list(
             IvrOption.objects.filter(
@@ -301,8 +303,45 @@ class Simulator:
             self.post_status(call_sid=call_sid, status="in-progress")
         elif action == "hangup":
             self.caller_hangs_up(call_sid=call_sid)
+        elif action == "survey":
+            self.answer_survey(call_sid=call_sid, url=url)
+        elif action == "sms":
+            self.answer_sms(data or {})
         elif action in {"dial_out", "dial_callback"}:
             self.dial(call_sid=call_sid, action=action, url=url)
+
+    def answer_survey(self, *, call_sid: str, url: str) -> None:
+        """The agent hung up and Sangdam redirected the caller to the post-call survey:
+        the caller presses a score (mostly 4–5) and whether it was resolved, then hangs up."""
+        import re
+        from html import unescape
+
+        self.leave_conference(call_sid=call_sid)
+        data = {"CallSid": call_sid, "CallStatus": "in-progress"}
+        _, twiml = self._post(call_sid, "survey", url, data)
+        for key in (self.rng.choice("3445555"), self.rng.choice("1112")):
+            action = re.search(r'<Gather[^>]*action="([^"]+)"', twiml)
+            if action is None:
+                break
+            _, twiml = self._post(
+                call_sid, "survey", unescape(action.group(1)), {**data, "Digits": key}
+            )
+        self.caller_hangs_up(call_sid=call_sid)
+
+    def answer_sms(self, data: dict) -> None:
+        """Sangdam texted a customer (the post-call survey): most reply with a score, a few
+        with words, some not at all, as customers do."""
+        roll = self.rng.random()
+        if roll < 0.3:
+            return
+        body = self.rng.choice("2345555") if roll < 0.9 else "좋았어요"
+        reply = {
+            "MessageSid": "SM" + "".join(self.rng.choice("0123456789abcdef") for _ in range(32)),
+            "From": data.get("to", ""),
+            "To": data.get("from", ""),
+            "Body": body,
+        }
+        self._post("", "sms", public_url(reverse("telephony:sms-incoming")), reply)
 
     def dial(self, *, call_sid: str, action: str, url: str) -> str | None:
         """Sangdam asked for a call to a customer (`dial_out`: `call_sid` is the follow-up's

@@ -38,3 +38,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 elif env("SANGDAM_TEST_DB", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env("SANGDAM_TEST_DB")}
+# The voice menu goes straight to the queue unless a test asks for the survey question
+# (tests/kpi/test_csat.py turns it on).
+CSAT_IVR_OPT_IN = False

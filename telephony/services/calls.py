@@ -345,10 +345,11 @@ def call_hangup(*, agent: Person, call_id: int, at: datetime | None = None) -> C
 
         return consult_leave(segment=call, agent=agent, at=at)
     _end_connected(call, at, by="agent", actor=agent)
-    from telephony.gateway import get_gateway
+    from kpi.csat import after_agent_hangup
 
     leg = call.callback_sid or call.sid  # a callback's caller is on the leg Sangdam dialled
-    transaction.on_commit(lambda: get_gateway().hangup(call_sid=leg))
+    # The caller's leg ends, or goes to the post-call survey if they opted in (kpi/csat.py).
+    transaction.on_commit(lambda: after_agent_hangup(call, leg=leg))
     return call
 
 

@@ -271,10 +271,16 @@ def sms_incoming(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     data = form.cleaned_data
-    services.sms_receive(
+    message = services.sms_receive(
         sid=data["MessageSid"], from_number=data["From"], to_number=data["To"], body=data["Body"]
     )
-    return _twiml(MessagingResponse())
+    from kpi.csat import survey_sms_reply  # a reply to a post-call survey, if it is one
+
+    response = MessagingResponse()
+    clarification = survey_sms_reply(message=message)
+    if clarification:
+        response.message(clarification)
+    return _twiml(response)
 
 
 @twilio_webhook

@@ -18,7 +18,13 @@ def names(qs):
 def test_an_agent_sees_only_themself(org):
     assert names(scoping.people_visible_to(org.agent1)) == {"agent1"}
     assert scoping.kpi_scopes_visible_to(org.agent1) == [
-        scoping.KpiScope("agent", org.agent1.pk, "agent1")
+        scoping.KpiScope(
+            "agent",
+            org.agent1.pk,
+            "agent1",
+            department_id=org.general.pk,
+            team_id=org.team_a.pk,
+        )
     ]
     assert not scoping.teams_visible_to(org.agent1).exists()
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from kpi import formulas
-from kpi.models import IntervalStat
+from kpi.models import STAT_FIELDS, DailyStat, IntervalStat
 from kpi.selectors import kpi_rows_for
 from kpi.services import interval_floor, kpi_backfill, kpi_fill_incremental
 from telephony import services
@@ -121,23 +121,27 @@ def test_filling_twice_changes_nothing(org, day):
     )
 
 
+def all_rollups():
+    interval = sorted(
+        IntervalStat.objects.values_list("scope_kind", "scope_id", "interval_start", *STAT_FIELDS)
+    )
+    daily = sorted(
+        DailyStat.objects.values_list(
+            "scope_kind", "scope_id", "day", "agents_handling", *STAT_FIELDS
+        )
+    )
+    return interval, daily
+
+
 def test_backfill_equals_live_fill(org, day):
-    kpi_fill_incremental()
-    live = sorted(
-        IntervalStat.objects.values_list(
-            "scope_kind", "scope_id", "interval_start", "offered", "handled", "acw_seconds"
-        )
-    )
+    now = timezone.now()
+    kpi_fill_incremental(now=now)
+    live = all_rollups()
+    assert live[0] and live[1]
     IntervalStat.objects.all().delete()
-    kpi_backfill(start=day - timedelta(hours=1), end=day + timedelta(hours=2))
-    assert (
-        sorted(
-            IntervalStat.objects.values_list(
-                "scope_kind", "scope_id", "interval_start", "offered", "handled", "acw_seconds"
-            )
-        )
-        == live
-    )
+    DailyStat.objects.all().delete()
+    kpi_backfill(start=day.replace(hour=0, minute=0), end=now, now=now)
+    assert all_rollups() == live
 
 
 def test_intervals_are_quarter_hours_in_center_time():
@@ -155,5 +159,19 @@ def test_kpi_page_query_count_does_not_grow_with_people(
 ):
     kpi_fill_incremental()
     client.force_login(org.director)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         assert client.get("/kpi/").status_code == 200
+
+
+def test_the_backfill_command_shows_progress_and_rejects_bad_dates(org, day):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("kpi_backfill", days=2, stdout=out)
+    assert "2/3 days" in out.getvalue() or "3/3 days" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("kpi_backfill", start="2026-13-01", stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("kpi_backfill", start="2026-03-05", end="2026-03-01", stdout=StringIO())

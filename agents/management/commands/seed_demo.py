@@ -28,6 +28,7 @@ from agents.models import (
 )
 from agents.services import agent_set_state, agent_status_ensure
 from callcenter.dispatch import suppress_dispatch
+from kpi import demo as kpi_demo
 from qa import demo as qa_demo
 from telephony import services as tel
 from telephony.models import (
@@ -185,6 +186,7 @@ class Command(BaseCommand):
             tickets_demo.seed_work()  # once there is history to work on
         qa_demo.seed(center)
         call_command("kpi_backfill", days=opts["days"] + 1, stdout=self.stdout)
+        kpi_demo.seed(days=opts["days"] + 1)  # targets, surveys, evaluations (kpi/demo.py)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {Person.objects.count()} people, {Customer.objects.count()} customers, "

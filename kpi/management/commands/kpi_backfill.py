@@ -7,7 +7,7 @@ from kpi.services import kpi_backfill
 
 
 class Command(BaseCommand):
-    help = "Rebuild the KPI interval rollups for a date range (idempotent)."
+    help = "Rebuild the KPI 15-minute and daily rollups for a date range (idempotent)."
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=None, help="the last N days up to now")
@@ -36,14 +36,12 @@ class Command(BaseCommand):
             raise CommandError("--end must be after --start")
 
         def progress(done: int, total: int) -> None:
-            if done == total or done % 48 == 0:
-                width = 30
-                filled = int(width * done / total)
-                self.stdout.write(
-                    f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} intervals",
-                    ending="",
-                )
-                self.stdout.flush()
+            width = 30
+            filled = int(width * done / total)
+            self.stdout.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} days", ending=""
+            )
+            self.stdout.flush()
 
         written = kpi_backfill(start=start, end=end, progress=progress)
         self.stdout.write("")

@@ -1,0 +1,103 @@
+"""Demo data for the KPI side: department targets, incentive bands, answered post-call
+surveys over the demo's history, and the monthly evaluations (last month closed)."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.utils import timezone
+
+from agents.models import Department, DepartmentKind, Person, Role
+from kpi import evaluation
+from kpi.models import IncentiveBand, Survey, SurveyChannel, Target, TargetMetric
+from kpi.services import kpi_backfill
+from telephony.models import Call, CallDirection, CallPhase
+
+# The demo's 70 calls a day are taken by a few agents at a time: its call target is demo-sized.
+TARGETS = {
+    TargetMetric.SERVICE_LEVEL: 0.80,
+    TargetMetric.AHT: 360,
+    TargetMetric.CALLS_PER_DAY: 10,
+    TargetMetric.CSAT: 0.80,
+    TargetMetric.QA: 85,
+}
+MAIN_TASK = {
+    DepartmentKind.SIGNUP: (TargetMetric.MAIN_TASK, 0.30),
+    DepartmentKind.CANCELLATION: (TargetMetric.MAIN_TASK, 0.35),
+    DepartmentKind.GENERAL: (TargetMetric.FCR, 0.75),
+}
+BANDS = [
+    ("S", 110, "최우수"),
+    ("A", 100, "우수"),
+    ("B", 90, "양호"),
+    ("C", 80, "보통"),
+    ("D", 0, ""),
+]
+COMMENTS = [
+    "친절한 응대가 좋습니다.",
+    "후처리 시간을 조금 줄여 봅시다.",
+    "해지 방어 멘트 연습 필요.",
+]
+
+
+def seed(*, days: int, rng_seed: int = 20261122) -> None:
+    """Idempotent: existing targets, bands and surveys are kept."""
+    rng = random.Random(rng_seed)  # noqa: S311 - demo data, not secrets
+    for dept in Department.objects.all():
+        for metric, value in [*TARGETS.items(), MAIN_TASK[dept.kind]]:
+            Target.objects.get_or_create(
+                department=dept, team=None, metric=metric, defaults={"value": value}
+            )
+    for name, minimum, description in BANDS:
+        IncentiveBand.objects.get_or_create(
+            min_score=minimum, defaults={"name": name, "description": description}
+        )
+    now = timezone.now()
+    handled = Call.objects.filter(
+        direction=CallDirection.INBOUND,
+        phase=CallPhase.COMPLETED,
+        wrapup_ended_at__gte=now - timedelta(days=days),
+    ).only("sid", "agent_id", "customer_id", "from_number", "wrapup_ended_at")
+    surveys = []
+    for call in handled:
+        roll = rng.random()
+        if roll > 0.45:
+            continue
+        channel = SurveyChannel.IVR if roll < 0.15 else SurveyChannel.SMS
+        answered = call.wrapup_ended_at + timedelta(minutes=rng.randint(1, 90))
+        if answered > now:
+            continue
+        surveys.append(
+            Survey(
+                channel=channel,
+                call_sid=call.sid,
+                call=call,
+                agent_id=call.agent_id,
+                customer_id=call.customer_id,
+                phone=call.from_number,
+                opted_in_at=call.wrapup_ended_at if channel == SurveyChannel.IVR else None,
+                sent_at=call.wrapup_ended_at,
+                score=rng.choice([5, 5, 5, 4, 4, 4, 3, 2, 1]),
+                resolved=rng.random() < 0.8 if channel == SurveyChannel.IVR else None,
+                answered_at=answered,
+                reply_text=""
+                if channel == SurveyChannel.IVR
+                else rng.choice(["5", "4", "감사합니다 5"]),
+            )
+        )
+    Survey.objects.bulk_create(surveys, ignore_conflicts=True)
+    kpi_backfill(start=now - timedelta(days=days), end=now)
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    director = Person.objects.filter(role=Role.DIRECTOR).first()
+    for month in (last_month, this_month):
+        record = evaluation.evaluation_compute(month=month)
+        for sheet in record.sheets.select_related("team").order_by("id")[::7]:
+            lead = Person.objects.filter(role=Role.TEAM_LEAD, team_id=sheet.team_id).first()
+            if lead:
+                evaluation.evaluation_comment(
+                    person=lead, evaluation_id=sheet.pk, text=rng.choice(COMMENTS)
+                )
+    if director is not None:
+        evaluation.evaluation_close(person=director, month=last_month)

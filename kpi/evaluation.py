@@ -1,0 +1,405 @@
+"""Monthly performance evaluation: configurable weighted components, each normalised against
+its target, ranking within team and department, incentive bands, the 실장's comment, and
+closed (frozen) months. Reads the daily rollups only.
+
+Normalised score of a component = min(actual / target, cap) × 100 (target / actual where
+lower is better), cap = KPI_EVALUATION_CAP (1.2). Overall = Σ(weight × normalised) / Σ weight
+over the components that have both a figure and a target; a component without one is left
+out (never 0) and the sheet says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from agents.models import Person, Role
+from agents.scoping import KpiScope, people_visible_to
+from kpi.models import (
+    Evaluation,
+    EvaluationComponent,
+    EvaluationMonth,
+    EvaluationWeight,
+    IncentiveBand,
+    TargetMetric,
+)
+from kpi.selectors import day_bounds, rows_for_scopes, targets_for
+from kpi.services import qa_source
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def normalise(actual: float | None, target: float | None, *, lower_is_better: bool = False):
+    """Actual against target as points (100 = on target), capped; None without either."""
+    if actual is None or not target:
+        return None
+    cap = settings.KPI_EVALUATION_CAP
+    if lower_is_better:
+        if actual <= 0:
+            return cap * 100
+        return min(target / actual, cap) * 100
+    return min(actual / target, cap) * 100
+
+
+def weights_for(department_id: int) -> dict[str, float]:
+    """The department's weights, else the center default rows, else the settings default."""
+    rows = list(
+        EvaluationWeight.objects.filter(department_id=department_id).values_list(
+            "component", "weight"
+        )
+    )
+    if not rows:
+        rows = list(
+            EvaluationWeight.objects.filter(department__isnull=True).values_list(
+                "component", "weight"
+            )
+        )
+    return dict(rows) if rows else dict(settings.KPI_EVALUATION_DEFAULT_WEIGHTS)
+
+
+def bands() -> list[tuple[float, str]]:
+    """Incentive bands, highest first: the admin's, else the settings default."""
+    rows = list(IncentiveBand.objects.order_by("-min_score").values_list("min_score", "name"))
+    return rows or sorted(settings.KPI_INCENTIVE_BANDS, reverse=True)
+
+
+def band_for(score: float | None, table: list[tuple[float, str]]) -> str:
+    if score is None:
+        return ""
+    for minimum, name in table:
+        if score >= minimum:
+            return name
+    return ""
+
+
+def rank(values: dict[int, float | None]) -> dict[int, int | None]:
+    """Competition ranking (1, 1, 3) by score, highest first; no score → no rank."""
+    scored = sorted((v, k) for k, v in values.items() if v is not None)
+    scored.reverse()
+    ranks: dict[int, int | None] = dict.fromkeys(values)
+    position = 0
+    previous = None
+    for i, (value, key) in enumerate(scored, 1):
+        if value != previous:
+            position, previous = i, value
+        ranks[key] = position
+    return ranks
+
+
+@dataclass
+class Component:
+    key: str
+    label: str
+    actual: float | None
+    target: float | None
+    lower_is_better: bool
+    weight: float
+    how: tuple[str, dict]  # a message id (translated when shown) and its values
+    unit: str  # "rate" | "count" | "points" | "seconds"
+
+    @property
+    def normalised(self) -> float | None:
+        return normalise(self.actual, self.target, lower_is_better=self.lower_is_better)
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "actual": self.actual,
+            "target": self.target,
+            "normalised": self.normalised,
+            "weight": self.weight,
+            "how": self.how[0],
+            "how_params": self.how[1],
+            "unit": self.unit,
+        }
+
+
+def _components(row, targets: dict, weights: dict, department_kind: str, team, tests) -> list:
+    main_codes = settings.KPI_MAIN_TASK_DISPOSITIONS.get(department_kind)
+    components = []
+    if main_codes:
+        components.append(
+            Component(
+                EvaluationComponent.MAIN_TASK,
+                gettext_noop("Main task"),
+                row.main_task_rate,
+                targets.get(TargetMetric.MAIN_TASK),
+                False,
+                weights.get(EvaluationComponent.MAIN_TASK, 0),
+                (
+                    gettext_noop("%(ok)d of %(n)d handled calls ended as %(codes)s = %(rate)s"),
+                    {
+                        "ok": row.main_task_successes,
+                        "n": row.handled,
+                        "codes": ", ".join(main_codes),
+                        "rate": _pct(row.main_task_rate),
+                    },
+                ),
+                "rate",
+            )
+        )
+    else:  # 일반: the main task is resolving the customer's question the first time
+        components.append(
+            Component(
+                EvaluationComponent.MAIN_TASK,
+                gettext_noop("Main task (first-contact resolution)"),
+                row.fcr,
+                targets.get(TargetMetric.FCR),
+                False,
+                weights.get(EvaluationComponent.MAIN_TASK, 0),
+                (
+                    gettext_noop(
+                        "%(ok)d of %(n)d handled calls had no repeat call from the customer "
+                        "within 7 days = %(rate)s"
+                    ),
+                    {"ok": row.fcr_resolved, "n": row.fcr_eligible, "rate": _pct(row.fcr)},
+                ),
+                "rate",
+            )
+        )
+    calls_target = targets.get(TargetMetric.CALLS_PER_DAY) or (
+        team.daily_call_target if team else None
+    )
+    components.append(
+        Component(
+            EvaluationComponent.CALLS,
+            gettext_noop("Call count"),
+            row.calls_per_agent_day,
+            calls_target,
+            False,
+            weights.get(EvaluationComponent.CALLS, 0),
+            (
+                gettext_noop("%(n)d handled calls over %(days)d working days = %(per)s per day"),
+                {
+                    "n": row.handled,
+                    "days": row.agents_handling or 0,
+                    "per": _num(row.calls_per_agent_day),
+                },
+            ),
+            "count",
+        )
+    )
+    components.append(
+        Component(
+            EvaluationComponent.CSAT,
+            gettext_noop("CSAT"),
+            row.csat,
+            targets.get(TargetMetric.CSAT),
+            False,
+            weights.get(EvaluationComponent.CSAT, 0),
+            (
+                gettext_noop("%(ok)d of %(n)d survey answers were 4 or 5 = %(rate)s"),
+                {"ok": row.csat_satisfied, "n": row.csat_responses, "rate": _pct(row.csat)},
+            ),
+            "rate",
+        )
+    )
+    components.append(
+        Component(
+            EvaluationComponent.QA,
+            gettext_noop("QA"),
+            row.qa_average,
+            targets.get(TargetMetric.QA),
+            False,
+            weights.get(EvaluationComponent.QA, 0),
+            (
+                gettext_noop("average of %(n)d QA evaluations = %(avg)s"),
+                {"n": row.qa_evaluations, "avg": _num(row.qa_average)},
+            ),
+            "points",
+        )
+    )
+    test_weight = weights.get(EvaluationComponent.MONTHLY_TEST, 0)
+    if tests is not None or test_weight:
+        score = (tests or {}).get(row.scope.id)
+        components.append(
+            Component(
+                EvaluationComponent.MONTHLY_TEST,
+                gettext_noop("Monthly test"),
+                score,
+                100.0 if score is not None else None,
+                False,
+                test_weight,
+                (gettext_noop("test score %(s)s out of 100"), {"s": _num(score)})
+                if score is not None
+                else (gettext_noop("no monthly test result this month"), {}),
+                "points",
+            )
+        )
+    return components
+
+
+def _pct(value):
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def _num(value):
+    return "–" if value is None else f"{value:.1f}"
+
+
+def overall(components: list[dict]) -> float | None:
+    scored = [c for c in components if c["normalised"] is not None and c["weight"] > 0]
+    total = sum(c["weight"] for c in scored)
+    if not total:
+        return None
+    return sum(c["weight"] * c["normalised"] for c in scored) / total
+
+
+def _month_get(first: date) -> EvaluationMonth:
+    month, _created = EvaluationMonth.objects.get_or_create(month=first)
+    return month
+
+
+@transaction.atomic
+def evaluation_compute(*, month: date, at: datetime | None = None) -> EvaluationMonth:
+    """(Re)compute every agent's sheet of the month from the daily rollups. A closed month
+    is frozen: ValidationError. Comments already written are kept."""
+    first = month_start(month)
+    record = EvaluationMonth.objects.select_for_update().filter(month=first).first() or _month_get(
+        first
+    )
+    if record.is_closed:
+        raise ValidationError(_("This month is closed; its evaluations are frozen."))
+    at = at or timezone.now()
+    start, end = day_bounds(first)[0], day_bounds(month_end(first))[0]
+    agents = list(
+        Person.objects.filter(role=Role.AGENT, is_active=True, team__isnull=False).select_related(
+            "team__department"
+        )
+    )
+    scopes = [
+        KpiScope(
+            "agent", a.pk, a.display_name, department_id=a.team.department_id, team_id=a.team_id
+        )
+        for a in agents
+    ]
+    targets = targets_for(scopes)
+    rows = {r.scope.id: r for r in rows_for_scopes(scopes, start=start, end=end, targets=targets)}
+    source = qa_source()
+    tests = (
+        source.monthly_test_scores(first)
+        if source is not None and hasattr(source, "monthly_test_scores")
+        else None
+    )
+    weight_cache: dict[int, dict] = {}
+    band_table = bands()
+    sheets: dict[int, dict] = {}
+    for agent in agents:
+        dept = agent.team.department
+        weights = weight_cache.setdefault(dept.pk, weights_for(dept.pk))
+        components = [
+            c.as_dict()
+            for c in _components(
+                rows[agent.pk],
+                targets.get(("agent", agent.pk), {}),
+                weights,
+                dept.kind,
+                agent.team,
+                tests,
+            )
+        ]
+        sheets[agent.pk] = {"agent": agent, "components": components, "score": overall(components)}
+    by_team: dict[int, dict[int, float | None]] = {}
+    by_dept: dict[int, dict[int, float | None]] = {}
+    for pk, sheet in sheets.items():
+        agent = sheet["agent"]
+        by_team.setdefault(agent.team_id, {})[pk] = sheet["score"]
+        by_dept.setdefault(agent.team.department_id, {})[pk] = sheet["score"]
+    team_rank = {k: v for group in by_team.values() for k, v in rank(group).items()}
+    dept_rank = {k: v for group in by_dept.values() for k, v in rank(group).items()}
+    for pk, sheet in sheets.items():
+        agent = sheet["agent"]
+        Evaluation.objects.update_or_create(
+            month=record,
+            agent=agent,
+            defaults={
+                "team": agent.team,
+                "department_id": agent.team.department_id,
+                "components": sheet["components"],
+                "score": sheet["score"],
+                "rank_in_team": team_rank[pk],
+                "rank_in_department": dept_rank[pk],
+                "band": band_for(sheet["score"], band_table),
+                "computed_at": at,
+            },
+        )
+    return record
+
+
+@transaction.atomic
+def evaluation_close(*, person: Person, month: date, at: datetime | None = None) -> EvaluationMonth:
+    """The director (or an admin) closes the month: computed one last time, then frozen."""
+    if not (person.is_superuser or person.role in {Role.DIRECTOR, Role.ADMIN}):
+        raise PermissionDenied
+    record = evaluation_compute(month=month, at=at)
+    record.closed_at = at or timezone.now()
+    record.closed_by = person
+    record.save(update_fields=["closed_at", "closed_by"])
+    return record
+
+
+def evaluations_visible_to(person: Person, month: date):
+    return (
+        Evaluation.objects.filter(
+            month__month=month_start(month), agent__in=people_visible_to(person)
+        )
+        .select_related("agent", "team", "department", "month")
+        .order_by(
+            "department_id",
+            F("rank_in_department").asc(nulls_last=True),
+            "agent__display_name",
+        )
+    )
+
+
+def evaluation_get_for(person: Person, evaluation_id: int) -> Evaluation:
+    try:
+        return (
+            Evaluation.objects.select_related(
+                "agent", "team", "department", "month", "commented_by"
+            )
+            .filter(agent__in=people_visible_to(person))
+            .get(pk=evaluation_id)
+        )
+    except Evaluation.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@transaction.atomic
+def evaluation_comment(*, person: Person, evaluation_id: int, text: str) -> Evaluation:
+    """The agent's own 실장 writes the sheet's comment while the month is open."""
+    sheet = evaluation_get_for(person, evaluation_id)
+    if not (person.role == Role.TEAM_LEAD and person.team_id == sheet.team_id):
+        raise PermissionDenied
+    if sheet.month.is_closed:
+        raise ValidationError(_("This month is closed; its evaluations are frozen."))
+    sheet.lead_comment = text.strip()
+    sheet.commented_by = person
+    sheet.save(update_fields=["lead_comment", "commented_by"])
+    return sheet
+
+
+def component_label(component: dict) -> str:
+    """The component's name in the reader's language (stored as a message id)."""
+    return _(component["label"])
+
+
+def component_how(component: dict) -> str:
+    """How the figure was computed, in the reader's language."""
+    return _(component["how"]) % component.get("how_params", {})

@@ -1,0 +1,365 @@
+"""Every KPI of DOMAIN.md against hand-computed fixtures, computed the way dashboards get
+them: raw rows → rollups (kpi.services) → sums → formulas (kpi.selectors.KpiRow)."""
+
+from __future__ import annotations
+
+import sys
+import types
+from datetime import datetime, timedelta
+from itertools import count
+
+import pytest
+from django.utils import timezone
+
+from agents.models import AgentState, AgentStateInterval
+from agents.scoping import KpiScope
+from kpi import formulas
+from kpi.models import DailyStat, IntervalStat, Survey, SurveyChannel
+from kpi.selectors import KpiRow, rows_for_scopes
+from kpi.services import kpi_backfill
+from telephony.models import Call, CallDirection, CallEvent, CallPhase
+from tickets.models import Customer, Disposition, PiiDetection
+
+SIDS = count(1)
+
+
+def at(hour, minute=0, second=0, day=0):
+    tz = timezone.get_current_timezone()
+    return datetime(2026, 3, 2, hour, minute, second, tzinfo=tz) + timedelta(days=day)
+
+
+def make_call(
+    org,
+    *,
+    enq,
+    wait=None,
+    phase=CallPhase.COMPLETED,
+    agent=None,
+    talk=0.0,
+    hold=0.0,
+    acw=0.0,
+    customer=None,
+    department=None,
+    disposition=None,
+    sid=None,
+    segment=0,
+    queue_exit="",
+):
+    department = department or org.general
+    queue = org.q_general if department == org.general else org.q_signup
+    answered = phase in (CallPhase.COMPLETED, CallPhase.CONNECTED, CallPhase.WRAP_UP)
+    answered_at = enq + timedelta(seconds=wait) if answered else None
+    ended = (answered_at or enq) + timedelta(seconds=talk + hold if answered else wait or 0)
+    return Call.objects.create(
+        sid=sid or f"CA{next(SIDS):032d}",
+        segment=segment,
+        direction=CallDirection.INBOUND,
+        from_number="+821012345678",
+        to_number=department.phone_number,
+        department=department,
+        queue=queue,
+        customer=customer,
+        phase=phase,
+        agent=agent,
+        team=agent.team if agent else None,
+        enqueued_at=enq,
+        answered_at=answered_at,
+        ended_at=ended,
+        wrapup_ended_at=ended + timedelta(seconds=acw) if phase == CallPhase.COMPLETED else None,
+        queue_wait_seconds=wait,
+        talk_seconds=talk if answered else None,
+        hold_seconds=hold,
+        acw_seconds=acw if phase == CallPhase.COMPLETED else None,
+        disposition=disposition,
+        queue_exit=queue_exit,
+    )
+
+
+def rollup(org, scope, *, start, end, now=None):
+    kpi_backfill(start=start, end=end, now=now or at(23, day=30))
+    return rows_for_scopes([scope], start=start, end=end)[0]
+
+
+def queue_scope(org):
+    return KpiScope("queue", org.q_general.pk, "q")
+
+
+@pytest.fixture
+def sl_day(org):
+    """One data set for every service-level variant (queue threshold T = 20 s, short
+    abandons < 5 s), all offered 10:00–10:15:
+    answered: waits 5, 10, 20 (≤T, the edge), 21, 40  → 5 answered, 3 within T
+    abandoned: waits 2 (short), 15 (≤T), 30, 50        → 4 abandoned, 1 short, 2 within T
+    """
+    for i, wait in enumerate([5, 10, 20, 21, 40]):
+        make_call(org, enq=at(10, i), wait=wait, agent=org.agent1, talk=60, acw=30)
+    for i, wait in enumerate([2, 15, 30, 50]):
+        make_call(org, enq=at(10, 5 + i), wait=wait, phase=CallPhase.ABANDONED)
+    # Not contacts: a failed call, an outbound follow-up, a transfer's second segment.
+    make_call(org, enq=at(10, 10), wait=1, phase=CallPhase.FAILED)
+    out = make_call(org, enq=at(10, 11), wait=0, agent=org.agent1)
+    Call.objects.filter(pk=out.pk).update(direction=CallDirection.OUTBOUND)
+    make_call(org, enq=at(10, 12), wait=3, agent=org.agent2, segment=1, sid="CAsecondsegment")
+    # A booked callback that never reached the caller is not answered nor abandoned.
+    make_call(org, enq=at(10, 13), wait=8, phase=CallPhase.QUEUED, queue_exit="callback")
+
+
+def test_service_level_variants_on_one_data_set(org, sl_day):
+    row = rollup(org, queue_scope(org), start=at(10), end=at(11))
+    assert (row.offered, row.answered, row.answered_within_sl) == (10, 5, 3)
+    assert (row.abandoned, row.short_abandoned, row.abandoned_within_sl) == (4, 1, 2)
+    assert row.service_level_by("default") == pytest.approx(3 / (5 + 4 - 1))
+    assert row.service_level_by("answered") == pytest.approx(3 / 5)
+    assert row.service_level_by("answered_and_abandoned_within") == pytest.approx((3 + 2) / 9)
+    assert row.service_level_by("all_abandons") == pytest.approx(3 / 9)
+    assert row.service_level_by("abandoned_after_t") == pytest.approx(3 / (5 + 2))
+
+
+def test_the_service_level_variant_is_a_setting(org, sl_day, settings):
+    row = rollup(org, queue_scope(org), start=at(10), end=at(11))
+    assert row.service_level == pytest.approx(3 / 8)
+    settings.KPI_SERVICE_LEVEL_VARIANT = "answered"
+    assert row.service_level == pytest.approx(3 / 5)
+
+
+def test_abandon_rate_leaves_short_abandons_out_and_keeps_the_raw_count(org, sl_day):
+    row = rollup(org, queue_scope(org), start=at(10), end=at(11))
+    # (4 − 1) / (10 − 1); the callback contact stays offered, neither answered nor abandoned.
+    assert row.abandon_rate == pytest.approx(3 / 9)
+    assert row.abandoned == 4
+
+
+def test_asa_and_aht_split(org, sl_day):
+    row = rollup(org, queue_scope(org), start=at(10), end=at(11))
+    assert row.asa == pytest.approx((5 + 10 + 20 + 21 + 40) / 5)
+    # AHT is over handled inbound calls: the five answered ones plus the transfer segment
+    # (talk 60 + hold 0 + wrap-up 30 each; the segment has talk 0, wrap-up 0).
+    assert row.handled == 6
+    assert row.aht == pytest.approx(5 * 90 / 6)
+    assert (row.talk_mean, row.hold_mean, row.acw_mean) == (50, 0, 25)
+
+
+def test_nothing_measured_gives_no_value_not_zero(org):
+    row = KpiRow(KpiScope("agent", 1, "x"))
+    for metric in [
+        "aht",
+        "asa",
+        "service_level",
+        "abandon_rate",
+        "fcr",
+        "csat",
+        "occupancy",
+        "utilisation",
+        "calls_per_hour",
+        "transfer_rate",
+        "qa_average",
+    ]:
+        assert getattr(row, metric) is None, metric
+
+
+def test_csat_counts_fours_and_fives(org):
+    scores = [5, 4, 3, 1, 5]
+    for i, score in enumerate(scores):
+        call = make_call(org, enq=at(9, i), wait=1, agent=org.agent1, talk=10)
+        Survey.objects.create(
+            channel=SurveyChannel.SMS,
+            call_sid=call.sid,
+            call=call,
+            agent=org.agent1,
+            score=score,
+            resolved=i % 2 == 0,
+            answered_at=at(11, i),
+        )
+    agent = KpiScope("agent", org.agent1.pk, "a")
+    row = rollup(org, agent, start=at(9), end=at(12))
+    assert row.csat == pytest.approx(3 / 5)
+    assert row.csat_mean == pytest.approx(18 / 5)
+    assert row.survey_fcr == pytest.approx(3 / 5)  # "resolved: yes" 3 of 5, reported apart
+    # Surveys count in the interval they were answered in.
+    assert not IntervalStat.objects.filter(
+        interval_start=at(9), scope_kind="agent", csat_responses__gt=0
+    ).exists()
+    assert formulas.csat(satisfied=0, responses=0) is None
+
+
+def test_occupancy_and_utilisation_from_state_intervals(org):
+    """10:00–10:10 available, 10:10–10:20 on call, 10:20–10:25 wrap-up, 10:25–10:30 break:
+    handling 900 s, idle 600 s, logged in 1,800 s."""
+    for state, lo, hi in [
+        (AgentState.AVAILABLE, at(10, 0), at(10, 10)),
+        (AgentState.ON_CALL, at(10, 10), at(10, 20)),
+        (AgentState.WRAP_UP, at(10, 20), at(10, 25)),
+        (AgentState.NOT_READY, at(10, 25), at(10, 30)),
+        (AgentState.OFFLINE, at(10, 30), at(11, 0)),
+    ]:
+        AgentStateInterval.objects.create(
+            person=org.agent1, state=state, started_at=lo, ended_at=hi
+        )
+    agent = KpiScope("agent", org.agent1.pk, "a")
+    row = rollup(org, agent, start=at(10), end=at(11))
+    assert row.occupancy == pytest.approx(900 / 1500)
+    assert row.utilisation == pytest.approx(900 / 1800)
+    # Split at the 10:15 boundary: the first interval has 600 idle + 300 on call.
+    first = IntervalStat.objects.get(
+        interval_start=at(10), scope_kind="agent", scope_id=org.agent1.pk
+    )
+    assert (first.available_seconds, first.handling_state_seconds) == (600, 300)
+    team = rows_for_scopes([KpiScope("team", org.team_a.pk, "t")], start=at(10), end=at(11))[0]
+    assert team.logged_in_seconds == 1800
+
+
+def test_calls_per_agent_per_day_and_per_hour(org):
+    for i in range(6):
+        make_call(org, enq=at(10, i), wait=1, agent=org.agent1, talk=30)
+    for i in range(2):
+        make_call(org, enq=at(10, 10 + i), wait=1, agent=org.agent2, talk=30)
+    AgentStateInterval.objects.create(
+        person=org.agent1, state=AgentState.AVAILABLE, started_at=at(9), ended_at=at(11)
+    )
+    day_start, day_end = at(0), at(0, day=1)
+    kpi_backfill(start=day_start, end=day_end, now=at(0, day=20))
+    team, agent1 = rows_for_scopes(
+        [KpiScope("team", org.team_a.pk, "t"), KpiScope("agent", org.agent1.pk, "a")],
+        start=day_start,
+        end=day_end,
+    )
+    assert team.agents_handling == 2 and team.calls_per_agent_day == 4
+    assert agent1.calls_per_hour == pytest.approx(3.0)  # 6 calls in 2 logged-in hours
+    assert DailyStat.objects.get(scope_kind="agent", scope_id=org.agent1.pk).handled == 6
+
+
+def test_transfer_and_escalation_rates(org):
+    calls = [make_call(org, enq=at(10, i), wait=1, agent=org.agent1, talk=30) for i in range(4)]
+    CallEvent.objects.create(
+        call=calls[0], kind="transfer", at=at(10, 5), data={"transfer_kind": "agent"}
+    )
+    CallEvent.objects.create(
+        call=calls[1], kind="transfer", at=at(10, 5), data={"transfer_kind": "escalation"}
+    )
+    row = rollup(org, KpiScope("agent", org.agent1.pk, "a"), start=at(10), end=at(11))
+    assert (row.transfer_rate, row.escalation_rate) == (0.25, 0.25)
+
+
+def test_main_task_is_the_department_kinds_success_disposition(org):
+    signed = Disposition.objects.create(department=org.signup, code="signed_up", label="가입")
+    info = Disposition.objects.create(department=org.signup, code="info_only", label="안내")
+    for i, d in enumerate([signed, signed, info]):
+        make_call(
+            org,
+            enq=at(10, i),
+            wait=1,
+            agent=org.agent4,
+            talk=30,
+            department=org.signup,
+            disposition=d,
+        )
+    row = rollup(org, KpiScope("department", org.signup.pk, "d"), start=at(10), end=at(11))
+    assert row.main_task_rate == pytest.approx(2 / 3)
+
+
+def test_pii_detections_count_per_agent_and_team(org):
+    for i in range(3):
+        PiiDetection.objects.create(
+            agent=org.agent1, field="note", kind="rrn", masked="x", at=at(10, i)
+        )
+    row = rollup(org, KpiScope("team", org.team_a.pk, "t"), start=at(10), end=at(11))
+    assert row.pii_detections == 3
+
+
+def test_qa_average_comes_through_the_hook(org, settings, monkeypatch):
+    module = types.ModuleType("fake_qa_source")
+    module.scores_between = lambda start, end: [
+        (org.agent1.pk, at(10, 1), 80.0),
+        (org.agent1.pk, at(10, 2), 90.0),
+        (org.agent1.pk, at(10, 3), None),  # all items N/A: left out, never 0
+    ]
+    module.changed_since = lambda moment: []
+    monkeypatch.setitem(sys.modules, "fake_qa_source", module)
+    settings.KPI_QA_SOURCE = "fake_qa_source"
+    row = rollup(org, KpiScope("agent", org.agent1.pk, "a"), start=at(10), end=at(11))
+    assert (row.qa_evaluations, row.qa_average) == (2, 85)
+
+
+def test_without_a_qa_source_there_is_no_qa_average(org, settings):
+    settings.KPI_QA_SOURCE = "no_such_module_here"
+    row = rollup(org, KpiScope("agent", org.agent1.pk, "a"), start=at(10), end=at(11))
+    assert row.qa_average is None
+
+
+# --- FCR: the 7-day repeat-contact rule, and its edges ------------------------------------
+
+
+def fcr_row(org, *, now):
+    return rollup(
+        org, KpiScope("department", org.general.pk, "d"), start=at(0), end=at(0, day=1), now=now
+    )
+
+
+def test_a_repeat_exactly_seven_days_later_is_a_repeat(org):
+    customer = Customer.objects.create(phone="+821011112222")
+    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=customer)
+    make_call(org, enq=at(10, day=7), wait=1, agent=org.agent1, talk=30, customer=customer)
+    row = fcr_row(org, now=at(12, day=8))
+    assert (row.fcr_eligible, row.fcr_resolved) == (1, 0)
+
+
+def test_a_contact_one_second_after_the_window_is_not_a_repeat(org):
+    customer = Customer.objects.create(phone="+821011112222")
+    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=customer)
+    make_call(org, enq=at(10, 0, 1, day=7), wait=1, agent=org.agent1, talk=30, customer=customer)
+    row = fcr_row(org, now=at(12, day=8))
+    assert (row.fcr_eligible, row.fcr_resolved, row.fcr) == (1, 1, 1.0)
+
+
+def test_fcr_waits_until_the_window_has_closed(org):
+    customer = Customer.objects.create(phone="+821011112222")
+    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=customer)
+    assert fcr_row(org, now=at(10, day=7)).fcr_eligible == 0  # window still open (edge)
+    assert fcr_row(org, now=at(10, 0, 1, day=7)).fcr_eligible == 1
+
+
+def test_fcr_repeats_are_same_customer_same_department_and_handled(org):
+    customer = Customer.objects.create(phone="+821011112222")
+    other = Customer.objects.create(phone="+821033334444")
+    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=customer, sid="CAfirst")
+    # Not repeats: another department, another customer, an abandoned call, the same
+    # call's transfer segment.
+    make_call(
+        org, enq=at(11), wait=1, agent=org.agent4, talk=30, customer=customer, department=org.signup
+    )
+    make_call(org, enq=at(12), wait=1, agent=org.agent1, talk=30, customer=other)
+    make_call(org, enq=at(13), wait=30, phase=CallPhase.ABANDONED, customer=customer)
+    make_call(
+        org,
+        enq=at(10, 5),
+        wait=1,
+        agent=org.agent2,
+        talk=30,
+        customer=customer,
+        sid="CAfirst",
+        segment=1,
+    )
+    row = fcr_row(org, now=at(12, day=9))
+    # Handled in 일반 that day: the first call, its transfer segment and `other`'s call:
+    # none is followed by a handled contact of the same customer in 일반.
+    assert (row.fcr_eligible, row.fcr_resolved) == (3, 3)
+
+
+def test_unknown_callers_are_left_out_of_fcr(org):
+    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=None)
+    assert fcr_row(org, now=at(12, day=9)).fcr_eligible == 0
+
+
+def test_the_live_fill_revisits_a_contact_when_its_repeat_arrives(org):
+    from kpi.services import kpi_fill_incremental
+
+    customer = Customer.objects.create(phone="+821011112222")
+    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=customer)
+    kpi_fill_incremental(now=at(12, day=9))
+    scope = KpiScope("department", org.general.pk, "d")
+    first = rows_for_scopes([scope], start=at(0), end=at(0, day=1))[0]
+    assert (first.fcr_eligible, first.fcr_resolved) == (1, 1)
+    make_call(org, enq=at(9, day=3), wait=1, agent=org.agent1, talk=30, customer=customer)
+    kpi_fill_incremental(now=at(12, day=9))
+    after = rows_for_scopes([scope], start=at(0), end=at(0, day=1))[0]
+    assert (after.fcr_eligible, after.fcr_resolved) == (1, 0)

@@ -1,0 +1,67 @@
+"""QA scores reach the KPI rollups (qa/kpi_source.py is settings.KPI_QA_SOURCE)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from kpi.models import IntervalStat
+from kpi.services import kpi_fill_incremental, kpi_fill_intervals
+from qa import kpi_source
+from qa.models import Evaluation, EvaluationStatus
+from tests.qa.conftest import make_call
+
+pytestmark = pytest.mark.django_db
+
+
+def _evaluation(org, card, call, *, score, status=EvaluationStatus.SUBMITTED, **extra):
+    return Evaluation.objects.create(
+        call=call,
+        scorecard=card,
+        agent=call.agent,
+        team=call.team,
+        department=call.department,
+        evaluator=org.lead1,
+        month=timezone.localdate(call.enqueued_at).replace(day=1),
+        status=status,
+        score=score,
+        created_at=timezone.now(),
+        **extra,
+    )
+
+
+def test_scored_evaluations_count_at_the_time_of_their_call(org, card):
+    at = timezone.now() - timedelta(hours=2)
+    call = make_call(org, org.agent1, at=at)
+    other = make_call(org, org.agent1, at=at)
+    _evaluation(org, card, call, score=80.0)
+    _evaluation(org, card, other, score=None)  # all N/A: no score
+    draft = make_call(org, org.agent1, at=at)
+    _evaluation(org, card, draft, score=50.0, status=EvaluationStatus.DRAFT)
+    rows = list(kpi_source.scores_between(at - timedelta(hours=1), at + timedelta(hours=1)))
+    assert rows == [(org.agent1.pk, call.enqueued_at, 80.0)]
+    assert set(kpi_source.changed_since(None)) >= {call.enqueued_at}
+
+
+def test_the_qa_average_moves_in_the_rollups_when_a_score_changes(org, card):
+    at = timezone.now() - timedelta(hours=2)
+    call = make_call(org, org.agent1, at=at)
+    kpi_fill_incremental()
+    evaluation = _evaluation(org, card, call, score=70.0)
+    kpi_fill_incremental()
+
+    def agent_qa():
+        return IntervalStat.objects.filter(scope_kind="agent", scope_id=org.agent1.pk).aggregate(
+            n=Sum("qa_evaluations"), s=Sum("qa_score_sum")
+        )
+
+    assert agent_qa() == {"n": 1, "s": 70.0}
+    evaluation.score = 90.0  # a dispute changed it
+    evaluation.save()
+    kpi_fill_incremental()
+    assert agent_qa() == {"n": 1, "s": 90.0}
+    kpi_fill_intervals(starts=[])  # nothing to refill
+    assert agent_qa() == {"n": 1, "s": 90.0}
