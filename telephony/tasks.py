@@ -9,6 +9,7 @@ from django.core.cache import caches
 from kombu.exceptions import OperationalError
 
 from callcenter.dispatch import dispatch_allowed
+from callcenter.sqlite import wal_checkpoint
 from telephony import services
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,9 @@ def acd_route_soon(queue_id: int | None = None) -> None:
 
 @shared_task(ignore_result=True)
 def acd_sweep() -> dict[str, int]:
-    return services.acd_sweep()
+    result = services.acd_sweep()
+    wal_checkpoint()  # SQLite: the WAL is folded in here, not inside a webhook's commit
+    return result
 
 
 @shared_task(

@@ -135,3 +135,18 @@ def test_caller_match_finds_further_numbers_and_skips_merged_duplicates(org):
         match = caller_match(phone)
         assert orm == kept and match.customer_id == kept.pk and match.is_vip, phone
     assert merged.pk != kept.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_checkpoints_the_sqlite_wal():
+    from django.db import connection, transaction
+
+    from callcenter.sqlite import wal_checkpoint
+
+    result = wal_checkpoint()
+    if connection.vendor == "sqlite":
+        assert result is not None and len(result) == 3
+    else:
+        assert result is None
+    with transaction.atomic():
+        assert wal_checkpoint() is None  # SQLite cannot inside a transaction
