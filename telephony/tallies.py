@@ -61,6 +61,7 @@ from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStateInterval, AgentStatus, QueueMembership
+from callcenter.precompiled import Precompiled
 from kpi import formulas
 from kpi.formulas import contact_outcome
 from kpi.selectors import day_bounds
@@ -165,11 +166,28 @@ def _call_record(row: dict) -> CallRecord:
     )
 
 
+def _call_values(qs):
+    return qs.values(*_CALL_FIELDS).annotate(v=Max("events__id")).order_by()
+
+
 def _call_rows(qs) -> list[CallRecord]:
-    return [
-        _call_record(row)
-        for row in qs.values(*_CALL_FIELDS).annotate(v=Max("events__id")).order_by()
-    ]
+    return [_call_record(row) for row in _call_values(qs)]
+
+
+# One call's record after each webhook's commit: compiled once per process.
+_one_call = Precompiled(
+    lambda call_id: _call_values(Call.objects.filter(pk=call_id)).values_list(*_CALL_FIELDS, "v"),
+    int,
+)
+
+
+def _call_records_of(ids: list[int]) -> list[CallRecord]:
+    if len(ids) == 1:
+        return [
+            _call_record(dict(zip((*_CALL_FIELDS, "v"), row, strict=True)))
+            for row in _one_call.rows(ids[0])
+        ]
+    return _call_rows(Call.objects.filter(pk__in=ids))
 
 
 def _agent_records(person_ids: list[int] | None = None) -> list[AgentRecord]:
@@ -703,7 +721,7 @@ def _refresh(calls: dict[int, list[int | None]], agents: set[int]) -> None:
     if isinstance(store, MemoryStore) and not store.built:
         return
     if calls:
-        records = _call_rows(Call.objects.filter(pk__in=list(calls)))
+        records = _call_records_of(list(calls))
         store.apply_calls([(rec, calls[rec.id]) for rec in records])
     if agents:
         store.apply_agents(_agent_records(sorted(agents)))

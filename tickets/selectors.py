@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from agents.models import Person
@@ -62,25 +62,30 @@ class CallerMatch(NamedTuple):
     has_open_ticket: bool
 
 
-def _caller_match_query(by_phone):
-    return Precompiled(
-        lambda phone: (
-            by_phone(_customers(), phone)
-            .annotate(has_open_ticket=Exists(_open_tickets()))
-            .values_list("id", "is_vip", "has_open_ticket")[:1]
-        ),
-        str,
-    )
-
-
-_caller_by_main_phone = _caller_match_query(_with_main_phone)
-_caller_by_other_phone = _caller_match_query(_with_other_phone)
+_caller_match = Precompiled(
+    # customer_for_phone's rule in one statement: a main-number match before a further
+    # number's, then the oldest record.
+    lambda phone: (
+        _customers()
+        .filter(
+            Q(phone=phone)
+            | Q(pk__in=CustomerPhone.objects.filter(number=phone).values("customer_id"))
+        )
+        .annotate(
+            has_open_ticket=Exists(_open_tickets()),
+            by_other_number=Case(When(phone=phone, then=Value(0)), default=Value(1)),
+        )
+        .order_by("by_other_number", "created_at", "id")
+        .values_list("id", "is_vip", "has_open_ticket")[:1]
+    ),
+    str,
+)
 
 
 def caller_match(phone: str) -> CallerMatch | None:
     """What queueing needs to know about a caller (customer_for_phone's rule), for every
-    incoming call: statements compiled once per process."""
-    row = _caller_by_main_phone.first(phone) or _caller_by_other_phone.first(phone)
+    incoming call: one statement, compiled once per process."""
+    row = _caller_match.first(phone)
     if row is None:
         return None
     return CallerMatch(row[0], bool(row[1]), bool(row[2]))
