@@ -161,12 +161,21 @@ BUILTIN_VIEWS = [
 
 @dataclass
 class TimelineItem:
-    kind: str  # call | ticket | note | customer_note | callback | followup | sms
+    kind: str  # call | ticket | note | customer_note | callback | followup | sms | csat
     at: datetime
     obj: object
 
 
-TIMELINE_KINDS = ("call", "callback", "ticket", "note", "customer_note", "followup", "sms")
+TIMELINE_KINDS = (
+    "call",
+    "callback",
+    "ticket",
+    "note",
+    "customer_note",
+    "followup",
+    "sms",
+    "csat",
+)
 
 
 def customer_timeline(
@@ -205,6 +214,20 @@ def customer_timeline(
     if "sms" in kinds:
         for sms in customer.sms_messages.all()[:limit]:
             items.append(TimelineItem("sms", sms.at, sms))
+    if "csat" in kinds:
+        # Survey answers (kpi), for the calls the person may see.
+        from kpi.models import Survey
+
+        for survey in (
+            Survey.objects.filter(
+                customer=customer,
+                answered_at__isnull=False,
+                call__in=calls_visible_to(person),
+            )
+            .select_related("agent")
+            .order_by("-answered_at")[:limit]
+        ):
+            items.append(TimelineItem("csat", survey.answered_at, survey))
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
 
