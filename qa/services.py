@@ -57,6 +57,7 @@ from telephony.models import Call, CallPhase
 logger = logging.getLogger(__name__)
 
 TARGETED_RULES = (
+    SampleReason.LOW_CSAT,
     SampleReason.ESCALATION,
     SampleReason.LONG_HANDLE,
     SampleReason.PII,
@@ -368,7 +369,16 @@ def sample_run_start(
     return run
 
 
+# A post-call survey answer of 1 or 2 out of 5 (kpi.Survey): the dissatisfied caller.
+LOW_CSAT_SCORE = 2
+
+
 def _rule_filter(rule: str, policy: SamplingPolicy | None) -> Q:
+    if rule == SampleReason.LOW_CSAT:
+        from kpi.models import Survey
+
+        low = Survey.objects.filter(score__lte=LOW_CSAT_SCORE, call__isnull=False)
+        return Q(pk__in=low.values("call_id"))
     if rule == SampleReason.ESCALATION:
         return Q(events__kind="escalation") | Q(transfers__events__kind="escalation")
     if rule == SampleReason.LONG_HANDLE:

@@ -153,3 +153,21 @@ def test_after_a_run_the_page_says_how_many_evaluations_were_created_for_whom(
     part = client.get(f"/qa/sampling/{again.pk}/?part=result").content.decode()
     assert 'id="run-result"' in part and 'data-created="0"' in part
     assert client.get("/qa/sampling/?run=999999").status_code == 200
+
+
+def test_a_call_its_caller_rated_low_is_sampled_under_the_low_csat_rule(
+    org, card, month_calls, this_month
+):
+    from kpi.models import Survey
+    from qa.models import SamplingPolicy
+
+    SamplingPolicy.objects.filter(department=org.general).update(calls_per_agent=0)
+    for call, score in ((month_calls["agent3"][0], 1), (month_calls["agent3"][1], 5)):
+        Survey.objects.create(
+            channel="sms", call_sid=call.sid, call=call, agent=call.agent, score=score
+        )
+    run(org, this_month, rules=[SampleReason.LOW_CSAT])
+    # No random calls this month: only the call rated 1 of 5 is taken.
+    assert list(Evaluation.objects.values_list("call_id", "reason")) == [
+        (month_calls["agent3"][0].pk, SampleReason.LOW_CSAT)
+    ]
