@@ -26,7 +26,7 @@ class Gateway(Protocol):
     def connect_to_agent(self, *, call_sid: str, offer_id: int) -> None: ...
     def hangup(self, *, call_sid: str) -> None: ...
     def survey(self, *, call_sid: str, url: str) -> None: ...
-    def send_sms(self, *, to: str, from_: str, body: str) -> None: ...
+    def send_sms(self, *, to: str, from_: str, body: str) -> str | None: ...
     def conference_add_agent(self, *, offer_id: int) -> None: ...
     def participant_add(
         self,
@@ -80,8 +80,9 @@ class TwilioGateway:
         """The caller's leg leaves the conference for the post-call survey (kpi/csat.py)."""
         self._client().calls(call_sid).update(url=url, method="POST")
 
-    def send_sms(self, *, to: str, from_: str, body: str) -> None:
-        self._client().messages.create(to=to, from_=from_, body=body)
+    def send_sms(self, *, to: str, from_: str, body: str) -> str | None:
+        """The message's SID."""
+        return self._client().messages.create(to=to, from_=from_, body=body).sid
 
     def conference_add_agent(self, *, offer_id: int) -> None:
         _conference_add_agent(self, offer_id)

@@ -24,10 +24,9 @@ def sms_send(*, to: str, body: str, department, customer=None, stored_body: str 
 
     from_number = department.phone_number if department else ""
     if settings.TELEPHONY_MODE == "twilio":
-        from twilio.rest import Client
+        from telephony.gateway import get_gateway
 
-        client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
-        sid = client.messages.create(to=to, from_=from_number, body=body).sid
+        sid = get_gateway().send_sms(to=to, from_=from_number, body=body)
     else:
         sid = "SM" + uuid.uuid4().hex
         SimulatorMessage.objects.create(

@@ -142,7 +142,7 @@ def test_a_failing_provider_is_retried_then_logged_never_a_500(
     calls = []
 
     class FailingClient:
-        def __init__(self, *args):
+        def __init__(self, *args, **kwargs):
             self.messages = self
 
         def create(self, **kwargs):
