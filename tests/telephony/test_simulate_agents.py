@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from agents.models import AgentState, AgentStatus, QueueMembership, Role
 from callcenter.dispatch import suppress_dispatch
 from telephony import services
-from telephony.management.commands.simulate_agents import Colleague, Command
+from telephony.management.commands.simulate_agents import Colleague, Command, colleagues_in
 from telephony.models import Call, CallPhase
 from tests.conftest import GENERAL_NUMBER, make_person
 
@@ -45,10 +45,17 @@ def test_a_colleague_answers_talks_hangs_up_and_wraps_up(org):
 
 
 def test_people_a_newcomer_logs_in_as_are_never_played(org):
+    person = make_person("colleague1", Role.AGENT, center=org.center, team=org.team_a)
+    QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
+    for name in ("agent1", "agent2"):  # they take 일반's calls too
+        QueueMembership.objects.get_or_create(
+            person=getattr(org, name), queue=org.q_general, defaults={"proficiency": 5}
+        )
+    played = {p.username for p in colleagues_in([org.general], 5)}
+    assert "colleague1" in played
+    assert not played & {"agent1", "agent2"}
     call_command("simulate_agents", department=["일반"], count=5, minutes=0.001)
-    assert not AgentStatus.objects.filter(
-        person__username__in=["agent1", "agent2"], state=AgentState.AVAILABLE
-    ).exists()
+    assert AgentStatus.objects.get(person=person).state == AgentState.OFFLINE  # logged off
 
 
 def test_an_unknown_department_is_a_clear_error(org):

@@ -37,6 +37,25 @@ NOTES = [
 ]
 
 
+def colleagues_in(departments, count: int) -> list[Person]:
+    """Who the simulator plays: up to `count` agents per department who take its calls,
+    from its first team first (lead1's, in the demo), never a demo login."""
+    people: list[Person] = []
+    for department in departments:
+        people += list(
+            Person.objects.filter(
+                role=Role.AGENT,
+                is_active=True,
+                team__department=department,
+                skills__queue__department=department,
+            )
+            .exclude(username__in=HUMAN_LOGINS)
+            .distinct()
+            .order_by("team__name", "username")[:count]
+        )
+    return people
+
+
 @dataclass
 class Colleague:
     person: Person
@@ -72,19 +91,7 @@ class Command(BaseCommand):
             missing = set(opts["department"]) - {d.name for d in departments}
             if missing:
                 raise CommandError(f"no department named {', '.join(sorted(missing))}")
-        people = []
-        for department in departments:
-            people += list(
-                Person.objects.filter(
-                    role=Role.AGENT,
-                    is_active=True,
-                    team__department=department,
-                    skills__queue__department=department,
-                )
-                .exclude(username__in=HUMAN_LOGINS)
-                .distinct()
-                .order_by("team__name", "username")[: opts["count"]]
-            )
+        people = colleagues_in(departments, opts["count"])
         if not people:
             self.stdout.write("simulate_agents: no agents to play; nothing to do")
             return
