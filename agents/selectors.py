@@ -113,10 +113,7 @@ def pending_offer_for(person: Person):
 def team_board_rows_for(person: Person) -> list[Person]:
     """The team board's agents with today's handled calls and AHT (DOMAIN.md formula;
     handle time counts on the day its wrap-up ended), in two queries."""
-    from django.db.models import Count, Sum
-
-    from kpi.formulas import aht
-    from telephony.models import CallDirection
+    from kpi.selectors import NOTHING_HANDLED, handled_today
 
     people = list(
         people_visible_to(person)
@@ -124,30 +121,11 @@ def team_board_rows_for(person: Person) -> list[Person]:
         .select_related("status", "team")
         .order_by("team_id", "display_name")
     )
-    start, end = day_bounds()
-    rows = (
-        Call.objects.filter(
-            agent__in=[p.pk for p in people],
-            phase=CallPhase.COMPLETED,
-            direction=CallDirection.INBOUND,
-            wrapup_ended_at__gte=start,
-            wrapup_ended_at__lt=end,
-        )
-        .values("agent_id")
-        .annotate(
-            n=Count("id"),
-            talk=Sum("talk_seconds"),
-            hold=Sum("hold_seconds"),
-            acw=Sum("acw_seconds"),
-        )
-    )
-    by_agent = {r["agent_id"]: r for r in rows}
+    today = handled_today([p.pk for p in people])
     for p in people:
-        r = by_agent.get(p.pk) or {"n": 0, "talk": 0, "hold": 0, "acw": 0}
-        p.calls_today = r["n"]
-        p.aht_today = aht(
-            talk=r["talk"] or 0, hold=r["hold"] or 0, acw=r["acw"] or 0, handled=r["n"]
-        )
+        figures = today.get(p.pk, NOTHING_HANDLED)
+        p.calls_today = figures.handled
+        p.aht_today = figures.aht
     return people
 
 

@@ -243,27 +243,16 @@ class TodayFigures:
 def today_figures_for(person: Person, *, now: datetime | None = None) -> TodayFigures:
     """The agent's own day: calls handled vs the team's daily target, AHT and mean wrap-up
     time (DOMAIN.md formulas; handle time counts on the day its wrap-up ended)."""
-    from django.db.models import Count, Sum
+    from kpi.selectors import NOTHING_HANDLED, handled_today
 
-    from kpi.formulas import aht
-    from kpi.selectors import day_bounds
-    from telephony.models import Call, CallDirection, CallPhase
-
-    start, end = day_bounds(now)
-    row = Call.objects.filter(
-        agent=person,
-        phase=CallPhase.COMPLETED,
-        direction=CallDirection.INBOUND,
-        wrapup_ended_at__gte=start,
-        wrapup_ended_at__lt=end,
-    ).aggregate(
-        n=Count("id"), talk=Sum("talk_seconds"), hold=Sum("hold_seconds"), acw=Sum("acw_seconds")
-    )
-    handled = row["n"] or 0
-    value = aht(talk=row["talk"] or 0, hold=row["hold"] or 0, acw=row["acw"] or 0, handled=handled)
-    acw = (row["acw"] or 0) / handled if handled else None
+    figures = handled_today([person.pk], now=now).get(person.pk, NOTHING_HANDLED)
     target = person.team.daily_call_target if person.team_id else None
-    return TodayFigures(handled=handled, target=target, aht_seconds=value, acw_seconds=acw)
+    return TodayFigures(
+        handled=figures.handled,
+        target=target,
+        aht_seconds=figures.aht,
+        acw_seconds=figures.acw_average,
+    )
 
 
 def followups_for(person: Person, *, now: datetime | None = None) -> list[FollowUpTask]:
