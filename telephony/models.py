@@ -263,6 +263,11 @@ class Call(models.Model):
             # Callers holding on the line, counted against the queue's maximum size on every
             # incoming call: the count reads this index only, never the table.
             models.Index(fields=["queue", "phase", "callback_requested_at"], name="call_on_line"),
+            # FCR's repeat-contact lookup (kpi/services.py::_handled_calls): a later handled
+            # call of the same customer in the same department within 7 days, one range scan.
+            models.Index(
+                fields=["customer", "department", "enqueued_at"], name="call_customer_dept_enqueued"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["sid", "segment"], name="one_segment_number_per_sid")

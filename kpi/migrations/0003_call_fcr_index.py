@@ -1,7 +1,6 @@
-"""FCR's repeat-contact lookup (kpi/services.py::_handled_calls) asks, per handled call, for
-a later handled call of the same customer in the same department within 7 days. This index
-answers it from one range scan. It lives on telephony_call but is created here, by raw SQL,
-because only the KPI rollup needs it (the same SQL works on PostgreSQL and SQLite)."""
+"""Once created FCR's index on telephony_call here by raw SQL. The index now belongs to the
+Call model (telephony migration 0007, `call_customer_dept_enqueued`), which also drops the
+one this migration made on databases that ran it; this migration does nothing now."""
 
 from django.db import migrations
 
@@ -12,10 +11,4 @@ class Migration(migrations.Migration):
         ("telephony", "0004_ivr_closed_callback"),
     ]
 
-    operations = [
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS kpi_call_customer_dept_enqueued "
-            "ON telephony_call (customer_id, department_id, enqueued_at)",
-            "DROP INDEX IF EXISTS kpi_call_customer_dept_enqueued",
-        )
-    ]
+    operations = []
