@@ -45,7 +45,7 @@ def _prepare_database() -> None:
     from django.db import connection
 
     db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
+    if db["ENGINE"].endswith("sqlite3"):
         connection.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db['NAME']}{suffix}").unlink(missing_ok=True)

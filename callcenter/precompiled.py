@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import DateField, Field, Model, QuerySet
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
 
@@ -93,6 +93,16 @@ class Precompiled:
         self._compiled = None
 
 
+_NOT_CONSTANT = object()
+
+
+def _pre_save_is_plain(field: Field) -> bool:
+    """pre_save returns the attribute as it is (not auto_now, not a file being saved)."""
+    if isinstance(field, DateField):
+        return not (field.auto_now or field.auto_now_add)
+    return type(field).pre_save is Field.pre_save
+
+
 class PrecompiledInsert:
     """`Model.objects.create(**values)` for a hot path, with the INSERT's SQL compiled once
     per process: the same fields, the same `pre_save` (auto_now) and database preparation
@@ -116,7 +126,17 @@ class PrecompiledInsert:
         compiler = query.get_compiler(using=self._using)
         compiler.returning_fields = [meta.auto_field]
         [(sql, _params)] = compiler.as_sql()
-        return sql, fields, compiler, compiler.returning_params
+        # A column left at a constant default (most of a new call's 45) is prepared once:
+        # (field, the default object, its prepared value). An explicit value, a callable
+        # default or a pre_save of its own (auto_now) is prepared on every insert.
+        plan = []
+        for f in fields:
+            constant = _NOT_CONSTANT
+            if _pre_save_is_plain(f) and not (f.has_default() and callable(f.default)):
+                default = f.get_default()
+                constant = (default, compiler.prepare_value(f, default))
+            plan.append((f, constant))
+        return sql, plan, compiler, compiler.returning_params
 
     def create(self, **values: Any) -> Model:
         if pre_save.has_listeners(self._model) or post_save.has_listeners(self._model):
@@ -126,9 +146,15 @@ class PrecompiledInsert:
             with self._lock:
                 if self._compiled is None:
                     self._compiled = self._compile(obj)
-        sql, fields, compiler, returning_params = self._compiled
+        sql, plan, compiler, returning_params = self._compiled
         connection = connections[self._using]
-        params = [compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in fields]
+        params = []
+        for f, constant in plan:
+            value = compiler.pre_save_val(f, obj)
+            if constant is not _NOT_CONSTANT and value is constant[0]:
+                params.append(constant[1])
+            else:
+                params.append(compiler.prepare_value(f, value))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = connection.ops.fetch_returned_insert_columns(cursor, returning_params)

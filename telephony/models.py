@@ -162,6 +162,7 @@ class Call(models.Model):
         blank=True,
         related_name="transfers",
         verbose_name=_("parent"),
+        db_index=False,  # a partial index below: most calls are nobody's transfer
     )
     direction = models.CharField(
         _("direction"), max_length=20, choices=CallDirection.choices, default=CallDirection.INBOUND
@@ -173,7 +174,11 @@ class Call(models.Model):
         "agents.Department", on_delete=models.PROTECT, verbose_name=_("department")
     )
     queue = models.ForeignKey(
-        Queue, on_delete=models.PROTECT, related_name="calls", verbose_name=_("queue")
+        Queue,
+        on_delete=models.PROTECT,
+        related_name="calls",
+        verbose_name=_("queue"),
+        db_index=False,  # the (queue, phase, …) index below leads with it
     )
     customer = models.ForeignKey(
         "tickets.Customer",
@@ -182,6 +187,7 @@ class Call(models.Model):
         blank=True,
         related_name="calls",
         verbose_name=_("customer"),
+        db_index=False,  # the (customer, department, enqueued_at) index below leads with it
     )
     phase = models.CharField(
         _("phase"), max_length=20, choices=CallPhase.choices, default=CallPhase.QUEUED
@@ -198,16 +204,20 @@ class Call(models.Model):
         blank=True,
         related_name="handled_calls",
         verbose_name=_("agent"),
+        db_index=False,  # partial index below
     )
     team = models.ForeignKey(
-        "agents.Team", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("team")
+        "agents.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("team"),
+        db_index=False,  # partial index below
     )
     enqueued_at = models.DateTimeField(_("queued at"), db_index=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
-    wrapup_ended_at = models.DateTimeField(
-        _("wrap-up ended at"), null=True, blank=True, db_index=True
-    )
+    wrapup_ended_at = models.DateTimeField(_("wrap-up ended at"), null=True, blank=True)
     queue_wait_seconds = models.FloatField(_("queue wait seconds"), null=True, blank=True)
     talk_seconds = models.FloatField(_("talk seconds"), null=True, blank=True)
     hold_seconds = models.FloatField(_("hold seconds"), default=0)
@@ -221,6 +231,7 @@ class Call(models.Model):
         null=True,
         blank=True,
         verbose_name=_("disposition"),
+        db_index=False,  # partial index below
     )
     ticket = models.ForeignKey(
         "tickets.Ticket",
@@ -229,6 +240,7 @@ class Call(models.Model):
         blank=True,
         related_name="calls",
         verbose_name=_("ticket"),
+        db_index=False,  # partial index below
     )
     wrapup_submitted_at = models.DateTimeField(_("wrap-up submitted at"), null=True, blank=True)
     recording_sid = models.CharField(_("recording SID"), max_length=40, blank=True)
@@ -242,9 +254,7 @@ class Call(models.Model):
     # enqueued_at after the caller hangs up, and is dialled out when an agent takes it.
     callback_requested_at = models.DateTimeField(_("callback requested at"), null=True, blank=True)
     callback_number = models.CharField(_("callback number"), max_length=32, blank=True)
-    callback_sid = models.CharField(
-        _("callback call SID"), max_length=34, blank=True, db_index=True
-    )
+    callback_sid = models.CharField(_("callback call SID"), max_length=34, blank=True)
     # Why the caller left the queue without an agent: max_wait, full, callback, voicemail.
     queue_exit = models.CharField(_("queue exit"), max_length=20, blank=True)
     overflowed_at = models.DateTimeField(_("overflowed at"), null=True, blank=True)
@@ -258,15 +268,33 @@ class Call(models.Model):
         verbose_name = _("call")
         verbose_name_plural = _("calls")
         ordering = ["-enqueued_at"]
+        # Every incoming call writes one entry into each index that holds its row, so
+        # columns that are empty when a call arrives (agent, ticket, wrap-up, …) get partial
+        # indexes of the rows that have a value: a lookup by value (`agent_id = %s`, a
+        # range of wrap-up times) implies IS NOT NULL and uses them, and a new call touches
+        # 7 index pages instead of 18 (PostgreSQL and SQLite alike).
         indexes = [
-            models.Index(fields=["queue", "phase", "priority", "enqueued_at"]),
-            # Callers holding on the line, counted against the queue's maximum size on every
-            # incoming call: the count reads this index only, never the table.
-            models.Index(fields=["queue", "phase", "callback_requested_at"], name="call_on_line"),
+            # Routing's waiting calls in priority and arrival order, and the full-queue check
+            # (callers on the line without a booked callback), which reads this index only.
+            models.Index(
+                fields=["queue", "phase", "priority", "enqueued_at", "callback_requested_at"],
+                name="call_queue_line",
+            ),
             # FCR's repeat-contact lookup (kpi/services.py::_handled_calls): a later handled
             # call of the same customer in the same department within 7 days, one range scan.
             models.Index(
-                fields=["customer", "department", "enqueued_at"], name="call_customer_dept_enqueued"
+                fields=["customer", "department", "enqueued_at"],
+                name="call_customer_dept_enqueued",
+                condition=Q(customer__isnull=False),
+            ),
+            *(
+                models.Index(
+                    fields=[field], name=f"call_{field}", condition=Q(**{f"{field}__isnull": False})
+                )
+                for field in ("parent", "agent", "team", "disposition", "ticket", "wrapup_ended_at")
+            ),
+            models.Index(
+                fields=["callback_sid"], name="call_callback_sid", condition=~Q(callback_sid="")
             ),
         ]
         constraints = [
@@ -344,6 +372,7 @@ class CallEvent(models.Model):
         null=True,
         blank=True,
         verbose_name=_("by"),
+        db_index=False,  # partial index below: webhooks' events have no actor
     )
     data = models.JSONField(_("data"), default=dict, blank=True)
     dedupe_key = models.CharField(
@@ -354,6 +383,9 @@ class CallEvent(models.Model):
         verbose_name = _("call event")
         verbose_name_plural = _("call events")
         ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["actor"], name="callevent_actor", condition=Q(actor__isnull=False))
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%H:%M:%S}"

@@ -83,11 +83,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # transaction starts so routing stays serialised, wait instead of failing, and use WAL.
     # The periodic sweep checkpoints the WAL (callcenter/sqlite.py); the automatic
     # checkpoint (every 20,000 pages, 80 MB) is only the safety net.
+    # Writers queue on a file lock instead of SQLite's sleeping busy handler
+    # (callcenter/db/sqlite3/base.py).
+    DATABASES["default"]["ENGINE"] = "callcenter.db.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=20000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;"
         ),
     }
 # Connections are kept between requests: opening one costs more than a webhook's own work

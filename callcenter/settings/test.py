@@ -29,7 +29,7 @@ LANGUAGE_CODE = env("TEST_LANGUAGE_CODE", default="ko")
 
 # Threads in tests (live server, worker, router races) must not keep connections open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so the live server, the in-process worker and the test share it.
     VAR_DIR.mkdir(exist_ok=True)
     # SANGDAM_TEST_DB lets parallel runs on one machine keep apart.

@@ -85,7 +85,10 @@ def call_for_sid(sid: str, *, lock: bool = False) -> Call | None:
         qs = qs.select_for_update(of=("self",))
     # A call has one segment, or a few after transfers: read them all and choose here.
     # A cancelled warm transfer leaves a newer, finished segment: the live one still wins.
-    segments = list(qs.filter(sid=sid)) or list(qs.filter(callback_sid=sid))
+    # (The callback_sid lookup repeats the partial index's own condition so SQLite uses it.)
+    segments = list(qs.filter(sid=sid)) or (
+        list(qs.filter(callback_sid=sid).exclude(callback_sid="")) if sid else []
+    )
     if not segments:
         return None
     return min(segments, key=lambda c: (c.phase not in LIVE_PHASES, -c.segment))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -52,7 +53,10 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
     except services.UnknownNumberError:
         return _twiml(twiml.not_in_service_response())
     except services.QueueFullError as full:
-        return _twiml(queue_full_twiml(data, full.queue))
+        try:
+            return _twiml(queue_full_twiml(data, full.queue))
+        except ValidationError as gone:  # a replay for a call that has since moved on
+            return HttpResponse(" ".join(gone.messages), status=409, content_type="text/plain")
     return HttpResponse(twiml.enqueue_twiml(call), content_type="text/xml")
 
 
@@ -62,15 +66,18 @@ def queue_full_twiml(data: dict, queue, *, language: str = "ko", announce: bool 
     from telephony.models import FullAction
 
     if queue.full_action == FullAction.CALLBACK:
-        services.call_receive(
-            sid=data["CallSid"],
-            from_number=data["From"],
-            to_number=data["To"],
-            queue_id=queue.pk,
-            language=language,
-            allow_full=True,
-        )
-        call = services.call_request_callback(sid=data["CallSid"], reason="full")
+        # One transaction: the row and its booked callback commit together, so the router
+        # (asked after the commit) never offers the call as a caller still on the line.
+        with transaction.atomic():
+            services.call_receive(
+                sid=data["CallSid"],
+                from_number=data["From"],
+                to_number=data["To"],
+                queue_id=queue.pk,
+                language=language,
+                allow_full=True,
+            )
+            call = services.call_request_callback(sid=data["CallSid"], reason="full")
         return twiml.callback_booked_response(call)
     return twiml.voicemail_response(
         reason="full", language=language, department_id=queue.department_id

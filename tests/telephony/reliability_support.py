@@ -55,7 +55,7 @@ def needs_redis_server() -> None:
 def test_database_url() -> str:
     """The pytest test database as a DATABASE_URL another process can open."""
     db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
+    if db["ENGINE"].endswith("sqlite3"):
         name = str(db["NAME"])
         if name == ":memory:" or name.startswith("file:"):
             pytest.skip("a worker process cannot share an in-memory SQLite database")

@@ -319,6 +319,29 @@ def test_a_full_queue_books_a_callback_at_the_door(client, org):
     assert call.is_callback and call.queue_exit == "full"
 
 
+def test_a_callback_at_the_door_commits_with_its_call_or_not_at_all(client, org, monkeypatch):
+    """The call's row and its booked callback are one transaction: the router, asked after
+    the commit, never sees the caller on the line, and a failure leaves no row behind."""
+    org.q_general.max_size = 1
+    org.q_general.save()
+    services.call_receive(sid=new_call_sid(), from_number="+8210", to_number=GENERAL_NUMBER)
+
+    def moved_on(**_kwargs):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError("This call is no longer waiting.")
+
+    monkeypatch.setattr(services, "call_request_callback", moved_on)
+    sid = new_call_sid()
+    response = post_signed(
+        client,
+        reverse("telephony:voice-incoming"),
+        {"CallSid": sid, "From": "+821055556666", "To": GENERAL_NUMBER, "CallStatus": "ringing"},
+    )
+    assert response.status_code == 409
+    assert not Call.objects.filter(sid=sid).exists()
+
+
 def test_the_recording_notice_is_spoken_in_the_callers_language(org):
     from telephony import twiml
 

@@ -1,0 +1,119 @@
+"""SQLite (the embedded default) with its writers queued on an OS file lock.
+
+SQLite lets one connection write at a time. A writer that finds the lock taken is put to
+sleep by SQLite's busy handler for 1, 2, 5, 10, … ms and tries again, so under steady
+load every collision costs a millisecond or more, usually far longer than the other
+transaction held the lock (a webhook's insert and commit take a tenth of that). With two
+web workers, two processes wrote fewer calls a second than one.
+
+Here a transaction first takes an exclusive `flock` on a file beside the database, then
+starts SQLite's transaction (BEGIN IMMEDIATE, settings), and lets the file lock go at
+commit, rollback or close; a single INSERT, UPDATE or DELETE outside a transaction holds it
+for that statement. The kernel wakes the next writer the moment the lock is free. Every
+process that writes (web workers, the Celery worker, the simulator) goes through this
+backend, so SQLite's own lock is free whenever a writer holds the file lock; SQLite's busy
+handler (bounded by the `timeout` option) is left for writers from outside, such as the
+sqlite3 shell. A writer waits for the file lock as long as the writer before it takes,
+like a row lock in PostgreSQL; a process that dies lets it go with its descriptor.
+The lock is per connection (a thread has its own) and reopened after a fork, so a child
+never shares its parent's lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+
+from django.db.backends.sqlite3 import base
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class CursorWrapper(base.SQLiteCursorWrapper):
+    """A write statement in autocommit mode takes the file lock for its own duration."""
+
+    def execute(self, query, params=None):
+        db = self.sangdam_db
+        if db.connection.in_transaction or not query.lstrip()[:7].upper().startswith(WRITES):
+            return super().execute(query, params)
+        db._write_lock_acquire()
+        try:
+            return super().execute(query, params)
+        finally:
+            if not db.connection.in_transaction:
+                db._write_lock_release()
+
+    def executemany(self, query, param_list):
+        db = self.sangdam_db
+        if db.connection.in_transaction or not query.lstrip()[:7].upper().startswith(WRITES):
+            return super().executemany(query, param_list)
+        db._write_lock_acquire()
+        try:
+            return super().executemany(query, param_list)
+        finally:
+            if not db.connection.in_transaction:
+                db._write_lock_release()
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._write_lock_fd: int | None = None
+        self._write_lock_pid: int | None = None
+        self._write_lock_held = False
+
+    def create_cursor(self, name=None):
+        cursor = self.connection.cursor(factory=CursorWrapper)
+        cursor.sangdam_db = self
+        return cursor
+
+    def _write_lock_path(self) -> str | None:
+        if self.is_in_memory_db():
+            return None  # one connection only: nobody to queue behind
+        return f"{self.settings_dict['NAME']}-writelock"
+
+    def _write_lock_acquire(self) -> None:
+        path = self._write_lock_path()
+        if path is None or self._write_lock_held:
+            return
+        if self._write_lock_fd is not None and self._write_lock_pid != os.getpid():
+            self._write_lock_fd = None  # inherited through a fork: the parent's, not ours
+        if self._write_lock_fd is None:
+            self._write_lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._write_lock_pid = os.getpid()
+        fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX)  # the GIL is released while waiting
+        self._write_lock_held = True
+
+    def _write_lock_release(self) -> None:
+        if self._write_lock_held:
+            self._write_lock_held = False
+            fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
+
+    def _start_transaction_under_autocommit(self) -> None:
+        self._write_lock_acquire()
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            self._write_lock_release()
+            raise
+
+    def _commit(self):
+        try:
+            return super()._commit()
+        finally:
+            self._write_lock_release()
+
+    def _rollback(self):
+        try:
+            return super()._rollback()
+        finally:
+            self._write_lock_release()
+
+    def _close(self):
+        try:
+            return super()._close()
+        finally:
+            self._write_lock_release()
+            if self._write_lock_fd is not None and self._write_lock_pid == os.getpid():
+                os.close(self._write_lock_fd)
+            self._write_lock_fd = None
