@@ -45,7 +45,7 @@ PORT = int(os.environ.get("BENCH_WEBHOOK_PORT", "8104"))
 WORKERS = 2
 # Two per worker: one being served, one waiting in the accept queue, so a worker never
 # idles while the next connection is set up; more only adds queueing.
-CONNECTIONS = 4
+CONNECTIONS = 2 * WORKERS
 # wrk (Debian package) costs the server far less CPU than any Python client; without it the
 # closed loop falls back to bench/_load.py and says so.
 USE_WRK = _load.wrk_available() and os.environ.get("BENCH_NO_WRK") != "1"

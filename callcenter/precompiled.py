@@ -93,9 +93,6 @@ class Precompiled:
         self._compiled = None
 
 
-_NOT_CONSTANT = object()
-
-
 def _pre_save_is_plain(field: Field) -> bool:
     """pre_save returns the attribute as it is (not auto_now, not a file being saved)."""
     if isinstance(field, DateField):
@@ -114,6 +111,7 @@ class PrecompiledInsert:
         self._model = model
         self._using = using
         self._compiled = None
+        self._plans: dict[frozenset[str], tuple[list, list[int]]] = {}
         self._lock = threading.Lock()
 
     def _compile(self, obj: Model):
@@ -126,17 +124,12 @@ class PrecompiledInsert:
         compiler = query.get_compiler(using=self._using)
         compiler.returning_fields = [meta.auto_field]
         [(sql, _params)] = compiler.as_sql()
-        # A column left at a constant default (most of a new call's 45) is prepared once:
-        # (field, the default object, its prepared value). An explicit value, a callable
-        # default or a pre_save of its own (auto_now) is prepared on every insert.
-        plan = []
-        for f in fields:
-            constant = _NOT_CONSTANT
+        # A column left at a constant default (most of a new call's 45) is prepared once.
+        constants = {}
+        for position, f in enumerate(fields):
             if _pre_save_is_plain(f) and not (f.has_default() and callable(f.default)):
-                default = f.get_default()
-                constant = (default, compiler.prepare_value(f, default))
-            plan.append((f, constant))
-        return sql, plan, compiler, compiler.returning_params
+                constants[position] = compiler.prepare_value(f, f.get_default())
+        return sql, fields, constants, compiler, compiler.returning_params
 
     def create(self, **values: Any) -> Model:
         if pre_save.has_listeners(self._model) or post_save.has_listeners(self._model):
@@ -146,15 +139,22 @@ class PrecompiledInsert:
             with self._lock:
                 if self._compiled is None:
                     self._compiled = self._compile(obj)
-        sql, plan, compiler, returning_params = self._compiled
+        sql, fields, constants, compiler, returning_params = self._compiled
         connection = connections[self._using]
-        params = []
-        for f, constant in plan:
-            value = compiler.pre_save_val(f, obj)
-            if constant is not _NOT_CONSTANT and value is constant[0]:
-                params.append(constant[1])
-            else:
-                params.append(compiler.prepare_value(f, value))
+        keys = frozenset(values)
+        plan = self._plans.get(keys)
+        if plan is None:
+            # Which columns this call site sets, or that change by themselves (auto_now, a
+            # callable default): those are prepared on every insert, the rest are copied.
+            given = [i for i, f in enumerate(fields) if f.name in keys or f.attname in keys]
+            changing = [i for i in range(len(fields)) if i not in constants]
+            template = [constants.get(i) for i in range(len(fields))]
+            plan = self._plans[keys] = (template, sorted(set(given) | set(changing)))
+        template, dynamic = plan
+        params = template.copy()
+        for i in dynamic:
+            f = fields[i]
+            params[i] = compiler.prepare_value(f, compiler.pre_save_val(f, obj))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = connection.ops.fetch_returned_insert_columns(cursor, returning_params)

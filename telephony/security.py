@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from functools import wraps
 
 from django.conf import settings
@@ -22,15 +23,20 @@ def public_url(path: str) -> str:
     return settings.PUBLIC_BASE_URL + path
 
 
+@functools.lru_cache(maxsize=4)
+def _validator(token: str) -> RequestValidator:
+    return RequestValidator(token)
+
+
 def signature_is_valid(request: HttpRequest) -> bool:
     token = webhook_auth_token()
-    signature = request.headers.get("X-Twilio-Signature", "")
+    signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
     if not token or not signature:
         return False
     # Behind a TLS proxy the URL Twilio signed is the public one, not what Django sees.
     # The SDK's validate() accepts the URL both with and without the port.
     url = public_url(request.get_full_path())
-    return RequestValidator(token).validate(url, request.POST, signature)
+    return _validator(token).validate(url, request.POST, signature)
 
 
 def twilio_webhook(view):

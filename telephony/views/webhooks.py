@@ -24,6 +24,7 @@ from telephony.forms import (
     SmsIncomingForm,
     VoicemailForm,
     VoicemailStateForm,
+    cleaned_fields,
 )
 from telephony.models import CallPhase, FullAction, Offer, OfferStatus
 from telephony.security import twilio_webhook
@@ -39,10 +40,11 @@ def _bad_request(form) -> HttpResponse:
 
 @twilio_webhook
 def voice_incoming(request: HttpRequest) -> HttpResponse:
-    form = IncomingCallForm(request.POST)
-    if not form.is_valid():
+    data = cleaned_fields(IncomingCallForm, request.POST)
+    if data is None:
+        form = IncomingCallForm(request.POST)
+        form.is_valid()
         return _bad_request(form)
-    data = form.cleaned_data
     menu = ivr.root_menu_for_number(data["To"])
     if menu is not None:  # a number with a voice menu (대표번호): no call row until a queue
         return _twiml(ivr.incoming_response(menu, caller=data))

@@ -29,8 +29,25 @@ from django.db.backends.sqlite3 import base
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
+# Django rewrites every statement's %s placeholders into SQLite's ? with a regular
+# expression, on every execution; the hot paths run the same few statements thousands of
+# times, so the rewritten text is remembered (up to QMARK_CACHE_SIZE statements).
+QMARK_CACHE_SIZE = 1024
+_qmark: dict[str, str] = {}
+
+
 class CursorWrapper(base.SQLiteCursorWrapper):
     """A write statement in autocommit mode takes the file lock for its own duration."""
+
+    def convert_query(self, query, *, param_names=None):
+        if param_names is not None:
+            return super().convert_query(query, param_names=param_names)
+        converted = _qmark.get(query)
+        if converted is None:
+            if len(_qmark) >= QMARK_CACHE_SIZE:
+                _qmark.clear()
+            converted = _qmark[query] = super().convert_query(query)
+        return converted
 
     def execute(self, query, params=None):
         db = self.sangdam_db
