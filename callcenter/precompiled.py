@@ -132,15 +132,27 @@ class PrecompiledInsert:
         return sql, fields, constants, compiler, compiler.returning_params
 
     def create(self, **values: Any) -> Model:
-        if pre_save.has_listeners(self._model) or post_save.has_listeners(self._model):
-            return self._model._default_manager.using(self._using).create(**values)
+        return self.prepare(**values)()
+
+    def prepare(self, **values: Any) -> PreparedInsert:
+        """create() in two halves: the Python work now (the model instance and every
+        parameter), the INSERT when the returned object is called. A hot path prepares
+        before its transaction starts, so the database's write lock (SQLite's is one for
+        everyone) is held only for the statements. A foreign key to an object not yet saved
+        (an event's call) is read when the insert runs, after that object's own."""
         obj = self._model(**values)
+        if pre_save.has_listeners(self._model) or post_save.has_listeners(self._model):
+
+            def save() -> Model:  # what QuerySet.create() does, signals and all
+                obj.save(force_insert=True, using=self._using)
+                return obj
+
+            return PreparedInsert(obj, save)
         if self._compiled is None:
             with self._lock:
                 if self._compiled is None:
                     self._compiled = self._compile(obj)
         sql, fields, constants, compiler, returning_params = self._compiled
-        connection = connections[self._using]
         keys = frozenset(values)
         plan = self._plans.get(keys)
         if plan is None:
@@ -152,13 +164,37 @@ class PrecompiledInsert:
             plan = self._plans[keys] = (template, sorted(set(given) | set(changing)))
         template, dynamic = plan
         params = template.copy()
+        late = []
         for i in dynamic:
             f = fields[i]
             params[i] = compiler.prepare_value(f, compiler.pre_save_val(f, obj))
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = connection.ops.fetch_returned_insert_columns(cursor, returning_params)
-        obj.pk = row[0]
-        obj._state.adding = False
-        obj._state.db = self._using
-        return obj
+            if f.is_relation and params[i] is None and f.is_cached(obj):
+                late.append((i, f))
+
+        def insert() -> Model:
+            for i, f in late:
+                related_pk = f.get_cached_value(obj).pk
+                setattr(obj, f.attname, related_pk)
+                params[i] = compiler.prepare_value(f, related_pk)
+            connection = connections[self._using]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                row = connection.ops.fetch_returned_insert_columns(cursor, returning_params)
+            obj.pk = row[0]
+            obj._state.adding = False
+            obj._state.db = self._using
+            return obj
+
+        return PreparedInsert(obj, insert)
+
+
+class PreparedInsert:
+    """A row ready to insert: `obj` is the model instance (no primary key yet), calling
+    it runs the INSERT and returns the saved instance."""
+
+    def __init__(self, obj: Model, insert: Callable[[], Model]) -> None:
+        self.obj = obj
+        self._insert = insert
+
+    def __call__(self) -> Model:
+        return self._insert()

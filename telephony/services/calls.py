@@ -30,6 +30,7 @@ from telephony.services.common import (
     UnknownNumberError,
     _dedupe_seen,
     _event,
+    _event_prepared,
     call_for_sid,
     logger,
 )
@@ -89,21 +90,27 @@ def call_receive(
         raise QueueFullError(queue)
     caller = phone_normalize(from_number) or from_number
     match = caller_match(caller)
+    # Both rows are prepared before the transaction, which then holds the write lock
+    # (SQLite's is one for every writer) for the two INSERTs and the commit only.
+    insert_call = _insert_call.prepare(
+        sid=sid,
+        from_number=caller,
+        to_number=called,
+        department_id=queue.department_id,
+        queue=queue,
+        customer_id=match.customer_id if match else None,
+        priority=call_priority(queue, match),
+        language=language if language in {"ko", "en"} else "ko",
+        enqueued_at=at,
+        twilio_status="ringing",
+    )
+    insert_event = _event_prepared(
+        insert_call.obj, "enqueued", at, dedupe_key=f"{sid}:incoming", queue=queue.name
+    )
     try:
         with transaction.atomic():
-            call = _insert_call.create(
-                sid=sid,
-                from_number=caller,
-                to_number=called,
-                department_id=queue.department_id,
-                queue=queue,
-                customer_id=match.customer_id if match else None,
-                priority=call_priority(queue, match),
-                language=language if language in {"ko", "en"} else "ko",
-                enqueued_at=at,
-                twilio_status="ringing",
-            )
-            _event(call, "enqueued", at, dedupe_key=f"{sid}:incoming", queue=queue.name)
+            call = insert_call()
+            insert_event()
     except IntegrityError:
         # Twilio's retry of this webhook (or a concurrent copy of it): (sid, segment 0) is
         # unique, so the call already made is the answer.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from agents.models import Person
@@ -44,9 +45,27 @@ def _event(
     dedupe_key=None,
     **data,
 ) -> CallEvent:
+    return _event_prepared(
+        call, kind, at, actor=actor, actor_id=actor_id, dedupe_key=dedupe_key, **data
+    )()
+
+
+def _event_prepared(
+    call: Call,
+    kind: str,
+    at: datetime,
+    *,
+    actor: Person | None = None,
+    actor_id: int | None = None,
+    dedupe_key=None,
+    **data,
+) -> Callable[[], CallEvent]:
+    """_event in two halves (callcenter.precompiled.PrecompiledInsert.prepare): everything
+    but the INSERT now, the INSERT when called, inside the caller's transaction. `call`
+    may be a call not inserted yet, as long as it is by then."""
     from telephony.tallies import tallies_call_changed
 
-    event = _insert_event.create(
+    prepared = _insert_event.prepare(
         call=call,
         kind=kind,
         at=at,
@@ -54,8 +73,13 @@ def _event(
         dedupe_key=dedupe_key,
         data=data,
     )
-    tallies_call_changed(call.pk, event.pk)  # live tallies, refreshed after the commit
-    return event
+
+    def insert() -> CallEvent:
+        event = prepared()
+        tallies_call_changed(call.pk, event.pk)  # live tallies, refreshed after the commit
+        return event
+
+    return insert
 
 
 def _events_bulk(rows: list[tuple[int, str, int | None, dict]], *, at: datetime) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -121,6 +122,36 @@ def test_precompiled_insert_uses_the_orm_while_signals_listen(org):
     finally:
         post_save.disconnect(receiver, sender=CallEvent)
     assert seen == [(event.pk, True)]
+
+
+@pytest.mark.parametrize("signals", [False, True])
+def test_a_prepared_event_inserts_after_its_call_and_takes_its_id(org, signals):
+    """prepare() does the Python work first; an event prepared for a call not yet inserted
+    gets the call's id when it is inserted after it (the fast path and the ORM fallback)."""
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append(sender)
+
+    if signals:
+        post_save.connect(receiver, sender=Call)
+        post_save.connect(receiver, sender=CallEvent)
+    try:
+        at = timezone.now()
+        call_row = PrecompiledInsert(Call).prepare(
+            sid="CA" + "d" * 32, queue=org.q_general, department=org.general, enqueued_at=at
+        )
+        event_row = PrecompiledInsert(CallEvent).prepare(call=call_row.obj, kind="x", at=at)
+        assert call_row.obj.pk is None and not Call.objects.filter(sid="CA" + "d" * 32).exists()
+        with transaction.atomic():
+            call = call_row()
+            event = event_row()
+    finally:
+        post_save.disconnect(receiver, sender=Call)
+        post_save.disconnect(receiver, sender=CallEvent)
+    assert call is call_row.obj and call.pk
+    assert CallEvent.objects.get(pk=event.pk).call_id == call.pk
+    assert seen == ([Call, CallEvent] if signals else [])
 
 
 def test_caller_match_finds_further_numbers_and_skips_merged_duplicates(org):
