@@ -138,7 +138,7 @@ else:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         # Without Redis the web server and the worker share these markers through files.
         "acd": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "callcenter.cache.FileBasedMarkerCache",
             "LOCATION": str(VAR_DIR / "cache-acd"),
         },
     }
