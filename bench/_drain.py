@@ -42,8 +42,9 @@ def main(queue_id: int, keep: int) -> None:
         if time.monotonic() >= next_sweep:
             wal_checkpoint()  # SQLite only; nothing elsewhere
             next_sweep += SWEEP_S
-        newest_kept = line.order_by("-enqueued_at", "-id").values_list("id", flat=True)[keep:]
-        ids = list(newest_kept[:5000])
+        # Read first, outside the write lock; write only when there is something to end.
+        beyond_kept = line.order_by("-enqueued_at", "-id").values_list("id", flat=True)[keep:]
+        ids = list(beyond_kept[:5000])
         if ids:
             ended += Call.objects.filter(pk__in=ids, phase=CallPhase.QUEUED).update(
                 phase=CallPhase.ABANDONED, ended_at=timezone.now(), queue_exit="bench"

@@ -50,9 +50,11 @@ class Precompiled:
         compiler = self._build(*sentinels).query.get_compiler(using=self._using)
         sql, params = compiler.as_sql()
         converters = None
+        width = 1
         if self._count:
             sql = f"SELECT COUNT(*) FROM ({sql}) AS counted"  # noqa: S608 - the ORM's own SQL
         else:
+            width = compiler.col_count
             # The fields' from-database conversions (SQLite's datetimes are text).
             selected = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
             if compiler.get_converters(selected):
@@ -63,14 +65,18 @@ class Precompiled:
                 slots[position] = sentinels.index(value)
         if sorted(set(slots.values())) != list(range(len(sentinels))):
             raise ValueError("an argument did not reach the SQL unchanged; use the ORM here")
-        return sql, tuple(params), slots, converters
+        return sql, tuple(params), slots, converters, width
 
-    def rows(self, *args: str | int) -> list[tuple[Any, ...]]:
+    def compiled(self) -> tuple[str, tuple, dict[int, int], Any, int]:
+        """(SQL, parameters, {parameter position: argument index}, converters, columns)."""
         if self._compiled is None:
             with self._lock:
                 if self._compiled is None:
                     self._compiled = self._compile()
-        sql, params, slots, converters = self._compiled
+        return self._compiled
+
+    def rows(self, *args: str | int) -> list[tuple[Any, ...]]:
+        sql, params, slots, converters, _width = self.compiled()
         if len(args) != len(self._types):
             raise TypeError(f"expected {len(self._types)} arguments, got {len(args)}")
         bound = list(params)
@@ -91,6 +97,59 @@ class Precompiled:
     def reset(self) -> None:
         """Compile again on next use (tests that switch databases)."""
         self._compiled = None
+
+
+class PrecompiledJoin:
+    """Several precompiled queries answered by one statement, one round trip: the first
+    must answer exactly one row (a count, say), each further one at most one row, joined to
+    it (its columns are None when it has none). `first(*args)` takes every part's
+    arguments in order and answers one tuple of all their columns."""
+
+    def __init__(self, *parts: Precompiled, using: str = "default") -> None:
+        self._parts = parts
+        self._using = using
+        self._compiled = None
+        self._lock = threading.Lock()
+
+    def _compile(self):
+        sql, params, slots, pieces = "", [], {}, []
+        arg_offset, column = 0, 0
+        for i, part in enumerate(self._parts):
+            part_sql, part_params, part_slots, converters, width = part.compiled()
+            if i == 0:
+                sql = f"SELECT * FROM ({part_sql}) AS part0"  # noqa: S608 - the ORM's SQL
+            else:
+                sql += f" LEFT JOIN ({part_sql}) AS part{i} ON 1 = 1"
+            for position, index in part_slots.items():
+                slots[len(params) + position] = arg_offset + index
+            params.extend(part_params)
+            pieces.append((column, width, converters))
+            arg_offset += len(part._types)
+            column += width
+        return sql, tuple(params), slots, arg_offset, pieces
+
+    def first(self, *args: str | int) -> tuple[Any, ...]:
+        if self._compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    self._compiled = self._compile()
+        sql, params, slots, arity, pieces = self._compiled
+        if len(args) != arity:
+            raise TypeError(f"expected {arity} arguments, got {len(args)}")
+        bound = list(params)
+        for position, index in slots.items():
+            bound[position] = args[index]
+        with connections[self._using].cursor() as cursor:
+            cursor.execute(sql, bound)
+            row = cursor.fetchone()
+        out = []
+        for start, width, converters in pieces:
+            values = row[start : start + width]
+            if converters is not None and any(v is not None for v in values):
+                compiler, functions = converters
+                values = next(iter(compiler.apply_converters([values], functions)))
+            out.extend(values)
+        return tuple(out)
 
 
 def _pre_save_is_plain(field: Field) -> bool:

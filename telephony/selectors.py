@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import functools
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Avg, F, Q
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus
-from callcenter.precompiled import Precompiled
+from callcenter.precompiled import Precompiled, PrecompiledJoin
 from telephony.models import Call, CallPhase, Queue
+
+if TYPE_CHECKING:
+    from tickets.selectors import CallerMatch
 
 # Used until the queue has handled enough calls today to know its own handle time.
 DEFAULT_HANDLE_SECONDS = 240.0
@@ -50,6 +54,24 @@ def queue_is_full(queue: Queue) -> bool:
     if not queue.max_size:
         return False
     return _on_line(queue.max_size).first(queue.pk)[0] >= queue.max_size
+
+
+@functools.lru_cache(maxsize=128)
+def _on_line_and_caller(limit: int) -> PrecompiledJoin:
+    from tickets.selectors import caller_match_query
+
+    return PrecompiledJoin(_on_line(limit), caller_match_query())
+
+
+def queue_full_and_caller(queue: Queue, phone: str) -> tuple[bool, CallerMatch | None]:
+    """queue_is_full(queue) and tickets.selectors.caller_match(phone), both asked for every
+    incoming call, in one statement (one round trip to PostgreSQL)."""
+    from tickets.selectors import caller_match, caller_match_from
+
+    if not queue.max_size:
+        return False, caller_match(phone)
+    row = _on_line_and_caller(queue.max_size).first(queue.pk, phone)
+    return row[0] >= queue.max_size, caller_match_from(row[1:])
 
 
 def queue_position(call: Call) -> int:

@@ -86,7 +86,17 @@ def caller_match(phone: str) -> CallerMatch | None:
     """What queueing needs to know about a caller (customer_for_phone's rule), for every
     incoming call: one statement, compiled once per process."""
     row = _caller_match.first(phone)
-    if row is None:
+    return caller_match_from(row) if row is not None else None
+
+
+def caller_match_query() -> Precompiled:
+    """caller_match's statement, for a caller that asks it together with another
+    (telephony.selectors.queue_full_and_caller); its row goes to caller_match_from."""
+    return _caller_match
+
+
+def caller_match_from(row: tuple) -> CallerMatch | None:
+    if row[0] is None:  # joined to another query, and no customer matched
         return None
     return CallerMatch(row[0], bool(row[1]), bool(row[2]))
 

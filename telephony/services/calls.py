@@ -23,7 +23,7 @@ from telephony.models import (
     OfferStatus,
     Queue,
 )
-from telephony.selectors import number_route, queue_is_full
+from telephony.selectors import number_route, queue_full_and_caller
 from telephony.services.common import (
     LIVE_PHASES,
     QueueFullError,
@@ -73,7 +73,6 @@ def call_receive(
     Raises UnknownNumberError, or QueueFullError when the queue is at its maximum size
     (unless `allow_full`: a callback booked instead of a place on the line).
     """
-    from tickets.selectors import caller_match
     from tickets.services import phone_normalize
 
     at = at or timezone.now()
@@ -84,12 +83,12 @@ def call_receive(
         _menu, queue = number_route(called)
     if queue is None:
         raise UnknownNumberError(to_number)
-    if not allow_full and queue_is_full(queue):
+    caller = phone_normalize(from_number) or from_number
+    full, match = queue_full_and_caller(queue, caller)  # one statement
+    if full and not allow_full:
         if Call.objects.filter(sid=sid).exists():
             return call_for_sid(sid)  # a retry of a call already in line: not a new caller
         raise QueueFullError(queue)
-    caller = phone_normalize(from_number) or from_number
-    match = caller_match(caller)
     # Both rows are prepared before the transaction, which then holds the write lock
     # (SQLite's is one for every writer) for the two INSERTs and the commit only.
     insert_call = _insert_call.prepare(

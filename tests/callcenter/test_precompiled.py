@@ -80,6 +80,32 @@ def test_the_full_check_counts_callers_on_the_line_only(org):
     assert not queue_is_full(queue)
 
 
+@pytest.mark.parametrize("max_size", [1, 3, 0])
+def test_the_full_check_and_the_caller_match_in_one_statement_agree_with_each_alone(
+    org, max_size, django_assert_num_queries
+):
+    from telephony.selectors import queue_full_and_caller
+
+    queue = org.q_general
+    queue.max_size = max_size
+    queue.save()
+    vip = Customer.objects.create(phone="+821066660000", name="김", is_vip=True)
+    now = timezone.now()
+    Ticket.objects.create(
+        customer=vip, subject="open", department=org.general, created_at=now, updated_at=now
+    )
+    Call.objects.create(
+        sid="CA" + "5" * 32, queue=queue, department=org.general, enqueued_at=timezone.now()
+    )
+    for phone in ("+821066660000", "+821099990000"):
+        with django_assert_num_queries(1):
+            together = queue_full_and_caller(queue, phone)
+        assert together == (queue_is_full(queue), caller_match(phone)), phone
+    assert together[1] is None
+    vip_match = queue_full_and_caller(queue, "+821066660000")[1]
+    assert vip_match.is_vip and vip_match.has_open_ticket
+
+
 def test_precompiled_insert_writes_the_row_the_orm_would(org):
     insert = PrecompiledInsert(Call)
     at = timezone.now()
