@@ -172,3 +172,21 @@ def test_a_failed_begin_lets_the_lock_go(handler, monkeypatch):
     thread, done = in_thread(handler, second_transaction)
     assert done.wait(5)
     thread.join()
+
+
+def test_a_forked_child_never_unlocks_its_parents_lock(handler):
+    db = handler["w"]
+    begin(db)
+    pid = os.fork()
+    if pid == 0:  # the child: closing its inherited connection must leave the lock alone
+        try:
+            db._write_lock_held = True
+            db._write_lock_release()
+            os._exit(0 if not lock_is_free(db) else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert not lock_is_free(db)
+    end(db)
+    assert lock_is_free(db)

@@ -104,7 +104,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _write_lock_release(self) -> None:
         if self._write_lock_held:
             self._write_lock_held = False
-            fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
+            # A child forked mid-transaction shares its parent's open file: unlocking it
+            # there would unlock the parent.
+            if self._write_lock_pid == os.getpid():
+                fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
 
     def _start_transaction_under_autocommit(self) -> None:
         self._write_lock_acquire()
