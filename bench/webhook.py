@@ -16,7 +16,8 @@ Call and a CallEvent and asks for a routing run. Route requests are coalesced
 (telephony.tasks.acd_route_soon): a run asked for and not yet started absorbs the next
 requests. No worker runs here to start one, so the marker lives out its 5 s and the bench
 publishes about one routing task per 5 s, where a live worker clears it at every run.
-The queue is capped like a real one (Queue.max_size's default, 100), and bench/_drain.py,
+The queue has a month of past calls (HISTORY_CALLS) and, on PostgreSQL, planner statistics,
+like a live center's. It is capped like a real one (Queue.max_size's default, 100), and bench/_drain.py,
 in a process of its own, plays the agents: it keeps the newest LINE_KEPT callers on the
 line and ends the rest, so the full-queue check counts a line of realistic length (without
 it the line would grow to 20,000 callers). Afterwards the number of Call rows is checked
@@ -197,6 +198,42 @@ def _stop_server(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+HISTORY_CALLS = 20_000
+
+
+def _history(department, queue) -> None:
+    """The queue's past month: handled and abandoned calls, so the tables and the planner's
+    statistics look like a live center's (bench.routing._analyze: PostgreSQL's autovacuum
+    would have analysed them; without statistics it may filter the waiting callers instead
+    of seeking them in the index)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bench.routing import _analyze
+    from telephony.models import Call, CallPhase
+
+    now = timezone.now()
+    Call.objects.bulk_create(
+        (
+            Call(
+                sid=f"CA{uuid.uuid4().hex}",
+                from_number=f"+8210{70000000 + i:08d}",
+                to_number=department.phone_number,
+                department=department,
+                queue=queue,
+                phase=CallPhase.ABANDONED if i % 10 == 0 else CallPhase.COMPLETED,
+                twilio_status="completed",
+                enqueued_at=now
+                - timedelta(seconds=30 * 24 * 3600 * (HISTORY_CALLS - i) / HISTORY_CALLS),
+            )
+            for i in range(HISTORY_CALLS)
+        ),
+        batch_size=2000,
+    )
+    _analyze()
+
+
 def _start_drain(queue_id: int) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
     return subprocess.Popen(  # noqa: S603
@@ -233,9 +270,10 @@ def _purge_broker() -> None:
 def run() -> dict:
     from telephony.models import Call
 
-    _, queue = bench_department(
+    department, queue = bench_department(
         name="bench-webhook", phone_number=DEPARTMENT_NUMBER, max_size=MAX_SIZE
     )
+    _history(department, queue)
     t0 = time.perf_counter()
     # Enough for the closed loop at up to ~3,000 req/s, then the open loop; never reused.
     warm = _incoming_requests(int(300 * WARMUP_S))
