@@ -53,6 +53,12 @@ def _prepare_database() -> None:
     else:
         call_command("migrate", verbosity=0)
         call_command("flush", interactive=False, verbosity=0)
+    if settings.REDIS_URL:
+        # The live tallies of an earlier run's calls: their ids start again after the flush,
+        # and an old record's higher version would shadow a new call's.
+        from telephony.tallies import tallies_rebuild
+
+        tallies_rebuild()
 
 
 def _calibrate() -> float:
