@@ -190,3 +190,33 @@ def test_a_forked_child_never_unlocks_its_parents_lock(handler):
     assert not lock_is_free(db)
     end(db)
     assert lock_is_free(db)
+
+
+def test_a_writer_gives_up_after_the_timeout_like_sqlite(tmp_path, django_db_blocker):
+    from django.db import OperationalError
+
+    config = {
+        "ENGINE": "callcenter.db.sqlite3",
+        "NAME": str(tmp_path / "t.sqlite3"),
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 0.3},
+    }
+    handler = ConnectionHandler({"default": config, "w": config})
+    with django_db_blocker.unblock():
+        db = handler["w"]
+        with db.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (n INTEGER)")
+        begin(db)
+        failures = []
+
+        def blocked(other):
+            try:
+                begin(other)
+            except OperationalError as error:
+                failures.append(str(error))
+
+        thread, done = in_thread(handler, blocked)
+        assert done.wait(5)
+        thread.join()
+        end(db)
+        handler.close_all()
+    assert failures == ["database is locked"]

@@ -9,21 +9,24 @@ web workers, two processes wrote fewer calls a second than one.
 Here a transaction first takes an exclusive `flock` on a file beside the database, then
 starts SQLite's transaction (BEGIN IMMEDIATE, settings), and lets the file lock go at
 commit, rollback or close; a single INSERT, UPDATE or DELETE outside a transaction holds it
-for that statement. The kernel wakes the next writer the moment the lock is free. Every
-process that writes (web workers, the Celery worker, the simulator) goes through this
-backend, so SQLite's own lock is free whenever a writer holds the file lock; SQLite's busy
-handler (bounded by the `timeout` option) is left for writers from outside, such as the
-sqlite3 shell. A writer waits for the file lock as long as the writer before it takes,
-like a row lock in PostgreSQL; a process that dies lets it go with its descriptor.
-The lock is per connection (a thread has its own) and reopened after a fork, so a child
-never shares its parent's lock.
+for that statement. A writer that finds the file lock taken looks again after 50 µs, then
+100, 200 … up to 1 ms between looks: about the time a transaction here holds it, where
+SQLite's own handler starts at 1 ms. It waits up to the `timeout` option, the bound SQLite's
+handler keeps, then fails with "database is locked" as SQLite would, so a stuck holder
+cannot hang every writer. Every process that writes (web workers, the Celery worker, the
+simulator) goes through this backend, so SQLite's own lock is free whenever a writer holds
+the file lock; SQLite's busy handler is left for writers from outside, such as the sqlite3
+shell. A process that dies lets the lock go with its descriptor. The lock is per connection
+(a thread has its own) and reopened after a fork, so a child never shares its parent's lock.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import time
 
+from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -98,7 +101,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self._write_lock_fd is None:
             self._write_lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._write_lock_pid = os.getpid()
-        fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX)  # the GIL is released while waiting
+        deadline, pause = None, 0.00005
+        while True:
+            try:
+                fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + float(self.settings_dict["OPTIONS"].get("timeout", 5))
+                elif now >= deadline:
+                    raise OperationalError("database is locked") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
         self._write_lock_held = True
 
     def _write_lock_release(self) -> None:
