@@ -3,118 +3,331 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Q
+
+# The database side of this migration, written out so that it neither rebuilds the calls
+# table (SQLite rebuilds a table for every AlterField, nine times here) nor holds a lock on
+# it while indexes build (PostgreSQL: CREATE/DROP INDEX CONCURRENTLY, outside a
+# transaction). New indexes are built before the old ones go, so lookups never lose theirs;
+# the partial FCR index replaces the full one of the same name, so that one is dropped
+# first. The state operations below are what makemigrations wrote.
+
+NEW_CALL_INDEXES = [
+    models.Index(
+        fields=["queue", "phase", "priority", "enqueued_at", "callback_requested_at"],
+        name="call_queue_line",
+    ),
+    *(
+        models.Index(fields=[f], name=f"call_{f}", condition=Q(**{f"{f}__isnull": False}))
+        for f in ("parent", "agent", "team", "disposition", "ticket", "wrapup_ended_at")
+    ),
+    models.Index(fields=["callback_sid"], name="call_callback_sid", condition=~Q(callback_sid="")),
+]
+FCR_INDEX = models.Index(
+    fields=["customer", "department", "enqueued_at"],
+    name="call_customer_dept_enqueued",
+    condition=Q(customer__isnull=False),
+)
+NEW_EVENT_INDEX = models.Index(
+    fields=["actor"], name="callevent_actor", condition=Q(actor__isnull=False)
+)
+# Indexes whose only column is one of these go (the FK and db_index ones Django made, and
+# PostgreSQL's varchar_pattern_ops twin of callback_sid's).
+OLD_CALL_COLUMNS = [
+    "agent_id",
+    "team_id",
+    "ticket_id",
+    "disposition_id",
+    "parent_id",
+    "wrapup_ended_at",
+    "callback_sid",
+    "queue_id",
+    "customer_id",
+]
+OLD_CALL_NAMED = ["telephony_c_queue_i_0c5be1_idx", "call_on_line"]
+
+
+def _drop(schema_editor, name):
+    quoted = schema_editor.quote_name(name)
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoted}")
+    else:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {quoted}")
+
+
+def _create(schema_editor, model, index):
+    kwargs = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+    sql = str(index.create_sql(model, schema_editor, **kwargs))
+    if sql.startswith("CREATE INDEX CONCURRENTLY "):
+        sql = sql.replace("CREATE INDEX CONCURRENTLY ", "CREATE INDEX CONCURRENTLY IF NOT EXISTS ", 1)
+    else:
+        sql = sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+    schema_editor.execute(sql)
+
+
+def _single_column_indexes(schema_editor, model, column):
+    with schema_editor.connection.cursor() as cursor:
+        constraints = schema_editor.connection.introspection.get_constraints(
+            cursor, model._meta.db_table
+        )
+    return [
+        name
+        for name, info in constraints.items()
+        if info["index"]
+        and not info["unique"]
+        and not info["primary_key"]
+        and info["columns"] == [column]
+    ]
+
+
+def forwards(apps, schema_editor):
+    Call = apps.get_model("telephony", "Call")
+    CallEvent = apps.get_model("telephony", "CallEvent")
+    keep = {i.name for i in NEW_CALL_INDEXES} | {FCR_INDEX.name, NEW_EVENT_INDEX.name}
+    for index in NEW_CALL_INDEXES:
+        _create(schema_editor, Call, index)
+    _create(schema_editor, CallEvent, NEW_EVENT_INDEX)
+    for column in OLD_CALL_COLUMNS:
+        for name in _single_column_indexes(schema_editor, Call, column):
+            if name not in keep:
+                _drop(schema_editor, name)
+    for name in _single_column_indexes(schema_editor, CallEvent, "actor_id"):
+        if name not in keep:
+            _drop(schema_editor, name)
+    for name in OLD_CALL_NAMED:
+        _drop(schema_editor, name)
+    _drop(schema_editor, FCR_INDEX.name)  # the full one; the partial one takes its name
+    _create(schema_editor, Call, FCR_INDEX)
+
+
+def backwards(apps, schema_editor):
+    raise RuntimeError("telephony 0008 is not reversible; restore from a backup instead")
 
 
 class Migration(migrations.Migration):
+    atomic = False  # PostgreSQL builds and drops these indexes CONCURRENTLY
 
     dependencies = [
-        ('agents', '0006_merge_20261123_0247'),
-        ('telephony', '0007_call_fcr_index'),
-        ('tickets', '0008_status_check_verbose_names'),
+        ("agents", "0006_merge_20261123_0247"),
+        ("telephony", "0007_call_fcr_index"),
+        ("tickets", "0008_status_check_verbose_names"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name='call',
-            name='telephony_c_queue_i_0c5be1_idx',
-        ),
-        migrations.RemoveIndex(
-            model_name='call',
-            name='call_on_line',
-        ),
-        migrations.RemoveIndex(
-            model_name='call',
-            name='call_customer_dept_enqueued',
-        ),
-        migrations.AlterField(
-            model_name='call',
-            name='agent',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='handled_calls', to=settings.AUTH_USER_MODEL, verbose_name='agent'),
-        ),
-        migrations.AlterField(
-            model_name='call',
-            name='callback_sid',
-            field=models.CharField(blank=True, max_length=34, verbose_name='callback call SID'),
-        ),
-        migrations.AlterField(
-            model_name='call',
-            name='customer',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='calls', to='tickets.customer', verbose_name='customer'),
-        ),
-        migrations.AlterField(
-            model_name='call',
-            name='disposition',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to='tickets.disposition', verbose_name='disposition'),
-        ),
-        migrations.AlterField(
-            model_name='call',
-            name='parent',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='transfers', to='telephony.call', verbose_name='parent'),
-        ),
-        migrations.AlterField(
-            model_name='call',
-            name='queue',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='calls', to='telephony.queue', verbose_name='queue'),
-        ),
-        migrations.AlterField(
-            model_name='call',
-            name='team',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, to='agents.team', verbose_name='team'),
-        ),
-        migrations.AlterField(
-            model_name='call',
-            name='ticket',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='calls', to='tickets.ticket', verbose_name='ticket'),
-        ),
-        migrations.AlterField(
-            model_name='call',
-            name='wrapup_ended_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='wrap-up ended at'),
-        ),
-        migrations.AlterField(
-            model_name='callevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL, verbose_name='by'),
-        ),
-        migrations.AddIndex(
-            model_name='call',
-            index=models.Index(fields=['queue', 'phase', 'priority', 'enqueued_at', 'callback_requested_at'], name='call_queue_line'),
-        ),
-        migrations.AddIndex(
-            model_name='call',
-            index=models.Index(condition=models.Q(('customer__isnull', False)), fields=['customer', 'department', 'enqueued_at'], name='call_customer_dept_enqueued'),
-        ),
-        migrations.AddIndex(
-            model_name='call',
-            index=models.Index(condition=models.Q(('parent__isnull', False)), fields=['parent'], name='call_parent'),
-        ),
-        migrations.AddIndex(
-            model_name='call',
-            index=models.Index(condition=models.Q(('agent__isnull', False)), fields=['agent'], name='call_agent'),
-        ),
-        migrations.AddIndex(
-            model_name='call',
-            index=models.Index(condition=models.Q(('team__isnull', False)), fields=['team'], name='call_team'),
-        ),
-        migrations.AddIndex(
-            model_name='call',
-            index=models.Index(condition=models.Q(('disposition__isnull', False)), fields=['disposition'], name='call_disposition'),
-        ),
-        migrations.AddIndex(
-            model_name='call',
-            index=models.Index(condition=models.Q(('ticket__isnull', False)), fields=['ticket'], name='call_ticket'),
-        ),
-        migrations.AddIndex(
-            model_name='call',
-            index=models.Index(condition=models.Q(('wrapup_ended_at__isnull', False)), fields=['wrapup_ended_at'], name='call_wrapup_ended_at'),
-        ),
-        migrations.AddIndex(
-            model_name='call',
-            index=models.Index(condition=models.Q(('callback_sid', ''), _negated=True), fields=['callback_sid'], name='call_callback_sid'),
-        ),
-        migrations.AddIndex(
-            model_name='callevent',
-            index=models.Index(condition=models.Q(('actor__isnull', False)), fields=['actor'], name='callevent_actor'),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[migrations.RunPython(forwards, backwards)],
+            state_operations=[
+                migrations.RemoveIndex(
+                    model_name="call",
+                    name="telephony_c_queue_i_0c5be1_idx",
+                ),
+                migrations.RemoveIndex(
+                    model_name="call",
+                    name="call_on_line",
+                ),
+                migrations.RemoveIndex(
+                    model_name="call",
+                    name="call_customer_dept_enqueued",
+                ),
+                migrations.AlterField(
+                    model_name="call",
+                    name="agent",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="handled_calls",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="agent",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="call",
+                    name="callback_sid",
+                    field=models.CharField(
+                        blank=True, max_length=34, verbose_name="callback call SID"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="call",
+                    name="customer",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="calls",
+                        to="tickets.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="call",
+                    name="disposition",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="tickets.disposition",
+                        verbose_name="disposition",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="call",
+                    name="parent",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="transfers",
+                        to="telephony.call",
+                        verbose_name="parent",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="call",
+                    name="queue",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="calls",
+                        to="telephony.queue",
+                        verbose_name="queue",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="call",
+                    name="team",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="agents.team",
+                        verbose_name="team",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="call",
+                    name="ticket",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="calls",
+                        to="tickets.ticket",
+                        verbose_name="ticket",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="call",
+                    name="wrapup_ended_at",
+                    field=models.DateTimeField(
+                        blank=True, null=True, verbose_name="wrap-up ended at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="callevent",
+                    name="actor",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        fields=[
+                            "queue",
+                            "phase",
+                            "priority",
+                            "enqueued_at",
+                            "callback_requested_at",
+                        ],
+                        name="call_queue_line",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("customer__isnull", False)),
+                        fields=["customer", "department", "enqueued_at"],
+                        name="call_customer_dept_enqueued",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("parent__isnull", False)),
+                        fields=["parent"],
+                        name="call_parent",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("agent__isnull", False)),
+                        fields=["agent"],
+                        name="call_agent",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("team__isnull", False)),
+                        fields=["team"],
+                        name="call_team",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("disposition__isnull", False)),
+                        fields=["disposition"],
+                        name="call_disposition",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("ticket__isnull", False)),
+                        fields=["ticket"],
+                        name="call_ticket",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("wrapup_ended_at__isnull", False)),
+                        fields=["wrapup_ended_at"],
+                        name="call_wrapup_ended_at",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("callback_sid", ""), _negated=True),
+                        fields=["callback_sid"],
+                        name="call_callback_sid",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="callevent",
+                    index=models.Index(
+                        condition=models.Q(("actor__isnull", False)),
+                        fields=["actor"],
+                        name="callevent_actor",
+                    ),
+                ),
+            ],
         ),
     ]

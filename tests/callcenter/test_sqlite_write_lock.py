@@ -220,3 +220,15 @@ def test_a_writer_gives_up_after_the_timeout_like_sqlite(tmp_path, django_db_blo
         end(db)
         handler.close_all()
     assert failures == ["database is locked"]
+
+
+def test_turning_autocommit_back_on_lets_the_lock_go(handler):
+    """transaction.set_autocommit(False), a write, set_autocommit(True): sqlite3 commits
+    implicitly, without Django's commit; the lock must not stay behind."""
+    db = handler["w"]
+    db.set_autocommit(False)
+    with db.cursor() as cursor:
+        cursor.execute("INSERT INTO t VALUES (7)")
+    assert not lock_is_free(db)
+    db.set_autocommit(True)
+    assert lock_is_free(db)

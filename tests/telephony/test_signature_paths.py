@@ -48,3 +48,12 @@ def test_a_json_body_signed_by_hash_is_checked_against_its_hash(tampered, settin
         HTTP_X_TWILIO_SIGNATURE=signed("https://testserver" + path, {}),
     )
     assert signature_is_valid(request) is not tampered
+
+
+def test_an_empty_body_hash_is_refused_not_a_server_error(settings):
+    settings.PUBLIC_BASE_URL = "https://testserver"
+    path = f"{PATH}?bodySHA256="
+    request = RequestFactory().post(
+        path, "not a form", content_type="application/json", HTTP_X_TWILIO_SIGNATURE="x" * 28
+    )
+    assert signature_is_valid(request) is False

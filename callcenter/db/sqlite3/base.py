@@ -94,10 +94,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _write_lock_acquire(self) -> None:
         path = self._write_lock_path()
-        if path is None or self._write_lock_held:
+        if path is None:
             return
         if self._write_lock_fd is not None and self._write_lock_pid != os.getpid():
-            self._write_lock_fd = None  # inherited through a fork: the parent's, not ours
+            # Inherited through a fork: the parent's open file (and lock), not ours.
+            os.close(self._write_lock_fd)
+            self._write_lock_fd, self._write_lock_held = None, False
+        if self._write_lock_held:
+            return
         if self._write_lock_fd is None:
             self._write_lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._write_lock_pid = os.getpid()
@@ -124,6 +128,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
             if self._write_lock_pid == os.getpid():
                 fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
 
+    def _set_autocommit(self, autocommit: bool) -> None:
+        # transaction.set_autocommit(True) ends an implicit transaction (sqlite3 commits
+        # when isolation_level goes back to None) without going through _commit.
+        super()._set_autocommit(autocommit)
+        if autocommit and not self.connection.in_transaction:
+            self._write_lock_release()
+
     def _start_transaction_under_autocommit(self) -> None:
         self._write_lock_acquire()
         try:
@@ -149,6 +160,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super()._close()
         finally:
             self._write_lock_release()
-            if self._write_lock_fd is not None and self._write_lock_pid == os.getpid():
+            if self._write_lock_fd is not None:
+                # (in a forked child its copy: closing it leaves the parent's lock alone)
                 os.close(self._write_lock_fd)
             self._write_lock_fd = None
