@@ -103,7 +103,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self._write_lock_held:
             return
         if self._write_lock_fd is None:
-            self._write_lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            # Read-only is enough for flock, so processes running as other users who may
+            # read the file (web and worker apart) can share it; it holds no data.
+            self._write_lock_fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
             self._write_lock_pid = os.getpid()
         deadline, pause = None, 0.00005
         while True:
