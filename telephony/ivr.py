@@ -204,16 +204,15 @@ def incoming_response(
             if menu.closed_action == "callback" and menu.default_queue_id and caller:
                 # The callback waits in the queue overnight and is offered, in turn, to
                 # the first agents of the morning.
-                services.call_receive(
+                services.call_receive_as_callback(
                     sid=caller["CallSid"],
                     from_number=caller["From"],
                     to_number=caller["To"],
                     queue_id=menu.default_queue_id,
                     language=lang,
-                    allow_full=True,
+                    reason="closed",
                     at=at,
                 )
-                services.call_request_callback(sid=caller["CallSid"], reason="closed", at=at)
                 _say(response, closed or _("We are closed at the moment."), lang)
                 _say(
                     response,
@@ -422,14 +421,13 @@ def _answer_wait_or_callback(
     return _wait_or_callback_prompt(menu, lang, queue, expected, tries=failures, sorry=bool(digits))
 
 
-def _receive(queue: Queue, lang: str, caller: CallerLeg, *, allow_full: bool = False):
+def _receive(queue: Queue, lang: str, caller: CallerLeg):
     return services.call_receive(
         sid=caller.sid,
         from_number=caller.from_number,
         to_number=caller.to_number,
         queue_id=queue.pk,
         language=lang,
-        allow_full=allow_full,
     )
 
 
@@ -456,8 +454,14 @@ def _book_callback(
 ) -> VoiceResponse:
     """A callback keeps the caller's place: the call joins the queue (even a full one) and
     is dialled back when an agent takes it."""
-    _receive(queue, lang, caller, allow_full=True)
-    call = services.call_request_callback(sid=caller.sid, reason=reason)
+    call = services.call_receive_as_callback(
+        sid=caller.sid,
+        from_number=caller.from_number,
+        to_number=caller.to_number,
+        queue_id=queue.pk,
+        language=lang,
+        reason=reason,
+    )
     return twiml.callback_booked_response(call)
 
 

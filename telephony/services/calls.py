@@ -121,6 +121,34 @@ def call_receive(
 
 
 @transaction.atomic
+def call_receive_as_callback(
+    *,
+    sid: str,
+    from_number: str,
+    to_number: str,
+    queue_id: int,
+    language: str = "ko",
+    reason: str = "full",
+    at: datetime | None = None,
+) -> Call:
+    """A caller who is to be called back instead of holding (the queue is full, the center
+    closed, or they chose it in the voice menu): the call joins the queue, even a full one,
+    and its callback is booked in the same transaction, so the router (asked after the
+    commit) never offers it as a caller still on the line. Raises ValidationError if a
+    replay finds the call moved on."""
+    call_receive(
+        sid=sid,
+        from_number=from_number,
+        to_number=to_number,
+        queue_id=queue_id,
+        language=language,
+        allow_full=True,
+        at=at,
+    )
+    return call_request_callback(sid=sid, reason=reason, at=at)
+
+
+@transaction.atomic
 def call_request_callback(
     *, sid: str, number: str = "", reason: str = "callback", at: datetime | None = None
 ) -> Call:

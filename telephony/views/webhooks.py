@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -68,18 +67,13 @@ def queue_full_twiml(data: dict, queue, *, language: str = "ko", announce: bool 
     from telephony.models import FullAction
 
     if queue.full_action == FullAction.CALLBACK:
-        # One transaction: the row and its booked callback commit together, so the router
-        # (asked after the commit) never offers the call as a caller still on the line.
-        with transaction.atomic():
-            services.call_receive(
-                sid=data["CallSid"],
-                from_number=data["From"],
-                to_number=data["To"],
-                queue_id=queue.pk,
-                language=language,
-                allow_full=True,
-            )
-            call = services.call_request_callback(sid=data["CallSid"], reason="full")
+        call = services.call_receive_as_callback(
+            sid=data["CallSid"],
+            from_number=data["From"],
+            to_number=data["To"],
+            queue_id=queue.pk,
+            language=language,
+        )
         return twiml.callback_booked_response(call)
     return twiml.voicemail_response(
         reason="full", language=language, department_id=queue.department_id

@@ -331,7 +331,7 @@ def test_a_callback_at_the_door_commits_with_its_call_or_not_at_all(client, org,
 
         raise ValidationError("This call is no longer waiting.")
 
-    monkeypatch.setattr(services, "call_request_callback", moved_on)
+    monkeypatch.setattr("telephony.services.calls.call_request_callback", moved_on)
     sid = new_call_sid()
     response = post_signed(
         client,
