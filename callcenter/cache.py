@@ -1,4 +1,8 @@
-"""Django's file cache for markers every process asks about on every call (no Redis).
+"""Cache backends for markers every process asks about on every call.
+
+Without Redis: Django's file cache, with `has_key()` answered by one stat() (below).
+With Redis: Django's Redis cache, keeping its client objects (RedisCache below).
+
 
 telephony.tasks.acd_route_soon asks `add()` on every incoming call whether a routing run
 is already requested. Django's FileBasedCache answers by opening the entry and unpickling
@@ -13,6 +17,8 @@ import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 
 NEVER = 4_102_444_800.0  # 2100-01-01: "no expiry" as a modification time
 
@@ -42,3 +48,27 @@ class FileBasedMarkerCache(FileBasedCache):
             return os.stat(self._key_to_file(key, version)).st_mtime > time.time()
         except FileNotFoundError:
             return False
+
+
+class _KeptClients(RedisCacheClient):
+    """Django builds a new redis.Redis object around the same connection pool for every
+    cache call; building one costs more than the call's round trip (the incoming-call
+    webhook asks once per call). One client per pool is kept instead: a client holds no
+    connection of its own, and the pool (which notices a fork) is Django's."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, tuple[object, object]] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        kept = self._clients.get(id(pool))
+        if kept is None or kept[0] is not pool:
+            kept = self._clients[id(pool)] = (pool, self._client(connection_pool=pool))
+        return kept[1]
+
+
+class RedisCache(DjangoRedisCache):
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = _KeptClients

@@ -9,18 +9,109 @@ unchanged (a phone number, a primary key). Rows are tuples of the selected value
 fields' own conversions applied (datetimes, decimals); an annotation without an output
 field comes back as the database driver gives it (SQLite answers EXISTS as 0/1). A query
 with select_for_update must first be run inside a transaction, as the ORM requires.
+
+On PostgreSQL each statement is also prepared on the server, once per connection
+(`PREPARE`, then `EXECUTE` with the arguments): psycopg2 sends every query as text, which
+the server parses and plans anew each time, and for these short statements planning costs
+several times the running (the incoming call's combined read: 0.35 ms planned, 0.1 ms run).
+Prepared statements outlive a rollback but not the connection. A transaction-mode pooler
+(PgBouncer before 1.21) hands a connection's statements to other clients: set
+DB_PREPARED_STATEMENTS=false behind one.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connections
+from django.conf import settings
+from django.db import DatabaseError, connections, transaction
 from django.db.models import DateField, Field, Model, QuerySet
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
+
+logger = logging.getLogger(__name__)
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+# (SQL, varying positions) -> (PREPARE text, EXECUTE text), or None: sent as text.
+_server_forms: dict[tuple[str, tuple[int, ...]], tuple[str, str] | None] = {}
+
+
+def _pg_forms(cursor, sql: str, params: Sequence[Any], varying: tuple[int, ...]):
+    """The statement with its varying parameters as $1, $2... and the others (constants:
+    a phase, a status list) written in, so the server plans it knowing them: a generic
+    plan for `phase IN ($1, $2)` would expect most calls to match and scan the table."""
+    key = (sql, varying)
+    forms = _server_forms.get(key, False)
+    if forms is not False:
+        return forms
+    position = iter(range(len(params) + 1))
+    numbers = {p: n for n, p in enumerate(varying, start=1)}
+
+    def placeholder(match: re.Match) -> str:
+        if match.group() == "%%":
+            return "%"
+        p = next(position)
+        if p >= len(params):
+            raise IndexError(p)
+        if p in numbers:
+            return f"${numbers[p]}"
+        return cursor.mogrify("%s", [params[p]]).decode()
+
+    try:
+        body = _PLACEHOLDER.sub(placeholder, sql)
+        complete = next(position) == len(params)
+    except IndexError:
+        complete = False
+    if not complete:  # placeholders and parameters disagree: leave it to the driver
+        forms = None
+    else:
+        name = "sangdam_" + hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()[:24]
+        args = f"({', '.join(['%s'] * len(varying))})" if varying else ""
+        forms = (f"PREPARE {name} AS {body}", f"EXECUTE {name}{args}", name)
+    _server_forms[key] = forms
+    return forms
+
+
+def _prepared_here(connection) -> set[str]:
+    """Names prepared on this database session (a new session starts with none)."""
+    raw = connection.connection
+    state = getattr(connection, "_sangdam_prepared", None)
+    if state is None or state[0] is not raw:
+        state = connection._sangdam_prepared = (raw, set())
+    return state[1]
+
+
+def execute(connection, cursor, sql: str, params: Sequence[Any], varying: tuple[int, ...]) -> None:
+    """cursor.execute(sql, params), through a server-side prepared statement on
+    PostgreSQL (see the module's docstring). `varying`: the positions of the parameters
+    that change from one call to the next; the others must always be the same."""
+    if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
+        cursor.execute(sql, params)
+        return
+    forms = _pg_forms(cursor, sql, params, varying)
+    if forms is None:
+        cursor.execute(sql, params)
+        return
+    prepare, run, name = forms
+    prepared = _prepared_here(connection)
+    if name not in prepared:
+        try:
+            # In a savepoint: a PREPARE the server refuses must not abort the caller's
+            # transaction. Only the first use on each connection pays for it.
+            with transaction.atomic(using=connection.alias):
+                cursor.execute(prepare)
+        except DatabaseError:
+            logger.warning("statement not preparable; sent as text from now on", exc_info=True)
+            _server_forms[(sql, varying)] = None
+            cursor.execute(sql, params)
+            return
+        prepared.add(name)
+    cursor.execute(run, [params[p] for p in varying])
 
 
 class Precompiled:
@@ -82,8 +173,9 @@ class Precompiled:
         bound = list(params)
         for position, index in slots.items():
             bound[position] = args[index]
-        with connections[self._using].cursor() as cursor:
-            cursor.execute(sql, bound)
+        connection = connections[self._using]
+        with connection.cursor() as cursor:
+            execute(connection, cursor, sql, bound, tuple(sorted(slots)))
             rows = cursor.fetchall()
         if converters is not None and rows:
             compiler, functions = converters
@@ -139,8 +231,9 @@ class PrecompiledJoin:
         bound = list(params)
         for position, index in slots.items():
             bound[position] = args[index]
-        with connections[self._using].cursor() as cursor:
-            cursor.execute(sql, bound)
+        connection = connections[self._using]
+        with connection.cursor() as cursor:
+            execute(connection, cursor, sql, bound, tuple(sorted(slots)))
             row = cursor.fetchone()
         out = []
         for start, width, converters in pieces:
@@ -222,6 +315,7 @@ class PrecompiledInsert:
             template = [constants.get(i) for i in range(len(fields))]
             plan = self._plans[keys] = (template, sorted(set(given) | set(changing)))
         template, dynamic = plan
+        varying = tuple(dynamic)
         params = template.copy()
         late = []
         for i in dynamic:
@@ -237,7 +331,7 @@ class PrecompiledInsert:
                 params[i] = compiler.prepare_value(f, related_pk)
             connection = connections[self._using]
             with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+                execute(connection, cursor, sql, params, varying)
                 row = connection.ops.fetch_returned_insert_columns(cursor, returning_params)
             obj.pk = row[0]
             obj._state.adding = False

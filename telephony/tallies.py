@@ -53,7 +53,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -440,6 +440,12 @@ class MemoryStore:
         for rec in recs:
             self.apply_agent(rec)
 
+    def apply(
+        self, items: list[tuple[CallRecord, list[int | None]]], agents: list[AgentRecord]
+    ) -> None:
+        self.apply_calls(items)
+        self.apply_agents(agents)
+
     def read(self, day: str, queue_ids: list[int], center_ids: list[int]) -> dict:
         with self.lock:
             out: dict = {"q": {}, "c": {}}
@@ -544,6 +550,29 @@ def _redis_for(url: str):
     return client, client.register_script(PUT_CALL), client.register_script(PUT_AGENT)
 
 
+def _run_scripts(client, batch: list[tuple[Any, list]]) -> None:
+    """EVALSHA each (script, arguments) in one pipeline. redis-py would first ask SCRIPT
+    EXISTS, a round trip of its own, on every pipeline; here a server that lost the
+    scripts (a restart, SCRIPT FLUSH) answers NOSCRIPT, and they are loaded and the batch
+    sent again, which the versioned records make harmless."""
+    from redis.exceptions import NoScriptError
+
+    if not batch:
+        return
+    for attempt in range(2):
+        pipe = client.pipeline(transaction=False)
+        for script, args in batch:
+            pipe.evalsha(script.sha, 0, *args)
+        try:
+            pipe.execute()
+            return
+        except NoScriptError:
+            if attempt:
+                raise
+            for script in {script for script, _args in batch}:
+                script.sha = client.script_load(script.script)
+
+
 def _call_args(rec: CallRecord) -> list:
     return [
         rec.id,
@@ -616,19 +645,20 @@ class RedisStore:
         _, _, put_agent = _redis()
         put_agent(args=_agent_args(rec))
 
+    def apply(
+        self, items: list[tuple[CallRecord, list[int | None]]], agents: list[AgentRecord]
+    ) -> None:
+        """Every record in one round trip (each call once: its record is versioned)."""
+        client, put_call, put_agent = _redis()
+        batch = [(put_call, _call_args(rec)) for rec, _event_ids in items]
+        batch += [(put_agent, _agent_args(rec)) for rec in agents]
+        _run_scripts(client, batch)
+
     def apply_calls(self, items: list[tuple[CallRecord, list[int | None]]]) -> None:
-        client, put_call, _ = _redis()
-        pipe = client.pipeline(transaction=False)
-        for rec, _event_ids in items:
-            put_call(args=_call_args(rec), client=pipe)  # versioned: once per call is enough
-        pipe.execute()
+        self.apply(items, [])
 
     def apply_agents(self, recs: list[AgentRecord]) -> None:
-        client, _, put_agent = _redis()
-        pipe = client.pipeline(transaction=False)
-        for rec in recs:
-            put_agent(args=_agent_args(rec), client=pipe)
-        pipe.execute()
+        self.apply([], recs)
 
     def read(self, day: str, queue_ids: list[int], center_ids: list[int]) -> dict:
         client, _, _ = _redis()
@@ -672,12 +702,13 @@ class _Pending:
 
     def __init__(self) -> None:
         self.calls: dict[int, list[int | None]] = {}
+        self.written: dict[int, CallRecord] = {}
         self.agents: set[int] = set()
         self.done = False
 
     def flush(self) -> None:
         self.done = True  # later changes belong to the next transaction
-        _refresh(self.calls, self.agents)
+        _refresh(self.calls, self.agents, self.written)
 
 
 def _pending() -> _Pending | None:
@@ -708,6 +739,28 @@ def tallies_call_changed(call_id: int, event_id: int | None = None) -> None:
         pending.calls.setdefault(call_id, []).append(event_id)
 
 
+def _written_record(call: Call, event_id: int) -> CallRecord:
+    row = {name: getattr(call, name) for name in _CALL_FIELDS[:-1]}
+    row["queue__service_level_seconds"] = call.queue.service_level_seconds
+    row["v"] = event_id
+    return _call_record(row)
+
+
+def tallies_call_written(call: Call, event_id: int) -> None:
+    """This transaction has just written `call` as it is (an incoming call's INSERT) and
+    its event `event_id`: after the commit its record is made from these values instead
+    of being read back. A later change, here or in any other transaction, has a newer
+    event and so a higher version, and wins wherever it lands first."""
+    if call.queue_id is None:
+        return  # not counted anywhere (the read joins the queue)
+    record = _written_record(call, event_id)
+    pending = _pending()
+    if pending is None:
+        _refresh({call.pk: [event_id]}, set(), {call.pk: record})
+    else:
+        pending.written[call.pk] = record
+
+
 def tallies_agent_changed(person_id: int) -> None:
     pending = _pending()
     if pending is None:
@@ -716,15 +769,24 @@ def tallies_agent_changed(person_id: int) -> None:
         pending.agents.add(person_id)
 
 
-def _refresh(calls: dict[int, list[int | None]], agents: set[int]) -> None:
+def _refresh(
+    calls: dict[int, list[int | None]],
+    agents: set[int],
+    written: dict[int, CallRecord] | None = None,
+) -> None:
     store = _store()
     if isinstance(store, MemoryStore) and not store.built:
         return
-    if calls:
-        records = _call_records_of(list(calls))
-        store.apply_calls([(rec, calls[rec.id]) for rec in records])
-    if agents:
-        store.apply_agents(_agent_records(sorted(agents)))
+    items, unread = [], []
+    for call_id, event_ids in calls.items():
+        record = (written or {}).get(call_id)
+        if record is not None and all(e is not None and e <= record.version for e in event_ids):
+            items.append((record, event_ids))  # nothing after the write: no need to read
+        else:
+            unread.append(call_id)
+    if unread:
+        items += [(rec, calls[rec.id]) for rec in _call_records_of(unread)]
+    store.apply(items, _agent_records(sorted(agents)) if agents else [])
 
 
 # --- Public reads and maintenance ---------------------------------------------------------

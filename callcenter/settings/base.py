@@ -98,6 +98,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # checkpoints the WAL).
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL: the hot paths' statements are prepared once per connection on the server
+# (callcenter/precompiled.py). Set to false behind a transaction-mode pooler.
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "agents.Person"
@@ -128,9 +131,7 @@ STORAGES = {
 REDIS_URL = env("REDIS_URL", default="")
 
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "callcenter.cache.RedisCache", "LOCATION": REDIS_URL}}
     # Small markers every process must see (telephony.tasks: a routing run is requested).
     CACHES["acd"] = CACHES["default"]
 else:

@@ -73,6 +73,7 @@ def call_receive(
     Raises UnknownNumberError, or QueueFullError when the queue is at its maximum size
     (unless `allow_full`: a callback booked instead of a place on the line).
     """
+    from telephony.tallies import tallies_call_written
     from tickets.services import phone_normalize
 
     at = at or timezone.now()
@@ -109,7 +110,7 @@ def call_receive(
     try:
         with transaction.atomic():
             call = insert_call()
-            insert_event()
+            tallies_call_written(call, insert_event().pk)  # the tally without a read back
     except IntegrityError:
         # Twilio's retry of this webhook (or a concurrent copy of it): (sid, segment 0) is
         # unique, so the call already made is the answer.

@@ -37,3 +37,18 @@ def test_touch_moves_the_expiry(cache):
     time.sleep(0.25)
     assert cache.has_key("m")
     assert not cache.touch("gone", timeout=5)
+
+
+@pytest.mark.redis
+def test_redis_cache_keeps_one_client_per_pool(settings):
+    from callcenter.cache import RedisCache
+
+    cache = RedisCache(settings.REDIS_URL, {"KEY_PREFIX": "test-kept-clients"})
+    first = cache._cache.get_client(write=True)
+    assert cache._cache.get_client(write=True) is first  # not a new redis.Redis per call
+    assert cache.add("marker", 1, timeout=5) is True
+    assert cache.add("marker", 1, timeout=5) is False
+    assert cache.get("marker") == 1
+    cache.delete("marker")
+    assert cache.add("marker", 1, timeout=5) is True
+    cache.delete("marker")

@@ -97,6 +97,7 @@ def test_the_full_check_and_the_caller_match_in_one_statement_agree_with_each_al
     Call.objects.create(
         sid="CA" + "5" * 32, queue=queue, department=org.general, enqueued_at=timezone.now()
     )
+    queue_full_and_caller(queue, "+821000000001")  # PostgreSQL: prepared on first use
     for phone in ("+821066660000", "+821099990000"):
         with django_assert_num_queries(1):
             together = queue_full_and_caller(queue, phone)
@@ -207,3 +208,110 @@ def test_the_sweep_checkpoints_the_sqlite_wal():
         assert result is None
     with transaction.atomic():
         assert wal_checkpoint() is None  # SQLite cannot inside a transaction
+
+
+# --- PostgreSQL: statements prepared on the server -----------------------------------------
+
+
+def _server_statements() -> dict[str, str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+def _waiting_in(queue_id: int) -> Precompiled:
+    return Precompiled(
+        lambda qid: Call.objects.filter(
+            queue_id=qid, phase__in=[CallPhase.QUEUED, CallPhase.OFFERED]
+        ).values_list("sid", "agent_call_sid"),  # a selection no other statement makes
+        int,
+    )
+
+
+@pytest.mark.postgres
+def test_postgres_prepares_once_with_constants_written_in(org):
+    waiting = _waiting_in(org.q_general.pk)
+    for i in range(3):
+        Call.objects.create(
+            sid=f"CAprep{i}",
+            from_number="+821011112222",
+            to_number="+8225550103",
+            queue=org.q_general if i < 2 else org.q_signup,
+            department=org.general if i < 2 else org.signup,
+            phase=CallPhase.QUEUED,
+            enqueued_at=timezone.now(),
+        )
+    assert sorted(waiting.rows(org.q_general.pk)) == [("CAprep0", ""), ("CAprep1", "")]
+    assert waiting.rows(org.q_signup.pk) == [("CAprep2", "")]
+    mine = {
+        n: s
+        for n, s in _server_statements().items()
+        if '"agent_call_sid"' in s and "'offered'" in s
+    }
+    assert len(mine) == 1, _server_statements()  # prepared once, executed twice
+    [statement] = mine.values()
+    # The phases are constants written into the statement (so the plan knows them); only
+    # the queue is a parameter.
+    assert "$1" in statement and "$2" not in statement and "'offered'" in statement
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgres_prepared_statement_survives_rollback_and_reconnect(org):
+    from django.db import connection
+
+    waiting = _waiting_in(org.q_general.pk)
+    with transaction.atomic():
+        assert waiting.rows(org.q_general.pk) == []
+        transaction.set_rollback(True)
+    assert waiting.rows(org.q_general.pk) == []  # PREPARE is not undone by a rollback
+    connection.close()  # a new session has no statements: prepared again, not assumed
+    assert waiting.rows(org.q_general.pk) == []
+    assert any("'queued'" in s for s in _server_statements().values())
+
+
+@pytest.mark.postgres
+def test_postgres_statement_it_cannot_prepare_runs_as_text(org, caplog):
+    from django.db.models.expressions import RawSQL
+
+    unknown_type = Precompiled(  # "$1 IS NULL": the server cannot tell $1's type
+        lambda x: Customer.objects.filter(
+            pk__in=RawSQL('SELECT "id" FROM "tickets_customer" WHERE %s IS NULL', (x,))
+        ).values_list("name"),
+        str,
+    )
+    Customer.objects.create(phone="+821011112222", name="갑")
+    with transaction.atomic():
+        assert unknown_type.rows("x") == []
+        # the refused PREPARE was in a savepoint: this transaction goes on
+        assert Customer.objects.filter(name="갑").exists()
+    assert "not preparable" in caplog.text
+    caplog.clear()
+    assert unknown_type.rows("y") == []
+    assert "not preparable" not in caplog.text  # not tried again
+
+
+@pytest.mark.postgres
+def test_postgres_percent_signs_and_constants_reach_the_server_intact(org):
+    from django.db import connection
+
+    from callcenter.precompiled import _pg_forms
+
+    with connection.cursor() as cursor:
+        prepare, run, _name = _pg_forms(
+            cursor, "SELECT '100%%' || %s || %s", ["it's", "varies"], (1,)
+        )
+        assert prepare.endswith("AS SELECT '100%' || 'it''s' || $1")
+        assert run.endswith("(%s)")
+        assert _pg_forms(cursor, "SELECT %s", [], ()) is None  # placeholders ≠ parameters
+
+
+@pytest.mark.postgres
+def test_postgres_prepared_statements_can_be_turned_off(org, settings):
+    settings.DB_PREPARED_STATEMENTS = False
+    Precompiled(
+        lambda qid: Call.objects.filter(queue_id=qid, phase="wrapup").values_list("sid"), int
+    ).rows(org.q_general.pk)
+    assert not any("'wrapup'" in s for s in _server_statements().values())

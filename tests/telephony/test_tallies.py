@@ -203,6 +203,54 @@ def test_the_consistency_check_repairs_drift(org, store, committed):
     assert snapshot(org).offered == 5
 
 
+def test_a_new_call_is_counted_from_what_was_written_without_a_read(
+    org, store, committed, monkeypatch
+):
+    now = timezone.now()
+    assert snapshot(org).waiting == 0  # the in-process store is built on its first read
+    with committed():
+        first = receive(now)
+    event = first.events.get()
+    assert tallies._written_record(first, event.pk) == tallies._call_records_of([first.pk])[0]
+    reads = []
+    real = tallies._call_records_of
+    monkeypatch.setattr(tallies, "_call_records_of", lambda ids: reads.append(ids) or real(ids))
+    with committed():
+        receive(now, frm="+821033334444")
+    assert reads == []  # the incoming call's record was not read back
+    with committed():  # a callback booked in the same transaction as the call's INSERT
+        call = services.call_receive_as_callback(
+            sid=new_call_sid(),
+            from_number="+821055556666",
+            to_number=GENERAL_NUMBER,
+            queue_id=org.q_general.pk,
+            at=now,
+        )
+    assert reads == [[call.pk]]  # changed after the write: read back
+    scopes = [TallyScope("queue", org.q_general.pk)]
+    assert [t.figures() for t in tallies.tallies_snapshots(scopes)] == fresh_figures(scopes)
+
+
+@pytest.mark.redis
+def test_scripts_lost_by_redis_are_loaded_again(org, settings, committed):
+    """After SCRIPT FLUSH (or a restart) the next update answers NOSCRIPT: the scripts
+    are loaded and the whole batch sent again, and nothing is counted twice."""
+    settings.REDIS_URL = django_settings.REDIS_URL
+    _flush_redis()
+    client, _, _ = tallies._redis()
+    with committed():
+        receive(timezone.now())
+    assert snapshot(org).waiting == 1
+    client.script_flush()
+    with committed():
+        receive(timezone.now(), frm="+821033334444")
+        receive(timezone.now(), frm="+821055556666")
+    figures = snapshot(org)
+    assert (figures.waiting, figures.offered) == (3, 3)
+    assert tallies.tallies_check() is True
+    _flush_redis()
+
+
 CALLBACKS = [
     ("status", "ringing", 0),
     ("status", "in-progress", 1),
