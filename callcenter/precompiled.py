@@ -26,6 +26,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -333,21 +334,94 @@ class PrecompiledInsert:
             with connection.cursor() as cursor:
                 execute(connection, cursor, sql, params, varying)
                 row = connection.ops.fetch_returned_insert_columns(cursor, returning_params)
-            obj.pk = row[0]
-            obj._state.adding = False
-            obj._state.db = self._using
-            return obj
+            return _saved(obj, row[0], self._using)
 
-        return PreparedInsert(obj, insert)
+        return PreparedInsert(obj, insert, _Statement(sql, params, varying, fields, late))
+
+
+def _saved(obj: Model, pk: Any, using: str) -> Model:
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = using
+    return obj
+
+
+class _Statement:
+    """A prepared INSERT's SQL and parameters, for insert_together."""
+
+    def __init__(self, sql: str, params: list, varying: tuple[int, ...], fields, late) -> None:
+        self.sql, self.params, self.varying = sql, params, varying
+        self.fields, self.late = fields, late
 
 
 class PreparedInsert:
     """A row ready to insert: `obj` is the model instance (no primary key yet), calling
     it runs the INSERT and returns the saved instance."""
 
-    def __init__(self, obj: Model, insert: Callable[[], Model]) -> None:
+    def __init__(
+        self, obj: Model, insert: Callable[[], Model], statement: _Statement | None = None
+    ) -> None:
         self.obj = obj
         self._insert = insert
+        self.statement = statement  # None: saved by the ORM (signal receivers listen)
 
     def __call__(self) -> Model:
         return self._insert()
+
+
+_together_sql: dict[tuple[str, str, int], str] = {}
+
+
+def _combined(parent: _Statement, child: _Statement, link: int, qn, child_table: str):
+    """WITH parent AS (its INSERT … RETURNING pk) the child's INSERT with its link
+    parameter replaced by the parent's new key, returning both keys."""
+    key = (parent.sql, child.sql, link)
+    sql = _together_sql.get(key)
+    if sql is None:
+        position = iter(range(len(child.params) + 1))
+        link_column = f"{qn(child_table)}.{qn(child.fields[link].column)}"
+
+        def placeholder(match: re.Match) -> str:
+            if match.group() == "%%":
+                return "%%"
+            return '(SELECT "pk" FROM "parent_row")' if next(position) == link else "%s"
+
+        body = _PLACEHOLDER.sub(placeholder, child.sql)
+        sql = _together_sql[key] = (
+            f'WITH "parent_row" ("pk") AS ({parent.sql}) {body}, {link_column}'  # noqa: S608
+        )
+    params = parent.params + [v for i, v in enumerate(child.params) if i != link]
+    offset = len(parent.params)
+    varying = parent.varying + tuple(offset + i - (i > link) for i in child.varying if i != link)
+    return sql, params, varying
+
+
+def insert_together(
+    parent: PreparedInsert, child: PreparedInsert, link: str, *, using: str = "default"
+) -> tuple[Model, Model]:
+    """Insert `parent`, then `child` whose foreign key `link` points at it: both or
+    neither. On PostgreSQL in one statement (WITH … INSERT … RETURNING), which needs no
+    transaction of its own: one round trip where BEGIN, two INSERTs and COMMIT take four.
+    Elsewhere, or when the ORM must save a row (signal receivers), both inside a
+    transaction (a savepoint inside the caller's)."""
+    connection = connections[using]
+    first, second = parent.statement, child.statement
+    link_index = None
+    if connection.vendor == "postgresql" and first is not None and second is not None:
+        link_index = next(i for i, f in enumerate(second.fields) if f.name == link)
+        if first.late or any(i != link_index for i, _f in second.late):
+            link_index = None  # another row still to be saved first: the plain way
+    if link_index is None:
+        with transaction.atomic(using=using):
+            return parent(), child()
+    child_table = child.obj._meta.db_table
+    sql, params, varying = _combined(
+        first, second, link_index, connection.ops.quote_name, child_table
+    )
+    with transaction.atomic(using=using) if connection.in_atomic_block else nullcontext():
+        with connection.cursor() as cursor:
+            execute(connection, cursor, sql, params, varying)
+            child_pk, parent_pk = cursor.fetchone()
+    field = second.fields[link_index]
+    setattr(child.obj, field.attname, parent_pk)
+    return _saved(parent.obj, parent_pk, using), _saved(child.obj, child_pk, using)

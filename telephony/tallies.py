@@ -747,18 +747,19 @@ def _written_record(call: Call, event_id: int) -> CallRecord:
 
 
 def tallies_call_written(call: Call, event_id: int) -> None:
-    """This transaction has just written `call` as it is (an incoming call's INSERT) and
-    its event `event_id`: after the commit its record is made from these values instead
-    of being read back. A later change, here or in any other transaction, has a newer
-    event and so a higher version, and wins wherever it lands first."""
-    if call.queue_id is None:
-        return  # not counted anywhere (the read joins the queue)
-    record = _written_record(call, event_id)
+    """tallies_call_changed for a call this transaction has just written as it is (an
+    incoming call's INSERT, with its event `event_id`): after the commit its record is
+    made from these values instead of being read back. A later change, here or in any
+    other transaction, has a newer event and so a higher version, and wins wherever it
+    lands first."""
+    record = _written_record(call, event_id) if call.queue_id is not None else None
+    written = {call.pk: record} if record is not None else {}
     pending = _pending()
     if pending is None:
-        _refresh({call.pk: [event_id]}, set(), {call.pk: record})
+        _refresh({call.pk: [event_id]}, set(), written)
     else:
-        pending.written[call.pk] = record
+        pending.calls.setdefault(call.pk, []).append(event_id)
+        pending.written.update(written)
 
 
 def tallies_agent_changed(person_id: int) -> None:

@@ -93,6 +93,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;"
         ),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's own, with a health check that needs no round trip (callcenter/db/postgresql).
+    DATABASES["default"]["ENGINE"] = "callcenter.db.postgresql"
 # Connections are kept between requests: opening one costs more than a webhook's own work
 # (PostgreSQL: a backend process; SQLite: reading the schema, and closing the last one
 # checkpoints the WAL).

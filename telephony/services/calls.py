@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import AgentState, AgentStatus, Person
 from agents.services import agent_finish_work, agent_status_lock, agent_transition
-from callcenter.precompiled import PrecompiledInsert
+from callcenter.precompiled import PrecompiledInsert, insert_together
 from telephony.models import (
     TERMINAL_TWILIO_STATUSES,
     TWILIO_STATUSES,
@@ -30,7 +30,7 @@ from telephony.services.common import (
     UnknownNumberError,
     _dedupe_seen,
     _event,
-    _event_prepared,
+    _event_row,
     call_for_sid,
     logger,
 )
@@ -90,8 +90,9 @@ def call_receive(
         if Call.objects.filter(sid=sid).exists():
             return call_for_sid(sid)  # a retry of a call already in line: not a new caller
         raise QueueFullError(queue)
-    # Both rows are prepared before the transaction, which then holds the write lock
-    # (SQLite's is one for every writer) for the two INSERTs and the commit only.
+    # Both rows are prepared first: the transaction then holds the write lock (SQLite's is
+    # one for every writer) for the two INSERTs and the commit only, and PostgreSQL
+    # writes both in one statement (callcenter.precompiled.insert_together).
     insert_call = _insert_call.prepare(
         sid=sid,
         from_number=caller,
@@ -104,17 +105,16 @@ def call_receive(
         enqueued_at=at,
         twilio_status="ringing",
     )
-    insert_event = _event_prepared(
+    insert_event = _event_row(
         insert_call.obj, "enqueued", at, dedupe_key=f"{sid}:incoming", queue=queue.name
     )
     try:
-        with transaction.atomic():
-            call = insert_call()
-            tallies_call_written(call, insert_event().pk)  # the tally without a read back
+        call, event = insert_together(insert_call, insert_event, "call")
     except IntegrityError:
         # Twilio's retry of this webhook (or a concurrent copy of it): (sid, segment 0) is
         # unique, so the call already made is the answer.
         return call_for_sid(sid)
+    tallies_call_written(call, event.pk)  # the live tally, without reading the call back
     from telephony.tasks import acd_route_soon
 
     transaction.on_commit(lambda: acd_route_soon(queue_id=queue.pk))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from agents.models import Person
-from callcenter.precompiled import PrecompiledInsert
+from callcenter.precompiled import PrecompiledInsert, PreparedInsert
 from telephony.models import (
     Call,
     CallEvent,
@@ -65,13 +65,8 @@ def _event_prepared(
     may be a call not inserted yet, as long as it is by then."""
     from telephony.tallies import tallies_call_changed
 
-    prepared = _insert_event.prepare(
-        call=call,
-        kind=kind,
-        at=at,
-        actor_id=actor.pk if actor is not None else actor_id,
-        dedupe_key=dedupe_key,
-        data=data,
+    prepared = _event_row(
+        call, kind, at, actor=actor, actor_id=actor_id, dedupe_key=dedupe_key, **data
     )
 
     def insert() -> CallEvent:
@@ -80,6 +75,28 @@ def _event_prepared(
         return event
 
     return insert
+
+
+def _event_row(
+    call: Call,
+    kind: str,
+    at: datetime,
+    *,
+    actor: Person | None = None,
+    actor_id: int | None = None,
+    dedupe_key=None,
+    **data,
+) -> PreparedInsert:
+    """The event row alone, without the live-tally hook: the caller refreshes the tallies
+    itself (telephony.tallies.tallies_call_written)."""
+    return _insert_event.prepare(
+        call=call,
+        kind=kind,
+        at=at,
+        actor_id=actor.pk if actor is not None else actor_id,
+        dedupe_key=dedupe_key,
+        data=data,
+    )
 
 
 def _events_bulk(rows: list[tuple[int, str, int | None, dict]], *, at: datetime) -> None:

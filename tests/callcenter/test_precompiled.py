@@ -315,3 +315,73 @@ def test_postgres_prepared_statements_can_be_turned_off(org, settings):
         lambda qid: Call.objects.filter(queue_id=qid, phase="wrapup").values_list("sid"), int
     ).rows(org.q_general.pk)
     assert not any("'wrapup'" in s for s in _server_statements().values())
+
+
+# --- insert_together: a call and its first event ---------------------------------------------
+
+
+def _call_and_event(org, sid: str):
+    from callcenter.precompiled import insert_together
+
+    call = PrecompiledInsert(Call).prepare(
+        sid=sid,
+        from_number="+821012345678",
+        to_number="+8225550103",
+        department_id=org.general.pk,
+        queue=org.q_general,
+        enqueued_at=timezone.now(),
+    )
+    event = PrecompiledInsert(CallEvent).prepare(
+        call=call.obj, kind="enqueued", at=timezone.now(), dedupe_key=f"{sid}:in", data={}
+    )
+    return insert_together(call, event, "call")
+
+
+def test_insert_together_writes_both_rows_linked(org):
+    call, event = _call_and_event(org, "CA" + "7" * 32)
+    assert call.pk and event.pk and event.call_id == call.pk
+    assert not call._state.adding and not event._state.adding
+    stored = CallEvent.objects.select_related("call").get(pk=event.pk)
+    assert (stored.call.sid, stored.call.queue_id, stored.kind) == (
+        "CA" + "7" * 32,
+        org.q_general.pk,
+        "enqueued",
+    )
+
+
+def test_insert_together_writes_neither_when_the_parent_is_refused(org):
+    from django.db import IntegrityError
+
+    _call_and_event(org, "CA" + "8" * 32)
+    with transaction.atomic():  # the caller's transaction goes on after the refusal
+        with pytest.raises(IntegrityError):
+            _call_and_event(org, "CA" + "8" * 32)  # the same CallSid: unique
+        assert CallEvent.objects.count() == 1
+    assert Call.objects.filter(sid="CA" + "8" * 32).count() == 1
+
+
+def test_insert_together_with_signal_receivers_saves_through_the_orm(org):
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append((sender.__name__, created))
+
+    post_save.connect(receiver, sender=CallEvent)
+    try:
+        call, event = _call_and_event(org, "CA" + "9" * 32)
+    finally:
+        post_save.disconnect(receiver, sender=CallEvent)
+    assert seen == [("CallEvent", True)] and event.call_id == call.pk
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgres_insert_together_is_one_statement_and_no_transaction(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _call_and_event(org, "CA" + "6" * 31 + "0")  # the first use prepares the statement
+    with CaptureQueriesContext(connection) as queries:
+        call, event = _call_and_event(org, "CA" + "6" * 31 + "1")
+    assert len(queries) == 1 and queries[0]["sql"].startswith("EXECUTE ")
+    assert CallEvent.objects.get(pk=event.pk).call_id == call.pk
