@@ -131,6 +131,22 @@ def test_precompiled_insert_writes_the_row_the_orm_would(org):
     assert CallEvent.objects.get(pk=event.pk).data == {"a": [1, "가"]}
 
 
+def test_precompiled_insert_builds_the_instance_the_model_would(org):
+    at = timezone.now()
+    values = {"sid": "CAx", "queue": org.q_general, "department_id": org.general.pk}
+    values |= {"enqueued_at": at, "customer_id": None, "priority": 2}
+    fast, slow = PrecompiledInsert(Call)._instance(values), Call(**values)
+    assert {k: v for k, v in vars(fast).items() if k != "_state"} == {
+        k: v for k, v in vars(slow).items() if k != "_state"
+    }
+    assert fast.queue is org.q_general and fast._state.adding
+    events = PrecompiledInsert(CallEvent)
+    one, two = (events._instance({"kind": "x", "at": at}) for _ in range(2))
+    assert one.data == {} and one.data is not two.data  # a callable default, called each time
+    with pytest.raises(TypeError, match="unexpected"):
+        events._instance({"kind": "x", "not_a_field": 1})
+
+
 def test_precompiled_insert_uses_the_orm_while_signals_listen(org):
     seen = []
 
