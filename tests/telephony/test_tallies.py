@@ -189,6 +189,35 @@ def test_the_in_process_store_catches_up_with_other_processes(org, settings):
     assert snapshot(org).waiting == 1
 
 
+def test_the_in_process_store_catches_up_call_by_call_without_a_rebuild(org, settings, monkeypatch):
+    settings.REDIS_URL = ""
+    tallies._memory = MemoryStore()
+    assert snapshot(org).waiting == 0  # built here
+    rebuilds = []
+    real_rebuild = MemoryStore.rebuild
+    monkeypatch.setattr(
+        MemoryStore, "rebuild", lambda self: rebuilds.append(1) or real_rebuild(self)
+    )
+    with suppress_dispatch():  # other processes' writes: no hook runs here
+        first = receive(timezone.now())
+        receive(timezone.now(), frm="+821033334444")
+        make_available(org.agent1)
+    figures = snapshot(org)
+    assert (figures.waiting, figures.offered) == (2, 2) and rebuilds == []
+    with suppress_dispatch():
+        services.call_status_update(sid=first.sid, status="completed", sequence_number=5)
+    scopes = [TallyScope("queue", org.q_general.pk), TallyScope("center", org.center.pk)]
+    caught_up = [t.figures() for t in tallies.tallies_snapshots(scopes)]
+    assert rebuilds == []
+    assert caught_up == fresh_figures(scopes)  # (a store of its own, built from scratch)
+    rebuilds.clear()
+    monkeypatch.setattr(tallies, "CATCH_UP_LIMIT", 1)  # too much to catch up: one rebuild
+    with suppress_dispatch():
+        receive(timezone.now(), frm="+821055556666")
+        receive(timezone.now(), frm="+821077778888")
+    assert snapshot(org).waiting == 3 and rebuilds == [1]
+
+
 def test_the_consistency_check_repairs_drift(org, store, committed):
     run_a_morning(org, committed)
     assert tallies.tallies_check() is True
