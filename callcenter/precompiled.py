@@ -14,9 +14,12 @@ On PostgreSQL each statement is also prepared on the server, once per connection
 (`PREPARE`, then `EXECUTE` with the arguments): psycopg2 sends every query as text, which
 the server parses and plans anew each time, and for these short statements planning costs
 several times the running (the incoming call's combined read: 0.35 ms planned, 0.1 ms run).
-Prepared statements outlive a rollback but not the connection. A transaction-mode pooler
-(PgBouncer before 1.21) hands a connection's statements to other clients: set
-DB_PREPARED_STATEMENTS=false behind one.
+Prepared statements outlive a rollback but not the connection. A pooler that hands one
+server connection to several clients (PgBouncer in transaction mode, any version: it does
+not track SQL-level PREPARE) or that runs DISCARD ALL breaks them: set
+DB_PREPARED_STATEMENTS=false behind one. Should a statement vanish anyway (DEALLOCATE), the
+connection's record is cleared and, outside a transaction, the statement is prepared again
+and run; inside one, that transaction fails and the next prepares afresh.
 """
 
 from __future__ import annotations
@@ -87,7 +90,15 @@ def _prepared_here(connection) -> set[str]:
     return state[1]
 
 
-def execute(connection, cursor, sql: str, params: Sequence[Any], varying: tuple[int, ...]) -> None:
+def execute(
+    connection,
+    cursor,
+    sql: str,
+    params: Sequence[Any],
+    varying: tuple[int, ...],
+    *,
+    again: bool = True,
+) -> None:
     """cursor.execute(sql, params), through a server-side prepared statement on
     PostgreSQL (see the module's docstring). `varying`: the positions of the parameters
     that change from one call to the next; the others must always be the same."""
@@ -106,13 +117,26 @@ def execute(connection, cursor, sql: str, params: Sequence[Any], varying: tuple[
             # transaction. Only the first use on each connection pays for it.
             with transaction.atomic(using=connection.alias):
                 cursor.execute(prepare)
-        except DatabaseError:
-            logger.warning("statement not preparable; sent as text from now on", exc_info=True)
-            _server_forms[(sql, varying)] = None
+        except DatabaseError as exc:
+            if _sqlstate(exc).startswith("42"):  # refused for good (e.g. a parameter's type)
+                logger.warning("statement not preparable; sent as text from now on", exc_info=True)
+                _server_forms[(sql, varying)] = None
             cursor.execute(sql, params)
             return
         prepared.add(name)
-    cursor.execute(run, [params[p] for p in varying])
+    try:
+        cursor.execute(run, [params[p] for p in varying])
+    except DatabaseError as exc:
+        if _sqlstate(exc) != "26000":  # not "prepared statement does not exist"
+            raise
+        prepared.clear()  # deallocated behind our back: this session has none of them
+        if connection.in_atomic_block or not again:
+            raise
+        execute(connection, cursor, sql, params, varying, again=False)
+
+
+def _sqlstate(exc: BaseException) -> str:
+    return getattr(exc.__cause__, "pgcode", None) or getattr(exc, "pgcode", None) or ""
 
 
 class Precompiled:
@@ -364,9 +388,10 @@ class PrecompiledInsert:
 
         def insert() -> Model:
             for i, f in late:
-                related_pk = f.get_cached_value(obj).pk
-                setattr(obj, f.attname, related_pk)
-                params[i] = compiler.prepare_value(f, related_pk)
+                related = f.get_cached_value(obj)
+                setattr(obj, f.attname, related.pk)  # (which forgets the object...)
+                f.set_cached_value(obj, related)  # (...kept: reaching it costs no query)
+                params[i] = compiler.prepare_value(f, related.pk)
             connection = connections[self._using]
             with connection.cursor() as cursor:
                 execute(connection, cursor, sql, params, varying)
@@ -459,6 +484,7 @@ def insert_together(
         with connection.cursor() as cursor:
             execute(connection, cursor, sql, params, varying)
             child_pk, parent_pk = cursor.fetchone()
-    field = second.fields[link_index]
-    setattr(child.obj, field.attname, parent_pk)
+    link_field = second.fields[link_index]
+    setattr(child.obj, link_field.attname, parent_pk)
+    link_field.set_cached_value(child.obj, parent.obj)  # kept, as the ORM would
     return _saved(parent.obj, parent_pk, using), _saved(child.obj, child_pk, using)

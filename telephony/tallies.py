@@ -49,6 +49,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -315,6 +316,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.built = False
+        self.built_at = 0.0
         self.reset()
 
     def reset(self) -> None:
@@ -392,6 +394,7 @@ class MemoryStore:
             for rec in agents:
                 self.put_agent(rec)
             self.built = True
+            self.built_at = time.monotonic()
 
     def _db_marks(self) -> tuple[int, int, int, int]:
         ev = CallEvent.objects.aggregate(
@@ -414,7 +417,12 @@ class MemoryStore:
                 self.rebuild()
             n_ev, max_ev, n_iv, max_iv = self._db_marks()
             if n_ev != len(self.applied_events) or n_iv != len(self.applied_intervals):
-                if n_ev < 0 or n_ev + n_iv > CATCH_UP_LIMIT or not self._catch_up():
+                # At most CHECK_EVERY_SECONDS after the last rebuild the whole day is read
+                # again, which also repairs what catching up cannot see: a change that writes
+                # no event (a queue membership) and, on PostgreSQL, an event committed after
+                # one with a higher id was read.
+                stale = time.monotonic() - self.built_at > CHECK_EVERY_SECONDS
+                if n_ev < 0 or stale or n_ev + n_iv > CATCH_UP_LIMIT or not self._catch_up():
                     self.rebuild()
                 max_ev, max_iv = self.event_mark, self.interval_mark
             return f"{self.day}.{max_ev}.{max_iv}"
@@ -765,7 +773,7 @@ def tallies_call_changed(call_id: int, event_id: int | None = None) -> None:
     """Register a refresh of this call's record for after the commit."""
     pending = _pending()
     if pending is None:
-        _refresh({call_id: [event_id]}, set())
+        _refresh_now({call_id: [event_id]}, set())
     else:
         pending.calls.setdefault(call_id, []).append(event_id)
 
@@ -789,7 +797,7 @@ def tallies_call_written(call: Call, event_id: int) -> None:
     written = {call.pk: record} if record is not None else {}
     pending = _pending()
     if pending is None:
-        _refresh({call.pk: [event_id]}, set(), written)
+        _refresh_now({call.pk: [event_id]}, set(), written)
     else:
         pending.calls.setdefault(call.pk, []).append(event_id)
         pending.written.update(written)
@@ -798,9 +806,19 @@ def tallies_call_written(call: Call, event_id: int) -> None:
 def tallies_agent_changed(person_id: int) -> None:
     pending = _pending()
     if pending is None:
-        _refresh({}, {person_id})
+        _refresh_now({}, {person_id})
     else:
         pending.agents.add(person_id)
+
+
+def _refresh_now(*args) -> None:
+    """_refresh for a change already committed (no transaction to wait for): like the
+    after-commit hook (robust), a tally that cannot be updated (Redis down) is logged and
+    left to the next rebuild or check; it never fails the change, a call already saved."""
+    try:
+        _refresh(*args)
+    except Exception:
+        logger.exception("live tallies not updated; the next rebuild or check repairs them")
 
 
 def _refresh(

@@ -102,7 +102,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # PostgreSQL: the hot paths' statements are prepared once per connection on the server
-# (callcenter/precompiled.py). Set to false behind a transaction-mode pooler.
+# (callcenter/precompiled.py). Set to false behind a pooler in transaction mode (PgBouncer).
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

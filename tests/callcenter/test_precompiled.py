@@ -356,6 +356,7 @@ def _call_and_event(org, sid: str):
 def test_insert_together_writes_both_rows_linked(org):
     call, event = _call_and_event(org, "CA" + "7" * 32)
     assert call.pk and event.pk and event.call_id == call.pk
+    assert event.call is call  # still cached: no query to reach it
     assert not call._state.adding and not event._state.adding
     stored = CallEvent.objects.select_related("call").get(pk=event.pk)
     assert (stored.call.sid, stored.call.queue_id, stored.kind) == (
@@ -401,3 +402,21 @@ def test_postgres_insert_together_is_one_statement_and_no_transaction(org):
         call, event = _call_and_event(org, "CA" + "6" * 31 + "1")
     assert len(queries) == 1 and queries[0]["sql"].startswith("EXECUTE ")
     assert CallEvent.objects.get(pk=event.pk).call_id == call.pk
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgres_statement_deallocated_behind_our_back_is_prepared_again(org):
+    from django.db import DatabaseError, connection
+
+    waiting = _waiting_in(org.q_general.pk)
+    assert waiting.rows(org.q_general.pk) == []
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # as a pooler's DISCARD ALL would
+    assert waiting.rows(org.q_general.pk) == []  # outside a transaction: prepared and run
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        waiting.rows(org.q_general.pk)  # inside one, the transaction cannot go on
+    with transaction.atomic():
+        assert waiting.rows(org.q_general.pk) == []  # the next one prepares afresh

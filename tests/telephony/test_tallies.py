@@ -20,6 +20,7 @@ from callcenter.dispatch import suppress_dispatch
 from kpi import formulas
 from kpi.selectors import day_bounds
 from telephony import services, tallies
+from telephony.models import Call
 from telephony.simulator import new_call_sid
 from telephony.tallies import CallRecord, MemoryStore, TallyScope
 from tests.conftest import GENERAL_NUMBER, make_available
@@ -211,11 +212,31 @@ def test_the_in_process_store_catches_up_call_by_call_without_a_rebuild(org, set
     assert rebuilds == []
     assert caught_up == fresh_figures(scopes)  # (a store of its own, built from scratch)
     rebuilds.clear()
+    tallies._memory.built_at -= tallies.CHECK_EVERY_SECONDS + 1  # a minute on: read it all
+    with suppress_dispatch():
+        receive(timezone.now(), frm="+821099990000")
+    assert snapshot(org).waiting == 2 and rebuilds == [1]
+    rebuilds.clear()
     monkeypatch.setattr(tallies, "CATCH_UP_LIMIT", 1)  # too much to catch up: one rebuild
     with suppress_dispatch():
         receive(timezone.now(), frm="+821055556666")
         receive(timezone.now(), frm="+821077778888")
-    assert snapshot(org).waiting == 3 and rebuilds == [1]
+    assert snapshot(org).waiting == 4 and rebuilds == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tally_that_cannot_be_updated_never_fails_a_saved_call(org, monkeypatch, caplog):
+    """Outside a transaction the refresh runs at once, after the call is committed: an
+    error there (Redis down) is logged, as the after-commit hook's would be."""
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(tallies, "_refresh", down)
+    with suppress_dispatch():
+        call = receive(timezone.now())
+    assert call.pk and Call.objects.filter(pk=call.pk).exists()
+    assert "live tallies not updated" in caplog.text
 
 
 def test_the_consistency_check_repairs_drift(org, store, committed):

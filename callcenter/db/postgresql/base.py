@@ -26,8 +26,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         if conn.get_transaction_status() != extensions.TRANSACTION_STATUS_IDLE:
             return super().is_usable()  # mid-transaction: ask the server, as Django does
+        poller = select.poll()  # not select(): a descriptor above 1023 is common enough
         try:
-            readable, _, _ = select.select([conn.fileno()], [], [], 0)
+            poller.register(conn.fileno(), select.POLLIN)
+            return not poller.poll(0)
         except (OSError, ValueError):
             return False
-        return not readable
