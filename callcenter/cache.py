@@ -3,7 +3,6 @@
 Without Redis: Django's file cache, with `has_key()` answered by one stat() (below).
 With Redis: Django's Redis cache, keeping its client objects (RedisCache below).
 
-
 telephony.tasks.acd_route_soon asks `add()` on every incoming call whether a routing run
 is already requested. Django's FileBasedCache answers by opening the entry and unpickling
 its expiry; here the expiry is also written as the file's modification time, so `has_key()`
