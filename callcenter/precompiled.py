@@ -135,6 +135,17 @@ def execute(
         execute(connection, cursor, sql, params, varying, again=False)
 
 
+def _run_bound(using: str, sql: str, params: tuple, slots: dict[int, int], args, *, all_rows):
+    """Run a compiled query with `args` in its argument slots: all rows, or the first."""
+    bound = list(params)
+    for position, index in slots.items():
+        bound[position] = args[index]
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        execute(connection, cursor, sql, bound, tuple(sorted(slots)))
+        return cursor.fetchall() if all_rows else cursor.fetchone()
+
+
 def _sqlstate(exc: BaseException) -> str:
     return getattr(exc.__cause__, "pgcode", None) or getattr(exc, "pgcode", None) or ""
 
@@ -195,13 +206,7 @@ class Precompiled:
         sql, params, slots, converters, _width = self.compiled()
         if len(args) != len(self._types):
             raise TypeError(f"expected {len(self._types)} arguments, got {len(args)}")
-        bound = list(params)
-        for position, index in slots.items():
-            bound[position] = args[index]
-        connection = connections[self._using]
-        with connection.cursor() as cursor:
-            execute(connection, cursor, sql, bound, tuple(sorted(slots)))
-            rows = cursor.fetchall()
+        rows = _run_bound(self._using, sql, params, slots, args, all_rows=True)
         if converters is not None and rows:
             compiler, functions = converters
             rows = [tuple(row) for row in compiler.apply_converters(rows, functions)]
@@ -253,13 +258,7 @@ class PrecompiledJoin:
         sql, params, slots, arity, pieces = self._compiled
         if len(args) != arity:
             raise TypeError(f"expected {arity} arguments, got {len(args)}")
-        bound = list(params)
-        for position, index in slots.items():
-            bound[position] = args[index]
-        connection = connections[self._using]
-        with connection.cursor() as cursor:
-            execute(connection, cursor, sql, bound, tuple(sorted(slots)))
-            row = cursor.fetchone()
+        row = _run_bound(self._using, sql, params, slots, args, all_rows=False)
         out = []
         for start, width, converters in pieces:
             values = row[start : start + width]

@@ -35,39 +35,18 @@ class QueueFullError(Exception):
 _insert_event = PrecompiledInsert(CallEvent)
 
 
-def _event(
-    call: Call,
-    kind: str,
-    at: datetime,
-    *,
-    actor: Person | None = None,
-    actor_id: int | None = None,
-    dedupe_key=None,
-    **data,
-) -> CallEvent:
-    return _event_prepared(
-        call, kind, at, actor=actor, actor_id=actor_id, dedupe_key=dedupe_key, **data
-    )()
+def _event(call: Call, kind: str, at: datetime, **fields) -> CallEvent:
+    """A call's audit-trail row, with its live-tally hook (fields: as _event_row's)."""
+    return _event_prepared(call, kind, at, **fields)()
 
 
-def _event_prepared(
-    call: Call,
-    kind: str,
-    at: datetime,
-    *,
-    actor: Person | None = None,
-    actor_id: int | None = None,
-    dedupe_key=None,
-    **data,
-) -> Callable[[], CallEvent]:
+def _event_prepared(call: Call, kind: str, at: datetime, **fields) -> Callable[[], CallEvent]:
     """_event in two halves (callcenter.precompiled.PrecompiledInsert.prepare): everything
     but the INSERT now, the INSERT when called, inside the caller's transaction. `call`
     may be a call not inserted yet, as long as it is by then."""
     from telephony.tallies import tallies_call_changed
 
-    prepared = _event_row(
-        call, kind, at, actor=actor, actor_id=actor_id, dedupe_key=dedupe_key, **data
-    )
+    prepared = _event_row(call, kind, at, **fields)
 
     def insert() -> CallEvent:
         event = prepared()
