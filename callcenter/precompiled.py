@@ -30,17 +30,19 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.models import DateField, Field, Model, QuerySet
 from django.db.models.signals import post_save, pre_save
-from django.db.models.sql import InsertQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
 
 logger = logging.getLogger(__name__)
 
 _PLACEHOLDER = re.compile(r"%%|%s")
+_SENTINEL_TIME = datetime(2000, 1, 2, 3, 4, 5, tzinfo=UTC)
 # (SQL, varying positions) -> (PREPARE text, EXECUTE text), or None: sent as text.
 _server_forms: dict[tuple[str, tuple[int, ...]], tuple[str, str] | None] = {}
 
@@ -135,15 +137,33 @@ def execute(
         execute(connection, cursor, sql, params, varying, again=False)
 
 
-def _run_bound(using: str, sql: str, params: tuple, slots: dict[int, int], args, *, all_rows):
-    """Run a compiled query with `args` in its argument slots: all rows, or the first."""
+def _run_bound(using: str, sql: str, params: tuple, slots: dict[int, int], args, *, fetch):
+    """Run a compiled query with `args` in its argument slots; answer (`fetch`) all its
+    rows, the first, or the count of rows it changed."""
     bound = list(params)
     for position, index in slots.items():
         bound[position] = args[index]
     connection = connections[using]
     with connection.cursor() as cursor:
         execute(connection, cursor, sql, bound, tuple(sorted(slots)))
-        return cursor.fetchall() if all_rows else cursor.fetchone()
+        if fetch == "all":
+            return cursor.fetchall()
+        if fetch == "one":
+            return cursor.fetchone()
+        return cursor.rowcount
+
+
+def _bind(using: str, types: Sequence[type], args: Sequence[Any]) -> Sequence[Any]:
+    """The arguments as the database takes them (a datetime as its DateTimeField value)."""
+    if len(args) != len(types):
+        raise TypeError(f"expected {len(types)} arguments, got {len(args)}")
+    if datetime not in types:
+        return args
+    adapt = connections[using].ops.adapt_datetimefield_value
+    return [
+        adapt(a) if kind is datetime and a is not None else a
+        for a, kind in zip(args, types, strict=True)
+    ]
 
 
 def _sqlstate(exc: BaseException) -> str:
@@ -158,22 +178,48 @@ class Precompiled:
         count: bool = False,
         using: str = "default",
     ) -> None:
-        """`types`: str or int, one per argument of `build`. `count`: the query answers
-        one row, how many rows `build` selects (a sliced query counts at most its slice)."""
+        """`types`: str, int or datetime, one per argument of `build` (a datetime must be
+        aware, and is compared or stored as a DateTimeField's value). `count`: the query
+        answers one row, how many rows `build` selects (a sliced query counts at most its
+        slice)."""
         self._build = build
         self._types = types
         self._count = count
         self._using = using
-        self._compiled: tuple[str, tuple, dict[int, int]] | None = None
+        self._compiled: tuple | None = None
         self._lock = threading.Lock()
 
-    def _compile(self) -> tuple[str, tuple, dict[int, int]]:
+    def _sentinels(self) -> list[Any]:
         # Integer sentinels fit a smallint: Django drops a comparison with a number out of
         # the column's range from the SQL (PostgreSQL), and the argument would be lost.
-        sentinels = [
-            30_011 + 7 * i if kind is int else f"\x00precompiled-argument-{i}\x00"
+        # A datetime sentinel has microseconds, so its text form (SQLite) is unique too.
+        return [
+            30_011 + 7 * i
+            if kind is int
+            else _SENTINEL_TIME + timedelta(microseconds=7 + i)
+            if kind is datetime
+            else f"\x00precompiled-argument-{i}\x00"
             for i, kind in enumerate(self._types)
         ]
+
+    def _slots(self, sentinels: list[Any], params: Sequence[Any]) -> dict[int, int]:
+        """{parameter position: argument index}, found by each sentinel's database form."""
+        adapt = connections[self._using].ops.adapt_datetimefield_value
+        targets = [adapt(s) if isinstance(s, datetime) else s for s in sentinels]
+        slots = {}
+        for position, value in enumerate(params):
+            for index, target in enumerate(targets):
+                if type(value) is type(target) and value == target:
+                    slots[position] = index
+        if sorted(set(slots.values())) != list(range(len(sentinels))):
+            raise ValueError("an argument did not reach the SQL unchanged; use the ORM here")
+        return slots
+
+    def _bind(self, args: Sequence[Any]) -> Sequence[Any]:
+        return _bind(self._using, self._types, args)
+
+    def _compile(self) -> tuple[str, tuple, dict[int, int], Any, int]:
+        sentinels = self._sentinels()
         compiler = self._build(*sentinels).query.get_compiler(using=self._using)
         sql, params = compiler.as_sql()
         converters = None
@@ -186,13 +232,7 @@ class Precompiled:
             selected = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
             if compiler.get_converters(selected):
                 converters = (compiler, compiler.get_converters(selected))
-        slots = {}
-        for position, value in enumerate(params):
-            if type(value) in (str, int) and value in sentinels:
-                slots[position] = sentinels.index(value)
-        if sorted(set(slots.values())) != list(range(len(sentinels))):
-            raise ValueError("an argument did not reach the SQL unchanged; use the ORM here")
-        return sql, tuple(params), slots, converters, width
+        return sql, tuple(params), self._slots(sentinels, params), converters, width
 
     def compiled(self) -> tuple[str, tuple, dict[int, int], Any, int]:
         """(SQL, parameters, {parameter position: argument index}, converters, columns)."""
@@ -202,23 +242,97 @@ class Precompiled:
                     self._compiled = self._compile()
         return self._compiled
 
-    def rows(self, *args: str | int) -> list[tuple[Any, ...]]:
+    def rows(self, *args: str | int | datetime) -> list[tuple[Any, ...]]:
         sql, params, slots, converters, _width = self.compiled()
-        if len(args) != len(self._types):
-            raise TypeError(f"expected {len(self._types)} arguments, got {len(args)}")
-        rows = _run_bound(self._using, sql, params, slots, args, all_rows=True)
+        rows = _run_bound(self._using, sql, params, slots, self._bind(args), fetch="all")
         if converters is not None and rows:
             compiler, functions = converters
             rows = [tuple(row) for row in compiler.apply_converters(rows, functions)]
         return rows
 
-    def first(self, *args: str | int) -> tuple[Any, ...] | None:
+    def first(self, *args: str | int | datetime) -> tuple[Any, ...] | None:
         found = self.rows(*args)
         return found[0] if found else None
 
     def reset(self) -> None:
         """Compile again on next use (tests that switch databases)."""
         self._compiled = None
+
+
+class PrecompiledUpdate(Precompiled):
+    """`QuerySet.update(**values)` with its UPDATE compiled once: `build(*args)` answers
+    the queryset and the values, and arguments may stand for either (an id in the filter,
+    the time written). The filter must stay on the model's own table, as an UPDATE's does
+    on SQLite and PostgreSQL. `run(*args)` answers the number of rows changed."""
+
+    def _compile(self) -> tuple[str, tuple, dict[int, int], Any, int]:
+        sentinels = self._sentinels()
+        queryset, values = self._build(*sentinels)
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(values)
+        query.annotations = {}
+        compiler = query.get_compiler(using=self._using)
+        compiler.pre_sql_setup()
+        if query.related_updates:
+            raise ValueError("an update of a related model's fields; use the ORM here")
+        sql, params = compiler.as_sql()
+        return sql, tuple(params), self._slots(sentinels, params), None, 0
+
+    def rows(self, *args):
+        raise TypeError("an UPDATE answers no rows: use run()")
+
+    def run(self, *args: str | int | datetime) -> int:
+        sql, params, slots, _converters, _width = self.compiled()
+        return _run_bound(self._using, sql, params, slots, self._bind(args), fetch="count")
+
+
+class UpdateIn:
+    """`base().filter(<field>__in=ids).update(**values)` for a hot path that updates a
+    batch of rows, compiled once per number of ids and per set of value names (a value is
+    an argument: a string, an integer or an aware datetime; None is written in)."""
+
+    def __init__(self, base: Callable[[], QuerySet], field: str, *, using: str = "default"):
+        self._base = base
+        self._lookup = f"{field}__in"
+        self._using = using
+        self._compiled: dict[tuple, PrecompiledUpdate] = {}
+
+    def run(self, ids: Sequence[int], **values: Any) -> int:
+        if not ids:
+            return 0
+        kinds, args = [], []
+        for name, value in values.items():
+            if value is None:
+                kinds.append(None)
+                continue
+            if isinstance(value, datetime):
+                kind = datetime
+            elif isinstance(value, str):
+                kind, value = str, str.__str__(value)  # a choice's plain value
+            elif type(value) is int:
+                kind = int
+            else:
+                raise TypeError(f"{name}: {type(value).__name__} values need the ORM here")
+            kinds.append(kind)
+            args.append(value)
+        key = (len(ids), tuple(values), tuple(kinds))
+        update = self._compiled.get(key)
+        if update is None:
+            update = self._compiled[key] = self._update(len(ids), list(values), kinds)
+        return update.run(*args, *ids)
+
+    def _update(self, n: int, names: list[str], kinds: list[type | None]) -> PrecompiledUpdate:
+        given = [kind for kind in kinds if kind is not None]
+
+        def build(*args):
+            args = list(args)
+            values = {
+                name: None if kind is None else args.pop(0)
+                for name, kind in zip(names, kinds, strict=True)
+            }
+            return self._base().filter(**{self._lookup: args}), values
+
+        return PrecompiledUpdate(build, *given, *[int] * n, using=self._using)
 
 
 class PrecompiledJoin:
@@ -248,17 +362,17 @@ class PrecompiledJoin:
             pieces.append((column, width, converters))
             arg_offset += len(part._types)
             column += width
-        return sql, tuple(params), slots, arg_offset, pieces
+        types = [kind for part in self._parts for kind in part._types]
+        return sql, tuple(params), slots, types, pieces
 
-    def first(self, *args: str | int) -> tuple[Any, ...]:
+    def first(self, *args: str | int | datetime) -> tuple[Any, ...]:
         if self._compiled is None:
             with self._lock:
                 if self._compiled is None:
                     self._compiled = self._compile()
-        sql, params, slots, arity, pieces = self._compiled
-        if len(args) != arity:
-            raise TypeError(f"expected {arity} arguments, got {len(args)}")
-        row = _run_bound(self._using, sql, params, slots, args, all_rows=False)
+        sql, params, slots, types, pieces = self._compiled
+        args = _bind(self._using, types, args)
+        row = _run_bound(self._using, sql, params, slots, args, fetch="one")
         out = []
         for start, width, converters in pieces:
             values = row[start : start + width]
@@ -398,6 +512,118 @@ class PrecompiledInsert:
             return _saved(obj, row[0], self._using)
 
         return PreparedInsert(obj, insert, _Statement(sql, params, varying, fields, late))
+
+
+_PLAIN_TYPES = {
+    "CharField": str,
+    "TextField": str,
+    "AutoField": int,
+    "BigAutoField": int,
+    "SmallAutoField": int,
+    "IntegerField": int,
+    "BigIntegerField": int,
+    "SmallIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveBigIntegerField": int,
+    "PositiveSmallIntegerField": int,
+}
+
+
+class PrecompiledBulkInsert:
+    """`Model.objects.bulk_create(...)` for a hot path's rows of plain values: `insert(rows)`
+    writes each row (one value per named field, in order; the other fields take their
+    defaults) in one statement and answers the new primary keys in the rows' order. The
+    INSERT is compiled once per number of rows, and a value is prepared for the database
+    as its field would prepare it, each distinct object once per call (a batch's shared
+    timestamp). Like bulk_create, it sends no model signals."""
+
+    def __init__(self, model: type[Model], fields: Sequence[str], *, using: str = "default"):
+        meta = model._meta
+        self._model = model
+        self._using = using
+        self._named = [meta.get_field(name) for name in fields]
+        self._others = [
+            f
+            for f in meta.local_concrete_fields
+            if f is not meta.auto_field and not f.generated and f not in self._named
+        ]
+        for f in self._named + self._others:
+            if not _pre_save_is_plain(f):
+                raise ValueError(f"{f.name} is set on save (auto_now): use the ORM here")
+        # The type a field's value may have to be sent as it is (the field would not change
+        # it): a string for a text column, an integer for an integer one or a key to one.
+        self._plain = [
+            _PLAIN_TYPES.get((f.target_field if f.is_relation else f).get_internal_type())
+            for f in self._named
+        ]
+        self._statements: dict[int, tuple[str, Sequence[Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _statement(self, n: int) -> tuple[str, Sequence[Any], bool]:
+        """(SQL, its RETURNING parameters, whether it takes a list per column: Django
+        writes several rows on PostgreSQL as one array per column, through UNNEST)."""
+        statement = self._statements.get(n)
+        if statement is None:
+            fields = self._named + self._others
+            query = InsertQuery(self._model)
+            query.insert_values(fields, [self._model()] * n)
+            compiler = query.get_compiler(using=self._using)
+            compiler.returning_fields = [self._model._meta.pk]
+            [(sql, params)] = compiler.as_sql()
+            per_column = n > 1 and len(params) - len(compiler.returning_params) == len(fields)
+            with self._lock:
+                statement = (sql, compiler.returning_params, per_column)
+                self._statements[n] = statement
+        return statement
+
+    def insert(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        if not rows:
+            return []
+        connection = connections[self._using]
+        if not connection.features.can_return_rows_from_bulk_insert:
+            names = [f.attname for f in self._named]
+            made = self._model.objects.using(self._using).bulk_create(
+                [self._model(**dict(zip(names, row, strict=True))) for row in rows]
+            )
+            return [obj.pk for obj in made]
+        named = list(zip(self._named, self._plain, strict=True))
+        # The defaults once per call (a callable one, dict say, for every row).
+        defaults = [
+            (
+                f,
+                f.has_default() and callable(f.default),
+                f.get_db_prep_save(f.get_default(), connection),
+            )
+            for f in self._others
+        ]
+        prepared: dict[tuple[int, Field], Any] = {}
+        params: list[Any] = []
+        for row in rows:
+            if len(row) != len(named):
+                raise TypeError(f"expected {len(named)} values, got {len(row)}")
+            for (f, plain), value in zip(named, row, strict=True):
+                if type(value) is plain:
+                    params.append(value)
+                    continue
+                key = (id(value), f)  # the row holds the value: its id stays its own
+                if key not in prepared:
+                    prepared[key] = f.get_db_prep_save(value, connection)
+                params.append(prepared[key])
+            for f, calls, value in defaults:
+                params.append(f.get_db_prep_save(f.get_default(), connection) if calls else value)
+        sql, returning_params, per_column = self._statement(len(rows))
+        with connection.cursor() as cursor:
+            if per_column:
+                # Not prepared: an array of JSON arrives as text[], which the server
+                # converts to jsonb[] only when the statement itself says so. (UNNEST is
+                # Django's own way to keep its planning short.)
+                width = len(params) // len(rows)
+                columns = [params[i::width] for i in range(width)]
+                cursor.execute(sql, [*columns, *returning_params])
+            else:
+                params.extend(returning_params)
+                execute(connection, cursor, sql, params, tuple(range(len(params))))
+            return [row[0] for row in connection.ops.fetch_returned_insert_rows(cursor)]
 
 
 def _saved(obj: Model, pk: Any, using: str) -> Model:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from agents.models import Person
-from callcenter.precompiled import PrecompiledInsert, PreparedInsert
+from callcenter.precompiled import PrecompiledBulkInsert, PrecompiledInsert, PreparedInsert
 from telephony.models import (
     Call,
     CallEvent,
@@ -33,6 +33,7 @@ class QueueFullError(Exception):
 
 
 _insert_event = PrecompiledInsert(CallEvent)
+_insert_events = PrecompiledBulkInsert(CallEvent, ["call", "kind", "actor", "data", "at"])
 
 
 def _event(call: Call, kind: str, at: datetime, **fields) -> CallEvent:
@@ -78,19 +79,15 @@ def _event_row(
     )
 
 
-def _events_bulk(rows: list[tuple[int, str, int | None, dict]], *, at: datetime) -> None:
+def _events_bulk(rows: list[tuple[int, str, int | None, dict]], *, at: datetime) -> list[int]:
     """Many audit-trail rows (call id, kind, actor id, data) in one statement, with the
-    same live-tally hook as _event."""
+    same live-tally hook as _event. Answers their ids, in order."""
     from telephony.tallies import tallies_call_changed
 
-    events = CallEvent.objects.bulk_create(
-        [
-            CallEvent(call_id=call_id, kind=kind, at=at, actor_id=actor_id, data=data)
-            for call_id, kind, actor_id, data in rows
-        ]
-    )
-    for event in events:
-        tallies_call_changed(event.call_id, event.pk)
+    ids = _insert_events.insert([(*row, at) for row in rows])
+    for (call_id, *_rest), event_id in zip(rows, ids, strict=True):
+        tallies_call_changed(call_id, event_id)
+    return ids
 
 
 def _dedupe_seen(key: str) -> bool:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta
+
 import pytest
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
-from callcenter.precompiled import Precompiled, PrecompiledInsert
+from callcenter.precompiled import (
+    Precompiled,
+    PrecompiledBulkInsert,
+    PrecompiledInsert,
+    PrecompiledUpdate,
+    UpdateIn,
+)
 from telephony.models import Call, CallEvent, CallPhase
 from telephony.selectors import queue_is_full
 from tickets.models import Customer, Ticket
@@ -420,3 +429,102 @@ def test_postgres_statement_deallocated_behind_our_back_is_prepared_again(org):
         waiting.rows(org.q_general.pk)  # inside one, the transaction cannot go on
     with transaction.atomic():
         assert waiting.rows(org.q_general.pk) == []  # the next one prepares afresh
+
+
+# --- Batch writes: UPDATE … WHERE id IN (…) and multi-row INSERT, compiled once ---------------
+
+
+def _calls(org, n: int, **extra) -> list[Call]:
+    return [
+        Call.objects.create(
+            sid=f"CAbatch{i}-{uuid.uuid4().hex[:8]}",
+            from_number="+821011112222",
+            to_number="+8225550103",
+            queue=org.q_general,
+            department=org.general,
+            phase=CallPhase.QUEUED,
+            enqueued_at=timezone.now(),
+            **extra,
+        )
+        for i in range(n)
+    ]
+
+
+def test_precompiled_update_binds_datetimes_in_the_filter_and_the_values(org):
+    calls = _calls(org, 3)
+    earlier = timezone.now() - timedelta(minutes=5)
+    Call.objects.filter(pk=calls[0].pk).update(enqueued_at=earlier)
+    stamp = PrecompiledUpdate(
+        lambda before, at: (Call.objects.filter(enqueued_at__lt=before), {"answered_at": at}),
+        datetime,
+        datetime,
+    )
+    at = timezone.now().replace(microsecond=123456)
+    assert stamp.run(earlier + timedelta(seconds=1), at) == 1
+    assert Call.objects.get(pk=calls[0].pk).answered_at == at
+    assert not Call.objects.filter(pk__in=[c.pk for c in calls[1:]], answered_at__isnull=False)
+    with pytest.raises(TypeError, match="run"):
+        stamp.rows(at, at)
+
+
+def test_update_in_changes_exactly_the_rows_the_orm_would(org):
+    calls = _calls(org, 5)
+    Call.objects.filter(pk=calls[1].pk).update(phase=CallPhase.ABANDONED)
+    ids = [c.pk for c in calls[:3]]
+    offer = UpdateIn(lambda: Call.objects.filter(phase=CallPhase.QUEUED), "pk")
+    at = timezone.now()
+    assert offer.run(ids, phase=CallPhase.OFFERED, updated_at=at, agent_id=None) == 2
+    phases = dict(Call.objects.values_list("pk", "phase"))
+    assert [phases[c.pk] for c in calls] == ["offered", "abandoned", "offered", "queued", "queued"]
+    assert Call.objects.get(pk=calls[0].pk).updated_at == at
+    # Another size and another set of values compile their own statement.
+    assert offer.run([calls[3].pk], phase=CallPhase.OFFERED, priority=7) == 1
+    assert Call.objects.get(pk=calls[3].pk).priority == 7
+    assert offer.run([]) == 0
+    with pytest.raises(TypeError, match="ORM"):
+        offer.run(ids, queue_wait_seconds=1.5)
+
+
+def _event_rows(pks) -> list[dict]:
+    return list(
+        CallEvent.objects.filter(pk__in=pks)
+        .order_by("pk")
+        .values("call_id", "kind", "at", "actor_id", "data", "dedupe_key")
+    )
+
+
+@pytest.mark.parametrize("n", [1, 2, 7])
+def test_bulk_insert_writes_the_rows_bulk_create_would_in_order(org, n):
+    calls = _calls(org, n)
+    at = timezone.now()
+    rows = [
+        (c.pk, f"kind{i}", org.agent1.pk if i % 2 else None, {"i": i, "가": [1, "나"]}, at)
+        for i, c in enumerate(calls)
+    ]
+    insert = PrecompiledBulkInsert(CallEvent, ["call", "kind", "actor", "data", "at"])
+    ids = insert.insert(rows)
+    assert len(ids) == n and len(set(ids)) == n
+    made = CallEvent.objects.bulk_create(
+        CallEvent(call_id=c, kind=k, actor_id=a, data=d, at=t) for c, k, a, d, t in rows
+    )
+    assert _event_rows(ids) == _event_rows([e.pk for e in made])
+    # Each id is its own row's.
+    for pk, row in zip(ids, rows, strict=True):
+        assert CallEvent.objects.get(pk=pk).kind == row[1]
+    assert insert.insert([]) == []
+    with pytest.raises(TypeError, match="values"):
+        insert.insert([(calls[0].pk, "short")])
+
+
+def test_bulk_insert_refuses_a_field_set_on_save():
+    with pytest.raises(ValueError, match="auto_now"):
+        PrecompiledBulkInsert(Call, ["sid"])  # updated_at is auto_now
+
+
+def test_bulk_insert_rolls_back_with_its_transaction(org):
+    [call] = _calls(org, 1)
+    insert = PrecompiledBulkInsert(CallEvent, ["call", "kind", "at"])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        insert.insert([(call.pk, "a", timezone.now()), (call.pk, "b", timezone.now())])
+        raise RuntimeError
+    assert not CallEvent.objects.filter(call=call).exists()
