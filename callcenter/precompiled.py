@@ -35,7 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
-from django.db.models import DateField, Field, Model, QuerySet
+from django.db.models import DateField, DateTimeField, Field, Model, QuerySet
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery, UpdateQuery
 
@@ -488,14 +488,23 @@ class PrecompiledInsert:
             given = [i for i, f in enumerate(fields) if f.name in keys or f.attname in keys]
             changing = [i for i in range(len(fields)) if i not in constants]
             template = [constants.get(i) for i in range(len(fields))]
-            plan = self._plans[keys] = (template, sorted(set(given) | set(changing)))
-        template, dynamic = plan
-        varying = tuple(dynamic)
+            # Per column: where the value is read (the attribute, when pre_save is plain),
+            # and the type it may have to be sent as it is (see _plain_type).
+            dynamic = [
+                (i, fields[i], fields[i].attname if _pre_save_is_plain(fields[i]) else None)
+                for i in sorted(set(given) | set(changing))
+            ]
+            dynamic = [(i, f, attname, _plain_type(f)) for i, f, attname in dynamic]
+            plan = self._plans[keys] = (template, dynamic, tuple(i for i, *_ in dynamic))
+        template, dynamic, varying = plan
         params = template.copy()
         late = []
-        for i in dynamic:
-            f = fields[i]
-            params[i] = compiler.prepare_value(f, compiler.pre_save_val(f, obj))
+        for i, f, attname, plain in dynamic:
+            value = compiler.pre_save_val(f, obj) if attname is None else getattr(obj, attname)
+            if type(value) is plain:
+                params[i] = value  # what preparing it would give
+                continue
+            params[i] = _prepared(compiler, f, value, self._using)
             if f.is_relation and params[i] is None and f.is_cached(obj):
                 late.append((i, f))
 
@@ -527,6 +536,33 @@ _PLAIN_TYPES = {
     "PositiveBigIntegerField": int,
     "PositiveSmallIntegerField": int,
 }
+
+
+def _plain_type(field: Field) -> type | None:
+    """The type a value of `field` may have to be sent as it is, its preparation for the
+    database leaving it unchanged: a string for a text column, an integer for an integer
+    column or a key to one."""
+    return _PLAIN_TYPES.get(
+        (field.target_field if field.is_relation else field).get_internal_type()
+    )
+
+
+# The datetime prepared last (a webhook writes the same moment in its call and its event).
+_recent_datetime: tuple[Any, str, Any] = (None, "", None)
+
+
+def _prepared(compiler, field: Field, value: Any, using: str) -> Any:
+    """compiler.prepare_value(field, value), a DateTimeField's value prepared once for
+    consecutive uses of the same object."""
+    global _recent_datetime
+    if type(field) is DateTimeField and type(value) is datetime:
+        recent = _recent_datetime
+        if recent[0] is value and recent[1] == using:
+            return recent[2]
+        prepared = compiler.prepare_value(field, value)
+        _recent_datetime = (value, using, prepared)
+        return prepared
+    return compiler.prepare_value(field, value)
 
 
 class PrecompiledBulkInsert:

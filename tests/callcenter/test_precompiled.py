@@ -528,3 +528,18 @@ def test_bulk_insert_rolls_back_with_its_transaction(org):
         insert.insert([(call.pk, "a", timezone.now()), (call.pk, "b", timezone.now())])
         raise RuntimeError
     assert not CallEvent.objects.filter(call=call).exists()
+
+
+def test_precompiled_insert_prepares_each_moment_as_the_orm_would(org):
+    """The last datetime prepared is reused only for the very same object."""
+    [call] = _calls(org, 1)
+    insert = PrecompiledInsert(CallEvent)
+    first = timezone.now().replace(microsecond=111111)
+    second = first + timedelta(seconds=1)
+    equal_but_other = first.replace(tzinfo=first.tzinfo)  # a new object, the same moment
+    ids = [
+        insert.create(call=call, kind=f"k{i}", at=at).pk
+        for i, at in enumerate([first, first, second, equal_but_other, first])
+    ]
+    stored = dict(CallEvent.objects.filter(pk__in=ids).values_list("pk", "at"))
+    assert [stored[pk] for pk in ids] == [first, first, second, first, first]
