@@ -178,6 +178,10 @@ def _call_rows(qs) -> list[CallRecord]:
     return [_call_record(row) for row in _call_values(qs)]
 
 
+# The records of up to this many calls or agents (a routing batch's, one webhook's) are read
+# by statements compiled once per number of ids; more (a catch-up) through the ORM.
+COMPILED_UP_TO = 50
+
 # One call's record after each webhook's commit: compiled once per process.
 _one_call = Precompiled(
     lambda call_id: _call_values(Call.objects.filter(pk=call_id)).values_list(*_CALL_FIELDS, "v"),
@@ -185,42 +189,83 @@ _one_call = Precompiled(
 )
 
 
+@functools.lru_cache(maxsize=64)
+def _calls_compiled(n: int) -> Precompiled:
+    """The records of n calls (a routing batch's): compiled once per n."""
+    return Precompiled(
+        lambda *ids: _call_values(Call.objects.filter(pk__in=ids)).values_list(*_CALL_FIELDS, "v"),
+        *[int] * n,
+    )
+
+
 def _call_records_of(ids: list[int]) -> list[CallRecord]:
-    if len(ids) == 1:
-        return [
-            _call_record(dict(zip((*_CALL_FIELDS, "v"), row, strict=True)))
-            for row in _one_call.rows(ids[0])
-        ]
-    return _call_rows(Call.objects.filter(pk__in=ids))
+    ids = sorted(set(ids))
+    if len(ids) > COMPILED_UP_TO:
+        return _call_rows(Call.objects.filter(pk__in=ids))
+    query = _one_call if len(ids) == 1 else _calls_compiled(len(ids))
+    return [
+        _call_record(dict(zip((*_CALL_FIELDS, "v"), row, strict=True))) for row in query.rows(*ids)
+    ]
 
 
-def _agent_records(person_ids: list[int] | None = None) -> list[AgentRecord]:
-    statuses = AgentStatus.objects.filter(person__is_active=True)
-    members = QueueMembership.objects.all()
-    if person_ids is not None:
-        statuses = statuses.filter(person_id__in=person_ids)
-        members = members.filter(person_id__in=person_ids)
-    queues: dict[int, list[int]] = {}
-    for person_id, queue_id in members.values_list("person_id", "queue_id").order_by("queue_id"):
-        queues.setdefault(person_id, []).append(queue_id)
+def _agent_queries(statuses, members):
     newest = (
         AgentStateInterval.objects.filter(person_id=OuterRef("person_id"))
         .order_by("-id")
         .values("id")[:1]
     )
-    rows = statuses.annotate(v=Subquery(newest)).values(
-        "person_id", "state", "person__center_id", "v"
+    rows = statuses.filter(person__is_active=True).annotate(v=Subquery(newest))
+    return (
+        rows.values_list("person_id", "state", "person__center_id", "v"),
+        members.values_list("person_id", "queue_id").order_by("queue_id"),
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _agents_compiled(n: int) -> tuple[Precompiled, Precompiled]:
+    """The statuses and queue memberships of n agents (a routing batch's): compiled once
+    per n."""
+    return (
+        Precompiled(
+            lambda *ids: _agent_queries(
+                AgentStatus.objects.filter(person_id__in=ids), QueueMembership.objects.none()
+            )[0],
+            *[int] * n,
+        ),
+        Precompiled(
+            lambda *ids: _agent_queries(
+                AgentStatus.objects.none(), QueueMembership.objects.filter(person_id__in=ids)
+            )[1],
+            *[int] * n,
+        ),
+    )
+
+
+def _agent_records(person_ids: list[int] | None = None) -> list[AgentRecord]:
+    if person_ids is not None:
+        person_ids = sorted(set(person_ids))
+    if person_ids is None or len(person_ids) > COMPILED_UP_TO:
+        statuses, members = AgentStatus.objects.all(), QueueMembership.objects.all()
+        if person_ids is not None:
+            statuses = statuses.filter(person_id__in=person_ids)
+            members = members.filter(person_id__in=person_ids)
+        status_rows, member_rows = _agent_queries(statuses, members)
+    else:
+        statuses, members = _agents_compiled(len(person_ids))
+        status_rows, member_rows = statuses.rows(*person_ids), members.rows(*person_ids)
+    queues: dict[int, list[int]] = {}
+    for person_id, queue_id in member_rows:
+        queues.setdefault(person_id, []).append(queue_id)
     records = []
-    for row in rows:
-        qids = tuple(queues.get(row["person_id"], ()))
+    for person_id, state, center_id, version in status_rows:
+        qids = tuple(queues.get(person_id, ()))
         records.append(
             AgentRecord(
-                person_id=row["person_id"],
-                version=row["v"] or 0,
-                state=row["state"],
+                person_id=person_id,
+                version=version or 0,
+                state=state,
                 queue_ids=qids,
-                center_id=row["person__center_id"] if qids else None,
+                center_id=center_id if qids else None,
             )
         )
     if person_ids is not None:

@@ -364,3 +364,32 @@ def test_call_records_applied_shuffled_and_duplicated_end_as_the_newest(versions
     assert {k: v for k, v in store.live.items() if v} == {
         k: v for k, v in expected.live.items() if v
     }
+
+
+def test_records_read_by_compiled_statements_equal_the_orm_reads(org, monkeypatch):
+    """A routing batch's calls and agents are read by statements compiled per number of
+    ids; a larger set (a catch-up) goes through the ORM. Both give the same records."""
+    make_available(org.agent1, org.agent2)
+    org.agent3.is_active = False
+    org.agent3.save(update_fields=["is_active"])
+    with suppress_dispatch():
+        calls = [
+            services.call_receive(
+                sid=new_call_sid(), from_number=f"+82106666{i:04d}", to_number=GENERAL_NUMBER
+            )
+            for i in range(3)
+        ]
+    people = [org.agent1.pk, org.agent2.pk, org.agent3.pk, org.lead1.pk, org.agent1.pk]
+    call_ids = [c.pk for c in calls] + [calls[0].pk]
+    compiled = (tallies._agent_records(people), tallies._call_records_of(call_ids))
+    monkeypatch.setattr(tallies, "COMPILED_UP_TO", 0)
+    through_orm = (tallies._agent_records(people), tallies._call_records_of(call_ids))
+
+    def by_id(records):
+        return sorted(records, key=lambda r: getattr(r, "person_id", None) or r.id)
+
+    assert [by_id(r) for r in compiled] == [by_id(r) for r in through_orm]
+    agents = {r.person_id: r for r in compiled[0]}
+    assert agents[org.agent3.pk].state == ""  # deactivated: out of every count
+    assert agents[org.agent1.pk].queue_ids == (org.q_general.pk,)
+    assert len(compiled[1]) == 3 and all(r.live == "waiting" for r in compiled[1])
