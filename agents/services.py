@@ -103,7 +103,7 @@ def agents_transition_bulk(
         return []
     _open_intervals.run(person_ids, ended_at=at)
     interval_ids = _insert_intervals.insert([(i, to_state, at) for i in person_ids])
-    _statuses.run(person_ids, **_transition_fields(to_state, "", at), **also)
+    _statuses.run(person_ids, **{**_transition_fields(to_state, "", at), **also})
     from telephony.tallies import tallies_agent_changed
 
     for person_id in person_ids:

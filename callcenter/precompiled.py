@@ -42,17 +42,28 @@ from django.db.models.sql import InsertQuery, UpdateQuery
 logger = logging.getLogger(__name__)
 
 _PLACEHOLDER = re.compile(r"%%|%s")
+# UpdateIn and PrecompiledBulkInsert compile one statement per number of rows up to this;
+# more rows go through the ORM or in several statements.
+COMPILED_UP_TO = 100
 _SENTINEL_TIME = datetime(2000, 1, 2, 3, 4, 5, tzinfo=UTC)
-# (SQL, varying positions) -> (PREPARE text, EXECUTE text), or None: sent as text.
-_server_forms: dict[tuple[str, tuple[int, ...]], tuple[str, str] | None] = {}
+# (SQL, varying positions, constants) -> (PREPARE text, EXECUTE text, name), or None: sent
+# as text.
+_server_forms: dict[tuple, tuple[str, str, str] | None] = {}
+SERVER_FORMS_KEPT = 4096
 
 
 def _pg_forms(cursor, sql: str, params: Sequence[Any], varying: tuple[int, ...]):
     """The statement with its varying parameters as $1, $2... and the others (constants:
     a phase, a status list) written in, so the server plans it knowing them: a generic
     plan for `phase IN ($1, $2)` would expect most calls to match and scan the table."""
-    key = (sql, varying)
-    forms = _server_forms.get(key, False)
+    # The constants are part of the key: the same SQL with another constant (another phase
+    # in the filter) is another statement.
+    constants = tuple(p for i, p in enumerate(params) if i not in varying)
+    try:
+        key = (sql, varying, constants)
+        forms = _server_forms.get(key, False)
+    except TypeError:  # a constant that cannot be a key (a list): sent as text
+        return None
     if forms is not False:
         return forms
     position = iter(range(len(params) + 1))
@@ -79,6 +90,8 @@ def _pg_forms(cursor, sql: str, params: Sequence[Any], varying: tuple[int, ...])
         name = "sangdam_" + hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()[:24]
         args = f"({', '.join(['%s'] * len(varying))})" if varying else ""
         forms = (f"PREPARE {name} AS {body}", f"EXECUTE {name}{args}", name)
+    if len(_server_forms) >= SERVER_FORMS_KEPT:
+        _server_forms.clear()  # (a statement's forms are cheap to make again)
     _server_forms[key] = forms
     return forms
 
@@ -122,7 +135,8 @@ def execute(
         except DatabaseError as exc:
             if _sqlstate(exc).startswith("42"):  # refused for good (e.g. a parameter's type)
                 logger.warning("statement not preparable; sent as text from now on", exc_info=True)
-                _server_forms[(sql, varying)] = None
+                constants = tuple(p for i, p in enumerate(params) if i not in varying)
+                _server_forms[(sql, varying, constants)] = None
             cursor.execute(sql, params)
             return
         prepared.add(name)
@@ -161,9 +175,17 @@ def _bind(using: str, types: Sequence[type], args: Sequence[Any]) -> Sequence[An
         return args
     adapt = connections[using].ops.adapt_datetimefield_value
     return [
-        adapt(a) if kind is datetime and a is not None else a
+        adapt(_aware(a)) if kind is datetime and a is not None else a
         for a, kind in zip(args, types, strict=True)
     ]
+
+
+_DATETIME = DateTimeField()
+
+
+def _aware(value: datetime) -> datetime:
+    """A naive datetime as a DateTimeField takes it (a warning, the default time zone)."""
+    return value if value.tzinfo is not None else _DATETIME.get_prep_value(value)
 
 
 def _sqlstate(exc: BaseException) -> str:
@@ -178,8 +200,9 @@ class Precompiled:
         count: bool = False,
         using: str = "default",
     ) -> None:
-        """`types`: str, int or datetime, one per argument of `build` (a datetime must be
-        aware, and is compared or stored as a DateTimeField's value). `count`: the query
+        """`types`: str, int or datetime, one per argument of `build` (a datetime is
+        compared or stored as a DateTimeField's value; a naive one is taken as the ORM
+        takes it, in the default time zone with a warning). `count`: the query
         answers one row, how many rows `build` selects (a sliced query counts at most its
         slice)."""
         self._build = build
@@ -271,11 +294,9 @@ class PrecompiledUpdate(Precompiled):
         query = queryset.query.chain(UpdateQuery)
         query.add_update_values(values)
         query.annotations = {}
-        compiler = query.get_compiler(using=self._using)
-        compiler.pre_sql_setup()
         if query.related_updates:
             raise ValueError("an update of a related model's fields; use the ORM here")
-        sql, params = compiler.as_sql()
+        sql, params = query.get_compiler(using=self._using).as_sql()
         return sql, tuple(params), self._slots(sentinels, params), None, 0
 
     def rows(self, *args):
@@ -289,7 +310,8 @@ class PrecompiledUpdate(Precompiled):
 class UpdateIn:
     """`base().filter(<field>__in=ids).update(**values)` for a hot path that updates a
     batch of rows, compiled once per number of ids and per set of value names (a value is
-    an argument: a string, an integer or an aware datetime; None is written in)."""
+    an argument: a string, an integer or a datetime; None is written in). Above
+    COMPILED_UP_TO ids it is the ORM's update()."""
 
     def __init__(self, base: Callable[[], QuerySet], field: str, *, using: str = "default"):
         self._base = base
@@ -300,6 +322,8 @@ class UpdateIn:
     def run(self, ids: Sequence[int], **values: Any) -> int:
         if not ids:
             return 0
+        if len(ids) > COMPILED_UP_TO:
+            return self._base().filter(**{self._lookup: ids}).update(**values)
         kinds, args = [], []
         for name, value in values.items():
             if value is None:
@@ -613,6 +637,12 @@ class PrecompiledBulkInsert:
         return statement
 
     def insert(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        if len(rows) > COMPILED_UP_TO:  # in statements of at most that many rows
+            return [
+                pk
+                for start in range(0, len(rows), COMPILED_UP_TO)
+                for pk in self.insert(rows[start : start + COMPILED_UP_TO])
+            ]
         if not rows:
             return []
         connection = connections[self._using]

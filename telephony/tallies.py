@@ -200,6 +200,8 @@ def _calls_compiled(n: int) -> Precompiled:
 
 def _call_records_of(ids: list[int]) -> list[CallRecord]:
     ids = sorted(set(ids))
+    if not ids:
+        return []
     if len(ids) > COMPILED_UP_TO:
         return _call_rows(Call.objects.filter(pk__in=ids))
     query = _one_call if len(ids) == 1 else _calls_compiled(len(ids))
@@ -244,6 +246,8 @@ def _agents_compiled(n: int) -> tuple[Precompiled, Precompiled]:
 def _agent_records(person_ids: list[int] | None = None) -> list[AgentRecord]:
     if person_ids is not None:
         person_ids = sorted(set(person_ids))
+        if not person_ids:
+            return []
     if person_ids is None or len(person_ids) > COMPILED_UP_TO:
         statuses, members = AgentStatus.objects.all(), QueueMembership.objects.all()
         if person_ids is not None:

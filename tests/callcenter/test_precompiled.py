@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
+from callcenter import precompiled
 from callcenter.precompiled import (
     Precompiled,
     PrecompiledBulkInsert,
@@ -543,3 +544,50 @@ def test_precompiled_insert_prepares_each_moment_as_the_orm_would(org):
     ]
     stored = dict(CallEvent.objects.filter(pk__in=ids).values_list("pk", "at"))
     assert [stored[pk] for pk in ids] == [first, first, second, first, first]
+
+
+def test_statements_alike_but_for_a_constant_stay_apart(org):
+    """The same SQL with another constant written in (PostgreSQL prepares it with the
+    constant inside) is another statement, not the first one's."""
+    queued, offered = _calls(org, 2)
+    Call.objects.filter(pk=offered.pk).update(phase=CallPhase.OFFERED)
+    by_phase = {
+        phase: UpdateIn(lambda phase=phase: Call.objects.filter(phase=phase), "pk")
+        for phase in (CallPhase.QUEUED, CallPhase.OFFERED)
+    }
+    assert by_phase[CallPhase.QUEUED].run([queued.pk, offered.pk], priority=4) == 1
+    assert by_phase[CallPhase.OFFERED].run([queued.pk, offered.pk], priority=5) == 1
+    assert dict(Call.objects.values_list("pk", "priority")) == {queued.pk: 4, offered.pk: 5}
+    reads = {
+        phase: Precompiled(
+            lambda pk, phase=phase: Call.objects.filter(pk=pk, phase=phase).values_list("pk"), int
+        )
+        for phase in (CallPhase.QUEUED, CallPhase.OFFERED)
+    }
+    assert reads[CallPhase.QUEUED].rows(queued.pk) == [(queued.pk,)]
+    assert reads[CallPhase.OFFERED].rows(offered.pk) == [(offered.pk,)]
+
+
+def test_a_naive_datetime_argument_is_taken_as_the_orm_takes_it(org):
+    first, second = _calls(org, 2)
+    naive = datetime(2026, 5, 1, 12, 0)  # noqa: DTZ001 - the point of the test
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        UpdateIn(Call.objects.all, "pk").run([first.pk], answered_at=naive)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        Call.objects.filter(pk=second.pk).update(answered_at=naive)
+    stored = dict(Call.objects.values_list("pk", "answered_at"))
+    assert stored[first.pk] == stored[second.pk] == timezone.make_aware(naive)
+
+
+def test_many_rows_go_in_several_statements_or_through_the_orm(org, monkeypatch):
+    monkeypatch.setattr(precompiled, "COMPILED_UP_TO", 3)
+    calls = _calls(org, 7)
+    at = timezone.now()
+    insert = PrecompiledBulkInsert(CallEvent, ["call", "kind", "at"])
+    ids = insert.insert([(c.pk, f"k{i}", at) for i, c in enumerate(calls)])
+    assert [CallEvent.objects.get(pk=pk).kind for pk in ids] == [f"k{i}" for i in range(7)]
+    assert set(insert._statements) <= {1, 2, 3}
+    update = UpdateIn(Call.objects.all, "pk")
+    assert update.run([c.pk for c in calls], priority=9) == 7
+    assert not update._compiled  # through the ORM
+    assert set(Call.objects.values_list("priority", flat=True)) == {9}

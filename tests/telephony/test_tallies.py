@@ -393,3 +393,8 @@ def test_records_read_by_compiled_statements_equal_the_orm_reads(org, monkeypatc
     assert agents[org.agent3.pk].state == ""  # deactivated: out of every count
     assert agents[org.agent1.pk].queue_ids == (org.q_general.pk,)
     assert len(compiled[1]) == 3 and all(r.live == "waiting" for r in compiled[1])
+
+
+def test_no_ids_read_no_records(org):
+    assert tallies._call_records_of([]) == []
+    assert tallies._agent_records([]) == []
