@@ -11,7 +11,7 @@ from django.utils import timezone
 from agents.models import Department, DepartmentKind, Person, Role
 from kpi import evaluation
 from kpi.models import IncentiveBand, Survey, SurveyChannel, Target, TargetMetric
-from kpi.services import kpi_backfill
+from kpi.services import kpi_backfill, kpi_mark_filled
 from telephony.models import Call, CallDirection, CallPhase
 
 # The demo's 70 calls a day are taken by a few agents at a time: its call target is demo-sized.
@@ -88,6 +88,7 @@ def seed(*, days: int, rng_seed: int = 20261122) -> None:
         )
     Survey.objects.bulk_create(surveys, ignore_conflicts=True)
     kpi_backfill(start=now - timedelta(days=days), end=now)
+    kpi_mark_filled(now=now)  # the backfill covered every demo call: fill onwards from here
     this_month = timezone.localdate().replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
     director = Person.objects.filter(role=Role.DIRECTOR).first()

@@ -10,9 +10,12 @@ one by one (tests pin backfill == live fill).
 
 from __future__ import annotations
 
+import fcntl
 import importlib
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -423,13 +426,18 @@ def kpi_fill_intervals(*, starts: Iterable[datetime], now: datetime | None = Non
     now = now or timezone.now()
     org = _Org()
     written = 0
-    days: set[date] = set()
+    # Computed before the transaction, which then only writes: on SQLite a transaction
+    # holds the one write lock, and the ACD's sweep and every webhook wait for it (a fill
+    # of a thousand intervals computes for half a minute). Anything that changes meanwhile
+    # is newer than this run's watermarks, so the next run computes its intervals again.
+    computed = [
+        (start, _compute_range(start, start + INTERVAL, now=now, org=org))
+        for start in sorted(set(starts))
+    ]
     with transaction.atomic():
-        for start in sorted(set(starts)):
-            rows = _compute_range(start, start + INTERVAL, now=now, org=org)
+        for start, rows in computed:
             written += _write_range(start, start + INTERVAL, rows)
-            days.add(_day_of(start))
-        _refresh_days(days)
+        _refresh_days({_day_of(start) for start, _rows in computed})
     return written
 
 
@@ -526,16 +534,67 @@ SOURCES = ["calls", "fcr_windows", "surveys", "states", "pii", "qa"]
 
 
 def kpi_fill_incremental(*, now: datetime | None = None) -> int:
-    """Refill the intervals touched by anything that changed since the last run."""
-    now = now or timezone.now()
-    starts, marks = _touched_intervals(now)
-    written = kpi_fill_intervals(starts=starts, now=now)
+    """Refill the intervals touched by anything that changed since the last run. One run
+    at a time: while another runs, this one returns 0 at once (that run, or the next,
+    covers what changed). Two at once would compute the same intervals twice, and the one
+    that computed first could write last, over the newer rows."""
+    with _fill_lock() as acquired:
+        if not acquired:
+            return 0
+        now = now or timezone.now()
+        starts, marks = _touched_intervals(now)
+        written = kpi_fill_intervals(starts=starts, now=now)
+        _advance_watermarks(marks, now)
+        return written
+
+
+def _advance_watermarks(marks: dict[str, datetime | None], now: datetime) -> None:
     for name, mark in marks.items():
         state, _ = FillState.objects.get_or_create(name=name)
         state.watermark = max(filter(None, [state.watermark, mark]), default=None)
         state.last_run_at = now
         state.save()
-    return written
+
+
+def kpi_mark_filled(*, now: datetime) -> None:
+    """Everything before `now` is in the rollups (a backfill over all the data there is,
+    as the demo's): the incremental fill starts from there instead of from the beginning."""
+    _advance_watermarks({name: now for name in SOURCES}, now)
+
+
+# An arbitrary constant: PostgreSQL's advisory lock key for the incremental fill.
+_FILL_LOCK_KEY = 0x5A6E_4B50
+
+
+@contextmanager
+def _fill_lock():
+    """Whether this process may run the fill now (another holds the lock: False). On
+    PostgreSQL an advisory lock, on SQLite a file lock beside the database; either is let
+    go if the process dies."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_FILL_LOCK_KEY])
+            acquired = cursor.fetchone()[0]
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_FILL_LOCK_KEY])
+        return
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+        yield True  # (an in-memory database has one connection: nobody to run beside)
+        return
+    fd = os.open(f"{connection.settings_dict['NAME']}-kpifill", os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # (lets the lock go)
 
 
 def kpi_backfill(
@@ -559,8 +618,8 @@ def kpi_backfill(
     for done, day in enumerate(days, 1):
         day_start, day_end = _day_bounds(day)
         lo, hi = max(day_start, lo_bound), min(day_end, hi_bound)
+        rows = _compute_range(lo, hi, now=now, org=org)  # outside the write transaction
         with transaction.atomic():
-            rows = _compute_range(lo, hi, now=now, org=org)
             # Only whole intervals inside [lo, hi) are replaced.
             written += _write_range(lo, hi, rows)
             _refresh_days([day])

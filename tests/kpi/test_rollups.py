@@ -181,3 +181,71 @@ def test_the_backfill_command_shows_progress_and_rejects_bad_dates(org, day):
         call_command("kpi_backfill", start="2026-13-01", stdout=StringIO())
     with pytest.raises(CommandError):
         call_command("kpi_backfill", start="2026-03-05", end="2026-03-01", stdout=StringIO())
+
+
+def test_the_fill_computes_outside_the_write_transaction(org, day, monkeypatch):
+    """On SQLite a transaction holds the one write lock: the ACD's sweep and the webhooks
+    must not wait while the fill computes."""
+    from django.db import connection
+
+    from kpi import services as kpi_services
+
+    compute = kpi_services._compute_range
+    depth = len(connection.atomic_blocks)  # (the test's own transaction)
+    depths = []
+
+    def watched(*args, **kwargs):
+        depths.append(len(connection.atomic_blocks))
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(kpi_services, "_compute_range", watched)
+    assert kpi_fill_incremental() > 0
+    kpi_backfill(start=day.replace(hour=0, minute=0), end=timezone.now())
+    assert depths and set(depths) == {depth}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_fill_at_a_time(org, day):
+    """While another process fills, a second fill returns at once and writes nothing."""
+    from kpi import services as kpi_services
+
+    with kpi_services._fill_lock() as held:
+        assert held
+        before = IntervalStat.objects.count()
+        assert _fill_elsewhere() == 0
+        assert IntervalStat.objects.count() == before
+    assert kpi_fill_incremental() > 0  # the lock is free again
+
+
+def _fill_elsewhere() -> int:
+    """kpi_fill_incremental on another database connection, as another process would."""
+    import threading
+
+    from django.db import connections
+
+    result = []
+
+    def run():
+        try:
+            result.append(kpi_fill_incremental())
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    return result[0]
+
+
+def test_after_a_full_backfill_the_fill_starts_from_its_mark(org, day):
+    from kpi.services import WATERMARK_OVERLAP, _touched_intervals, kpi_mark_filled
+
+    now = timezone.now()
+    assert _touched_intervals(now)[0]  # never filled: every call's intervals
+    kpi_backfill(start=day.replace(hour=0, minute=0), end=now, now=now)
+    # (As if the backfill had ended a little later: the fill reads back the last minutes
+    # before its mark again, and this test's calls were written just now.)
+    kpi_mark_filled(now=now + WATERMARK_OVERLAP + timedelta(seconds=1))
+    later = now + WATERMARK_OVERLAP + timedelta(minutes=1)
+    # Only the agents' open states still touch the current intervals; the day's calls do not.
+    assert all(start >= interval_floor(now) for start in _touched_intervals(later)[0])
