@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import (
     DateTimeField,
     Exists,
@@ -579,8 +579,11 @@ def _fill_lock():
             yield acquired
         finally:
             if acquired:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_FILL_LOCK_KEY])
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_unlock(%s)", [_FILL_LOCK_KEY])
+                except DatabaseError:  # (a failed outer transaction): the session's end
+                    connection.close()  # lets its locks go
         return
     if connection.vendor != "sqlite" or connection.is_in_memory_db():
         yield True  # (an in-memory database has one connection: nobody to run beside)
