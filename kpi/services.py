@@ -588,7 +588,8 @@ def _fill_lock():
     if connection.vendor != "sqlite" or connection.is_in_memory_db():
         yield True  # (an in-memory database has one connection: nobody to run beside)
         return
-    fd = os.open(f"{connection.settings_dict['NAME']}-kpifill", os.O_RDONLY | os.O_CREAT, 0o644)
+    path = f"{connection.settings_dict['NAME']}-kpifill"
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
