@@ -89,26 +89,22 @@ _insert_intervals = PrecompiledBulkInsert(AgentStateInterval, ["person", "state"
 _statuses = UpdateIn(AgentStatus.objects.all, "person_id")
 
 
-def agents_transition_bulk(
-    *, person_ids: list[int], to_state: str, at: datetime, **also
-) -> list[int]:
+def agents_transition_bulk(*, person_ids: list[int], to_state: str, at: datetime, **also) -> None:
     """agent_transition for many agents at once (the router pairs calls in batches):
     the same fields and intervals in a fixed number of statements. `also` are further
-    status fields to set (e.g. last_offered_at). Answers the new intervals' ids, in the
-    order of `person_ids`.
+    status fields to set (e.g. last_offered_at).
 
     Precondition: every status is locked by the caller and none is already in `to_state`.
     """
     if not person_ids:
-        return []
+        return
     _open_intervals.run(person_ids, ended_at=at)
-    interval_ids = _insert_intervals.insert([(i, to_state, at) for i in person_ids])
+    _insert_intervals.insert([(i, to_state, at) for i in person_ids])
     _statuses.run(person_ids, **{**_transition_fields(to_state, "", at), **also})
     from telephony.tallies import tallies_agent_changed
 
     for person_id in person_ids:
         tallies_agent_changed(person_id)
-    return interval_ids
 
 
 def _validate_choice(state: str, reason: str) -> None:

@@ -610,12 +610,7 @@ class PrecompiledBulkInsert:
         for f in self._named + self._others:
             if not _pre_save_is_plain(f):
                 raise ValueError(f"{f.name} is set on save (auto_now): use the ORM here")
-        # The type a field's value may have to be sent as it is (the field would not change
-        # it): a string for a text column, an integer for an integer one or a key to one.
-        self._plain = [
-            _PLAIN_TYPES.get((f.target_field if f.is_relation else f).get_internal_type())
-            for f in self._named
-        ]
+        self._plain = [_plain_type(f) for f in self._named]
         self._statements: dict[int, tuple[str, Sequence[Any]]] = {}
         self._lock = threading.Lock()
 
@@ -690,6 +685,26 @@ class PrecompiledBulkInsert:
                 params.extend(returning_params)
                 execute(connection, cursor, sql, params, tuple(range(len(params))))
             return [row[0] for row in connection.ops.fetch_returned_insert_rows(cursor)]
+
+    def instances(self, ids: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[Model]:
+        """The saved model instances of `rows` written with primary keys `ids`, as
+        bulk_create would answer them (the other fields at their defaults)."""
+        fields = self._model._meta.concrete_fields
+        where = {f.attname: i for i, f in enumerate(fields)}
+        places = [where[f.attname] for f in self._named]
+        pk_place = where[self._model._meta.pk.attname]
+        template = [f.get_default() for f in fields]
+        calls = [(i, f) for i, f in enumerate(fields) if f.has_default() and callable(f.default)]
+        made = []
+        for pk, row in zip(ids, rows, strict=True):
+            values = template.copy()
+            for i, f in calls:
+                values[i] = f.get_default()  # (a dict of its own for each)
+            for place, value in zip(places, row, strict=True):
+                values[place] = value
+            values[pk_place] = pk
+            made.append(self._model.from_db(self._using, None, values))
+        return made
 
 
 def _saved(obj: Model, pk: Any, using: str) -> Model:

@@ -182,16 +182,10 @@ def _call_rows(qs) -> list[CallRecord]:
 # by statements compiled once per number of ids; more (a catch-up) through the ORM.
 COMPILED_UP_TO = 50
 
-# One call's record after each webhook's commit: compiled once per process.
-_one_call = Precompiled(
-    lambda call_id: _call_values(Call.objects.filter(pk=call_id)).values_list(*_CALL_FIELDS, "v"),
-    int,
-)
-
 
 @functools.lru_cache(maxsize=64)
 def _calls_compiled(n: int) -> Precompiled:
-    """The records of n calls (a routing batch's): compiled once per n."""
+    """The records of n calls (one webhook's, a routing batch's): compiled once per n."""
     return Precompiled(
         lambda *ids: _call_values(Call.objects.filter(pk__in=ids)).values_list(*_CALL_FIELDS, "v"),
         *[int] * n,
@@ -204,9 +198,9 @@ def _call_records_of(ids: list[int]) -> list[CallRecord]:
         return []
     if len(ids) > COMPILED_UP_TO:
         return _call_rows(Call.objects.filter(pk__in=ids))
-    query = _one_call if len(ids) == 1 else _calls_compiled(len(ids))
     return [
-        _call_record(dict(zip((*_CALL_FIELDS, "v"), row, strict=True))) for row in query.rows(*ids)
+        _call_record(dict(zip((*_CALL_FIELDS, "v"), row, strict=True)))
+        for row in _calls_compiled(len(ids)).rows(*ids)
     ]
 
 
@@ -492,9 +486,9 @@ class MemoryStore:
             return False
         calls = sorted({c for i, c in events if i not in self.applied_events})
         people = sorted({p for i, p in intervals if i not in self.applied_intervals})
-        for rec in _call_records_of(calls) if calls else []:
+        for rec in _call_records_of(calls):
             self.put_call(rec)
-        for rec in _agent_records(people) if people else []:
+        for rec in _agent_records(people):
             self.put_agent(rec)
         # Everything up to the new watermarks is applied now.
         self.event_mark = max([self.event_mark, *(i for i, _c in events)])
@@ -725,14 +719,6 @@ class RedisStore:
             tallies_check()
         return f"{day}.{client.get(P + 'v') or 0}"
 
-    def apply_call(self, rec: CallRecord, event_id: int | None) -> None:
-        _, put_call, _ = _redis()
-        put_call(args=_call_args(rec))
-
-    def apply_agent(self, rec: AgentRecord) -> None:
-        _, _, put_agent = _redis()
-        put_agent(args=_agent_args(rec))
-
     def apply(
         self, items: list[tuple[CallRecord, list[int | None]]], agents: list[AgentRecord]
     ) -> None:
@@ -741,12 +727,6 @@ class RedisStore:
         batch = [(put_call, _call_args(rec)) for rec, _event_ids in items]
         batch += [(put_agent, _agent_args(rec)) for rec in agents]
         _run_scripts(client, batch)
-
-    def apply_calls(self, items: list[tuple[CallRecord, list[int | None]]]) -> None:
-        self.apply(items, [])
-
-    def apply_agents(self, recs: list[AgentRecord]) -> None:
-        self.apply([], recs)
 
     def read(self, day: str, queue_ids: list[int], center_ids: list[int]) -> dict:
         client, _, _ = _redis()
@@ -887,7 +867,7 @@ def _refresh(
             unread.append(call_id)
     if unread:
         items += [(rec, calls[rec.id]) for rec in _call_records_of(unread)]
-    store.apply(items, _agent_records(sorted(agents)) if agents else [])
+    store.apply(items, _agent_records(sorted(agents)))
 
 
 # --- Public reads and maintenance ---------------------------------------------------------

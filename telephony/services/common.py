@@ -79,15 +79,14 @@ def _event_row(
     )
 
 
-def _events_bulk(rows: list[tuple[int, str, int | None, dict]], *, at: datetime) -> list[int]:
+def _events_bulk(rows: list[tuple[int, str, int | None, dict]], *, at: datetime) -> None:
     """Many audit-trail rows (call id, kind, actor id, data) in one statement, with the
-    same live-tally hook as _event. Answers their ids, in order."""
+    same live-tally hook as _event."""
     from telephony.tallies import tallies_call_changed
 
     ids = _insert_events.insert([(*row, at) for row in rows])
     for (call_id, *_rest), event_id in zip(rows, ids, strict=True):
         tallies_call_changed(call_id, event_id)
-    return ids
 
 
 def _dedupe_seen(key: str) -> bool:

@@ -237,19 +237,9 @@ def _pair(queue: Queue, at: datetime, limit: int) -> list[Pairing]:
 # The batch's writes, compiled once (callcenter.precompiled): through the ORM, building and
 # compiling them cost several times what the database spends on them.
 _queued_calls_offered = UpdateIn(lambda: Call.objects.filter(phase=CallPhase.QUEUED), "pk")
-_OFFER_ROW = ["call_id", "agent_id", "offered_at", "expires_at", "agent_idle_since"]
-_insert_offers = PrecompiledBulkInsert(Offer, _OFFER_ROW)
-
-
-def _saved_offers(ids: list[int], rows: list[tuple], names=_OFFER_ROW) -> list[Offer]:
-    """The Offer instances the ORM would have made of `rows`: saved, pending, undecided."""
-    attnames = [f.attname for f in Offer._meta.concrete_fields]
-    made = []
-    for pk, row in zip(ids, rows, strict=True):
-        values = {"id": pk, "status": OfferStatus.PENDING, "decided_at": None}
-        values.update(zip(names, row, strict=True))
-        made.append(Offer.from_db("default", attnames, [values[a] for a in attnames]))
-    return made
+_insert_offers = PrecompiledBulkInsert(
+    Offer, ["call_id", "agent_id", "offered_at", "expires_at", "agent_idle_since"]
+)
 
 
 def acd_offer_batch(*, queue: Queue, limit: int, at: datetime | None = None) -> list[Offer]:
@@ -277,7 +267,7 @@ def acd_offer_batch(*, queue: Queue, limit: int, at: datetime | None = None) -> 
                 (p.call_id, p.status.person_id, at, expires_at, p.status.available_since)
                 for p in pairs
             ]
-            offers = _saved_offers(_insert_offers.insert(rows), rows)
+            offers = _insert_offers.instances(_insert_offers.insert(rows), rows)
             agents_transition_bulk(
                 person_ids=[p.status.person_id for p in pairs],
                 to_state=AgentState.RESERVED,

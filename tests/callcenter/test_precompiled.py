@@ -591,3 +591,23 @@ def test_many_rows_go_in_several_statements_or_through_the_orm(org, monkeypatch)
     assert update.run([c.pk for c in calls], priority=9) == 7
     assert not update._compiled  # through the ORM
     assert set(Call.objects.values_list("priority", flat=True)) == {9}
+
+
+def test_bulk_insert_instances_are_what_bulk_create_answers(org):
+    calls = _calls(org, 2)
+    at = timezone.now()
+    insert = PrecompiledBulkInsert(CallEvent, ["call", "kind", "at"])
+    rows = [(c.pk, "k", at) for c in calls]
+    made = insert.instances(insert.insert(rows), rows)
+    for obj in made:
+        stored = CallEvent.objects.get(pk=obj.pk)
+        assert not obj._state.adding and obj._state.db == "default"
+        assert (obj.call_id, obj.kind, obj.at, obj.data, obj.dedupe_key) == (
+            stored.call_id,
+            stored.kind,
+            stored.at,
+            stored.data,
+            stored.dedupe_key,
+        )
+    made[0].data["x"] = 1
+    assert made[1].data == {}  # each its own default
