@@ -12,7 +12,8 @@ thread switching. Sync workers close the connection after each answer, so every 
 Load: bench/_load.py (asyncio protocols, precomputed request bytes, status line parsed only).
 Every webhook request has its own CallSid and its own X-Twilio-Signature, computed before any
 clock starts; each one checks the queue's size, matches the caller to a customer, writes a
-Call and a CallEvent and asks for a routing run. Route requests are coalesced
+Call and a CallEvent and asks for a routing run. One caller in three is a customer on file
+(CUSTOMERS in all, some with an open ticket), so the caller lookup searches a real table. Route requests are coalesced
 (telephony.tasks.acd_route_soon): a run asked for and not yet started absorbs the next
 requests. No worker runs here to start one, so the marker lives out its 5 s and the bench
 publishes about one routing task per 5 s, where a live worker clears it at every run.
@@ -234,6 +235,46 @@ def _history(department, queue) -> None:
     _analyze()
 
 
+CUSTOMERS = 50_000  # a center's customer base: one bench caller in three is on file
+KNOWN_EVERY = 3
+OPEN_TICKET_EVERY = 10  # of those on file, one in ten has a ticket still open
+
+
+def _customer_base(department) -> None:
+    """Customers on file, so every webhook's caller lookup searches a real customer table:
+    one caller in KNOWN_EVERY (by the bench's From numbers) is a customer, one customer in
+    OPEN_TICKET_EVERY has an open ticket (priority), the rest of the base other numbers.
+    With an empty table the lookup costs nothing, whatever its plan."""
+    from django.utils import timezone
+
+    from tickets.models import Customer, Ticket, TicketStatus
+
+    now = timezone.now()
+    Customer.objects.bulk_create(
+        (
+            Customer(phone=f"+8210{50000000 + KNOWN_EVERY * i:08d}", name=f"bench {i}")
+            for i in range(CUSTOMERS)
+        ),
+        batch_size=2000,
+    )
+    Ticket.objects.bulk_create(
+        (
+            Ticket(
+                customer_id=pk,
+                department=department,
+                subject="bench",
+                status=TicketStatus.OPEN,
+                created_at=now,
+                updated_at=now,
+            )
+            for pk in Customer.objects.order_by("id").values_list("id", flat=True)[
+                ::OPEN_TICKET_EVERY
+            ]
+        ),
+        batch_size=2000,
+    )
+
+
 def _start_drain(queue_id: int) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
     return subprocess.Popen(  # noqa: S603
@@ -273,6 +314,7 @@ def run() -> dict:
     department, queue = bench_department(
         name="bench-webhook", phone_number=DEPARTMENT_NUMBER, max_size=MAX_SIZE
     )
+    _customer_base(department)
     _history(department, queue)
     t0 = time.perf_counter()
     # Enough for the closed loop at up to ~3,000 req/s, then the open loop; never reused.
@@ -340,6 +382,7 @@ def run() -> dict:
     if hook_closed.ran_out:
         notes.append("WARNING: precomputed webhook requests ran out; raise the count")
     notes.append(
+        f"{CUSTOMERS:,} customers on file, one caller in {KNOWN_EVERY} among them; "
         f"queue max_size {MAX_SIZE}; the drain kept the newest {LINE_KEPT} callers on the line "
         f"and ended {drained:,} others"
     )

@@ -14,6 +14,9 @@ class Customer(models.Model):
     is_vip = models.BooleanField(_("VIP"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # A duplicate merged into another record keeps pointing at it (its history moved there).
+    # Indexed only where set (Meta.indexes): every caller lookup asks for the records that
+    # are *not* merged, nearly all of them, and with a full index SQLite's planner, which
+    # keeps no statistics, walked that index (every customer) instead of the phone's.
     merged_into = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -21,12 +24,20 @@ class Customer(models.Model):
         blank=True,
         related_name="merged_from",
         verbose_name=_("merged into"),
+        db_index=False,
     )
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["merged_into"],
+                name="customer_merged_into",
+                condition=models.Q(merged_into__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name or self.phone
