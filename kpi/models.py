@@ -161,6 +161,8 @@ class Survey(models.Model):
         verbose_name = _("survey")
         verbose_name_plural = _("surveys")
         ordering = ["-sent_at", "-id"]
+        # A customer's SMS reply finds the newest survey sent to their number.
+        indexes = [models.Index(fields=["phone", "sent_at"], name="survey_phone_sent")]
         constraints = [
             models.UniqueConstraint(
                 fields=["call_sid", "channel"], name="one_survey_per_call_and_channel"

@@ -291,7 +291,44 @@ class Call(models.Model):
                 models.Index(
                     fields=[field], name=f"call_{field}", condition=Q(**{f"{field}__isnull": False})
                 )
-                for field in ("parent", "agent", "team", "disposition", "ticket", "wrapup_ended_at")
+                for field in ("parent", "disposition", "ticket", "wrapup_ended_at")
+            ),
+            # An agent's or a team's calls by phase: the desktop's live call and handled
+            # count, the reaper's "on a call with no live call", the team board's live calls.
+            # By agent alone, each of those read the agent's whole history (a year of calls).
+            models.Index(
+                fields=["agent", "phase", "wrapup_ended_at"],
+                name="call_agent_phase",
+                condition=Q(agent__isnull=False),
+            ),
+            models.Index(
+                fields=["team", "phase"], name="call_team_phase", condition=Q(team__isnull=False)
+            ),
+            # Calls whose wrap-up ran out unsubmitted (the desktop lists them): a few rows.
+            models.Index(
+                fields=["agent", "ended_at"],
+                name="call_wrapup_unsubmitted",
+                condition=Q(
+                    agent__isnull=False,
+                    phase=CallPhase.COMPLETED,
+                    wrapup_submitted_at__isnull=True,
+                ),
+            ),
+            # The sweep's stuck dials and unplaced callback legs: live calls only.
+            models.Index(
+                fields=["enqueued_at"], name="call_dialing", condition=Q(phase=CallPhase.DIALING)
+            ),
+            models.Index(
+                fields=["answered_at"],
+                name="call_connected",
+                condition=Q(phase=CallPhase.CONNECTED),
+            ),
+            # The expected wait's mean handling time: a queue's calls wrapped up lately
+            # (by queue and phase, SQLite read every call the queue ever completed).
+            models.Index(
+                fields=["queue", "wrapup_ended_at"],
+                name="call_queue_wrapped_up",
+                condition=Q(wrapup_ended_at__isnull=False),
             ),
             models.Index(
                 fields=["callback_sid"], name="call_callback_sid", condition=~Q(callback_sid="")
@@ -336,7 +373,9 @@ class Offer(models.Model):
         _("status"), max_length=20, choices=OfferStatus.choices, default=OfferStatus.PENDING
     )
     offered_at = models.DateTimeField(_("offered at"))
-    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    # Indexed while pending only (Meta.indexes): the sweep asks for pending offers past
+    # their deadline, and a full index led SQLite through every offer ever made.
+    expires_at = models.DateTimeField(_("expires at"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     # The agent's place in the longest-idle order, restored if the caller hangs up first.
     agent_idle_since = models.DateTimeField(_("agent idle since"), null=True, blank=True)
@@ -344,6 +383,13 @@ class Offer(models.Model):
     class Meta:
         verbose_name = _("call offer")
         verbose_name_plural = _("call offers")
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                name="offer_pending_expiry",
+                condition=Q(status=OfferStatus.PENDING),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["agent"], condition=Q(status="pending"), name="one_pending_offer_per_agent"

@@ -278,6 +278,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="tickets",
         verbose_name=_("team"),
+        db_index=False,  # led by ticket_team_sla (Meta.indexes)
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -286,6 +287,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="assigned_tickets",
         verbose_name=_("assignee"),
+        db_index=False,  # led by ticket_assignee_sla (Meta.indexes)
     )
     subject = models.CharField(_("subject"), max_length=200)
     status = models.CharField(
@@ -320,8 +322,8 @@ class Ticket(models.Model):
     # The SLA clock, recomputed on every change and by the periodic sweep: the next target's
     # due time (None while paused or met), its state, and when its warning/breach was sent.
     sla_state = models.CharField(
-        _("SLA"), max_length=10, choices=SlaState.choices, blank=True, default="", db_index=True
-    )
+        _("SLA"), max_length=10, choices=SlaState.choices, blank=True, default=""
+    )  # indexed with the status, and with the team or assignee (Meta.indexes)
     sla_due_at = models.DateTimeField(_("SLA due at"), null=True, blank=True, db_index=True)
     sla_target = models.CharField(
         _("SLA target"), max_length=20, blank=True
@@ -334,6 +336,16 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         ordering = ["-updated_at"]
+        # SLA alerts: the sweep's running clocks (by status), and each desk's and team
+        # board's warnings
+        # and breaches still open (polled). By the SLA state alone, or by the assignee's
+        # own index, SQLite read every ticket that ever breached, closed ones included. The
+        # team and assignee indexes also serve every other lookup by team or assignee.
+        indexes = [
+            models.Index(fields=["status", "sla_state"], name="ticket_status_sla"),
+            models.Index(fields=["team", "sla_state", "status"], name="ticket_team_sla"),
+            models.Index(fields=["assignee", "sla_state", "status"], name="ticket_assignee_sla"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"

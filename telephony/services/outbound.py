@@ -313,17 +313,25 @@ def dials_expire_stuck(*, at: datetime | None = None) -> int:
     Fail it, so the agent is not held ON_CALL by a call that is not ringing anywhere."""
     at = at or timezone.now()
     cutoff = at - timedelta(seconds=DIAL_STUCK_SECONDS)
+    # (Unordered: the calls' default order would lead SQLite through every call by date
+    # instead of the live-phase indexes call_dialing and call_connected.)
     stuck = list(
         Call.objects.filter(
             direction=CallDirection.OUTBOUND, phase=CallPhase.DIALING, enqueued_at__lt=cutoff
-        ).values_list("id", flat=True)
+        )
+        .order_by()
+        .values_list("id", flat=True)
     )
-    stuck += Call.objects.filter(
-        phase=CallPhase.CONNECTED,
-        callback_requested_at__isnull=False,
-        callback_sid="",
-        answered_at__lt=cutoff,
-    ).values_list("id", flat=True)
+    stuck += (
+        Call.objects.filter(
+            phase=CallPhase.CONNECTED,
+            callback_requested_at__isnull=False,
+            callback_sid="",
+            answered_at__lt=cutoff,
+        )
+        .order_by()
+        .values_list("id", flat=True)
+    )
     for call_id in stuck:
         # Twilio fetches the connect TwiML only once the customer answers: a "bridging"
         # event means the call is up and only its in-progress callback was lost.
