@@ -191,7 +191,11 @@ class AgentStatus(models.Model):
 
 class AgentStateInterval(models.Model):
     person = models.ForeignKey(
-        Person, on_delete=models.CASCADE, related_name="state_intervals", verbose_name=_("person")
+        Person,
+        on_delete=models.CASCADE,
+        related_name="state_intervals",
+        verbose_name=_("person"),
+        db_index=False,  # the (person, id) index below leads with it
     )
     state = models.CharField(_("state"), max_length=20, choices=AgentState.choices)
     reason = models.CharField(
@@ -203,7 +207,17 @@ class AgentStateInterval(models.Model):
     class Meta:
         verbose_name = _("agent state interval")
         verbose_name_plural = _("agent state intervals")
-        indexes = [models.Index(fields=["person", "started_at"])]
+        indexes = [
+            models.Index(fields=["person", "started_at"]),
+            # A person's newest interval (the live tallies' version of an agent): the end of
+            # one person's range. By the primary key alone, PostgreSQL walks back from the
+            # newest interval of anyone until it meets the person's, for a person whose
+            # last change is old most of the table.
+            models.Index(fields=["person", "id"], name="agentstateinterval_person_id"),
+            # The KPI fill's open and recently ended states (ended_at IS NULL OR ended_at >
+            # its watermark): two ranges of this index instead of every interval on file.
+            models.Index(fields=["ended_at"], name="agentstateinterval_ended_at"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["person"],

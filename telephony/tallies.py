@@ -36,7 +36,7 @@ Stores:
   the Celery worker and the simulator are separate processes, so this process misses
   events that others commit. Every read therefore first asks the database how many
   CallEvent and AgentStateInterval rows exist above the watermark of the last rebuild
-  (two indexed `COUNT`/`MAX` queries on primary keys); if that is not exactly the number
+  (one read of each primary key from the watermark up); if that is not exactly the number
   of events this process applied itself, the store is rebuilt from the database before
   answering. A reader never returns numbers older than the database. Events are applied
   in-process only once a reader has built the store (a worker that never reads pays
@@ -275,10 +275,17 @@ def _agent_records(person_ids: list[int] | None = None) -> list[AgentRecord]:
 
 def _rebuild_inputs() -> tuple[list[CallRecord], list[AgentRecord]]:
     start, end = day_bounds()
-    calls = Call.objects.filter(
-        Q(enqueued_at__gte=start, enqueued_at__lt=end) | Q(phase__in=WAITING_PHASES)
-    )
-    return _call_rows(calls), _agent_records()
+    # Today's calls and the callers on the line (a booked callback may wait since an
+    # earlier day), as a UNION of two index ranges: enqueued_at, and the queue line
+    # (queue, phase, …) of every queue (a call always has a queue, and a queue with calls
+    # cannot be deleted). One statement with the OR reads every call ever taken: no index
+    # leads with the phase. The ids are a list, not a subquery: PostgreSQL's planner may
+    # join a subquery the other way round, reading the calls first.
+    queue_ids = list(Queue.objects.order_by().values_list("id", flat=True))
+    today = Call.objects.filter(enqueued_at__gte=start, enqueued_at__lt=end)
+    waiting = Call.objects.filter(queue_id__in=queue_ids, phase__in=WAITING_PHASES)
+    rows = _call_values(today).union(_call_values(waiting))
+    return [_call_record(row) for row in rows], _agent_records()
 
 
 # --- The snapshot a reader gets -----------------------------------------------------------
@@ -351,6 +358,20 @@ class TallyScope:
 
 
 # --- In-process store ---------------------------------------------------------------------
+
+
+def _above(model, mark: int) -> tuple[int, int]:
+    """How many rows have an id above `mark`, and the newest id, in one statement that
+    reads the primary key from `mark` up (a COUNT beside a MAX over the whole table reads
+    every row, on every poll). When no id is at or above `mark`, the newest id is given
+    as 0, as for an empty table: below a watermark above 0, which the caller takes for
+    another database, as it would the true newest id."""
+    row = (
+        model.objects.filter(id__gte=mark)
+        .order_by()
+        .aggregate(n=Count("id", filter=Q(id__gt=mark)), m=Max("id"))
+    )
+    return row["n"], row["m"] or 0
 
 
 class MemoryStore:
@@ -440,17 +461,13 @@ class MemoryStore:
             self.built_at = time.monotonic()
 
     def _db_marks(self) -> tuple[int, int, int, int]:
-        ev = CallEvent.objects.aggregate(
-            n=Count("id", filter=Q(id__gt=self.event_mark)), m=Max("id")
-        )
-        iv = AgentStateInterval.objects.aggregate(
-            n=Count("id", filter=Q(id__gt=self.interval_mark)), m=Max("id")
-        )
+        n_ev, max_ev = _above(CallEvent, self.event_mark)
+        n_iv, max_iv = _above(AgentStateInterval, self.interval_mark)
         # A database whose newest id is below our watermark is another database (tests
         # roll back; a restore): never trust the store then.
-        if (ev["m"] or 0) < self.event_mark or (iv["m"] or 0) < self.interval_mark:
+        if max_ev < self.event_mark or max_iv < self.interval_mark:
             return -1, 0, -1, 0
-        return ev["n"], ev["m"] or 0, iv["n"], iv["m"] or 0
+        return n_ev, max_ev, n_iv, max_iv
 
     def fresh_version(self) -> str:
         """Rebuild if the database moved on without us; the version the reader sees."""
