@@ -7,18 +7,20 @@ Every page and API reads through these functions; no view filters by team on its
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from agents.models import Department, Person, Role, Team
 
 if TYPE_CHECKING:
     from telephony.models import Call
-    from tickets.models import Ticket
+    from tickets.models import Customer, Ticket
 
 CENTER_WIDE_ROLES = {Role.DIRECTOR, Role.TRAINING_LEAD, Role.ADMIN}
 
@@ -70,29 +72,55 @@ def person_get_for(viewer: Person, person_id: int) -> Person:
         raise Http404 from exc
 
 
+def _any_of(alternatives: list) -> Q:
+    return reduce(operator.or_, alternatives)
+
+
+def _in_center_of(person: Person) -> Q:
+    """The center-wide roles' rule for work filed under a department."""
+    return Q(department__center_id=person.center_id) if person.center_id else Q()
+
+
+def _offered_to(person: Person) -> Q:
+    return Q(offers__agent=person)
+
+
+def _call_alternatives(person: Person) -> list[Q]:
+    """calls_visible_to's rule as alternatives (a call is visible if it meets any one),
+    each with an index of its own: customers_visible_to reads them one by one."""
+    if _is_center_wide(person):
+        return [_in_center_of(person)]
+    if person.role == Role.MANAGER:
+        return [Q(department__managers=person)]
+    if person.role == Role.TEAM_LEAD:
+        return [Q(team_id=person.team_id)]
+    # An agent: the calls they took, and those offered to them (answered or not).
+    return [Q(agent=person), _offered_to(person)]
+
+
 def calls_visible_to(person: Person) -> QuerySet[Call]:
     from telephony.models import Call
 
-    qs = Call.objects.all()
+    alternatives = _call_alternatives(person)
+    qs = Call.objects.filter(_any_of(alternatives))
+    # Through its offers (a join, a row per offer) a call could come back more than once.
+    return qs.distinct() if _offered_to(person) in alternatives else qs
+
+
+def _ticket_alternatives(person: Person) -> list[Q]:
+    """tickets_visible_to's rule as alternatives, like _call_alternatives."""
     if _is_center_wide(person):
-        return qs.filter(department__center_id=person.center_id) if person.center_id else qs
+        return [_in_center_of(person)]
     if person.role == Role.MANAGER:
-        return qs.filter(department__managers=person)
-    if person.role == Role.TEAM_LEAD:
-        return qs.filter(team_id=person.team_id)
-    return qs.filter(Q(agent=person) | Q(offers__agent=person)).distinct()
+        return [Q(department__managers=person)]
+    # Agents and team leads: their team's tickets, and any ticket assigned to them.
+    return [Q(team_id=person.team_id), Q(assignee=person)]
 
 
 def tickets_visible_to(person: Person) -> QuerySet[Ticket]:
     from tickets.models import Ticket
 
-    qs = Ticket.objects.all()
-    if _is_center_wide(person):
-        return qs.filter(department__center_id=person.center_id) if person.center_id else qs
-    if person.role == Role.MANAGER:
-        return qs.filter(department__managers=person)
-    # Agents and team leads: their team's tickets, and any ticket assigned to them.
-    return qs.filter(Q(team_id=person.team_id) | Q(assignee=person))
+    return Ticket.objects.filter(_any_of(_ticket_alternatives(person)))
 
 
 def ticket_get_for(person: Person, ticket_id: int) -> Ticket:
@@ -183,24 +211,52 @@ def wallboard_center_visible_to(person: Person) -> bool:
     return _is_center_wide(person) and person.center_id is not None
 
 
-def customers_visible_to(person: Person):
+def _customer_ids_visible_to(person: Person) -> list[QuerySet]:
+    """customers_visible_to's rule as lists of customer ids, one per alternative of the
+    ticket and call rules, each read through an index of its own: a team's tickets, the
+    tickets assigned to an agent, their calls, the calls offered to them, …"""
+    from telephony.models import Call
+    from tickets.models import Ticket
+
+    work = [
+        *(Ticket.objects.filter(rule) for rule in _ticket_alternatives(person)),
+        *(Call.objects.filter(rule, customer__isnull=False) for rule in _call_alternatives(person)),
+    ]
+    return [qs.order_by().values("customer_id") for qs in work]
+
+
+def customers_visible_to(person: Person) -> QuerySet[Customer]:
     """Customers are seen through the work about them: a customer is visible to whoever
     may see one of their tickets or calls (an agent: their team's tickets, their own
-    calls; a team lead: their team's; and so on up the chart)."""
+    calls; a team lead: their team's; and so on up the chart).
+
+    The customers are those in a UNION of id lists (_customer_ids_visible_to): a search
+    reads the work the person may see, not all of it. As one condition, an agent's
+    `calls.agent_id = me OR offers.agent_id = me` across a LEFT JOIN to the offers had no
+    index path: every call with a customer was read (4 s on SQLite, 0.4 s on PostgreSQL
+    at 500,000 calls)."""
     from tickets.models import Customer
 
-    return Customer.objects.filter(
-        Q(pk__in=tickets_visible_to(person).values("customer_id"))
-        | Q(pk__in=calls_visible_to(person).filter(customer__isnull=False).values("customer_id"))
+    first, *others = _customer_ids_visible_to(person)
+    return Customer.objects.filter(pk__in=first.union(*others))
+
+
+def customer_get_for(person: Person, customer_id: int) -> Customer:
+    """The customer, if the viewer may see them; 404 otherwise (no existence leak).
+
+    customers_visible_to's rule asked about one customer (for every call whose timeline
+    the desktop shows): does a ticket or a call of theirs that the person may see exist?
+    Each EXISTS seeks that customer's own tickets or calls through its customer index.
+    The rule stays one condition inside it on purpose: SQLite without statistics, given
+    `team_id = %s` beside `customer_id = %s`, may walk the team's tickets instead."""
+    from tickets.models import Customer
+
+    theirs = {"customer_id": OuterRef("pk")}
+    seen = Exists(tickets_visible_to(person).filter(**theirs)) | Exists(
+        calls_visible_to(person).filter(**theirs)
     )
-
-
-def customer_get_for(person: Person, customer_id: int):
-    """The customer, if the viewer may see them; 404 otherwise (no existence leak)."""
-    from tickets.models import Customer
-
     try:
-        return customers_visible_to(person).get(pk=customer_id)
+        return Customer.objects.filter(seen).get(pk=customer_id)
     except Customer.DoesNotExist as exc:
         raise Http404 from exc
 

@@ -34,10 +34,19 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     return redirect(selectors.home_url_name(request.user))
 
 
-def _desktop_context(request: HtmxHttpRequest, *, error: str = "", wrapup_form=None) -> dict:
+def _desktop_context(
+    request: HtmxHttpRequest,
+    *,
+    error: str = "",
+    wrapup_form=None,
+    state: selectors.DesktopState | None = None,
+) -> dict:
+    """`state`: the desktop state this request already read (the poll's version check),
+    so it is not read twice."""
     from tickets import selectors as ticket_selectors
 
-    state = selectors.desktop_state_for(request.user)
+    if state is None:
+        state = selectors.desktop_state_for(request.user)
     if state.call and state.call.phase == "wrap_up" and wrapup_form is None:
         wrapup_form = WrapupForm(call=state.call, person=request.user)
     current = state.call or (state.offer.call if state.offer else None)
@@ -101,9 +110,14 @@ def desk_version(state: selectors.DesktopState) -> str:
 
 
 def render_desktop_panel(
-    request: HtmxHttpRequest, *, error: str = "", wrapup_form=None, status: int = 200
+    request: HtmxHttpRequest,
+    *,
+    error: str = "",
+    wrapup_form=None,
+    status: int = 200,
+    state: selectors.DesktopState | None = None,
 ) -> HttpResponse:
-    context = _desktop_context(request, error=error, wrapup_form=wrapup_form)
+    context = _desktop_context(request, error=error, wrapup_form=wrapup_form, state=state)
     return render(request, "agents/desktop.html#panel", context, status=status)
 
 
@@ -113,7 +127,8 @@ def desktop(request: HtmxHttpRequest) -> HttpResponse:
         state = selectors.desktop_state_for(request.user)
         if request.GET.get("v") == desk_version(state):
             return HttpResponse(status=204)
-        return render_desktop_panel(request)
+        # Polled every second by every agent: the state just read is the one rendered.
+        return render_desktop_panel(request, state=state)
     return render(request, "agents/desktop.html", _desktop_context(request))
 
 

@@ -239,7 +239,9 @@ def customer_timeline(
             Survey.objects.filter(
                 customer=customer,
                 answered_at__isnull=False,
-                call__in=calls_visible_to(person),
+                # (the customer's own calls first: the viewer's rule alone may read every
+                # call and offer, agent_id OR offered having no index path)
+                call__in=calls_visible_to(person).filter(customer=customer),
             )
             .select_related("agent")
             .order_by("-answered_at")[:limit]
