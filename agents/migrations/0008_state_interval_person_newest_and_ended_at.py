@@ -4,6 +4,10 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from callcenter.migration_indexes import create_index as _create
+from callcenter.migration_indexes import drop_index as _drop
+from callcenter.migration_indexes import single_column_indexes as _single_column_indexes
+
 # The database side written out (as in telephony 0008), so that it neither rebuilds the
 # intervals table (SQLite rebuilds a table for an AlterField) nor holds a lock on it while
 # the indexes build (PostgreSQL: CREATE/DROP INDEX CONCURRENTLY, outside a transaction).
@@ -19,39 +23,6 @@ NEW_INDEXES = [
 OLD_PERSON_INDEX = models.Index(
     fields=["person"], name="agents_agentstateinterval_person_id_c6694510"
 )
-
-
-def _drop(schema_editor, name):
-    quoted = schema_editor.quote_name(name)
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoted}")
-    else:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {quoted}")
-
-
-def _create(schema_editor, model, index):
-    kwargs = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
-    sql = str(index.create_sql(model, schema_editor, **kwargs))
-    if sql.startswith("CREATE INDEX CONCURRENTLY "):
-        sql = sql.replace("CREATE INDEX CONCURRENTLY ", "CREATE INDEX CONCURRENTLY IF NOT EXISTS ", 1)
-    else:
-        sql = sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
-    schema_editor.execute(sql)
-
-
-def _single_column_indexes(schema_editor, model, column):
-    with schema_editor.connection.cursor() as cursor:
-        constraints = schema_editor.connection.introspection.get_constraints(
-            cursor, model._meta.db_table
-        )
-    return [
-        name
-        for name, info in constraints.items()
-        if info["index"]
-        and not info["unique"]
-        and not info["primary_key"]
-        and info["columns"] == [column]
-    ]
 
 
 def forwards(apps, schema_editor):

@@ -2,9 +2,71 @@
 
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Q
+
+from callcenter.migration_indexes import create_index, drop_index, single_column_indexes
+
+# The database side written out (callcenter.migration_indexes): the calls table is the
+# busiest there is, so the indexes build CONCURRENTLY on PostgreSQL, and SQLite does not
+# rebuild the offers table for expires_at's index. New indexes first, then the old go.
+# The state operations below are what makemigrations wrote.
+
+NEW_CALL_INDEXES = [
+    models.Index(
+        fields=["agent", "phase", "wrapup_ended_at"],
+        name="call_agent_phase",
+        condition=Q(agent__isnull=False),
+    ),
+    models.Index(fields=["team", "phase"], name="call_team_phase", condition=Q(team__isnull=False)),
+    models.Index(
+        fields=["agent", "ended_at"],
+        name="call_wrapup_unsubmitted",
+        condition=Q(agent__isnull=False, phase="completed", wrapup_submitted_at__isnull=True),
+    ),
+    models.Index(fields=["enqueued_at"], name="call_dialing", condition=Q(phase="dialing")),
+    models.Index(fields=["answered_at"], name="call_connected", condition=Q(phase="connected")),
+    models.Index(
+        fields=["queue", "wrapup_ended_at"],
+        name="call_queue_wrapped_up",
+        condition=Q(wrapup_ended_at__isnull=False),
+    ),
+]
+NEW_OFFER_INDEX = models.Index(
+    fields=["expires_at"], name="offer_pending_expiry", condition=Q(status="pending")
+)
+OLD_CALL_INDEXES = [
+    models.Index(fields=[f], name=f"call_{f}", condition=Q(**{f"{f}__isnull": False}))
+    for f in ("agent", "team")
+]
+OLD_OFFER_INDEX = models.Index(fields=["expires_at"], name="telephony_offer_expires_at_idx")
+
+
+def forwards(apps, schema_editor):
+    Call = apps.get_model("telephony", "Call")
+    Offer = apps.get_model("telephony", "Offer")
+    for index in NEW_CALL_INDEXES:
+        create_index(schema_editor, Call, index)
+    create_index(schema_editor, Offer, NEW_OFFER_INDEX)
+    for index in OLD_CALL_INDEXES:
+        drop_index(schema_editor, index.name)
+    for name in single_column_indexes(schema_editor, Offer, "expires_at"):
+        if name != NEW_OFFER_INDEX.name:
+            drop_index(schema_editor, name)
+
+
+def backwards(apps, schema_editor):
+    Call = apps.get_model("telephony", "Call")
+    Offer = apps.get_model("telephony", "Offer")
+    for index in OLD_CALL_INDEXES:
+        create_index(schema_editor, Call, index)
+    create_index(schema_editor, Offer, OLD_OFFER_INDEX)
+    for index in [*NEW_CALL_INDEXES, NEW_OFFER_INDEX]:
+        drop_index(schema_editor, index.name)
 
 
 class Migration(migrations.Migration):
+    atomic = False  # PostgreSQL builds and drops these indexes CONCURRENTLY
+
     dependencies = [
         ("agents", "0007_agentstatus_idle_order"),
         ("telephony", "0008_sparse_call_indexes"),
@@ -13,78 +75,82 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # The new indexes first: no lookup goes without one while the old are dropped.
-        migrations.AddIndex(
-            model_name="call",
-            index=models.Index(
-                condition=models.Q(("agent__isnull", False)),
-                fields=["agent", "phase", "wrapup_ended_at"],
-                name="call_agent_phase",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="call",
-            index=models.Index(
-                condition=models.Q(("team__isnull", False)),
-                fields=["team", "phase"],
-                name="call_team_phase",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="call",
-            index=models.Index(
-                condition=models.Q(
-                    ("agent__isnull", False),
-                    ("phase", "completed"),
-                    ("wrapup_submitted_at__isnull", True),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[migrations.RunPython(forwards, backwards)],
+            state_operations=[
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("agent__isnull", False)),
+                        fields=["agent", "phase", "wrapup_ended_at"],
+                        name="call_agent_phase",
+                    ),
                 ),
-                fields=["agent", "ended_at"],
-                name="call_wrapup_unsubmitted",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="call",
-            index=models.Index(
-                condition=models.Q(("phase", "dialing")),
-                fields=["enqueued_at"],
-                name="call_dialing",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="call",
-            index=models.Index(
-                condition=models.Q(("phase", "connected")),
-                fields=["answered_at"],
-                name="call_connected",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="call",
-            index=models.Index(
-                condition=models.Q(("wrapup_ended_at__isnull", False)),
-                fields=["queue", "wrapup_ended_at"],
-                name="call_queue_wrapped_up",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="offer",
-            index=models.Index(
-                condition=models.Q(("status", "pending")),
-                fields=["expires_at"],
-                name="offer_pending_expiry",
-            ),
-        ),
-        migrations.RemoveIndex(
-            model_name="call",
-            name="call_agent",
-        ),
-        migrations.RemoveIndex(
-            model_name="call",
-            name="call_team",
-        ),
-        migrations.AlterField(
-            model_name="offer",
-            name="expires_at",
-            field=models.DateTimeField(verbose_name="expires at"),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("team__isnull", False)),
+                        fields=["team", "phase"],
+                        name="call_team_phase",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(
+                            ("agent__isnull", False),
+                            ("phase", "completed"),
+                            ("wrapup_submitted_at__isnull", True),
+                        ),
+                        fields=["agent", "ended_at"],
+                        name="call_wrapup_unsubmitted",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("phase", "dialing")),
+                        fields=["enqueued_at"],
+                        name="call_dialing",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("phase", "connected")),
+                        fields=["answered_at"],
+                        name="call_connected",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="call",
+                    index=models.Index(
+                        condition=models.Q(("wrapup_ended_at__isnull", False)),
+                        fields=["queue", "wrapup_ended_at"],
+                        name="call_queue_wrapped_up",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="offer",
+                    index=models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["expires_at"],
+                        name="offer_pending_expiry",
+                    ),
+                ),
+                migrations.RemoveIndex(
+                    model_name="call",
+                    name="call_agent",
+                ),
+                migrations.RemoveIndex(
+                    model_name="call",
+                    name="call_team",
+                ),
+                migrations.AlterField(
+                    model_name="offer",
+                    name="expires_at",
+                    field=models.DateTimeField(verbose_name="expires at"),
+                ),
+            ],
         ),
     ]
