@@ -312,20 +312,26 @@ def acd_offer_next(
 
 
 def acd_route(*, queue_id: int | None = None, at: datetime | None = None) -> list[Offer]:
-    """Pair waiting calls with agents until one side runs out."""
+    """Pair waiting calls with agents until one side runs out. Each batch commits on its
+    own (its offers ring at once); the live tallies are refreshed for the whole run at its
+    end (tallies_deferred)."""
+    from telephony.tallies import tallies_deferred
+
     queue_ids = [queue_id] if queue_id else list(Queue.objects.values_list("id", flat=True))
     offers: list[Offer] = []
-    for qid in queue_ids:
-        queue = Queue.objects.prefetch_related("tiers").filter(pk=qid).first()
-        if queue is None:
-            continue
-        while True:
-            batch = acd_offer_batch(queue=queue, limit=ROUTE_BATCH, at=at)
-            offers.extend(batch)
-            # A short batch means calls or agents ran out (or the rest are locked by another
-            # router, which will pair them): no need for one more, empty, transaction.
-            if len(batch) < ROUTE_BATCH:
-                break
+    with tallies_deferred():
+        for qid in queue_ids:
+            queue = Queue.objects.prefetch_related("tiers").filter(pk=qid).first()
+            if queue is None:
+                continue
+            while True:
+                batch = acd_offer_batch(queue=queue, limit=ROUTE_BATCH, at=at)
+                offers.extend(batch)
+                # A short batch means calls or agents ran out (or the rest are locked by
+                # another router, which will pair them): no need for one more, empty,
+                # transaction.
+                if len(batch) < ROUTE_BATCH:
+                    break
     return offers
 
 

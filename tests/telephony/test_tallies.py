@@ -398,3 +398,95 @@ def test_records_read_by_compiled_statements_equal_the_orm_reads(org, monkeypatc
 def test_no_ids_read_no_records(org):
     assert tallies._call_records_of([]) == []
     assert tallies._agent_records([]) == []
+
+
+# --- A routing run's refreshes, made once at its end (tallies_deferred) -------------------
+
+
+@pytest.fixture
+def counted_refreshes(monkeypatch):
+    """Every refresh the tallies make, with the calls and agents it covered."""
+    seen: list[tuple[set[int], set[int]]] = []
+    real = tallies._refresh
+
+    def counting(calls, agents, written=None):
+        seen.append((set(calls), set(agents)))
+        return real(calls, agents, written)
+
+    monkeypatch.setattr(tallies, "_refresh", counting)
+    return seen
+
+
+def _three_waiting_three_free(org):
+    now = timezone.now()
+    with suppress_dispatch():
+        make_available(org.agent1, org.agent2, org.agent3, at=now - timedelta(seconds=30))
+        calls = [receive(now, frm=f"+82101111222{i}") for i in range(3)]
+    return calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_routing_run_refreshes_the_tallies_once_after_its_batches(
+    org, store, monkeypatch, counted_refreshes
+):
+    from telephony.services import routing
+
+    assert snapshot(org).waiting == 0  # a reader built the store
+    calls = _three_waiting_three_free(org)
+    counted_refreshes.clear()
+    monkeypatch.setattr(routing, "ROUTE_BATCH", 1)  # three batches, three commits
+    with suppress_dispatch():
+        offers = services.acd_route(queue_id=org.q_general.pk)
+    assert len(offers) == 3
+    assert counted_refreshes == [
+        ({c.pk for c in calls}, {org.agent1.pk, org.agent2.pk, org.agent3.pk})
+    ]
+    figures = snapshot(org)
+    assert figures.waiting == 3  # ringing agents: still on the line
+    assert figures.agents[AgentState.RESERVED] == 3
+    scopes = [TallyScope("queue", org.q_general.pk), TallyScope("center", org.center.pk)]
+    assert [t.figures() for t in tallies.tallies_snapshots(scopes)] == fresh_figures(scopes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deferred_refreshes_leave_rolled_back_work_out(org, store, counted_refreshes):
+    from django.db import transaction
+
+    assert snapshot(org).offered == 0
+    with suppress_dispatch(), tallies.tallies_deferred():
+        kept = receive(timezone.now())
+        with pytest.raises(RuntimeError), transaction.atomic():
+            receive(timezone.now(), frm="+821099998888")
+            raise RuntimeError
+        assert counted_refreshes == []  # committed, held for the block's end
+    assert counted_refreshes == [({kept.pk}, set())]
+    assert snapshot(org).offered == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_run_refreshes_as_it_goes_and_nested_blocks_leave_it_to_the_outer(
+    org, store, counted_refreshes
+):
+    assert snapshot(org).waiting == 0
+    with suppress_dispatch(), tallies.tallies_deferred(max_seconds=0):
+        first = receive(timezone.now())  # the first commit starts the clock
+        assert counted_refreshes == []
+        with tallies.tallies_deferred():
+            second = receive(timezone.now(), frm="+821033334444")  # waited ≥ 0 s: both
+        assert counted_refreshes == [({first.pk, second.pk}, set())]
+        third = receive(timezone.now(), frm="+821055556666")
+        assert len(counted_refreshes) == 1
+    assert counted_refreshes[1:] == [({third.pk}, set())]
+    assert snapshot(org).waiting == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deferred_refresh_that_fails_is_logged_and_the_calls_stay(org, monkeypatch, caplog):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(tallies, "_refresh", down)
+    with suppress_dispatch(), tallies.tallies_deferred():
+        call = receive(timezone.now())
+    assert Call.objects.filter(pk=call.pk).exists()
+    assert "live tallies not updated" in caplog.text
