@@ -840,11 +840,13 @@ class _Deferral:
 def tallies_deferred(max_seconds: float = DEFERRED_UP_TO_SECONDS):
     """Inside: each transaction's refresh, made after its commit as always (so rolled-back
     work never counts), is held and made together with the others' at the end of the
-    block, or once the oldest has waited `max_seconds`. A routing run commits a batch every
-    few milliseconds and touches each call and agent once: one refresh for the run (a read
-    of the calls, one of the agents, one Redis round trip) instead of one per batch, which
-    cost about a third of each batch's time on PostgreSQL. A refresh that cannot be made is
-    logged, as after any commit (the next rebuild or check repairs the tallies)."""
+    block, or at the first commit after the oldest has waited `max_seconds`. Changes made
+    outside a transaction (already committed) are held alike. A routing run commits a
+    batch every few milliseconds and touches each call and agent once: one refresh for the
+    run (a read of the calls, one of the agents, one Redis round trip) instead of one per
+    batch, which cost about a third of each batch's time on PostgreSQL. A refresh that
+    cannot be made is logged, as after any commit (the next rebuild or check repairs the
+    tallies)."""
     conn = transaction.get_connection()
     if getattr(conn, "_tallies_deferral", None) is not None:
         yield  # nested: the outer block refreshes
