@@ -20,8 +20,8 @@ replaces the old record with the new one and moves the counters by the differenc
 update with an older version than the stored one is ignored. So any order or repetition of
 callbacks, re-reads and rebuilds ends in the same numbers: the numbers the rows say. A
 routing run (acd_route) commits a batch every few milliseconds; its batches' refreshes are
-made together at the run's end, at most DEFERRED_UP_TO_SECONDS after the first commit
-(`tallies_deferred`).
+made together at the run's end, or at the first commit after the oldest has waited
+DEFERRED_UP_TO_SECONDS (`tallies_deferred`).
 
 Stores:
 
@@ -810,7 +810,8 @@ class _Pending:
         self.agents |= other.agents
 
 
-# A routing run's refreshes wait at most this long for the run's end (tallies_deferred).
+# A routing run's refreshes are made at its end, or at its first commit after the oldest
+# has waited this long (tallies_deferred).
 DEFERRED_UP_TO_SECONDS = 0.25
 
 
@@ -903,10 +904,17 @@ def tallies_call_written(call: Call, event_id: int) -> None:
     incoming call's INSERT, with its event `event_id`): after the commit its record is
     made from these values instead of being read back. A later change, here or in any
     other transaction, has a newer event and so a higher version, and wins wherever it
-    lands first."""
+    lands first.
+
+    Inside a savepoint (an atomic block within another) the call is read back after the
+    commit instead: the savepoint may still roll back while the transaction commits, and
+    the row read then says so, where the values written would count a call that never was."""
     store = _store()
     unread = isinstance(store, MemoryStore) and not store.built  # nobody reads it here
-    record = None if unread or call.queue_id is None else _written_record(call, event_id)
+    in_savepoint = any(transaction.get_connection().savepoint_ids)
+    record = (
+        None if unread or in_savepoint or call.queue_id is None else _written_record(call, event_id)
+    )
     written = {call.pk: record} if record is not None else {}
     pending = _pending()
     if pending is None:

@@ -490,3 +490,20 @@ def test_a_deferred_refresh_that_fails_is_logged_and_the_calls_stay(org, monkeyp
         call = receive(timezone.now())
     assert Call.objects.filter(pk=call.pk).exists()
     assert "live tallies not updated" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_written_in_a_savepoint_that_rolls_back_never_counts(org, store):
+    """The transaction commits, the savepoint inside it does not: the written values of
+    the savepoint's call must not be taken for a row (found by review)."""
+    from django.db import transaction
+
+    assert snapshot(org).offered == 0
+    with suppress_dispatch(), transaction.atomic():
+        receive(timezone.now())
+        with pytest.raises(RuntimeError), transaction.atomic():
+            receive(timezone.now(), frm="+821099998888")
+            raise RuntimeError
+    assert snapshot(org).offered == 1
+    scopes = [TallyScope("queue", org.q_general.pk)]
+    assert [t.figures() for t in tallies.tallies_snapshots(scopes)] == fresh_figures(scopes)
