@@ -61,3 +61,22 @@ def test_people_a_newcomer_logs_in_as_are_never_played(org):
 def test_an_unknown_department_is_a_clear_error(org):
     with pytest.raises(CommandError, match="no department named 없음"):
         call_command("simulate_agents", department=["없음"])
+
+
+def test_with_nobody_to_play_it_stays_up_until_stopped(org, monkeypatch):
+    """`make run` runs it under honcho, which stops the whole demo when one process ends:
+    SIM_COLLEAGUES=0 must leave the demo running, not end it."""
+    command = Command()
+    naps = []
+
+    def nap(seconds):
+        naps.append(seconds)
+        if len(naps) == 3:
+            command._stop()  # SIGTERM from the process manager
+
+    monkeypatch.setattr("telephony.management.commands.simulate_agents.time.sleep", nap)
+    call_command(command, count=0)
+    assert len(naps) == 3  # it waited until stopped
+    naps.clear()
+    call_command(Command(), count=0, minutes=1)  # with a time limit: nothing to wait for
+    assert naps == []

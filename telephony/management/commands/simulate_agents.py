@@ -92,15 +92,20 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"no department named {', '.join(sorted(missing))}")
         people = colleagues_in(departments, opts["count"])
+        stop_at = time.monotonic() + opts["minutes"] * 60 if opts["minutes"] else None
+        self._stopping = False
+        signal.signal(signal.SIGTERM, self._stop)
         if not people:
             self.stdout.write("simulate_agents: no agents to play; nothing to do")
+            if stop_at is None:
+                # Until stopped, as asked: `make run` runs this beside the server under a
+                # process manager (honcho) that stops the whole demo when one process
+                # ends, so SIM_COLLEAGUES=0 would stop the demo it was meant to leave you.
+                self._idle_until_stopped()
             return
         self.rng = random.Random(opts["seed"])  # noqa: S311 - demo timings, not secrets
         self.opts = opts
         colleagues = [Colleague(p) for p in people]
-        stop_at = time.monotonic() + opts["minutes"] * 60 if opts["minutes"] else None
-        self._stopping = False
-        signal.signal(signal.SIGTERM, self._stop)
         self.stdout.write(
             f"simulate_agents: {', '.join(p.display_name for p in people)} take calls"
         )
@@ -125,6 +130,13 @@ class Command(BaseCommand):
 
     def _stop(self, *_args) -> None:
         self._stopping = True
+
+    def _idle_until_stopped(self) -> None:
+        try:
+            while not self._stopping:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
 
     def _after(self, colleague: Colleague, key: int, bounds) -> bool:
         """True once the wait drawn for `key` (from `bounds` seconds) has passed."""
