@@ -34,7 +34,8 @@ Stores:
   built; when it is missing (Redis flushed or restarted, a new day) the next reader
   rebuilds from the database under a short lock. At most once a minute a reader also
   compares Redis with a fresh count from the database and rebuilds if they drifted (e.g. a
-  queue membership changed in the admin, which is not an event).
+  queue membership changed in the admin, which is not an event); a disagreement is looked
+  at again after CHECK_SETTLE_SECONDS first, since a refresh may be on its way.
 - In-process (no REDIS_URL): the same records in this process's memory. The web server,
   the Celery worker and the simulator are separate processes, so this process misses
   events that others commit. Every read therefore first asks the database how many
@@ -82,6 +83,8 @@ COUNTERS = ("offered", "answered", "answered_within", "abandoned", "short_abando
 WAITING_PHASES = {CallPhase.QUEUED, CallPhase.OFFERED}
 KEY_TTL_SECONDS = 3 * 24 * 3600
 CHECK_EVERY_SECONDS = 60
+# How long a disagreement found by the check is given to settle before a rebuild.
+CHECK_SETTLE_SECONDS = 0.5
 # In-process: up to this many events and intervals written by other processes are caught
 # up call by call; more are cheaper to read in one rebuild.
 CATCH_UP_LIMIT = 2_000
@@ -1080,9 +1083,14 @@ def tallies_for(person: Person, *, queue_id: int | None = None) -> list[Tally]:
     return tallies_snapshots(tally_scopes_for(person, queue_id=queue_id))
 
 
-def tallies_check() -> bool:
+def tallies_check(*, settle_seconds: float | None = None) -> bool:
     """Compare the store with a fresh count from the database; rebuild on drift. True when
-    they agreed. Cheap: one pass over today's calls."""
+    they agreed. Cheap: one pass over today's calls.
+
+    A disagreement is looked at again after `settle_seconds` (CHECK_SETTLE_SECONDS) before
+    anything is rebuilt: a change committed a moment ago may still be on its way to the
+    store (its after-commit refresh, or a routing run's held one, DEFERRED_UP_TO_SECONDS),
+    and a rebuild empties the store while it reads the database."""
     from agents.models import Center
 
     scopes = [TallyScope("center", cid) for cid in Center.objects.values_list("id", flat=True)]
@@ -1090,6 +1098,20 @@ def tallies_check() -> bool:
     day = day_bounds()[0].date().isoformat()
     queues = sorted(_queues(scopes).values_list("id", flat=True))
     centers = [s.id for s in scopes]
+    if settle_seconds is None:
+        settle_seconds = CHECK_SETTLE_SECONDS
+    if _agrees(store, day, queues, centers):
+        return True
+    time.sleep(settle_seconds)
+    if _agrees(store, day, queues, centers):
+        return True
+    logger.warning("tallies drifted from the database; rebuilding")
+    store.rebuild()
+    return False
+
+
+def _agrees(store, day: str, queues: list[int], centers: list[int]) -> bool:
+    """The store's figures equal a count made now from the database."""
     fresh = MemoryStore()
     fresh.rebuild()
 
@@ -1104,8 +1126,4 @@ def tallies_check() -> bool:
             out[("c", cid)] = {k: n for k, n in v.items() if n}
         return out
 
-    if norm(store.read(day, queues, centers)) == norm(fresh.read(day, queues, centers)):
-        return True
-    logger.warning("tallies drifted from the database; rebuilding")
-    store.rebuild()
-    return False
+    return norm(store.read(day, queues, centers)) == norm(fresh.read(day, queues, centers))

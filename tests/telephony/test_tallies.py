@@ -249,7 +249,7 @@ def test_the_consistency_check_repairs_drift(org, store, committed):
     else:
         tallies._memory.counts[(tallies._memory.day, org.q_general.pk)]["offered"] += 7
         tallies._memory.applied_events.clear()  # keep the freshness check from rebuilding
-    assert tallies.tallies_check() is False
+    assert tallies.tallies_check(settle_seconds=0.01) is False
     assert snapshot(org).offered == 5
 
 
@@ -507,3 +507,33 @@ def test_a_call_written_in_a_savepoint_that_rolls_back_never_counts(org, store):
     assert snapshot(org).offered == 1
     scopes = [TallyScope("queue", org.q_general.pk)]
     assert [t.figures() for t in tallies.tallies_snapshots(scopes)] == fresh_figures(scopes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_check_lets_a_refresh_on_its_way_land_before_calling_it_drift(org, store, monkeypatch):
+    """A routing run holds its refreshes (tallies_deferred); a check made meanwhile sees
+    the database ahead of the store. It looks again after a pause instead of rebuilding."""
+    from django.db import transaction
+
+    assert snapshot(org).waiting == 0
+    rebuilds = []
+    if store == "redis":  # (a store object per use)
+        real = tallies.RedisStore.rebuild
+        monkeypatch.setattr(
+            tallies.RedisStore, "rebuild", lambda self: rebuilds.append(1) or real(self)
+        )
+    else:
+        real = tallies._memory.rebuild
+        monkeypatch.setattr(tallies._memory, "rebuild", lambda: rebuilds.append(1) or real())
+    pauses = []
+
+    def pause(seconds):  # meanwhile the run ends and its refresh lands
+        pauses.append(seconds)
+        transaction.get_connection()._tallies_deferral.flush()
+
+    monkeypatch.setattr(tallies.time, "sleep", pause)
+    with suppress_dispatch(), tallies.tallies_deferred():
+        receive(timezone.now())  # committed; its refresh held
+        assert tallies.tallies_check() is True
+    assert pauses == [tallies.CHECK_SETTLE_SECONDS] and rebuilds == []
+    assert snapshot(org).waiting == 1
