@@ -31,7 +31,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--rate", type=float, default=1.0, help="calls per minute")
+        parser.add_argument(
+            "--rate", type=float, default=1.0, help="calls per minute (0: none, only wait)"
+        )
         parser.add_argument("--minutes", type=float, default=1.0, help="0 runs until stopped")
         parser.add_argument("--department", help="department name; default: any")
         parser.add_argument(
@@ -52,8 +54,17 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if settings.TELEPHONY_MODE != "simulated":
             raise CommandError("simulate_calls runs only with TELEPHONY_MODE=simulated")
-        if opts["rate"] <= 0:
-            raise CommandError("--rate must be above 0")
+        if opts["rate"] < 0:
+            raise CommandError("--rate must be 0 or more")
+        if opts["rate"] == 0:
+            self.stdout.write("simulate_calls: rate 0, no calls to place")
+            if not opts["minutes"]:
+                # Until stopped, as asked: `make run` runs this under a process manager
+                # (honcho) that stops the whole demo when one process ends, so SIM_RATE=0
+                # would end the demo instead of keeping it quiet.
+                while True:
+                    time.sleep(3600)
+            return
         departments = Department.objects.all()
         if opts["department"]:
             departments = departments.filter(name=opts["department"])
