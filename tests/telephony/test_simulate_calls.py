@@ -38,3 +38,9 @@ def test_a_negative_rate_is_a_clear_error(org, settings):
     settings.TELEPHONY_MODE = "simulated"
     with pytest.raises(CommandError, match="--rate must be 0 or more"):
         call_command("simulate_calls", rate=-1)
+
+
+def test_an_unknown_department_names_the_ones_there_are(org, settings):
+    settings.TELEPHONY_MODE = "simulated"
+    with pytest.raises(CommandError, match="no department named 없음; there are: 가입, 일반"):
+        call_command("simulate_calls", department="없음", rate=1)

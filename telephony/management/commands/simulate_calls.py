@@ -68,6 +68,13 @@ class Command(BaseCommand):
         departments = Department.objects.all()
         if opts["department"]:
             departments = departments.filter(name=opts["department"])
+            if not departments.exists():
+                names = ", ".join(
+                    Department.objects.order_by("name").values_list("name", flat=True)
+                )
+                raise CommandError(
+                    f"no department named {opts['department']}; there are: {names or 'none'}"
+                )
         numbers = list(departments.values_list("phone_number", flat=True))
         if opts["ivr"]:
             numbers = list(
