@@ -62,8 +62,11 @@ class Command(BaseCommand):
                 # Until stopped, as asked: `make run` runs this under a process manager
                 # (honcho) that stops the whole demo when one process ends, so SIM_RATE=0
                 # would end the demo instead of keeping it quiet.
-                while True:
-                    time.sleep(3600)
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    pass
             return
         departments = Department.objects.all()
         if opts["department"]:
