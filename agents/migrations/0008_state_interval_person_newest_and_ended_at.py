@@ -12,8 +12,8 @@ from callcenter.migration_indexes import single_column_indexes as _single_column
 # intervals table (SQLite rebuilds a table for an AlterField) nor holds a lock on it while
 # the indexes build (PostgreSQL: CREATE/DROP INDEX CONCURRENTLY, outside a transaction).
 # The new indexes are built before the foreign key's own goes, so a person's intervals are
-# never without one; (person, id) leads with the same column. The state operations below
-# are what makemigrations wrote.
+# never without one; (person, id) leads with the same column. The state operations add the
+# same index objects, so both sides are one definition.
 
 NEW_INDEXES = [
     models.Index(fields=["person", "id"], name="agentstateinterval_person_id"),
@@ -53,13 +53,9 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             database_operations=[migrations.RunPython(forwards, backwards)],
             state_operations=[
-                migrations.AddIndex(
-                    model_name='agentstateinterval',
-                    index=models.Index(fields=['person', 'id'], name='agentstateinterval_person_id'),
-                ),
-                migrations.AddIndex(
-                    model_name='agentstateinterval',
-                    index=models.Index(fields=['ended_at'], name='agentstateinterval_ended_at'),
+                *(
+                    migrations.AddIndex(model_name='agentstateinterval', index=index)
+                    for index in NEW_INDEXES
                 ),
                 migrations.AlterField(
                     model_name='agentstateinterval',

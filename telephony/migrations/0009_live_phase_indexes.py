@@ -9,7 +9,7 @@ from callcenter.migration_indexes import create_index, drop_index, single_column
 # The database side written out (callcenter.migration_indexes): the calls table is the
 # busiest there is, so the indexes build CONCURRENTLY on PostgreSQL, and SQLite does not
 # rebuild the offers table for expires_at's index. New indexes first, then the old go.
-# The state operations below are what makemigrations wrote.
+# The state operations add the same index objects, so both sides are one definition.
 
 NEW_CALL_INDEXES = [
     models.Index(
@@ -78,66 +78,8 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             database_operations=[migrations.RunPython(forwards, backwards)],
             state_operations=[
-                migrations.AddIndex(
-                    model_name="call",
-                    index=models.Index(
-                        condition=models.Q(("agent__isnull", False)),
-                        fields=["agent", "phase", "wrapup_ended_at"],
-                        name="call_agent_phase",
-                    ),
-                ),
-                migrations.AddIndex(
-                    model_name="call",
-                    index=models.Index(
-                        condition=models.Q(("team__isnull", False)),
-                        fields=["team", "phase"],
-                        name="call_team_phase",
-                    ),
-                ),
-                migrations.AddIndex(
-                    model_name="call",
-                    index=models.Index(
-                        condition=models.Q(
-                            ("agent__isnull", False),
-                            ("phase", "completed"),
-                            ("wrapup_submitted_at__isnull", True),
-                        ),
-                        fields=["agent", "ended_at"],
-                        name="call_wrapup_unsubmitted",
-                    ),
-                ),
-                migrations.AddIndex(
-                    model_name="call",
-                    index=models.Index(
-                        condition=models.Q(("phase", "dialing")),
-                        fields=["enqueued_at"],
-                        name="call_dialing",
-                    ),
-                ),
-                migrations.AddIndex(
-                    model_name="call",
-                    index=models.Index(
-                        condition=models.Q(("phase", "connected")),
-                        fields=["answered_at"],
-                        name="call_connected",
-                    ),
-                ),
-                migrations.AddIndex(
-                    model_name="call",
-                    index=models.Index(
-                        condition=models.Q(("wrapup_ended_at__isnull", False)),
-                        fields=["queue", "wrapup_ended_at"],
-                        name="call_queue_wrapped_up",
-                    ),
-                ),
-                migrations.AddIndex(
-                    model_name="offer",
-                    index=models.Index(
-                        condition=models.Q(("status", "pending")),
-                        fields=["expires_at"],
-                        name="offer_pending_expiry",
-                    ),
-                ),
+                *(migrations.AddIndex(model_name="call", index=i) for i in NEW_CALL_INDEXES),
+                migrations.AddIndex(model_name="offer", index=NEW_OFFER_INDEX),
                 migrations.RemoveIndex(
                     model_name="call",
                     name="call_agent",
