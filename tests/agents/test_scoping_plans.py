@@ -25,6 +25,7 @@ from agents import scoping
 from agents.models import Person, Role, Team
 from telephony.models import Call, CallPhase, Offer, OfferStatus
 from tests.conftest import make_person
+from tests.plans import analyze, explain
 from tickets.models import Customer, Ticket
 from tickets.selectors import customer_search_for
 
@@ -150,22 +151,8 @@ def work(org):
     Offer.objects.create(
         call=offered, agent=org.agent1, status=OfferStatus.EXPIRED, offered_at=now, expires_at=now
     )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "ANALYZE tickets_customer; ANALYZE tickets_ticket; ANALYZE telephony_call; "
-                "ANALYZE telephony_offer"
-            )
+    analyze("tickets_customer", "tickets_ticket", "telephony_call", "telephony_offer")
     return only
-
-
-def _plan(sql: str) -> str:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
-            return "\n".join(row[-1] for row in cursor.fetchall())
-        cursor.execute(f"EXPLAIN {sql}")
-        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def _tables_read_whole(sql: str, plan: str) -> set[str]:
@@ -201,7 +188,7 @@ def test_one_customers_check_seeks_that_customers_own_tickets_and_calls(org, wor
             except Http404:
                 pass
         sql = _only_query(ctx)
-        plan = _plan(sql)
+        plan = explain(sql)
         assert not _tables_read_whole(sql, plan), plan
         if connection.vendor == "sqlite":
             # no list of all the person's work built first, to look the customer up in
@@ -216,7 +203,7 @@ def test_a_search_reads_the_work_of_the_person_not_all_of_it(org, work, persona)
     with CaptureQueriesContext(connection) as ctx:
         list(customer_search_for(getattr(org, persona), "한길"))
     sql = _only_query(ctx)
-    plan = _plan(sql)
+    plan = explain(sql)
     assert _tables_read_whole(sql, plan) <= {"tickets_customer"}, plan
 
 

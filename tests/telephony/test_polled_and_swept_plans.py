@@ -33,6 +33,7 @@ from telephony.models import (
 from telephony.selectors import queue_handle_seconds
 from telephony.services.outbound import dials_expire_stuck
 from telephony.services.routing import agents_heal_stuck, offers_expire_due
+from tests.plans import analyze, explain
 from tickets.models import Customer, SlaState, Ticket, TicketStatus
 from tickets.selectors import sla_alert_counts, sla_alerts_for
 from tickets.services import sla_sweep
@@ -120,12 +121,7 @@ def history(org):
         phase=CallPhase.DIALING,
         enqueued_at=now,
     )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "ANALYZE telephony_call; ANALYZE telephony_offer; ANALYZE kpi_survey; "
-                "ANALYZE tickets_ticket"
-            )
+    analyze("telephony_call", "telephony_offer", "kpi_survey", "tickets_ticket")
     return org
 
 
@@ -137,14 +133,7 @@ def _plans(ctx: CaptureQueriesContext, table: str) -> list[tuple[str, str]]:
         sql = re.sub(r"^DECLARE .*? CURSOR .*?FOR (?=SELECT)", "", query["sql"])
         if not sql.lstrip().upper().startswith("SELECT") or f'"{table}"' not in sql:
             continue
-        with connection.cursor() as cursor:
-            if connection.vendor == "sqlite":
-                cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
-                plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
-            else:
-                cursor.execute(f"EXPLAIN {sql}")
-                plan = "\n".join(row[0] for row in cursor.fetchall())
-        out.append((sql, plan))
+        out.append((sql, explain(sql)))
     assert out, f"no read of {table} captured"
     return out
 

@@ -24,6 +24,7 @@ from kpi.services import SOURCES, _touched_intervals, interval_floor, kpi_fill_i
 from telephony import tallies
 from telephony.models import Call, CallEvent, CallPhase
 from telephony.tallies import MemoryStore
+from tests.plans import analyze, explain
 
 pytestmark = pytest.mark.django_db
 
@@ -37,19 +38,9 @@ EVENTS = 3000
 BIG_TABLES = ("telephony_call", "telephony_callevent", "agents_agentstateinterval")
 
 
-def _explain(sql: str) -> str:
-    """The plan of a captured statement (its parameters are inlined by the backend)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
-            return "\n".join(row[3] for row in cursor.fetchall())
-        cursor.execute(f"EXPLAIN {sql}")
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
 def _plans(captured, table: str) -> list[str]:
     statements = [q["sql"] for q in captured.captured_queries]
-    plans = [_explain(sql) for sql in statements if f'"{table}"' in sql]
+    plans = [explain(sql) for sql in statements if f'"{table}"' in sql]
     assert plans, statements
     return plans
 
@@ -109,10 +100,7 @@ def history(org):
     CallEvent.objects.bulk_create(
         CallEvent(call=calls[i % CALLS], kind="status", at=now) for i in range(EVENTS)
     )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for table in (*BIG_TABLES, "agents_agentstatus", "agents_person", "telephony_queue"):
-                cursor.execute(f"ANALYZE {table}")
+    analyze(*BIG_TABLES, "agents_agentstatus", "agents_person", "telephony_queue")
     return people
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from tests.plans import analyze
 from tickets.models import Customer, CustomerPhone
 from tickets.selectors import (
     _caller_match_query,
@@ -41,9 +42,7 @@ def customers(org):
     first = Customer.objects.order_by("id").first()
     Customer.objects.filter(pk=first.pk + 1).update(merged_into=first)
     CustomerPhone.objects.create(customer=first, number="+821077770000")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE tickets_customer; ANALYZE tickets_customerphone")
+    analyze("tickets_customer", "tickets_customerphone")
     return first
 
 
