@@ -232,3 +232,99 @@ def test_turning_autocommit_back_on_lets_the_lock_go(handler):
     assert not lock_is_free(db)
     db.set_autocommit(True)
     assert lock_is_free(db)
+
+
+# --- insert_together's direct path (callcenter.precompiled._sqlite_together) ---------------
+
+
+@pytest.fixture
+def two_tables(handler, django_db_blocker):
+    """A parent and a child table on the test's own SQLite file, like a call and its
+    event: a unique key on each, the child pointing at the parent."""
+    db = handler["w"]
+    with django_db_blocker.unblock():
+        with db.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT UNIQUE)"
+            )
+            cursor.execute(
+                "CREATE TABLE child (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                "parent_id INTEGER NOT NULL REFERENCES parent (id), key TEXT UNIQUE, "
+                "note TEXT)"
+            )
+        yield db
+
+
+def _statements(sid: str, key: str):
+    from callcenter.precompiled import _Statement
+
+    parent = _Statement(
+        'INSERT INTO "parent" ("sid") VALUES (%s) RETURNING "parent"."id"', [sid], (0,), [], []
+    )
+    child = _Statement(
+        # (a literal % is written %% in Django's SQL, as in the ORM's)
+        'INSERT INTO "child" ("parent_id", "key", "note") VALUES (%s, %s, \'100%% kept\') '
+        'RETURNING "child"."id"',
+        [None, key],
+        (0, 1),
+        [],
+        [],
+    )
+    return parent, child
+
+
+def _rows(db) -> list:
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT parent.sid, child.key, child.note FROM child JOIN parent "
+            "ON parent.id = child.parent_id ORDER BY child.id"
+        )
+        return cursor.fetchall()
+
+
+def test_the_direct_path_writes_both_rows_linked_and_lets_the_lock_go(two_tables):
+    from callcenter.precompiled import _sqlite_direct, _sqlite_together
+
+    db = two_tables
+    assert _sqlite_direct(db)
+    parent_pk, child_pk = _sqlite_together(db, *_statements("CA1", "CA1:in"), 0)
+    assert (parent_pk, child_pk) == (1, 1)
+    assert _rows(db) == [("CA1", "CA1:in", "100% kept")]
+    assert lock_is_free(db) and not db.connection.in_transaction
+
+
+@pytest.mark.parametrize("refused", ["parent", "child"])
+def test_the_direct_path_writes_neither_row_when_one_is_refused(two_tables, refused):
+    from django.db import IntegrityError
+
+    from callcenter.precompiled import _sqlite_together
+
+    db = two_tables
+    _sqlite_together(db, *_statements("CA1", "CA1:in"), 0)
+    again = _statements("CA1", "CA2:in") if refused == "parent" else _statements("CA2", "CA1:in")
+    with pytest.raises(IntegrityError):  # Django's, as the ORM raises it
+        _sqlite_together(db, *again, 0)
+    assert _rows(db) == [("CA1", "CA1:in", "100% kept")]
+    with db.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM parent")
+        assert cursor.fetchone() == (1,)
+    assert lock_is_free(db) and not db.connection.in_transaction
+    _sqlite_together(db, *_statements("CA3", "CA3:in"), 0)  # the connection goes on
+    assert len(_rows(db)) == 2
+
+
+def test_the_direct_path_is_left_to_django_when_anyone_watches_or_a_transaction_is_open(
+    two_tables,
+):
+    from callcenter.precompiled import _sqlite_direct
+
+    db = two_tables
+    begin(db)
+    assert not _sqlite_direct(db)  # a savepoint inside the caller's transaction
+    end(db, commit=False)
+    db.force_debug_cursor = True  # DEBUG's query log, assertNumQueries
+    assert not _sqlite_direct(db)
+    db.force_debug_cursor = False
+    with db.execute_wrapper(lambda execute, sql, params, many, context: None):
+        assert not _sqlite_direct(db)
+    assert _sqlite_direct(db)

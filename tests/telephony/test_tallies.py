@@ -537,3 +537,33 @@ def test_the_check_lets_a_refresh_on_its_way_land_before_calling_it_drift(org, s
         assert tallies.tallies_check() is True
     assert pauses == [tallies.CHECK_SETTLE_SECONDS] and rebuilds == []
     assert snapshot(org).waiting == 1
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_starting_after_one_killed_mid_run_repairs_the_tallies_it_left(
+    org, settings, monkeypatch
+):
+    """kill -9 during a routing run: the batches it committed are in the database, their
+    held refresh never happened. The next worker to start checks the store at once."""
+    from telephony.services import routing
+    from telephony.tasks import tallies_check_at_start
+
+    settings.REDIS_URL = django_settings.REDIS_URL
+    _flush_redis()
+    assert snapshot(org).waiting == 0
+    _three_waiting_three_free(org)
+    monkeypatch.setattr(routing, "ROUTE_BATCH", 1)
+    monkeypatch.setattr(tallies._Deferral, "flush", lambda self: None)  # the process died
+    with suppress_dispatch():
+        assert len(services.acd_route(queue_id=org.q_general.pk)) == 3
+    monkeypatch.undo()
+    scopes = [TallyScope("queue", org.q_general.pk), TallyScope("center", org.center.pk)]
+    assert snapshot(org).agents[AgentState.RESERVED] == 0  # what the dead run left
+    assert [t.figures() for t in tallies.tallies_snapshots(scopes)] != fresh_figures(scopes)
+
+    tallies_check_at_start(sender=None)
+
+    assert snapshot(org).agents[AgentState.RESERVED] == 3
+    assert [t.figures() for t in tallies.tallies_snapshots(scopes)] == fresh_figures(scopes)
+    _flush_redis()
