@@ -847,16 +847,26 @@ def _sqlite_together(connection, first: _Statement, second: _Statement, link: in
     with connection.wrap_database_errors:
         connection._write_lock_acquire()
         try:
-            raw.execute(begin)
             try:
+                raw.execute(begin)
                 (parent_pk,) = raw.execute(_qmark(first.sql), first.params).fetchone()
                 params[link] = parent_pk
                 (child_pk,) = raw.execute(_qmark(second.sql), params).fetchone()
                 raw.execute("COMMIT")
             except BaseException:
                 if raw.in_transaction:
-                    raw.execute("ROLLBACK")
+                    _sqlite_rollback(connection, raw)
                 raise
         finally:
             connection._write_lock_release()
     return parent_pk, child_pk
+
+
+def _sqlite_rollback(connection, raw) -> None:
+    """ROLLBACK after a failed write; a connection that cannot roll back is closed (as
+    Django's atomic() does), so no transaction outlives the write lock."""
+    try:
+        raw.execute("ROLLBACK")
+    except Exception:
+        logger.warning("rollback failed; closing the connection", exc_info=True)
+        connection.close()

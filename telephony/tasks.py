@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.core.cache import caches
-from django.db import close_old_connections
+from django.db import connections
 from kombu.exceptions import OperationalError
 
 from callcenter.dispatch import dispatch_allowed
@@ -78,7 +78,9 @@ def tallies_check_at_start(**_kwargs) -> None:
     except Exception:
         logger.warning("live tallies not checked at worker start", exc_info=True)
     finally:
-        close_old_connections()
+        # The main process runs no tasks: nothing of this connection may outlive the
+        # check (pool processes forked later would inherit it).
+        connections.close_all()
 
 
 @shared_task(ignore_result=True)

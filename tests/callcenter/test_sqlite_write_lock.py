@@ -328,3 +328,44 @@ def test_the_direct_path_is_left_to_django_when_anyone_watches_or_a_transaction_
     with db.execute_wrapper(lambda execute, sql, params, many, context: None):
         assert not _sqlite_direct(db)
     assert _sqlite_direct(db)
+
+
+def test_a_rollback_that_fails_closes_the_connection_and_keeps_the_first_error(two_tables):
+    """No transaction may outlive the write lock: a connection that cannot roll back is
+    closed (SQLite then drops the transaction), as Django's atomic() does."""
+    from django.db import IntegrityError
+
+    from callcenter.precompiled import _sqlite_together
+
+    db = two_tables
+    _sqlite_together(db, *_statements("CA1", "CA1:in"), 0)
+    real = db.connection
+
+    class NoRollback:
+        in_transaction = property(lambda self: real.in_transaction)
+
+        def execute(self, sql, *args):
+            if sql == "ROLLBACK":
+                raise real.OperationalError("disk I/O error")
+            return real.execute(sql, *args)
+
+        def close(self):
+            real.close()
+
+    db.connection = NoRollback()
+    with pytest.raises(IntegrityError):  # the refused insert's error, not the rollback's
+        _sqlite_together(db, *_statements("CA2", "CA1:in"), 0)
+    assert db.connection is None and lock_is_free(db)
+    assert not _open(real)  # closed, its transaction dropped with it
+    assert _rows(db) == [("CA1", "CA1:in", "100% kept")]  # reconnected: CA2 never landed
+    with db.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM parent")
+        assert cursor.fetchone() == (1,)
+
+
+def _open(raw) -> bool:
+    try:
+        raw.execute("SELECT 1")
+    except Exception:
+        return False
+    return True
