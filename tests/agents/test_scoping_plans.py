@@ -1,12 +1,14 @@
-"""Customers are seen through the work about them (agents.scoping.customers_visible_to): the
+"""Customers are seen through the work about them (agents.scoping.customer_seen_by): the
 desktop asks about the caller for every call whose timeline it shows, and every customer
 search asks too.
 
 As one condition, an agent's rule for calls, `agent_id = me OR an offer of the call went to
 me`, across a LEFT JOIN to the offers had no index path: every call with a customer was read
 with its offers (2 s on SQLite, 0.4 s on PostgreSQL at 500,000 calls). One customer's check
-now seeks that customer's own tickets and calls (an EXISTS each), and a search reads a UNION
-of the person's work, each list through its own index. The rules are still those of
+seeks that customer's own tickets and calls (an EXISTS each). A search first finds the
+customers that match (a UNION of the name's scan and the numbers' indexes) and asks the
+check of those only: reading all of a director's visible work first cost 370 ms a search at
+100,000 customers and 700,000 tickets and calls on SQLite. The rules are still those of
 tickets_visible_to and calls_visible_to, which the last tests compare with, role by role."""
 
 from __future__ import annotations
@@ -197,14 +199,33 @@ def test_one_customers_check_seeks_that_customers_own_tickets_and_calls(org, wor
             assert "hashed SubPlan" not in plan, plan
 
 
-@pytest.mark.parametrize("persona", ["agent1", "lead1"])
-def test_a_search_reads_the_work_of_the_person_not_all_of_it(org, work, persona):
-    """What remains is the customers' name scan (a LIKE '%…%' has no index)."""
+@pytest.mark.parametrize("persona", ["agent1", "lead1", "manager", "director"])
+@pytest.mark.parametrize("q", ["한길", "+821012345678"])
+def test_a_search_checks_the_customers_that_match_not_the_persons_work(org, work, persona, q):
+    """What remains is the customers' name scan (a LIKE '%…%' has no index); tickets,
+    calls and offers are only sought by a candidate customer (or its calls)."""
     with CaptureQueriesContext(connection) as ctx:
-        list(customer_search_for(getattr(org, persona), "한길"))
+        list(customer_search_for(getattr(org, persona), q))
     sql = _only_query(ctx)
     plan = explain(sql)
-    assert _tables_read_whole(sql, plan) <= {"tickets_customer"}, plan
+    if connection.vendor == "postgresql":
+        assert _tables_read_whole(sql, plan) <= {"tickets_customer"}, plan
+        return
+    # SQLite: the candidates' ids are a list (the UNION, of customer tables only); in the
+    # correlated EXISTS after it nothing is scanned: the candidate's tickets and calls are
+    # sought by customer, their offers by call, the chart's rows by key.
+    candidates = sql.partition("EXISTS")[0].split(" IN (", 1)[1]
+    assert set(re.findall(r'"(\w+)"\.', candidates)) <= {
+        "tickets_customer",
+        "tickets_customerphone",
+    }, sql
+    lines = plan.splitlines()
+    first_check = next(i for i, line in enumerate(lines) if line.startswith("CORRELATED"))
+    checks = lines[first_check:]
+    assert not [line for line in checks if line.startswith("SCAN")], plan
+    assert not [line for line in checks if ">?" in line or "<?" in line], plan
+    blocks = "\n".join(checks).split("CORRELATED")[1:]
+    assert blocks and all("(customer_id=?)" in block for block in blocks), plan
 
 
 # Which of the customers each persona sees: those of agent1's team A ticket ("team"), of
@@ -255,7 +276,9 @@ def test_customers_are_those_of_the_tickets_and_calls_each_person_may_see(org, w
             .filter(customer__isnull=False)
             .values_list("customer_id", flat=True)
         )
-        seen = set(scoping.customers_visible_to(person).values_list("pk", flat=True))
+        seen = set(
+            Customer.objects.filter(scoping.customer_seen_by(person)).values_list("pk", flat=True)
+        )
         assert seen == expected, person.username
         for pk in random.Random(person.pk).sample(sorted(everyone), 100):
             try:
