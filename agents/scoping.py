@@ -229,9 +229,10 @@ def customer_seen_by(person: Person):
 def customer_get_for(person: Person, customer_id: int) -> Customer:
     """The customer, if the viewer may see them; 404 otherwise (no existence leak).
 
-    customer_seen_by asked about one customer (for every call whose timeline the desktop
-    shows). The rule stays one condition inside each EXISTS on purpose: SQLite without statistics, given
-    `team_id = %s` beside `customer_id = %s`, may walk the team's tickets instead."""
+    Asked for every call whose timeline the desktop shows (customer_seen_by, for one
+    customer). The rule stays one condition inside each EXISTS on purpose: SQLite
+    without statistics, given `team_id = %s` beside `customer_id = %s`, may walk the
+    team's tickets instead."""
     from tickets.models import Customer
 
     try:

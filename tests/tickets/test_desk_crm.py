@@ -218,3 +218,14 @@ def test_the_desktop_marks_the_current_state_and_log_off_is_an_action(client, or
     assert 'id="btn-available" title="F2" aria-pressed="true"' in body
     assert 'id="btn-not-ready" title="F3" aria-pressed="false"' in body
     assert 'value="offline" id="btn-log-off"' in body
+
+
+def test_the_customer_search_answers_any_text_without_an_error(client, org):
+    """Found by review: "C-²" passed isdigit() and int() refused it (a 500)."""
+    known = make_ticket(org, phone="+821099998888").customer
+    client.force_login(org.agent1)
+    for q in ["C-²", "C-١٢", f"C-{known.pk}", "C-" + "9" * 30, "%", "_", "'", "\\", "김" * 100]:
+        response = client.get("/tickets/customers/search/", {"q": q})
+        assert response.status_code == 200, q
+    found = client.get("/tickets/customers/search/", {"q": f"c-{known.pk}"})
+    assert known.number in found.content.decode()
