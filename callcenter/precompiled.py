@@ -818,21 +818,6 @@ def _sqlite_direct(connection) -> bool:
     )
 
 
-_qmark_sql: dict[str, str] = {}
-
-
-def _qmark(sql: str) -> str:
-    """Django's %s placeholders as SQLite's ?, as its cursor would rewrite them."""
-    converted = _qmark_sql.get(sql)
-    if converted is None:
-        from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
-
-        if len(_qmark_sql) >= SERVER_FORMS_KEPT:
-            _qmark_sql.clear()
-        converted = _qmark_sql[sql] = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
-    return converted
-
-
 def _sqlite_together(connection, first: _Statement, second: _Statement, link: int):
     """Both INSERTs in one transaction on the sqlite3 connection itself: the same
     statements, write lock and BEGIN mode as through Django's atomic() and cursors, whose
@@ -841,6 +826,8 @@ def _sqlite_together(connection, first: _Statement, second: _Statement, link: in
     come out as Django's (IntegrityError for a repeated CallSid), after a rollback."""
     connection.validate_thread_sharing()
     connection.ensure_connection()
+    from callcenter.db.sqlite3.base import qmark  # (the %s → ? its cursors would make)
+
     raw = connection.connection
     begin = f"BEGIN {connection.transaction_mode}" if connection.transaction_mode else "BEGIN"
     params = list(second.params)
@@ -849,9 +836,9 @@ def _sqlite_together(connection, first: _Statement, second: _Statement, link: in
         try:
             try:
                 raw.execute(begin)
-                (parent_pk,) = raw.execute(_qmark(first.sql), first.params).fetchone()
+                (parent_pk,) = raw.execute(qmark(first.sql), first.params).fetchone()
                 params[link] = parent_pk
-                (child_pk,) = raw.execute(_qmark(second.sql), params).fetchone()
+                (child_pk,) = raw.execute(qmark(second.sql), params).fetchone()
                 raw.execute("COMMIT")
             except BaseException:
                 if raw.in_transaction:

@@ -39,18 +39,24 @@ QMARK_CACHE_SIZE = 1024
 _qmark: dict[str, str] = {}
 
 
+def qmark(query: str) -> str:
+    """A statement with Django's %s placeholders as SQLite takes it (?, and %% as %), as
+    Django's cursor rewrites it, remembered."""
+    converted = _qmark.get(query)
+    if converted is None:
+        if len(_qmark) >= QMARK_CACHE_SIZE:
+            _qmark.clear()
+        converted = _qmark[query] = base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+    return converted
+
+
 class CursorWrapper(base.SQLiteCursorWrapper):
     """A write statement in autocommit mode takes the file lock for its own duration."""
 
     def convert_query(self, query, *, param_names=None):
         if param_names is not None:
             return super().convert_query(query, param_names=param_names)
-        converted = _qmark.get(query)
-        if converted is None:
-            if len(_qmark) >= QMARK_CACHE_SIZE:
-                _qmark.clear()
-            converted = _qmark[query] = super().convert_query(query)
-        return converted
+        return qmark(query)
 
     def execute(self, query, params=None):
         db = self.sangdam_db
