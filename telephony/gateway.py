@@ -46,6 +46,7 @@ class Gateway(Protocol):
     def fetch_recording(
         self, *, url: str, duration_seconds: int | None, range_header: str = ""
     ) -> RecordingAudio: ...
+    def delete_recording(self, *, recording_sid: str) -> None: ...
 
 
 def connect_url(offer_id: int) -> str:
@@ -184,6 +185,17 @@ class TwilioGateway:
 
         return twilio_recording_fetch(url=url, range_header=range_header)
 
+    def delete_recording(self, *, recording_sid: str) -> None:
+        """Deletes the recording's media at Twilio (retention, erasure). One already gone
+        (404) counts as deleted; any other refusal raises, and the caller keeps the row."""
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            self._client().recordings(recording_sid).delete()
+        except TwilioRestException as exc:
+            if exc.status != 404:
+                raise
+
 
 class SimulatedGateway:
     def connect_to_agent(self, *, call_sid: str, offer_id: int) -> None:
@@ -271,6 +283,11 @@ class SimulatedGateway:
             duration_seconds=duration_seconds, range_header=range_header
         )
 
+    def delete_recording(self, *, recording_sid: str) -> None:
+        """The simulator keeps no media (it synthesises the audio when played): clearing
+        the row's URL, which the caller does, removes the recording."""
+        return None
+
 
 class HeldBackGateway:
     """While replaying history (seed_demo) no request leaves for the provider."""
@@ -311,6 +328,9 @@ class HeldBackGateway:
         from telephony.recordings import RecordingFetchError
 
         raise RecordingFetchError("requests to the provider are held back")
+
+    def delete_recording(self, *, recording_sid: str) -> None:
+        raise RuntimeError("requests to the provider are held back")
 
 
 def _customer_in_conference(offer_id: int) -> bool:

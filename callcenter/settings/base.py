@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "tickets",
     "qa",
     "kpi",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,13 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 120},
     },
 }
+# Data protection (privacy/): the retention purge runs once a day (README "Backups,
+# retention and erasure").
+CELERY_BEAT_SCHEDULE["retention-purge"] = {
+    "task": "privacy.tasks.retention_purge",
+    "schedule": timedelta(hours=env.float("RETENTION_PURGE_HOURS", default=24.0)),
+    "options": {"expires": 3600},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Telephony ----------------------------------------------------------------------------
@@ -234,6 +242,26 @@ KPI_EVALUATION_CAP = 1.2
 KPI_EVALUATION_DEFAULT_WEIGHTS = {"main_task": 35, "calls": 30, "csat": 20, "qa": 15}
 KPI_INCENTIVE_BANDS = [(110.0, "S"), (100.0, "A"), (90.0, "B"), (80.0, "C"), (0.0, "D")]
 CSAT_REPLY_HOURS = env.int("CSAT_REPLY_HOURS", default=24)
+
+# --- Data protection (privacy/) -----------------------------------------------------------
+# Days to keep call recordings (and voicemails), wrap-up notes and text-message bodies;
+# 0 or empty keeps them forever. The purge empties them, the rows stay (README).
+
+
+def _retention_days(name: str) -> int:
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return 0
+    if not (raw.isascii() and raw.isdigit()):
+        raise environ.ImproperlyConfigured(f"{name} must be a whole number of days (0 = forever)")
+    return int(raw)
+
+
+RETENTION_RECORDING_DAYS = _retention_days("RETENTION_RECORDING_DAYS")
+RETENTION_CALL_NOTE_DAYS = _retention_days("RETENTION_CALL_NOTE_DAYS")
+RETENTION_SMS_DAYS = _retention_days("RETENTION_SMS_DAYS")
+# Where `manage.py db_backup` writes when no path is given.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
