@@ -256,14 +256,18 @@ def _anonymise(
     ).delete()
 
     calls = Call.objects.filter(pk__in=call_ids)
-    counts["calls"] = len(call_ids)
-    calls.filter(
+    caller = calls.filter(
         Q(from_number__in=numbers)
         | Q(customer_id__in=customer_ids, direction=CallDirection.INBOUND)
-    ).update(from_number="")
-    calls.filter(
+    ).exclude(from_number="")
+    called = calls.filter(
         Q(to_number__in=numbers) | Q(customer_id__in=customer_ids, direction=CallDirection.OUTBOUND)
-    ).update(to_number="")
+    ).exclude(to_number="")
+    counts["calls"] = calls.filter(
+        Q(pk__in=caller.values("pk")) | Q(pk__in=called.values("pk")) | ~Q(callback_number="")
+    ).count()
+    caller.update(from_number="")
+    called.update(to_number="")
     calls.exclude(callback_number="").update(callback_number="")
     counts["call_events"] = _scrub_rows(
         CallEvent.objects.filter(call_id__in=call_ids).exclude(data={}),
