@@ -106,18 +106,26 @@ def db_backup(*, path: Path | None = None, alias: str = "default") -> Path:
             params.libpq_env(),
         )
     elif params.vendor == "sqlite":
-        source = sqlite3.connect(params.name)
-        target = sqlite3.connect(partial)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        sqlite_copy(Path(params.name), partial)
     else:
         raise BackupError(f"no backup for the {params.vendor} backend")
     partial.replace(path)
     return path
+
+
+def sqlite_copy(source: Path, target: Path) -> None:
+    """A consistent copy of the SQLite database `source` (what its WAL holds included, while
+    others write) over `target`, page by page through SQLite's online backup API."""
+    if not source.is_file():
+        raise BackupError(f"no SQLite database at {source}")
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    try:
+        with dst:
+            src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
 
 
 def backups_prune(*, keep: int, directory: Path | None = None) -> list[Path]:
@@ -194,14 +202,7 @@ def db_restore(*, path: Path, alias: str = "default", target: str | None = None)
     elif params.vendor == "sqlite":
         if not target:
             connections[alias].close()
-        source = sqlite3.connect(path)
-        destination = sqlite3.connect(name)
-        try:
-            with destination:
-                source.backup(destination)
-        finally:
-            destination.close()
-            source.close()
+        sqlite_copy(path, Path(name))
     else:
         raise BackupError(f"no restore for the {params.vendor} backend")
     return name
