@@ -335,3 +335,30 @@ def _anonymise(
     mentions = LogEntry.objects.filter(ids.text_q("object_repr") | ids.text_q("change_message"))
     counts["admin_log"] += _scrub_rows(mentions, ["object_repr", "change_message"], ids)
     return counts
+
+
+def erasures_snapshot() -> list[tuple[int, int | None]]:
+    """(customer id, who asked) of every erasure recorded, oldest first: read before a
+    restore replaces the database (privacy.services.backup)."""
+    seen: dict[int, int | None] = {}
+    for customer_id, actor_id in CustomerErasure.objects.order_by("at", "pk").values_list(
+        "customer_id", "requested_by_id"
+    ):
+        seen.setdefault(customer_id, actor_id)
+    return list(seen.items())
+
+
+def erasures_reapply(erasures: list[tuple[int, int | None]]) -> list[int]:
+    """After a restore: erases again each customer erased in the replaced database whose
+    erasure the backup does not hold (it came after the backup, so their data is back).
+    Returns the customer ids erased again."""
+    again = []
+    for customer_id, actor_id in erasures:
+        if CustomerErasure.objects.filter(customer_id=customer_id).exists():
+            continue
+        if not Customer.objects.filter(pk=customer_id).exists():
+            continue
+        actor = Person.objects.filter(pk=actor_id).first() if actor_id else None
+        customer_erase(customer_id=customer_id, actor=actor)
+        again.append(customer_id)
+    return again

@@ -12,7 +12,7 @@ from tickets import services
 from tickets.forms import PII_KINDS
 from tickets.models import PiiDetection
 
-APPS = ["agents", "telephony", "tickets", "qa"]
+APPS = ["agents", "telephony", "tickets", "qa", "privacy"]
 
 
 @pytest.mark.parametrize("label", APPS)

@@ -12,12 +12,14 @@ from django.db import connection
 
 from agents.models import Department, Person
 from kpi.models import DailyStat, IntervalStat, Survey
+from privacy.models import CustomerErasure
 from privacy.services.backup import (
     backups_prune,
     database_params,
     postgres_database_drop,
     sqlite_copy,
 )
+from privacy.services.erasure import customer_erase
 from qa.models import Evaluation
 from telephony.models import Call, CallEvent, SmsMessage, Voicemail
 from tests.privacy.conftest import kpi_refill
@@ -140,3 +142,21 @@ def test_old_backups_beyond_keep_are_deleted(tmp_path):
     deleted = backups_prune(keep=2, directory=tmp_path)
     assert sorted(p.name for p in deleted) == names[:3]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*names[3:], "other.dump"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_over_the_live_database_erases_again_who_was_erased_after_the_backup(
+    world, tmp_path, monkeypatch
+):
+    path = tmp_path / ("backup.dump" if connection.vendor == "postgresql" else "backup.sqlite3")
+    call_command("db_backup", "--output", str(path), stdout=StringIO())
+    customer_erase(customer_id=world.hong.pk, actor=world.org.director)
+    Customer.objects.filter(pk=world.kim.pk).update(name="김철수 (백업 후 변경)")
+    out = StringIO()
+    call_command("db_restore", str(path), "--yes", stdout=out)
+    assert f"customer {world.hong.number} erased again" in out.getvalue()
+    hong = Customer.objects.get(pk=world.hong.pk)
+    assert (hong.name, hong.phone, hong.email) == ("", "", "")
+    assert CustomerErasure.objects.get().requested_by_id == world.org.director.pk
+    # Everything else is as it was in the backup.
+    assert Customer.objects.get(pk=world.kim.pk).name == "김철수"

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from privacy.services.backup import BackupError, db_restore, postgres_database_create
+from privacy.services.erasure import erasures_reapply, erasures_snapshot
 
 
 class Command(BaseCommand):
@@ -33,6 +34,8 @@ class Command(BaseCommand):
             answer = input("This replaces the tables of the live database. Type 'yes' to go on: ")
             if answer != "yes":
                 raise CommandError("restore cancelled")
+        # Customers erased since the backup was taken must not come back with it.
+        erased = [] if target else erasures_snapshot()
         try:
             if options["create"]:
                 postgres_database_create(target, alias=options["database"])
@@ -40,3 +43,7 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"restored {options['path']} into {name}")
+        for customer_id in erasures_reapply(erased):
+            self.stdout.write(
+                f"customer C-{customer_id:06d} erased again (erased after the backup)"
+            )
