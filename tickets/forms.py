@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from callcenter.pii import Finding, pii_mask, pii_scan
 from tickets.models import (
     Disposition,
     Priority,
@@ -9,7 +10,6 @@ from tickets.models import (
     TicketCategory,
     TicketStatus,
 )
-from tickets.pii import Finding, pii_mask, pii_scan
 from tickets.selectors import customer_tickets_for
 
 PII_KINDS = {
