@@ -51,4 +51,4 @@ USER sangdam
 
 EXPOSE 8000
 # Twilio gives up on a webhook after 15 s, so a request slower than that is of no use.
-CMD ["gunicorn", "callcenter.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "15", "--access-logfile", "-"]
+CMD ["gunicorn", "callcenter.wsgi:application", "--config", "python:callcenter.gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "15", "--access-logfile", "-"]

@@ -34,6 +34,7 @@ from kpi.models import (
 )
 from kpi.selectors import day_bounds, rows_for_scopes, targets_for
 from kpi.services import qa_source
+from tickets.services import pii_detections_record
 
 
 def month_start(day: date) -> date:
@@ -382,8 +383,11 @@ def evaluation_get_for(person: Person, evaluation_id: int) -> Evaluation:
 
 
 @transaction.atomic
-def evaluation_comment(*, person: Person, evaluation_id: int, text: str) -> Evaluation:
-    """The agent's own 실장 writes the sheet's comment while the month is open."""
+def evaluation_comment(
+    *, person: Person, evaluation_id: int, text: str, pii_found=()
+) -> Evaluation:
+    """The agent's own 실장 writes the sheet's comment while the month is open.
+    `pii_found` is what the PII guard masked in it."""
     sheet = evaluation_get_for(person, evaluation_id)
     if not (person.role == Role.TEAM_LEAD and person.team_id == sheet.team_id):
         raise PermissionDenied
@@ -392,6 +396,9 @@ def evaluation_comment(*, person: Person, evaluation_id: int, text: str) -> Eval
     sheet.lead_comment = text.strip()
     sheet.commented_by = person
     sheet.save(update_fields=["lead_comment", "commented_by"])
+    pii_detections_record(
+        agent=person, call=None, ticket=None, found=list(pii_found), at=timezone.now()
+    )
     return sheet
 
 

@@ -17,6 +17,7 @@ from kpi.dashboards import dashboard_for
 from kpi.forms import DrillForm, KpiFilterForm, KpiFilters
 from kpi.models import EvaluationMonth, FillState
 from kpi.selectors import calls_behind, day_bounds, kpi_scope_get_for
+from tickets.forms import PII_MESSAGE, PiiCheck
 
 
 @login_required
@@ -139,14 +140,26 @@ def evaluation_sheet(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     sheet = evaluation.evaluation_get_for(request.user, evaluation_id)
     status = 200
     error = ""
+    pii = None
+    text = sheet.lead_comment
     if request.method == "POST":
         text = request.POST.get("comment", "")
+        pii = PiiCheck(
+            {"comment": text},
+            labels={"comment": _("Team lead's comment")},
+            action=request.POST.get("pii_action", ""),
+        )
         if len(text) > 2000:
             error, status = _("The comment is too long (at most 2,000 characters)."), 400
+        elif pii.blocked:
+            error, status = PII_MESSAGE, 422
         else:
             try:
                 evaluation.evaluation_comment(
-                    person=request.user, evaluation_id=sheet.pk, text=text
+                    person=request.user,
+                    evaluation_id=sheet.pk,
+                    text=pii.texts["comment"],
+                    pii_found=pii.pii_found(),
                 )
             except ValidationError as exc:
                 error, status = " ".join(exc.messages), 409
@@ -160,6 +173,12 @@ def evaluation_sheet(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     return render(
         request,
         "kpi/evaluation_sheet.html",
-        {"sheet": sheet, "can_comment": can_comment, "error": error},
+        {
+            "sheet": sheet,
+            "can_comment": can_comment,
+            "error": error,
+            "comment": text,
+            "pii": pii if pii is not None and pii.blocked else None,
+        },
         status=status,
     )

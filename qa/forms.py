@@ -156,20 +156,25 @@ class CoachingPlanForm(PiiGuardMixin, forms.Form):
         return tasks
 
 
-class CalibrationForm(forms.Form):
+class CalibrationForm(PiiGuardMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=120)
     participants = forms.ModelMultipleChoiceField(
         label=_("Evaluators"), queryset=None, widget=forms.CheckboxSelectMultiple
     )
+    PII_FIELDS = ("title",)
 
     def __init__(self, *args, person: Person, **kwargs):
         super().__init__(*args, **kwargs)
+        self._pii_init(())
         self.fields["participants"].queryset = (
             people_visible_to(person)
             .filter(role__in=[Role.TEAM_LEAD, Role.TRAINING_LEAD, Role.MANAGER])
             .exclude(pk=person.pk)
             .order_by("role", "display_name")
         )
+
+    def clean(self):
+        return self._pii_guard(super().clean())
 
 
 def parse_marks(

@@ -997,9 +997,10 @@ def calibration_create(
     participants: Iterable[Person],
     title: str,
     scorecard: Scorecard | None = None,
+    pii_found=(),
 ) -> CalibrationSession:
     """A blind calibration of one call: the facilitator (benchmark) and each participant get
-    their own evaluation of it."""
+    their own evaluation of it. `pii_found` is what the PII guard masked in the title."""
     if not (actor.is_superuser or actor.role in (Role.TRAINING_LEAD, Role.DIRECTOR, Role.ADMIN)):
         raise PermissionDenied
     if not calls_visible_to(actor).filter(pk=call.pk).exists():
@@ -1039,6 +1040,12 @@ def calibration_create(
                 calibration=session,
                 due_date=timezone.localdate() + timedelta(days=7),
                 created_at=now,
+            )
+        if pii_found:
+            from tickets.services import pii_detections_record
+
+            pii_detections_record(
+                agent=actor, call=call, ticket=None, found=list(pii_found), at=now
             )
     return session
 

@@ -506,12 +506,13 @@ def calibration_new(request: HttpRequest, call_id: int) -> HttpResponse:
                     call=call,
                     participants=form.cleaned_data["participants"],
                     title=form.cleaned_data["title"],
+                    pii_found=form.pii_found(),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
                 return redirect("qa:calibration", session_id=session.pk)
-        status = 400
+        status = 422 if form.pii_findings else 400
     return render(request, "qa/calibration_new.html", {"form": form, "call": call}, status=status)
 
 

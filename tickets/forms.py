@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from callcenter.pii import Finding, pii_mask, pii_scan
 from tickets.models import (
     Disposition,
     Priority,
@@ -9,7 +10,6 @@ from tickets.models import (
     TicketCategory,
     TicketStatus,
 )
-from tickets.pii import Finding, pii_mask, pii_scan
 from tickets.selectors import customer_tickets_for
 
 PII_KINDS = {
@@ -308,9 +308,10 @@ class CustomerMergeForm(forms.Form):
         return int(value)
 
 
-class CustomerForm(forms.Form):
+class CustomerForm(PiiGuardMixin, forms.Form):
     """Edit a customer. The e-mail is never put into the page unmasked (showing it is the
-    audited Show button): empty keeps it, a new address replaces it, or it is removed."""
+    audited Show button): empty keeps it, a new address replaces it, or it is removed. The
+    name is free text like any other: the PII guard reads it."""
 
     name = forms.CharField(label=_("Name"), max_length=100, required=False)
     email = forms.EmailField(
@@ -322,12 +323,17 @@ class CustomerForm(forms.Form):
     )
     remove_email = forms.BooleanField(label=_("Remove the e-mail"), required=False)
     is_vip = forms.BooleanField(label=_("VIP"), required=False)
+    PII_FIELDS = ("name",)
+
+    def __init__(self, *args, own_phone=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_phone)
 
     def clean(self):
         data = super().clean()
         if data.get("email") and data.get("remove_email"):
             raise ValidationError(_("Either give a new e-mail or remove it, not both."))
-        return data
+        return self._pii_guard(data)
 
 
 class PhoneAddForm(PiiGuardMixin, forms.Form):
@@ -400,12 +406,20 @@ class TicketSearchForm(forms.Form):
         self.fields["category"].queryset = categories
 
 
-class SavedViewForm(forms.Form):
+class SavedViewForm(PiiGuardMixin, forms.Form):
     name = forms.CharField(
         label=_("Save this search as"),
         max_length=60,
         widget=forms.TextInput(attrs={"placeholder": _("Name of this search")}),
     )
+    PII_FIELDS = ("name",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(())
+
+    def clean(self):
+        return self._pii_guard(super().clean())
 
 
 class StatusLookupForm(forms.Form):

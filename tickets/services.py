@@ -57,14 +57,24 @@ def customer_create(*, phone: str, name: str = "", email: str = "") -> Customer:
 
 
 def customer_update(
-    *, actor: Person, customer: Customer, name: str, email: str | None, is_vip: bool
+    *,
+    actor: Person,
+    customer: Customer,
+    name: str,
+    email: str | None,
+    is_vip: bool,
+    pii_found=(),
 ) -> Customer:
-    """`email` None keeps the current address, "" removes it."""
+    """`email` None keeps the current address, "" removes it. `pii_found` is what the PII
+    guard masked in the name."""
     customer.name = name.strip()[:100]
     if email is not None:
         customer.email = email.strip()
     customer.is_vip = is_vip
     customer.save(update_fields=["name", "email", "is_vip"])
+    pii_detections_record(
+        agent=actor, call=None, ticket=None, found=list(pii_found), at=timezone.now()
+    )
     return customer
 
 
@@ -582,12 +592,16 @@ def followups_remind(*, now: datetime | None = None, lead_minutes: int = 10) -> 
     ).update(reminded_at=now)
 
 
-def saved_view_save(*, owner: Person, name: str, query: str) -> SavedView:
+def saved_view_save(*, owner: Person, name: str, query: str, pii_found=()) -> SavedView:
+    """`pii_found` is what the PII guard masked in the name."""
     name = name.strip()[:60]
     if not name:
         raise ValidationError(_("Name the view."))
     view, _created = SavedView.objects.update_or_create(
         owner=owner, name=name, defaults={"query": query[:500]}
+    )
+    pii_detections_record(
+        agent=owner, call=None, ticket=None, found=list(pii_found), at=timezone.now()
     )
     return view
 

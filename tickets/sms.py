@@ -1,8 +1,9 @@
 """Text messages Sangdam sends to customers (one-time codes for the case-status page).
 
 In simulated mode nothing leaves the machine: the message is stored as an outbound
-`SmsMessage` (admin → Text messages) and written to the simulator's log, where the demo
-customer reads the code. In twilio mode it goes through Twilio's Messages API from the
+`SmsMessage` (admin → Text messages, the code masked) and as a `SimulatorMessage` (admin →
+Simulator messages: the customer's phone, where the demo customer reads the code). The log
+line names the message, never its text. In twilio mode it goes through Twilio's Messages API from the
 department's number and is stored the same way.
 """
 
@@ -13,6 +14,8 @@ import uuid
 
 from django.conf import settings
 from django.utils import timezone
+
+from callcenter.pii import pii_redact
 
 logger = logging.getLogger("telephony.simulator")
 
@@ -36,7 +39,13 @@ def sms_send(*, to: str, body: str, department, customer=None, stored_body: str 
             data={"to": to, "body": body},
             handled=True,
         )
-        logger.info("simulated SMS to %s: %s", to, body)
+        # The text may hold a one-time code: the log says where to read it, never what it is.
+        logger.info(
+            "simulated SMS %s to %s (%d characters; the text is in admin → Simulator messages)",
+            sid,
+            pii_redact(to, kinds=("phone",)),
+            len(body),
+        )
     return SmsMessage.objects.create(
         sid=sid,
         direction="outbound",

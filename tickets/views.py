@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from tickets.forms import (
     FollowUpForm,
     NoteForm,
     PhoneAddForm,
+    PiiCheck,
     SavedViewForm,
     StatusCodeForm,
     StatusLookupForm,
@@ -50,7 +51,13 @@ def _errors(exc: ValidationError) -> str:
 
 @login_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    form = TicketSearchForm(request.GET or None, person=request.user)
+    return _ticket_list_page(request, request.GET.urlencode())
+
+
+def _ticket_list_page(request, query: str, *, save_form=None, status: int = 200):
+    """The list for `query` (a search's query string); `save_form` is a refused
+    "save this search" form to show again."""
+    form = TicketSearchForm(QueryDict(query) or None, person=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     tickets = selectors.ticket_search(request.user, filters)[:100]
     context = {
@@ -58,11 +65,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "tickets": tickets,
         "saved_views": SavedView.objects.filter(owner=request.user),
         "builtin_views": BUILTIN_VIEWS,
-        "query": request.GET.urlencode(),
-        "save_form": SavedViewForm(),
+        "query": query,
+        "save_form": save_form or SavedViewForm(),
     }
-    template = "tickets/ticket_list.html#results" if request.htmx else "tickets/ticket_list.html"
-    return render(request, template, context)
+    full = save_form is not None or not request.htmx
+    template = "tickets/ticket_list.html" if full else "tickets/ticket_list.html#results"
+    return render(request, template, context, status=status)
 
 
 @login_required
@@ -73,10 +81,15 @@ def saved_view_save(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             services.saved_view_save(
-                owner=request.user, name=form.cleaned_data["name"], query=query
+                owner=request.user,
+                name=form.cleaned_data["name"],
+                query=query,
+                pii_found=form.pii_found(),
             )
         except ValidationError as exc:
             return HttpResponseBadRequest(_errors(exc))
+    elif form.pii_findings:
+        return _ticket_list_page(request, query, save_form=form, status=422)
     else:
         return HttpResponseBadRequest(form.errors.as_text())
     return redirect(reverse("tickets:list") + "?" + query)
@@ -325,7 +338,7 @@ def customer_timeline(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def customer_update(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_for(request.user, customer_id)
-    form = CustomerForm(request.POST)
+    form = CustomerForm(request.POST, own_phone=own_numbers(customer))
     if form.is_valid():
         data = form.cleaned_data
         services.customer_update(
@@ -334,6 +347,7 @@ def customer_update(request: HttpRequest, customer_id: int) -> HttpResponse:
             name=data["name"],
             email="" if data["remove_email"] else (data["email"] or None),
             is_vip=data["is_vip"],
+            pii_found=form.pii_found(),
         )
         return redirect("tickets:customer", customer.pk)
     return _customer_page(request, customer.pk, status=422, customer_form=form)
@@ -462,12 +476,19 @@ def call_customer_link(request: HttpRequest, call_id: int) -> HttpResponse:
     raw = request.POST.get("customer", "")
     if raw and not raw.isdigit():
         return HttpResponseBadRequest(_("Choose a customer from the list."))
+    # The new customer's name is free text: an identifier in it is refused with what was
+    # found (the quick-create box on the desk is edited, not confirmed).
+    name = PiiCheck({"name": request.POST.get("name", "")}, action=request.POST.get("pii_action"))
+    if name.blocked:
+        found = ", ".join(f"{f['kind']} {f['masked']}" for f in name.pii_list())
+        error = _("Personal data in the name (%(found)s): write the name only.") % {"found": found}
+        return render_desktop_panel(request, error=error, status=422)
     try:
         services.call_customer_link(
             agent=request.user,
             call_id=call_id,
             customer_id=int(raw) if raw else None,
-            name=request.POST.get("name", ""),
+            name=name.texts["name"],
         )
     except ValidationError as exc:
         return render_desktop_panel(request, error=_errors(exc), status=409)

@@ -282,7 +282,24 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every handler masks phone, card and resident registration numbers (callcenter.logfilter);
+    # the development server's request lines lose their query string (searches).
+    "filters": {
+        "pii": {"()": "callcenter.logfilter.PiiLogFilter"},
+        "no_query_string": {"()": "callcenter.logfilter.NoQueryStringFilter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["pii"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}, "kombu.connection": {"level": "ERROR"}},
+    "loggers": {
+        # Django's own django.server handler is replaced (it does not propagate): the console.
+        "django.server": {
+            "level": "WARNING",
+            "filters": ["no_query_string"],
+            "handlers": ["console"],
+            "propagate": False,
+        },
+        "kombu.connection": {"level": "ERROR"},
+    },
 }

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents.models import Department, Person
+from callcenter.pii import pii_redact
 from telephony.models import IvrMenu, SmsMessage, Voicemail
 from telephony.services.common import call_for_sid
 
@@ -132,7 +133,9 @@ def voicemail_mark_handled(
 def sms_receive(
     *, sid: str, from_number: str, to_number: str, body: str, at: datetime | None = None
 ) -> SmsMessage:
-    """An incoming text message. Idempotent per MessageSid: a retry returns the same row."""
+    """An incoming text message. Idempotent per MessageSid: a retry returns the same row.
+    The body is stored with identifiers masked (a customer texting their resident
+    registration number back): it comes from outside, so no agent is there to choose."""
     existing = SmsMessage.objects.filter(sid=sid).first()
     if existing is not None:
         return existing
@@ -145,7 +148,7 @@ def sms_receive(
                 direction="inbound",
                 from_number=sender,
                 to_number=called,
-                body=body,
+                body=pii_redact(body, own_phone=sender or ""),
                 customer=_customer(sender),
                 department=department_for_number(called),
                 at=at or timezone.now(),

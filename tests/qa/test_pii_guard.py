@@ -166,3 +166,20 @@ def test_coaching_plans_are_guarded(client, org, scored):
         "카드 411111******1111 안내 금지",
     ]
     assert plan.tasks.order_by("pk").first().due_date.isoformat() == due
+
+
+def test_a_calibration_title_is_guarded(client, org, card):
+    from qa.models import CalibrationSession
+    from tests.qa.conftest import make_call
+
+    call = make_call(org, org.agent1)
+    client.force_login(org.trainer)
+    url = reverse("qa:calibration-new", args=[call.pk])
+    data = {"title": "고객 010-9876-5432 건 보정", "participants": [org.lead1.pk]}
+    first = client.post(url, data)
+    assert first.status_code == 422
+    assert 'id="pii-findings"' in first.content.decode()
+    assert not CalibrationSession.objects.exists()
+    assert client.post(url, {**data, "pii_action": "mask"}).status_code == 302
+    assert CalibrationSession.objects.get().title == "고객 ***-****-5432 건 보정"
+    assert PiiDetection.objects.get(agent=org.trainer).field == "title"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tickets.pii import pii_mask, pii_scan
+from callcenter.pii import pii_mask, pii_scan
 
 OWN = "+821012345678"
 

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from agents.models import Department
+from callcenter.pii import pii_redact
 from telephony.models import Call, CallPhase, IvrMenu
 from telephony.simulator import Simulator, new_call_sid
 from tickets.models import Customer
@@ -114,7 +115,8 @@ class Command(BaseCommand):
                     )
                     placed += 1
                     self.stdout.write(
-                        f"{timezone.localtime():%H:%M:%S} call {placed} placed from {phone}"
+                        f"{timezone.localtime():%H:%M:%S} call {placed} placed from "
+                        f"{pii_redact(phone, kinds=('phone',))}"
                     )
                 next_arrival = now + rng.expovariate(opts["rate"] / 60)
             self._tick_callers(sim, callers)
