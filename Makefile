@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	@$(BIN)/python manage.py demo_logins
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(BIN)/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(BIN)/python -m callcenter.procman Procfile.dev
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .

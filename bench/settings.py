@@ -16,16 +16,10 @@ TELEPHONY_MODE = "simulated"
 TWILIO_AUTH_TOKEN = "bench-auth-token"  # noqa: S105 - signs the bench's own requests
 TWILIO_RECORD_CALLS = True
 if not REDIS_URL:
-    # The embedded filesystem broker, in a folder of its own so the bench never feeds a
-    # worker of `make run`; run.py empties it afterwards.
-    BENCH_BROKER_DIR = VAR_DIR / "bench-celery-broker"
-    (BENCH_BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BENCH_BROKER_DIR),
-        "data_folder_out": str(BENCH_BROKER_DIR),
-        "control_folder": str(BENCH_BROKER_DIR / "control"),
-        "store_processed": False,
-    }
+    # The embedded broker in a file of its own, so the bench never feeds a worker of
+    # `make run`; run.py deletes it afterwards.
+    BENCH_BROKER_FILE = VAR_DIR / "bench-celery-broker.sqlite3"
+    CELERY_BROKER_URL = "sqlite:///" + str(BENCH_BROKER_FILE)
 CELERY_BEAT_SCHEDULE = {}
 # The route-request marker (telephony.tasks) apart from a dev server's, like the queue below.
 CACHES = {

@@ -295,10 +295,10 @@ def _stop_drain(proc: subprocess.Popen) -> int:
 
 def _purge_broker() -> None:
     """The routing messages the webhook enqueued: no worker runs in the bench."""
-    broker_dir = getattr(settings, "BENCH_BROKER_DIR", None)
-    if broker_dir is not None:  # the filesystem broker: one file per message
-        for msg in Path(broker_dir).glob("*.msg"):
-            msg.unlink(missing_ok=True)
+    broker_file = getattr(settings, "BENCH_BROKER_FILE", None)
+    if broker_file is not None:  # the embedded broker: a SQLite file of the bench's own
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{broker_file}{suffix}").unlink(missing_ok=True)
         return
     from callcenter.celery import app
 

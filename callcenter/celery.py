@@ -1,7 +1,8 @@
 """Celery application.
 
 With REDIS_URL set the broker is Redis. Without it (the embedded first run) the broker is
-kombu's filesystem transport under var/, so a real worker and beat still run with no service.
+kombu's SQLAlchemy transport on a SQLite file in var/ (callcenter/broker.py), so a real
+worker and beat still run with no service.
 The database is always the source of truth: a lost message only delays work, because the
 periodic sweep re-routes every queue and expires every deadline from what the rows say.
 """

@@ -149,19 +149,19 @@ else:
     }
 
 # --- Celery -------------------------------------------------------------------------------
-CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    CELERY_BROKER_DIR.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # Embedded: messages are rows in their own SQLite file, written in one transaction
+    # (callcenter/broker.py: kombu's SQLAlchemy transport; the filesystem one could tear).
+    VAR_DIR.mkdir(exist_ok=True)
+    CELERY_BROKER_URL = "sqlite:///" + str(VAR_DIR / "celery-broker.sqlite3")
+    CELERY_BROKER_TRANSPORT = "callcenter.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_BROKER_DIR),
-        "data_folder_out": str(CELERY_BROKER_DIR),
-        "control_folder": str(CELERY_BROKER_DIR / "control"),
-        "store_processed": False,
         "polling_interval": 0.25,
+        # SQLite's busy timeout: a publisher waits for the poller's short write lock.
+        "connect_args": {"timeout": 30},
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

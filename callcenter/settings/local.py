@@ -1,4 +1,4 @@
-"""`make run`: embedded defaults (SQLite, filesystem broker) unless URLs are set."""
+"""`make run`: embedded defaults (SQLite, SQLite broker file) unless URLs are set."""
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env

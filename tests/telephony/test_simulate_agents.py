@@ -64,8 +64,8 @@ def test_an_unknown_department_is_a_clear_error(org):
 
 
 def test_with_nobody_to_play_it_stays_up_until_stopped(org, monkeypatch):
-    """`make run` runs it under honcho, which stops the whole demo when one process ends:
-    SIM_COLLEAGUES=0 must leave the demo running, not end it."""
+    """`make run` runs it under supervisord, which starts a process that ends again and
+    gives up after a few quick exits: SIM_COLLEAGUES=0 must idle, not end."""
     command = Command()
     naps = []
 

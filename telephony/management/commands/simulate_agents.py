@@ -5,7 +5,7 @@ and a note, and go again. With them the demo is a working floor rather than one 
 facing the whole queue, and the team board (they are taken from each department's first
 team: lead1's, in the demo), wallboard and KPI move on their own.
 
-On stop (Ctrl+C, SIGTERM from honcho) they log off, so no call is offered to an agent
+On stop (Ctrl+C, SIGTERM from the process manager) they log off, so no call is offered to an agent
 nobody plays."""
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ class Command(BaseCommand):
             self.stdout.write("simulate_agents: no agents to play; nothing to do")
             if stop_at is None:
                 # Until stopped, as asked: `make run` runs this beside the server under a
-                # process manager (honcho) that stops the whole demo when one process
-                # ends, so SIM_COLLEAGUES=0 would stop the demo it was meant to leave you.
+                # process manager (supervisord) that starts a process that ends again and
+                # gives up after a few quick exits, so SIM_COLLEAGUES=0 idles instead.
                 self._idle_until_stopped()
             return
         self.rng = random.Random(opts["seed"])  # noqa: S311 - demo timings, not secrets

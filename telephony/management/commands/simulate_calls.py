@@ -61,8 +61,8 @@ class Command(BaseCommand):
             self.stdout.write("simulate_calls: rate 0, no calls to place")
             if not opts["minutes"]:
                 # Until stopped, as asked: `make run` runs this under a process manager
-                # (honcho) that stops the whole demo when one process ends, so SIM_RATE=0
-                # would end the demo instead of keeping it quiet.
+                # (supervisord) that starts a process that ends again and gives up after a
+                # few quick exits, so SIM_RATE=0 idles instead.
                 try:
                     while True:
                         time.sleep(3600)
