@@ -127,3 +127,36 @@ def test_nobody_shows_another_departments_voicemail_number(client, org):
     assert FULL not in response.content.decode()
     assert not IdentifierView.objects.exists()
     assert client.get(reverse("telephony:voicemail-reveal", args=[voicemail.pk])).status_code == 405
+
+
+def test_the_admin_lists_mask_callers_and_customers(client, org):
+    from agents.models import Person, Role
+    from telephony.models import SmsMessage
+
+    customer = Customer.objects.create(phone=RAW, email="kim.gogaek@example.com")
+    call = make_call(
+        org, enq=timezone.now() - timedelta(hours=1), wait=5, customer=customer, talk=60
+    )
+    voicemail = _voicemail(org, 4)
+    SmsMessage.objects.create(
+        sid="SM" + "0" * 32,
+        direction="inbound",
+        from_number=RAW,
+        to_number=GENERAL_NUMBER,
+        body="안녕하세요",
+        department=org.general,
+        at=timezone.now(),
+    )
+    admin = Person.objects.create_superuser(
+        "root", password="pw", display_name="root", role=Role.ADMIN, center=org.center
+    )
+    client.force_login(admin)
+    for model in ["telephony/call", "telephony/voicemail", "telephony/smsmessage"]:
+        response = client.get(f"/admin/{model}/")
+        assert response.status_code == 200, model
+        assert_masked(response.content.decode())
+    customers = client.get("/admin/tickets/customer/").content.decode()
+    assert_masked(customers)
+    assert "kim.gogaek@" not in customers and "k*********@example.com" in customers
+    for obj in (call, voicemail, customer):
+        assert FULL not in str(obj) and RAW not in str(obj)
