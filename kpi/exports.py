@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
+from callcenter.exports import csv_writer, xlsx_append
 from kpi.selectors import KpiRow
 
 
@@ -58,7 +58,7 @@ def csv_response(rows: list[KpiRow], filename: str) -> HttpResponse:
     header, body = table(rows)
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel opens UTF-8 Korean correctly with a BOM
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(header)
     writer.writerows([["" if v is None else v for v in row] for row in body])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
@@ -74,11 +74,11 @@ def xlsx_response(rows: list[KpiRow], filename: str) -> HttpResponse:
     book = Workbook()
     sheet = book.active
     sheet.title = "KPI"
-    sheet.append(header)
+    xlsx_append(sheet, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in body:
-        sheet.append(row)
+        xlsx_append(sheet, row)
     sheet.freeze_panes = "C2"
     buffer = io.BytesIO()
     book.save(buffer)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents.models import Role
 from agents.scoping import calls_visible_to, departments_visible_to, evaluations_visible_to
+from callcenter.exports import csv_writer
 from qa import selectors, services
 from qa.forms import (
     CalibrationForm,
@@ -638,10 +637,10 @@ def _form_errors(form) -> list[str]:
 def _csv(export, months, rows, failures, evaluators, coverage, group) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response.write("\ufeff")  # Excel reads UTF-8 (Korean names) only with a BOM
-    writer = csv.writer(response)
+    writer = csv_writer(response)
 
-    def fmt(v):
-        return "" if v is None else f"{v:.1f}"
+    def fmt(v):  # a number, so a negative one stays a number in the spreadsheet
+        return "" if v is None else round(float(v), 1)
 
     if export == "scores":
         groups = {"agent": _("Agent"), "team": _("Team"), "department": _("Department")}

@@ -16,6 +16,19 @@ from telephony.models import (
     SmsMessage,
     Voicemail,
 )
+from tickets.templatetags.phone import phone_masked
+
+
+def _masked(field: str, label):
+    """A list column with the number masked: outside the live screen pop, seeing a
+    caller's whole number is the audited Show of the customer's page."""
+
+    @admin.display(description=label, ordering=field)
+    def column(obj) -> str:
+        return phone_masked(getattr(obj, field))
+
+    column.__name__ = f"{field}_masked"
+    return column
 
 
 class CallEventInline(admin.TabularInline):
@@ -28,7 +41,7 @@ class CallEventInline(admin.TabularInline):
 class CallAdmin(admin.ModelAdmin):
     list_display = [
         "sid",
-        "from_number",
+        _masked("from_number", _("caller")),
         "department",
         "phase",
         "twilio_status",
@@ -148,12 +161,24 @@ class HolidayAdmin(admin.ModelAdmin):
 
 admin.site.register(
     Voicemail,
-    list_display=["received_at", "from_number", "department", "reason", "handled_at"],
+    list_display=[
+        "received_at",
+        _masked("from_number", _("caller")),
+        "department",
+        "reason",
+        "handled_at",
+    ],
     list_filter=["department", "reason"],
     raw_id_fields=["call", "customer", "handled_by"],
 )
 admin.site.register(
     SmsMessage,
-    list_display=["at", "direction", "from_number", "to_number", "department"],
+    list_display=[
+        "at",
+        "direction",
+        _masked("from_number", _("from number")),
+        _masked("to_number", _("to number")),
+        "department",
+    ],
     raw_id_fields=["customer"],
 )

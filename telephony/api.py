@@ -4,13 +4,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.scoping import calls_visible_to
+from tickets.templatetags.phone import phone_masked
+
+
+class MaskedPhoneField(serializers.CharField):
+    """A caller's number as the pages show it (all but the last four digits hidden): only
+    the live screen pop and the audited Show give it whole."""
+
+    def to_representation(self, value) -> str:
+        return phone_masked(value)
 
 
 class CallListApi(APIView):
     class CallOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         sid = serializers.CharField()
-        from_number = serializers.CharField()
+        from_number = MaskedPhoneField()
         department_id = serializers.IntegerField()
         agent_id = serializers.IntegerField(allow_null=True)
         phase = serializers.CharField()

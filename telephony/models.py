@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tickets.templatetags.phone import phone_masked
+
 
 class RoutingStrategy(models.TextChoices):
     LONGEST_IDLE = "longest_idle", _("Longest-idle agent")
@@ -339,7 +341,7 @@ class Call(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sid} {self.from_number}"
+        return f"{self.sid} {phone_masked(self.from_number)}"
 
     @property
     def is_callback(self) -> bool:
@@ -511,7 +513,7 @@ class Voicemail(models.Model):
         ordering = ["-received_at"]
 
     def __str__(self) -> str:
-        return f"{self.from_number} {self.received_at:%Y-%m-%d %H:%M}"
+        return f"{phone_masked(self.from_number)} {self.received_at:%Y-%m-%d %H:%M}"
 
 
 class SmsMessage(models.Model):
@@ -547,7 +549,7 @@ class SmsMessage(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.direction} {self.from_number} → {self.to_number}"
+        return f"{self.direction} {phone_masked(self.from_number)} → {phone_masked(self.to_number)}"
 
 
 # --- IVR ---------------------------------------------------------------------------------

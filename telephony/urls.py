@@ -35,6 +35,11 @@ urlpatterns = [
         views.voicemail_handled,
         name="voicemail-handled",
     ),
+    path(
+        "voicemails/<int:voicemail_id>/reveal/",
+        views.voicemail_reveal,
+        name="voicemail-reveal",
+    ),
     path("ivr/", views.ivr_tree, name="ivr-tree"),
     # Bridging: hold, transfers, escalation, listening.
     path("calls/<int:call_id>/hold/", views.call_hold, name="call-hold"),

@@ -20,6 +20,7 @@ from tickets.models import (
     TicketEvent,
     TicketNote,
 )
+from tickets.templatetags.phone import email_masked, phone_masked
 
 
 class NoteInline(admin.TabularInline):
@@ -54,10 +55,18 @@ class PhoneInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "phone", "email", "is_vip", "merged_into"]
+    list_display = ["name", "phone_masked", "email_masked", "is_vip", "merged_into"]
     search_fields = ["name", "phone", "phones__number"]
     raw_id_fields = ["merged_into"]
     inlines = [PhoneInline]
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_masked(self, obj) -> str:
+        return phone_masked(obj.phone)
+
+    @admin.display(description=_("e-mail"), ordering="email")
+    def email_masked(self, obj) -> str:
+        return email_masked(obj.email)
 
 
 admin.site.register(Disposition, list_display=["label", "code", "department", "resolves"])

@@ -40,7 +40,9 @@ class Customer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or self.phone
+        from tickets.templatetags.phone import phone_masked
+
+        return self.name or phone_masked(self.phone)
 
     @property
     def number(self) -> str:

@@ -42,6 +42,7 @@ from telephony.services.common import (
 )
 from telephony.services.messages import (
     sms_receive,
+    voicemail_caller_reveal,
     voicemail_mark_handled,
     voicemail_record,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "transfer_cancel",
     "transfer_complete",
     "sms_receive",
+    "voicemail_caller_reveal",
     "voicemail_mark_handled",
     "voicemail_record",
     "AgentBusyError",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agents.models import Department, Person
 from callcenter.pii import pii_redact
@@ -105,6 +106,35 @@ def voicemail_record(
     if changed:
         voicemail.save(update_fields=changed)
     return voicemail
+
+
+@transaction.atomic
+def voicemail_caller_reveal(*, viewer: Person, voicemail_id: int) -> str:
+    """The caller's whole number, so someone of the department can call back: audited like
+    the customer page's Show (an unmasked identifier view of the caller's customer record).
+    A caller the center did not know yet gets that record now, as the wrap-up of a call from
+    an unknown number does. PermissionDenied outside the viewer's scope."""
+    from agents.scoping import voicemails_visible_to
+    from tickets.services import customer_create, customer_identifier_reveal
+
+    voicemail = (
+        voicemails_visible_to(viewer)
+        .select_for_update(of=("self",))
+        .select_related("customer")
+        .filter(pk=voicemail_id)
+        .first()
+    )
+    if voicemail is None:
+        raise PermissionDenied
+    if not voicemail.from_number:
+        raise ValidationError(_("The caller's number is unknown."))
+    if voicemail.customer_id is None:
+        voicemail.customer = _customer(voicemail.from_number) or customer_create(
+            phone=voicemail.from_number
+        )
+        voicemail.save(update_fields=["customer"])
+    customer_identifier_reveal(viewer=viewer, customer=voicemail.customer, field="phone")
+    return voicemail.from_number
 
 
 @transaction.atomic

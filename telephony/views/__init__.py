@@ -25,6 +25,7 @@ from telephony.views.pages import (
     voicemail_audio,
     voicemail_handled,
     voicemail_list,
+    voicemail_reveal,
 )
 from telephony.views.webhooks import (
     sms_incoming,
@@ -70,5 +71,6 @@ __all__ = [
     "voicemail_audio",
     "voicemail_handled",
     "voicemail_list",
+    "voicemail_reveal",
     "wrapup_submit",
 ]

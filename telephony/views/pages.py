@@ -132,6 +132,24 @@ def voicemail_handled(request: HttpRequest, voicemail_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def voicemail_reveal(request: HttpRequest, voicemail_id: int) -> HttpResponse:
+    """The caller's whole number for a call back (콜백); the view is audited."""
+    from django.core.exceptions import ValidationError
+    from django.utils.html import format_html
+
+    from tickets.templatetags.phone import phone
+
+    try:
+        number = services.voicemail_caller_reveal(viewer=request.user, voicemail_id=voicemail_id)
+    except ValidationError as exc:
+        return HttpResponse(
+            " ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8"
+        )
+    return HttpResponse(format_html('<span class="mono revealed">{}</span>', phone(number)))
+
+
+@login_required
 @require_GET
 def ivr_tree(request: HttpRequest) -> HttpResponse:
     """Read-only: every voice menu of the center, its options, hours and holidays."""
