@@ -11,6 +11,7 @@ class TelephonyConfig(AppConfig):
         # Cache invalidation only (no business logic): the incoming-call path caches what
         # a dialled number leads to; a change to a number, menu or queue drops that copy.
         from agents.models import Department
+        from telephony import checks  # noqa: F401 - registers the deploy check
         from telephony.models import IvrMenu, Queue
         from telephony.selectors import number_cache_clear
 

@@ -7,7 +7,13 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseForbidden
+from django.utils.crypto import salted_hmac
 from twilio.request_validator import RequestValidator, compare
+
+# The simulator's signing token is derived from SECRET_KEY: every process of one deployment
+# (web, worker, the simulate_* commands) computes the same token, and no one who can read
+# the repository can (issue 17: a constant token let anyone forge calls and SMS).
+SIMULATOR_TOKEN_SALT = "sangdam.telephony.simulator-webhook-token"
 
 
 def webhook_auth_token() -> str:
@@ -15,8 +21,18 @@ def webhook_auth_token() -> str:
     if settings.TWILIO_AUTH_TOKEN:
         return settings.TWILIO_AUTH_TOKEN
     if settings.TELEPHONY_MODE == "simulated":
-        return settings.SIMULATOR_AUTH_TOKEN
+        return simulator_auth_token(settings.SECRET_KEY)
     return ""
+
+
+@functools.lru_cache(maxsize=4)
+def simulator_auth_token(secret_key: str) -> str:
+    """HMAC-SHA256 of SECRET_KEY: the simulator's token without a token in the source."""
+    if not secret_key:
+        return ""  # no key, no token: every webhook is refused
+    return salted_hmac(
+        SIMULATOR_TOKEN_SALT, "twilio-signature", secret=secret_key, algorithm="sha256"
+    ).hexdigest()
 
 
 def public_url(path: str) -> str:

@@ -28,6 +28,12 @@ class Transport(Protocol):
     def post(self, url: str, data: dict[str, str], signature: str) -> tuple[int, str]: ...
 
 
+def proxy_headers() -> dict[str, str]:
+    """Inside the network (docker-compose: http://web:8000) a request arrives as the TLS
+    proxy would pass it on, so production's HTTPS redirect lets it in."""
+    return {"X-Forwarded-Proto": urlsplit(settings.PUBLIC_BASE_URL).scheme or "http"}
+
+
 class HttpTransport:
     """Posts over HTTP to the running server, as Twilio does."""
 
@@ -40,9 +46,8 @@ class HttpTransport:
         # The signature covers the public URL; the request itself goes to the target server.
         parts = urlsplit(url)
         target = self.target_base + parts.path + (f"?{parts.query}" if parts.query else "")
-        response = requests.post(
-            target, data=data, headers={"X-Twilio-Signature": signature}, timeout=15
-        )
+        headers = {"X-Twilio-Signature": signature, **proxy_headers()}
+        response = requests.post(target, data=data, headers=headers, timeout=15)
         return response.status_code, response.text
 
 

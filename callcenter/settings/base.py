@@ -52,6 +52,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+# --- Issue 17, deploy: sessions on shared desks, no-store answers, Content-Security-Policy.
+MIDDLEWARE += [
+    "callcenter.session_guard.SessionTimeoutMiddleware",
+    "callcenter.session_guard.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+INSTALLED_APPS += ["csp"]  # django-csp's own system checks
 
 ROOT_URLCONF = "callcenter.urls"
 WSGI_APPLICATION = "callcenter.wsgi.application"
@@ -207,8 +214,9 @@ TWILIO_API_KEY_SID = env("TWILIO_API_KEY_SID", default="")
 TWILIO_API_KEY_SECRET = env("TWILIO_API_KEY_SECRET", default="")
 TWILIO_TWIML_APP_SID = env("TWILIO_TWIML_APP_SID", default="")
 TWILIO_TOKEN_TTL = min(env.int("TWILIO_TOKEN_TTL", default=3600), 3600)
-# The simulator signs its webhooks with this token when no real one is configured.
-SIMULATOR_AUTH_TOKEN = "simulated-auth-token"  # noqa: S105 - not a secret: simulated mode only
+# Without TWILIO_AUTH_TOKEN, simulated mode signs and checks webhooks with a token derived
+# from SECRET_KEY (telephony/security.py); `check --deploy` fails when it is readable from
+# the source (docs/security.md, "Webhook signatures").
 TWILIO_RECORD_CALLS = env.bool("TWILIO_RECORD_CALLS", default=True)
 # Where the simulator posts its webhooks (Sangdam's own URLs); defaults to PUBLIC_BASE_URL.
 SIMULATOR_TARGET_URL = env("SIMULATOR_TARGET_URL", default="").rstrip("/")
@@ -262,6 +270,38 @@ RETENTION_CALL_NOTE_DAYS = _retention_days("RETENTION_CALL_NOTE_DAYS")
 RETENTION_SMS_DAYS = _retention_days("RETENTION_SMS_DAYS")
 # Where `manage.py db_backup` writes when no path is given.
 BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+# --- Sessions on shared desks (callcenter/session_guard.py; README "Settings") -------------
+# Idle: the person's own actions count, the page's background polls do not. The absolute
+# maximum runs from sign-in; the cookie and the stored session end with it.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=9 * 3600)  # one shift
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 3600)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+# The last action is written to the session at most this often (seconds), not per click.
+SESSION_ACTIVITY_RESOLUTION = 60
+
+# --- Browser security headers (docs/security.md, "Production headers") ------------------
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy in every settings module (django-csp 4): scripts and styles only
+# from Sangdam's own static files; style attributes are allowed (templates use them for
+# widths and bars); the Voice JS SDK's Twilio endpoints only in twilio mode.
+_TWILIO_CONNECT = ["wss://*.twilio.com", "https://*.twilio.com"]
+_TWILIO_MEDIA = ["https://sdk.twilio.com", "blob:"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"] + (_TWILIO_CONNECT if TELEPHONY_MODE == "twilio" else []),
+        "media-src": ["'self'"] + (_TWILIO_MEDIA if TELEPHONY_MODE == "twilio" else []),
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -19,3 +19,13 @@ if TELEPHONY_MODE == "twilio":
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
+
+# --- HTTPS behind the TLS proxy (docs/security.md, "Production headers") ------------------
+# On by default when PUBLIC_BASE_URL is https. The proxy sets X-Forwarded-Proto; requests
+# from inside the network (the health check, the simulator's webhooks to web:8000) send
+# X-Forwarded-Proto themselves.
+_HTTPS = PUBLIC_BASE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)

@@ -24,6 +24,14 @@
     });
   }
   setInterval(tick, 500);
+  // A poll with data-pause-while="selector" skips its turn while something inside matches
+  // (the team board's inbox: PII findings shown, a note being typed). Not an hx-trigger
+  // filter: those are evaluated as code, which the Content-Security-Policy forbids.
+  document.addEventListener("htmx:confirm", function (e) {
+    const elt = e.detail.elt;
+    const pause = elt && !e.detail.triggeringEvent && elt.dataset && elt.dataset.pauseWhile;
+    if (pause && elt.querySelector(pause)) e.preventDefault();
+  });
   document.addEventListener("htmx:afterSwap", tick);
   document.addEventListener("DOMContentLoaded", tick);
 

@@ -45,7 +45,8 @@
   function fetchToken() {
     return fetch(root.dataset.tokenUrl, {
       credentials: "same-origin",
-      headers: { Accept: "application/json" },
+      // Background: fetching a token is not the agent's action (callcenter/session_guard.py).
+      headers: { Accept: "application/json", "X-Sangdam-Background": "1" },
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok || !body.token) {
@@ -122,7 +123,8 @@
       return device.register();
     }).catch(function (error) {
       setStatus("error", error.message);
-      if (error.status === 409 || error.status === 403) return; // retrying will not help
+      // Retrying will not help (401: the session ended; the desktop's poll goes to login).
+      if (error.status === 409 || error.status === 403 || error.status === 401) return;
       if (device) { device.destroy(); device = null; } // one Device at a time
       setTimeout(start, RETRY_MS);
     });

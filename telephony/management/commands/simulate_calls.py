@@ -152,7 +152,7 @@ class Command(BaseCommand):
     def _wait_for_server(self, seconds: float) -> None:
         import requests
 
-        from telephony.simulator import HttpTransport, transport_override
+        from telephony.simulator import HttpTransport, proxy_headers, transport_override
 
         if transport_override is not None:
             return
@@ -160,7 +160,7 @@ class Command(BaseCommand):
         end = time.monotonic() + seconds
         while True:
             try:
-                requests.get(url, timeout=2)
+                requests.get(url, timeout=2, headers=proxy_headers())
                 return
             except requests.RequestException:
                 if time.monotonic() > end:
