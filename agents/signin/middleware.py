@@ -12,7 +12,19 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from agents.signin.twofactor import second_factor_step
+from agents.signin.twofactor import otp_required_for, second_factor_step
+
+# Set at sign-in when the person has no device and no duty to enrol, so the pages (and the
+# desk's 2-second polls) do not look for devices on every request. Enrolling ends the
+# person's other sessions (services.totp_device_confirm).
+NOTHING_OWED_KEY = "signin_nothing_owed"
+
+
+def remember_nothing_owed(sender, request, user, **kwargs) -> None:
+    """user_logged_in receiver (AgentsConfig.ready): the look-up happens once, at sign-in."""
+    if request is not None and hasattr(request, "session") and second_factor_step(user) is None:
+        request.session[NOTHING_OWED_KEY] = user.pk
+
 
 _ALLOWED_NAMES = (
     "signin:two-factor-verify",
@@ -39,10 +51,18 @@ class TwoFactorMiddleware:
             and not user.is_verified()
             and not self._is_allowed(request.path_info)
         ):
-            step = second_factor_step(user)
+            step = self._step(request, user)
             if step is not None:
                 return self._refuse(request, step)
         return self.get_response(request)
+
+    def _step(self, request: HttpRequest, user) -> str | None:
+        if request.session.get(NOTHING_OWED_KEY) == user.pk and not otp_required_for(user):
+            return None
+        step = second_factor_step(user)
+        if step is None:
+            request.session[NOTHING_OWED_KEY] = user.pk
+        return step
 
     def _refuse(self, request: HttpRequest, step: str) -> HttpResponse:
         if request.path_info.startswith("/api/"):

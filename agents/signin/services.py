@@ -47,15 +47,19 @@ def recovery_codes_issue(*, person: Person) -> list[str]:
 
 
 @transaction.atomic
-def totp_device_confirm(*, person: Person, token: str) -> tuple[TOTPDevice, list[str]] | None:
-    """Confirms the pending authenticator with a code it shows, replaces any earlier one and
-    issues the recovery codes. None when the code is wrong (or tried too often)."""
+def totp_device_confirm(
+    *, person: Person, token: str, keep_session_key: str | None = None
+) -> tuple[TOTPDevice, list[str]] | None:
+    """Confirms the pending authenticator with a code it shows, replaces any earlier one,
+    issues the recovery codes and ends the person's other sessions (signed in with the
+    password alone). None when the code is wrong (or tried too often)."""
     device = TOTPDevice.objects.select_for_update().filter(user=person, confirmed=False).first()
     if device is None or not device.verify_token(token.strip()):
         return None
     TOTPDevice.objects.filter(user=person, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    _sessions_end(person, keep_session_key=keep_session_key)
     log.info("two-factor: person %s enrolled an authenticator", person.pk)
     return device, recovery_codes_issue(person=person)
 
@@ -93,10 +97,13 @@ def two_factor_remove(*, person: Person, by: Person) -> int:
     return removed
 
 
-def _sessions_end(person: Person) -> None:
+def _sessions_end(person: Person, *, keep_session_key: str | None = None) -> None:
     """A changed password already invalidates other sessions (Django checks the session's
     password hash); this removes the rows too, so nothing lingers."""
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+    live = Session.objects.filter(expire_date__gt=timezone.now()).exclude(
+        session_key=keep_session_key
+    )
+    for session in live.iterator():
         if session.get_decoded().get("_auth_user_id") == str(person.pk):
             session.delete()
 

@@ -46,15 +46,15 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     form = OTPTokenForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        device = services.second_factor_check(
-            person=request.user, token=form.cleaned_data["otp_token"]
-        )
-        if device is not None:
-            otp_login(request, device)
-            return redirect(_next_url(request))
         if services.second_factor_throttled(person=request.user):
             error = _("Too many wrong codes. Wait a little and try again.")
         else:
+            device = services.second_factor_check(
+                person=request.user, token=form.cleaned_data["otp_token"]
+            )
+            if device is not None:
+                otp_login(request, device)
+                return redirect(_next_url(request))
             error = _("That code is not valid. Try the current code or a recovery code.")
     status = 400 if error else 200
     return render(
@@ -79,7 +79,11 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     form = OTPTokenForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        result = services.totp_device_confirm(person=person, token=form.cleaned_data["otp_token"])
+        result = services.totp_device_confirm(
+            person=person,
+            token=form.cleaned_data["otp_token"],
+            keep_session_key=request.session.session_key,
+        )
         if result is not None:
             device, codes = result
             otp_login(request, device)
