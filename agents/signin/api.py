@@ -5,6 +5,7 @@ alone (basic auth has no room for the code; such people use the session)."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.authentication import BasicScheme
 from rest_framework import authentication, exceptions
 
 from agents.signin.twofactor import second_factor_step
@@ -26,3 +27,9 @@ class BasicAuthentication(authentication.BasicAuthentication):
                 _("This account signs in with two-factor: basic auth is not accepted.")
             )
         return user, auth
+
+
+class BasicAuthenticationScheme(BasicScheme):
+    """Documents it in the OpenAPI schema as plain basic auth (defining it registers it)."""
+
+    target_class = "agents.signin.api.BasicAuthentication"
