@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import (
     AgentStateInterval,
@@ -43,6 +45,35 @@ class PersonAdmin(UserAdmin):
         ),
     ]
     inlines = [SkillInline]
+    actions = ["password_reset_links", "two_factor_remove"]
+
+    @admin.action(description=_("Reset password: issue a one-time link"), permissions=["change"])
+    def password_reset_links(self, request, queryset):
+        from agents.signin.services import password_reset_issue
+
+        links = [
+            (person, password_reset_issue(person=person, by=request.user)) for person in queryset
+        ]
+        return TemplateResponse(
+            request,
+            "admin/agents/person/reset_links.html",
+            {**self.admin_site.each_context(request), "links": links},
+        )
+
+    @admin.action(
+        description=_("Remove two-factor devices (enrol again at next sign-in)"),
+        permissions=["change"],
+    )
+    def two_factor_remove(self, request, queryset):
+        from agents.signin.services import two_factor_remove
+
+        for person in queryset:
+            two_factor_remove(person=person, by=request.user)
+        self.message_user(
+            request,
+            _("Two-factor devices removed for %d people.") % len(queryset),
+            messages.SUCCESS,
+        )
 
 
 admin.site.register(Center)

@@ -15,6 +15,8 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Second factor, enrolment, password change and admin-issued reset links.
+    path("account/", include("agents.signin.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("agents/", include("agents.urls")),
     path("telephony/", include("telephony.urls")),

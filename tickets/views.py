@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
@@ -18,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agents.scoping import calls_visible_to, customer_get_for, ticket_get_for
+from callcenter.clients import client_ip
 from callcenter.redirects import redirect_next
 from tickets import selectors, services
 from tickets.forms import (
@@ -503,28 +502,6 @@ STATUS_SESSION_KEY = "case_status"
 STATUS_VIEW_TTL = timedelta(minutes=15)
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    """The customer's address. Behind `TRUSTED_PROXY_COUNT` proxies it is the entry that
-    many from the right of X-Forwarded-For (each proxy appends who it heard from; entries
-    further left are whatever the client wrote). REMOTE_ADDR when there are no proxies or
-    the header is short or not an address."""
-    remote = request.META.get("REMOTE_ADDR") or None
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if not proxies:
-        return remote
-    forwarded = [
-        part.strip()
-        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if part.strip()
-    ]
-    if len(forwarded) < proxies:
-        return remote
-    try:
-        return str(ipaddress.ip_address(forwarded[-proxies]))
-    except ValueError:
-        return remote
-
-
 def status_lookup(request: HttpRequest) -> HttpResponse:
     """Public: the customer enters the case number and the phone on file; a code goes out
     by SMS if they match. The answer is the same whether they match or not."""
@@ -534,7 +511,7 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
             check = services.status_check_start(
                 ticket_number=form.cleaned_data["ticket_number"],
                 phone=form.cleaned_data["phone"],
-                client_ip=_client_ip(request),
+                client_ip=client_ip(request),
             )
         except services.RateLimited as exc:
             form.add_error(None, _errors(exc))

@@ -60,6 +60,48 @@ MIDDLEWARE += [
 ]
 INSTALLED_APPS += ["csp"]  # django-csp's own system checks
 
+# --- Sign-in protection (issue 17): lockout (django-axes) and two-factor (django-otp) ----
+INSTALLED_APPS += [
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
+# OTPMiddleware says whether the session passed the second factor; TwoFactorMiddleware sends
+# whoever still owes it to the verify or enrolment page. Both right after authentication.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "agents.signin.middleware.TwoFactorMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # turns a lockout into the 429 page
+# Axes first: a locked-out user or address is refused before the password hasher runs.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures per user name, and per client address (higher: a whole floor of agents often
+# shares one address behind the center's NAT), within the cool-off; then refused until it ends.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "agents.signin.lockout.PerParameterLimitHandler"
+AXES_CLIENT_IP_CALLABLE = "callcenter.clients.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Never stored or logged in clear (the password field always is masked by axes).
+AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken", "otp_token"]
+AXES_VERBOSE = True
+# Roles that must sign in with a second factor (TOTP app or a recovery code). "admin" also
+# covers every staff or superuser account. Production requires admin, director and manager.
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=[])
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Sangdam")
+OTP_RECOVERY_CODES = 10
+
 ROOT_URLCONF = "callcenter.urls"
 WSGI_APPLICATION = "callcenter.wsgi.application"
 ASGI_APPLICATION = "callcenter.asgi.application"
@@ -306,7 +348,7 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "agents.signin.api.BasicAuthentication",  # refuses 2FA accounts, 429 when locked
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

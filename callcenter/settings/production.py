@@ -29,3 +29,5 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Two-factor sign-in is required for these roles ("admin" = also every staff account).
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["admin", "director", "manager"])
