@@ -141,12 +141,14 @@ class _Identifiers:
 def _scrub_rows(qs, fields: list[str], ids: _Identifiers, *, json_fields=()) -> int:
     """Replaces identifiers inside `fields` of each row of `qs`; the number of rows changed."""
     changed = 0
+    # The marker may be longer than what it replaces: stay within the column.
+    limits = {name: qs.model._meta.get_field(name).max_length for name in fields}
     for row in qs.only("pk", *fields, *json_fields).iterator(chunk_size=500):
         updates = {}
         for name in fields:
             value = getattr(row, name)
             if value and (new := ids.scrub(value)) != value:
-                updates[name] = new
+                updates[name] = new[: limits[name]] if limits[name] else new
         for name in json_fields:
             value = getattr(row, name)
             if value and (new := ids.scrub_json(value)) != value:

@@ -235,3 +235,14 @@ def test_staff_without_the_erase_permission_cannot_erase(world, client):
     client.post("/admin/tickets/customer/", data)
     assert not CustomerErasure.objects.exists()
     assert Customer.objects.get(pk=world.hong.pk).name == HONG.name
+
+
+def test_a_mention_in_a_full_length_qa_note_is_replaced_within_the_column(world):
+    from qa.models import Answer
+
+    item = world.evaluation.scorecard.sections.first().items.first()
+    note = ("가" * (500 - len(HONG.name) * 3)) + HONG.name * 3
+    Answer.objects.create(evaluation=world.evaluation, item=item, value=1, note=note)
+    customer_erase(customer_id=world.hong.pk, actor=world.org.director)
+    kept = Answer.objects.get(evaluation=world.evaluation).note
+    assert HONG.name not in kept and len(kept) == 500
