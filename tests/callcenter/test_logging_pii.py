@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import logging.config
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -22,14 +23,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def console_output():
-    """What the console handler configured by LOGGING writes, for the duration."""
+    """What the console handler configured by LOGGING writes, for the duration. LOGGING is
+    applied afresh (a Celery worker started by another test may have replaced the root
+    logger's handlers) and the loggers it touches are put back afterwards."""
+    touched = [logging.getLogger(), *map(logging.getLogger, settings.LOGGING["loggers"])]
+    saved = [(lg, lg.handlers[:], lg.filters[:], lg.level, lg.propagate) for lg in touched]
+    logging.config.dictConfig(settings.LOGGING)
     (handler,) = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
     stream = io.StringIO()
-    old = handler.setStream(stream)
+    handler.setStream(stream)
     try:
         yield stream
     finally:
-        handler.setStream(old)
+        for lg, handlers, filters, level, propagate in saved:
+            lg.handlers[:], lg.filters[:] = handlers, filters
+            lg.setLevel(level)
+            lg.propagate = propagate
 
 
 def test_the_status_page_code_and_the_number_are_not_logged(client, org, lookup, caplog):  # noqa: F811
