@@ -1,7 +1,8 @@
 """Cache backends for markers every process asks about on every call.
 
 Without Redis: Django's file cache, with `has_key()` answered by one stat() (below).
-With Redis: Django's Redis cache, keeping its client objects (RedisCache below).
+With Redis: Django's Redis cache, keeping its client objects, with short timeouts
+(RedisCache below).
 
 telephony.tasks.acd_route_soon asks `add()` on every incoming call whether a routing run
 is already requested. Django's FileBasedCache answers by opening the entry and unpickling
@@ -68,6 +69,12 @@ class _KeptClients(RedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
+    """Also with short timeouts and no back-off retries (callcenter.redis_health): a marker
+    Redis cannot give within REDIS_TIMEOUT is not worth a webhook's wait. OPTIONS win."""
+
     def __init__(self, server, params) -> None:
-        super().__init__(server, params)
+        from callcenter.redis_health import client_options
+
+        options = {**client_options(), **params.get("OPTIONS", {})}
+        super().__init__(server, {**params, "OPTIONS": options})
         self._class = _KeptClients

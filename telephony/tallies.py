@@ -68,6 +68,7 @@ from django.utils import timezone
 
 from agents.models import AgentState, AgentStateInterval, AgentStatus, QueueMembership
 from callcenter.precompiled import Precompiled
+from callcenter.redis_health import REDIS_ERRORS, client_options, redis_down, redis_failed
 from kpi import formulas
 from kpi.formulas import contact_outcome
 from kpi.selectors import day_bounds
@@ -652,7 +653,7 @@ def _redis_for(url: str):
     """One client (and connection pool) per process and URL, not one per event."""
     import redis
 
-    client = redis.Redis.from_url(url, decode_responses=True)
+    client = redis.Redis.from_url(url, decode_responses=True, **client_options())
     return client, client.register_script(PUT_CALL), client.register_script(PUT_AGENT)
 
 
@@ -738,6 +739,7 @@ class RedisStore:
     def fresh_version(self) -> str:
         client, _, _ = _redis()
         day = day_bounds()[0].date().isoformat()
+        _after_outage(client)
         self._ensure_built(client, day)
         if client.set(P + "lock:check", 1, nx=True, ex=CHECK_EVERY_SECONDS):
             tallies_check()
@@ -751,6 +753,7 @@ class RedisStore:
         batch = [(put_call, _call_args(rec)) for rec, _event_ids in items]
         batch += [(put_agent, _agent_args(rec)) for rec in agents]
         _run_scripts(client, batch)
+        _after_outage(client)
 
     def read(self, day: str, queue_ids: list[int], center_ids: list[int]) -> dict:
         client, _, _ = _redis()
@@ -781,8 +784,40 @@ class RedisStore:
         return out
 
 
+# --- Redis going away (callcenter.redis_health) ---------------------------------------------
+# While Redis is down this process reads and keeps the tallies in-process, from the
+# database (exact, like every process without Redis), and remembers that Redis missed its
+# changes: once Redis answers again it drops today's "built" mark, so the next reader
+# rebuilds Redis's copy from the rows (a Redis restarted empty has no mark anyway).
+_missed = False
+
+
 def _store() -> MemoryStore | RedisStore:
-    return RedisStore() if settings.REDIS_URL else _memory
+    return RedisStore() if settings.REDIS_URL and not redis_down() else _memory
+
+
+def _redis_lost(exc: BaseException) -> None:
+    global _missed
+    _missed = True
+    redis_failed(exc, "live tallies")
+
+
+def _after_outage(client) -> None:
+    global _missed
+    if _missed:
+        client.delete(P + "built:" + day_bounds()[0].date().isoformat())
+        _missed = False
+
+
+def _with_store(use):
+    """use(store) on the configured store; on the in-process one if Redis fails."""
+    store = _store()
+    if isinstance(store, RedisStore):
+        try:
+            return use(store)
+        except REDIS_ERRORS as exc:
+            _redis_lost(exc)
+    return use(_memory)
 
 
 # --- Hooks: called from telephony.services.common._event and agents.services.agent_transition
@@ -804,7 +839,7 @@ class _Pending:
         if deferral is not None:
             deferral.take(self)  # committed: refreshed with the block's others
             return
-        _refresh(self.calls, self.agents, self.written)
+        _refresh_now(self.calls, self.agents, self.written)
 
     def merge(self, other: _Pending) -> None:
         for call_id, event_ids in other.calls.items():
@@ -958,6 +993,8 @@ def _refresh_now(*args) -> None:
     left to the next rebuild or check; it never fails the change, a call already saved."""
     try:
         _refresh(*args)
+    except REDIS_ERRORS as exc:
+        _redis_lost(exc)
     except Exception:
         logger.exception("live tallies not updated; the next rebuild or check repairs them")
 
@@ -967,7 +1004,10 @@ def _refresh(
     agents: set[int],
     written: dict[int, CallRecord] | None = None,
 ) -> None:
+    global _missed
     store = _store()
+    if settings.REDIS_URL and isinstance(store, MemoryStore):
+        _missed = True  # Redis is down: its copy misses this change
     if isinstance(store, MemoryStore) and not store.built:
         return
     items, unread = [], []
@@ -987,13 +1027,13 @@ def _refresh(
 
 def tallies_rebuild() -> None:
     """Rebuild the tallies from Call rows and AgentStatus (after a restart or flush)."""
-    _store().rebuild()
+    _with_store(lambda store: store.rebuild())
 
 
 def tallies_version() -> str:
     """Changes whenever any tally may have changed: the wallboard's etag. Rebuilds first
     when the store is missing today's data or (in-process) is behind the database."""
-    return _store().fresh_version()
+    return _with_store(lambda store: store.fresh_version())
 
 
 def _queues(scopes: list[TallyScope]):
@@ -1008,13 +1048,18 @@ def tallies_snapshots(scopes: list[TallyScope], *, checked: bool = False) -> lis
     """Live figures for each scope, in order. A center sums its queues (each call counted
     in its own queue) and counts each agent once. Scoping is the caller's business: use
     `tally_scopes_for(person)`. `checked`: the caller has just called tallies_version()."""
-    store = _store()
-    if not checked:
-        store.fresh_version()
     queues = {q.pk: q for q in _queues(scopes)}
     center_ids = sorted({s.id for s in scopes if s.kind == "center"})
     day = day_bounds()[0].date().isoformat()
-    data = store.read(day, sorted(queues), center_ids)
+
+    def read(store) -> dict:
+        # The in-process fallback of a Redis set-up was not brought up to date by the
+        # caller's tallies_version().
+        if not checked or (settings.REDIS_URL and isinstance(store, MemoryStore)):
+            store.fresh_version()
+        return store.read(day, sorted(queues), center_ids)
+
+    data = _with_store(read)
     tz = timezone.get_current_timezone()
     by_queue: dict[int, Tally] = {}
     for qid, queue in queues.items():

@@ -12,6 +12,7 @@ from django.db import connections
 from kombu.exceptions import OperationalError
 
 from callcenter.dispatch import dispatch_allowed
+from callcenter.redis_health import REDIS_ERRORS, redis_down, redis_failed
 from callcenter.sqlite import wal_checkpoint
 from telephony import services
 
@@ -35,8 +36,12 @@ def acd_route_task(queue_id: int | None = None) -> int:
 
 
 def _route_request_clear() -> None:
+    if settings.REDIS_URL and redis_down():
+        return  # the marker expires by itself
     try:
         caches["acd"].delete(ROUTE_REQUESTED)
+    except REDIS_ERRORS as exc:
+        redis_failed(exc, "route-request marker")
     except Exception:
         logger.warning("route-request marker store unavailable", exc_info=True)
 
@@ -46,17 +51,25 @@ def acd_route_soon(queue_id: int | None = None) -> None:
     and not started (`queue_id` is accepted for the callers' clarity; the run routes all
     queues, which costs one indexed query per idle queue). If the broker or the marker store
     is down the call is not lost: it is a row in the database, and the periodic sweep routes
-    it within seconds."""
+    it within seconds. With Redis down (callcenter.redis_health) nothing is asked of it: one
+    request pays its short timeout, the next ones go straight to the sweep."""
     if not dispatch_allowed():
         return
+    if settings.REDIS_URL and redis_down():
+        return  # the periodic sweep routes the call
     try:
         if not caches["acd"].add(ROUTE_REQUESTED, 1, timeout=ROUTE_REQUEST_TTL):
             return
+    except REDIS_ERRORS as exc:
+        redis_failed(exc, "route-request marker")
+        return  # the broker is the same Redis
     except Exception:
         logger.warning("route-request marker store unavailable; asking anyway", exc_info=True)
     try:
         acd_route_task.delay()
-    except OperationalError:
+    except OperationalError as exc:
+        if settings.REDIS_URL:
+            redis_failed(exc, "broker")
         logger.warning("broker unavailable; routing falls back to the periodic sweep")
         _route_request_clear()
 

@@ -182,6 +182,11 @@ STORAGES = {
 }
 
 REDIS_URL = env("REDIS_URL", default="")
+# Redis holds copies and hints only (callcenter/redis_health.py): every client gives up
+# after REDIS_TIMEOUT seconds, and a process that saw Redis fail takes its fallback without
+# asking again for REDIS_DOWN_SECONDS, so a webhook answers within 2 s while Redis is down.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
+REDIS_DOWN_SECONDS = env.float("REDIS_DOWN_SECONDS", default=5.0)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "callcenter.cache.RedisCache", "LOCATION": REDIS_URL}}
@@ -200,7 +205,18 @@ else:
 # --- Celery -------------------------------------------------------------------------------
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": REDIS_TIMEOUT,
+        "socket_timeout": REDIS_TIMEOUT,
+    }
+    # A publish that fails is not retried for long: the work is a row the sweep finds.
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.1,
+    }
 else:
     # Embedded: messages are rows in their own SQLite file, written in one transaction
     # (callcenter/broker.py: kombu's SQLAlchemy transport; the filesystem one could tear).
@@ -217,6 +233,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker outlives any broker outage
 # Timers are deadlines stored in rows and swept here, never long countdowns (STYLE.md).
 CELERY_BEAT_SCHEDULE = {
     "acd-sweep": {

@@ -80,3 +80,39 @@ def test_with_nobody_to_play_it_stays_up_until_stopped(org, monkeypatch):
     naps.clear()
     call_command(Command(), count=0, minutes=1)  # with a time limit: nothing to wait for
     assert naps == []
+
+
+@pytest.mark.parametrize("error", ["broker", "redis"])
+def test_a_colleague_keeps_working_when_redis_or_the_broker_is_down(org, monkeypatch, error):
+    """During a Redis outage a step's after-commit publish fails (the simulated hang-up's
+    message to the caller, a route request): the colleagues used to die of it."""
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from telephony.management.commands import simulate_agents
+
+    person = make_person("colleague1", Role.AGENT, center=org.center, team=org.team_a)
+    QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
+    real = simulate_agents.agent_set_state
+    failures = []
+
+    def set_state_then_fail(**kwargs):
+        real(**kwargs)  # committed, then the publish after the commit fails
+        if len(failures) < 2:
+            failures.append(kwargs["state"])
+            raise (OperationalError if error == "broker" else RedisConnectionError)("down")
+
+    monkeypatch.setattr(simulate_agents, "agent_set_state", set_state_then_fail)
+    command = Command()
+    naps = []
+
+    def nap(seconds):
+        naps.append(seconds)
+        if len(naps) == 3:
+            command._stop()
+
+    monkeypatch.setattr("telephony.management.commands.simulate_agents.time.sleep", nap)
+    call_command(command, department=["일반"], count=1)
+    assert len(naps) == 3  # it kept stepping until stopped
+    assert failures == [AgentState.AVAILABLE, AgentState.OFFLINE]  # and still logged off
+    assert AgentStatus.objects.get(person=person).state == AgentState.OFFLINE

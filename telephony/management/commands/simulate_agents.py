@@ -19,10 +19,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from kombu.exceptions import OperationalError as BrokerError
 
 from agents.models import AgentState, AgentStatus, Department, Person, Role
 from agents.selectors import pending_offer_for
 from agents.services import agent_set_state
+from callcenter.redis_health import REDIS_ERRORS
 from telephony import services
 from telephony.models import Call, CallPhase
 
@@ -35,6 +37,11 @@ NOTES = [
     "상품 안내 후 고객 검토 예정",
     "본인 확인 후 처리 완료",
 ]
+# What one step may meet and the next step gets past: a race with the router or the caller
+# (the offer expired, the caller hung up first), or Redis / the broker down (the change is
+# committed; the message it sent after the commit is lost, and the periodic sweep or the
+# next step makes up for it). Anything else is a bug and ends the command.
+STEP_ERRORS = (PermissionDenied, ValidationError, DatabaseError, BrokerError, *REDIS_ERRORS)
 
 
 def colleagues_in(departments, count: int) -> list[Person]:
@@ -114,9 +121,8 @@ class Command(BaseCommand):
                 for colleague in colleagues:
                     try:
                         self._step(colleague)
-                    except (PermissionDenied, ValidationError, DatabaseError) as exc:
-                        # A race with the router or the caller (the offer expired, the
-                        # caller hung up first): the next step sees the new state.
+                    except STEP_ERRORS as exc:
+                        # The next step sees the new state.
                         self.stderr.write(f"simulate_agents: {colleague.person}: {exc}")
                 time.sleep(0.5)
         except KeyboardInterrupt:
@@ -125,7 +131,7 @@ class Command(BaseCommand):
             for colleague in colleagues:
                 try:
                     agent_set_state(person=colleague.person, state=AgentState.OFFLINE)
-                except (ValidationError, DatabaseError):
+                except STEP_ERRORS:
                     pass
 
     def _stop(self, *_args) -> None:
