@@ -121,5 +121,6 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
-            add_never_cache_headers(response)
+            if "no-store" not in response.get("Cache-Control", ""):  # a view's own stays
+                add_never_cache_headers(response)
         return response

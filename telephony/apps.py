@@ -8,12 +8,13 @@ class TelephonyConfig(AppConfig):
     verbose_name = _("Telephony")
 
     def ready(self) -> None:
-        # Cache invalidation only (no business logic): the incoming-call path caches what
-        # a dialled number leads to; a change to a number, menu or queue drops that copy.
         from agents.models import Department
-        from telephony import checks  # noqa: F401 - registers the deploy check
+        from telephony import checks  # noqa: F401 - registers the webhook-token deploy check
         from telephony.models import IvrMenu, Queue
         from telephony.selectors import number_cache_clear
+
+        # Cache invalidation only (no business logic): the incoming-call path caches what
+        # a dialled number leads to; a change to a number, menu or queue drops that copy.
 
         for model in (Department, IvrMenu, Queue):
             for signal in (post_save, post_delete):
