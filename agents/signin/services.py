@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
@@ -111,12 +112,14 @@ def _sessions_end(person: Person, *, keep_session_key: str | None = None) -> Non
 @transaction.atomic
 def password_reset_issue(*, person: Person, by: Person) -> str:
     """An admin resets someone's password: the old one stops working, their sessions end,
-    and a one-time link to choose a new one is returned (to show the admin once; it is not
+    a lockout of their user name is lifted, and a one-time link to choose a new one is returned (to show the admin once; it is not
     stored). The link works until a password is set with it (the token covers the
     password hash) or PASSWORD_RESET_TIMEOUT passes."""
     person.set_unusable_password()
     person.save(update_fields=["password"])
     _sessions_end(person)
+    # Often the reason for the reset: a lockout of their user name ends with it.
+    axes_reset(username=person.get_username())
     uid = urlsafe_base64_encode(force_bytes(person.pk))
     token = default_token_generator.make_token(person)
     log.warning("password reset link issued for person %s by person %s", person.pk, by.pk)

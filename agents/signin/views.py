@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -29,7 +29,7 @@ def _next_url(request: HttpRequest) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return reverse_lazy(settings.LOGIN_REDIRECT_URL)
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def _qr_svg(data: str) -> str:
@@ -43,6 +43,8 @@ def _qr_svg(data: str) -> str:
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if request.user.is_verified():
         return redirect(_next_url(request))
+    if second_factor_step(request.user) != "verify":  # no device yet: nothing to check
+        return redirect("signin:two-factor-setup")
     form = OTPTokenForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():

@@ -148,6 +148,14 @@ def test_behind_the_proxy_the_forwarded_client_is_the_address(client, org):
         HTTP_X_FORWARDED_FOR="203.0.113.8",
     )
     assert other.status_code == 302  # the proxy's own address is not what was locked
+    client.logout()
+    same = client.post(
+        "/login/",
+        {"username": "agent3", "password": "pw"},
+        REMOTE_ADDR="172.16.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.7",
+    )
+    assert same.status_code == 429  # the client behind it is
 
 
 @pytest.fixture(autouse=True)
