@@ -1,6 +1,7 @@
 """Run the retention purge now, or with --dry-run see what it would remove."""
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from privacy.services.retention import retention_plan, retention_purge
 
@@ -19,7 +20,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         result = retention_plan() if options["dry_run"] else retention_purge()
         for kind, cutoff in result.cutoffs.items():
-            when = f"before {cutoff:%Y-%m-%d %H:%M %Z}" if cutoff else "kept forever"
+            when = (
+                f"before {timezone.localtime(cutoff):%Y-%m-%d %H:%M %Z}"
+                if cutoff
+                else "kept forever"
+            )
             self.stdout.write(f"{kind}: {when}")
         verb = "would remove" if result.dry_run else "removed"
         for kind, count in result.counts.items():
