@@ -49,6 +49,7 @@ SETTINGS = """
 from callcenter.settings.local import *  # noqa: F403
 DEBUG = False
 CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT = None
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 """
 

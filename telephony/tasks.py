@@ -67,9 +67,7 @@ def acd_route_soon(queue_id: int | None = None) -> None:
         logger.warning("route-request marker store unavailable; asking anyway", exc_info=True)
     try:
         acd_route_task.delay()
-    except OperationalError as exc:
-        if settings.REDIS_URL:
-            redis_failed(exc, "broker")
+    except OperationalError:
         logger.warning("broker unavailable; routing falls back to the periodic sweep")
         _route_request_clear()
 

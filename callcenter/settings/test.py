@@ -18,6 +18,7 @@ STORAGES = {
 # Tests run a real worker in-process (tests/conftest.py): Redis when REDIS_URL is set,
 # otherwise kombu's in-memory transport. Nothing is eager.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_TRANSPORT = None  # the URL's own (base names the embedded SQLite one)
 if not REDIS_URL:  # with Redis: base's options (its timeouts are what the outage test tests)
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_BEAT_SCHEDULE = {}

@@ -22,8 +22,10 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from callcenter import redis_health
 from callcenter.redis_health import redis_down
 from kpi.selectors import day_bounds
+from telephony import tallies
 from telephony.models import Call, CallPhase, Offer
 from telephony.simulator import new_call_sid
 from telephony.tallies import RedisStore, _redis, tallies_version
@@ -54,6 +56,10 @@ def app_on_redis(url: str) -> Iterator[None]:
         app.amqp._producer_pool = None
         kombu.pools.reset()
         _redis.cache_clear()
+        _redis()  # the tallies' client for the URL now configured, kept for what follows
+        # Nothing of this test's outage outlives it.
+        redis_health._down_until = 0.0
+        tallies._missed = False
 
     caches = {name: {**conf, "LOCATION": url} for name, conf in settings.CACHES.items()}
     old = app.conf.broker_url
