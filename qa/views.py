@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents.models import Role
 from agents.scoping import calls_visible_to, departments_visible_to, evaluations_visible_to
+from callcenter.inputs import parse_id
 from qa import selectors, services
 from qa.forms import (
     CalibrationForm,
@@ -124,9 +125,9 @@ def sampling(request: HttpRequest) -> HttpResponse:
         runs = runs.filter(department__in=visible)
     context = {"form": form, "runs": runs[:20]}
     # After a run: its result (how many evaluations, assigned to whom), live until it ends.
-    run_id = request.GET.get("run", "")
-    if run_id.isdigit():
-        run = runs.filter(pk=int(run_id)).first()
+    run_id = parse_id(request.GET.get("run", ""))
+    if run_id is not None:
+        run = runs.filter(pk=run_id).first()
         if run is not None:
             context.update(run=run, summary=selectors.sample_run_summary(run))
     return render(request, "qa/sampling.html", context, status=status)

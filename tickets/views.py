@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agents.scoping import calls_visible_to, customer_get_for, ticket_get_for
+from callcenter.inputs import parse_id
 from callcenter.redirects import redirect_next
 from tickets import selectors, services
 from tickets.forms import (
@@ -449,7 +450,7 @@ def customer_search(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/_customer_search.html",
-        {"customers": customers, "q": q, "call_id": call_id if call_id.isdigit() else ""},
+        {"customers": customers, "q": q, "call_id": parse_id(call_id) or ""},
     )
 
 
@@ -460,13 +461,13 @@ def call_customer_link(request: HttpRequest, call_id: int) -> HttpResponse:
     from agents.views import render_desktop_panel
 
     raw = request.POST.get("customer", "")
-    if raw and not raw.isdigit():
+    if raw and parse_id(raw) is None:
         return HttpResponseBadRequest(_("Choose a customer from the list."))
     try:
         services.call_customer_link(
             agent=request.user,
             call_id=call_id,
-            customer_id=int(raw) if raw else None,
+            customer_id=parse_id(raw),
             name=request.POST.get("name", ""),
         )
     except ValidationError as exc:
