@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -300,6 +301,8 @@ def comment_add(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     try:
         at_seconds = float(request.POST.get("at_seconds", ""))
     except ValueError:
+        at_seconds = -1
+    if not math.isfinite(at_seconds):  # "nan" and "inf" parse; SQLite stores NaN as NULL
         at_seconds = -1
     body = request.POST.get("body", "")[:2000]
     pii = _pii_check(request, evaluation, {"body": body}, {"body": _("Comment")})

@@ -191,6 +191,21 @@ def bodies(draw, keys: list[str], ids: list[str]):
     return nul_somewhere(draw, {k: v for k, v in body.items() if v is not None})
 
 
+NUMERIC_KEYS = [
+    ("body", key)
+    for key in (
+        "CallDuration",
+        "SequenceNumber",
+        "QueueTime",
+        "QueuePosition",
+        "RecordingDuration",
+        "Digits",
+        "FriendlyName",
+        "ParticipantLabel",
+    )
+] + [("query", key) for key in ("call", "offer", "menu", "tries", "department")]
+
+
 @st.composite
 def webhook_bodies(draw, ids: list[str], call_sids: list[str]):
     """What Twilio sends (every key of every webhook, plausible values, about a call Sangdam
@@ -202,7 +217,9 @@ def webhook_bodies(draw, ids: list[str], call_sids: list[str]):
     body = {k: draw(v) for k, v in valid.items()}
     query = {k: draw(v) for k, v in query_valid.items()}
     keys = [("body", k) for k in sorted(valid)] + [("query", k) for k in sorted(query_valid)]
-    for where, key in draw(st.lists(st.sampled_from(keys), min_size=1, max_size=3, unique=True)):
+    # Half the troublemakers go where a number or an id is read: what broke before.
+    keys = st.one_of(st.sampled_from(NUMERIC_KEYS), st.sampled_from(keys))
+    for where, key in draw(st.lists(keys, min_size=1, max_size=3, unique=True)):
         (body if where == "body" else query)[key] = draw(field(trouble))
     body |= draw(st.dictionaries(TEXT.filter(bool), trouble, max_size=2))
     return (
@@ -560,6 +577,12 @@ PAGE_ODD = [
     ("director", "GET", "/qa/sampling/", {"run": "²"}),
     ("agent1", "POST", "/tickets/<int:ticket_id>/notes/", {"body": "메모\x00"}),
     (None, "POST", "/status/", {"ticket_number": "²", "phone": "010-1234-5678"}),
+    (
+        "lead1",
+        "POST",
+        "/qa/evaluations/<int:evaluation_id>/comments/",
+        {"at_seconds": "nan", "body": "확인"},
+    ),
 ]
 
 
