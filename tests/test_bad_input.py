@@ -30,7 +30,7 @@ import functools
 import json
 import os
 import re
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -276,8 +276,12 @@ class _Undo(Exception):
 
 
 def check(client, method: str, url: str, data, *, role: str, extra=None) -> None:
+    """Webhooks run with dispatch held back (no simulated Twilio behind them); pages run
+    with the simulated gateway, as in the demo (held back, the recording proxy has nothing
+    to relay and answers 502)."""
     extra = extra or {}
-    with suppress(_Undo), suppress_dispatch(), transaction.atomic():
+    held_back = suppress_dispatch() if role == "twilio" else nullcontext()
+    with suppress(_Undo), held_back, transaction.atomic():
         before = fingerprint()
         if method == "GET":
             response = client.get(url, data, **extra)
