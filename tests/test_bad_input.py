@@ -19,7 +19,7 @@ The oracle, per request: no 5xx (an exception is a failure too), and a 4xx chang
 latest value of every date-time column such as updated_at, in one query). Each
 example is rolled back, so each starts from the same rows.
 
-BAD_INPUT_WEBHOOK_EXAMPLES (default 30) and BAD_INPUT_EXAMPLES (default 6 per page and
+BAD_INPUT_WEBHOOK_EXAMPLES (default 20) and BAD_INPUT_EXAMPLES (default 3 per page and
 method) set the examples per URL; derandomized, so CI and a laptop ask the same corpus. BAD_INPUT_TALLY=<file> records every answer as a JSON
 line instead of asserting (to count 5xx before and after a fix on one corpus).
 """
@@ -53,8 +53,8 @@ from tests.conftest import GENERAL_NUMBER, make_available, make_person, signatur
 from tests.telephony.reliability_support import route_of
 from tests.telephony.test_reliability_garbage import QUERY, VALID, sid
 
-EXAMPLES = int(os.environ.get("BAD_INPUT_EXAMPLES", "6"))
-WEBHOOK_EXAMPLES = int(os.environ.get("BAD_INPUT_WEBHOOK_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("BAD_INPUT_EXAMPLES", "3"))
+WEBHOOK_EXAMPLES = int(os.environ.get("BAD_INPUT_WEBHOOK_EXAMPLES", "20"))
 TALLY = os.environ.get("BAD_INPUT_TALLY", "")
 SKIP_PREFIXES = ("/admin/", "/api/", "/favicon.ico", "/static/")
 
