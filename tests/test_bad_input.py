@@ -476,7 +476,8 @@ def recording_keys():
 
 
 def probe(client, world, method: str, url: str) -> tuple[list[str], list[str]]:
-    """The keys the view reads for an empty request, and the roles it does not refuse."""
+    """The keys the view reads for a request with no field of its own, and the roles it
+    does not refuse."""
     keys: set[str] = set()
     welcome = []
     for role in ROLES:
@@ -484,12 +485,13 @@ def probe(client, world, method: str, url: str) -> tuple[list[str], list[str]]:
         with suppress(_Undo), suppress_dispatch(), transaction.atomic():
             with recording_keys() as seen:
                 call = client.get if method == "GET" else client.post
-                response = call(url, {})
+                # Not empty: `Form(request.GET or None)` reads its fields only when bound.
+                response = call(url, {"probe": "1"})
             keys |= seen
             raise _Undo
         if response.status_code not in (302, 403, 405):
             welcome.append(role)
-    keys -= {"csrfmiddlewaretoken", "next", "HTTP_HX_REQUEST"}
+    keys -= {"csrfmiddlewaretoken", "next", "HTTP_HX_REQUEST", "probe"}
     return sorted(keys), welcome or list(ROLES)
 
 
