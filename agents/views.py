@@ -21,6 +21,7 @@ from agents.forms import (
     WorkingHoursForm,
 )
 from agents.models import AgentState, NotReadyReason, Role
+from callcenter.inputs import parse_id
 from callcenter.redirects import redirect_next
 from tickets.forms import WrapupForm
 
@@ -338,10 +339,10 @@ def team_schedule(request: HtmxHttpRequest) -> HttpResponse:
                 )
                 return redirect("agents:team-schedule")
             if "remove-break" in request.POST:
-                raw = request.POST["remove-break"]
-                if not raw.isdigit():
+                slot_id = parse_id(request.POST["remove-break"])
+                if slot_id is None:
                     return HttpResponseBadRequest(_("Choose the break to remove."))
-                services.break_slot_remove(lead=request.user, slot_id=int(raw))
+                services.break_slot_remove(lead=request.user, slot_id=slot_id)
                 return redirect("agents:team-schedule")
         except ValidationError as exc:
             (hours_form if "hours-person" in request.POST else break_form).add_error(

@@ -73,17 +73,16 @@ def calls_drilldown(request: HttpRequest) -> HttpResponse:
 
 def _month_param(request: HttpRequest):
     """The month of ?month=YYYY-MM (this month when absent), or a 400 response."""
-    import re
-    from datetime import date
-
     from django.utils import timezone
+
+    from callcenter.inputs import parse_month
 
     raw = request.GET.get("month") or request.POST.get("month")
     if not raw:
         return timezone.localdate().replace(day=1), None
-    match = re.fullmatch(r"(\d{4})-(\d{2})", raw)
-    if match and 1 <= int(match.group(2)) <= 12:
-        return date(int(match.group(1)), int(match.group(2)), 1), None
+    month = parse_month(raw)
+    if month is not None:
+        return month, None
     return None, HttpResponseBadRequest(_("Give the month as YYYY-MM."), content_type="text/plain")
 
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from agents.models import AgentState
+from callcenter.inputs import parse_id
 from telephony.tallies import (
     Tally,
     service_level_target,
@@ -131,9 +132,10 @@ def _queue_param(request: HttpRequest) -> int | None | HttpResponse:
     raw = request.GET.get("queue", "")
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    queue_id = parse_id(raw)
+    if queue_id is None:
         return HttpResponseBadRequest("queue must be a queue id")
-    return int(raw)
+    return queue_id
 
 
 def _context(request: HttpRequest, scopes, version: str) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.models import Role
 from agents.scoping import calls_visible_to, departments_visible_to, evaluations_visible_to
 from callcenter.exports import csv_writer
+from callcenter.inputs import parse_id
 from qa import selectors, services
 from qa.forms import (
     CalibrationForm,
@@ -123,9 +126,9 @@ def sampling(request: HttpRequest) -> HttpResponse:
         runs = runs.filter(department__in=visible)
     context = {"form": form, "runs": runs[:20]}
     # After a run: its result (how many evaluations, assigned to whom), live until it ends.
-    run_id = request.GET.get("run", "")
-    if run_id.isdigit():
-        run = runs.filter(pk=int(run_id)).first()
+    run_id = parse_id(request.GET.get("run", ""))
+    if run_id is not None:
+        run = runs.filter(pk=run_id).first()
         if run is not None:
             context.update(run=run, summary=selectors.sample_run_summary(run))
     return render(request, "qa/sampling.html", context, status=status)
@@ -298,6 +301,8 @@ def comment_add(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     try:
         at_seconds = float(request.POST.get("at_seconds", ""))
     except ValueError:
+        at_seconds = -1
+    if not math.isfinite(at_seconds):  # "nan" and "inf" parse; SQLite stores NaN as NULL
         at_seconds = -1
     body = request.POST.get("body", "")[:2000]
     pii = _pii_check(request, evaluation, {"body": body}, {"body": _("Comment")})

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Department
+from callcenter.inputs import IntegerField
 from telephony.models import TWILIO_STATUSES, Call, Queue
 
 CALL_SID = r"^CA[0-9a-fA-F]{32}$"
@@ -46,20 +47,20 @@ _field_by_field(IncomingCallForm)
 class CallStatusForm(forms.Form):
     CallSid = forms.RegexField(regex=CALL_SID)
     CallStatus = forms.ChoiceField(choices=[(s, s) for s in sorted(TWILIO_STATUSES)])
-    SequenceNumber = forms.IntegerField(min_value=0, required=False)
-    CallDuration = forms.IntegerField(min_value=0, required=False)
+    SequenceNumber = IntegerField(min_value=0, required=False)
+    CallDuration = IntegerField(min_value=0, required=False)
 
 
 class QueueResultForm(forms.Form):
     CallSid = forms.RegexField(regex=CALL_SID)
     QueueResult = forms.CharField(max_length=40)
-    QueueTime = forms.IntegerField(min_value=0, required=False)
+    QueueTime = IntegerField(min_value=0, required=False)
 
 
 class QueueWaitForm(forms.Form):
     CallSid = forms.RegexField(regex=CALL_SID)
-    QueuePosition = forms.IntegerField(min_value=0, required=False)
-    QueueTime = forms.IntegerField(min_value=0, required=False)
+    QueuePosition = IntegerField(min_value=0, required=False)
+    QueueTime = IntegerField(min_value=0, required=False)
     Digits = forms.RegexField(regex=r"^[0-9*#]{0,10}$", required=False)
 
 
@@ -71,7 +72,7 @@ class RecordingForm(forms.Form):
     RecordingStatus = forms.ChoiceField(
         choices=[(s, s) for s in ("in-progress", "completed", "absent", "failed")]
     )
-    RecordingDuration = forms.IntegerField(min_value=-1, required=False)
+    RecordingDuration = IntegerField(min_value=-1, required=False)
     ErrorCode = forms.RegexField(regex=r"^[0-9]{1,6}$", required=False)
 
 
@@ -84,9 +85,9 @@ IVR_LANGUAGES = [("ko", "ko"), ("en", "en")]
 class IvrStateForm(forms.Form):
     """The Gather action's query string (`?menu=&lang=&try=&offer=`), signed with the URL."""
 
-    menu = forms.IntegerField(min_value=1)
+    menu = IntegerField(min_value=1)
     lang = forms.ChoiceField(choices=IVR_LANGUAGES)
-    tries = forms.IntegerField(min_value=0, max_value=20)
+    tries = IntegerField(min_value=0, max_value=20)
     offer = forms.ModelChoiceField(queryset=Queue.objects.all(), required=False)
 
     @classmethod
@@ -128,7 +129,7 @@ class VoicemailForm(forms.Form):
         choices=[(s, s) for s in ("in-progress", "completed", "absent", "failed")],
         required=False,
     )
-    RecordingDuration = forms.IntegerField(min_value=-1, required=False)
+    RecordingDuration = IntegerField(min_value=-1, required=False)
     From = forms.CharField(max_length=32, required=False)
 
 
@@ -145,7 +146,7 @@ class ConferenceForm(forms.Form):
     StatusCallbackEvent = forms.CharField(max_length=40)
     CallSid = forms.RegexField(regex=CALL_SID, required=False)
     ParticipantLabel = forms.CharField(max_length=60, required=False)
-    SequenceNumber = forms.IntegerField(min_value=0, required=False)
+    SequenceNumber = IntegerField(min_value=0, required=False)
 
 
 DIAL_CALL_STATUSES = ("completed", "answered", "busy", "no-answer", "failed", "canceled")
@@ -159,8 +160,8 @@ class DialResultForm(forms.Form):
 class TransferForm(forms.Form):
     """The desktop's transfer form: an agent or a queue, cold or warm."""
 
-    to_agent = forms.IntegerField(min_value=1, required=False)
-    to_queue = forms.IntegerField(min_value=1, required=False)
+    to_agent = IntegerField(min_value=1, required=False)
+    to_queue = IntegerField(min_value=1, required=False)
     warm = forms.BooleanField(required=False)
 
     def clean(self):

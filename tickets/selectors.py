@@ -154,7 +154,7 @@ def ticket_search(person: Person, filters: dict) -> QuerySet[Ticket]:
         cond = Q(subject__icontains=q) | Q(customer__name__icontains=q)
         cond |= Q(pk__in=TicketNote.objects.filter(body__icontains=q).values("ticket_id"))
         number = q.upper().removeprefix("T-")
-        if number.isdigit() and len(number) <= 9:
+        if number.isascii() and number.isdigit() and len(number) <= 9:  # not "²"
             cond |= Q(pk=int(number))
         phone = phone_normalize(q) if sum(ch.isdigit() for ch in q) >= 7 else None
         if phone:

@@ -649,17 +649,27 @@ def _code_hash(check_id: int, code: str) -> str:
     return hmac.new(key, f"{check_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+# Full-width forms (a Korean IME types ２７１ and Ｔ－) → ASCII; dashes of any kind → "-".
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63"), "-")
+
+
 def _ticket_key(number: str) -> str:
-    """The case number as the customer wrote it, in one form (T-000123, t-123 → "123")."""
-    number = number.strip().upper().removeprefix("T-")
-    if number.isascii() and number.isdigit() and len(number) <= 9:
-        return str(int(number))
+    """The case number in one canonical form, the key of the per-case limit: T-000271,
+    t-271, 271, 0000000271, ２７１ and Ｔ－０００２７１ are all "271". Only ASCII (or
+    full-width) digits make a case number: anything else (², ①, Arabic-Indic or other
+    digits, letters) keeps a key of its own and matches no case (_ticket_for_number)."""
+    number = "".join(number.translate(_FULL_WIDTH).translate(_DASHES).split()).upper()
+    number = number.removeprefix("T").removeprefix("-")
+    if number.isascii() and number.isdigit():
+        return number.lstrip("0") or "0"
     return number[:16]
 
 
 def _ticket_for_number(number: str) -> Ticket | None:
     key = _ticket_key(number)
-    if not key.isdigit():
+    # str.isdigit() alone is true for "²" and "①", which int() refuses.
+    if not (key.isascii() and key.isdigit()) or len(key) > 18:
         return None
     return Ticket.objects.select_related("customer", "department").filter(pk=int(key)).first()
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from agents.scoping import calls_visible_to, customer_get_for, ticket_get_for
 from callcenter.clients import client_ip
+from callcenter.inputs import parse_id
 from callcenter.redirects import redirect_next
 from tickets import selectors, services
 from tickets.forms import (
@@ -462,7 +463,7 @@ def customer_search(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/_customer_search.html",
-        {"customers": customers, "q": q, "call_id": call_id if call_id.isdigit() else ""},
+        {"customers": customers, "q": q, "call_id": parse_id(call_id) or ""},
     )
 
 
@@ -473,7 +474,7 @@ def call_customer_link(request: HttpRequest, call_id: int) -> HttpResponse:
     from agents.views import render_desktop_panel
 
     raw = request.POST.get("customer", "")
-    if raw and not raw.isdigit():
+    if raw and parse_id(raw) is None:
         return HttpResponseBadRequest(_("Choose a customer from the list."))
     # The new customer's name is free text: an identifier in it is refused with what was
     # found (the quick-create box on the desk is edited, not confirmed).
@@ -486,7 +487,7 @@ def call_customer_link(request: HttpRequest, call_id: int) -> HttpResponse:
         services.call_customer_link(
             agent=request.user,
             call_id=call_id,
-            customer_id=int(raw) if raw else None,
+            customer_id=parse_id(raw),
             name=name.texts["name"],
         )
     except ValidationError as exc:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import AgentState, Person, Role
 from agents.services import agent_status_lock, agent_transition
+from callcenter.inputs import parse_id
 from telephony.models import Call, CallPhase, Offer, Queue
 from telephony.services.calls import _end_connected, _release_offer
 from telephony.services.common import LIVE_PHASES, _dedupe_seen, _event, call_for_sid
@@ -489,10 +490,10 @@ CONFERENCE_EVENTS = {
 
 
 def _call_for_conference(friendly_name: str) -> Call | None:
-    root_pk = friendly_name.removeprefix("call-")
-    if not root_pk.isdigit():
+    root_pk = parse_id(friendly_name.removeprefix("call-"))
+    if root_pk is None:
         return None
-    root = Call.objects.filter(pk=int(root_pk)).values_list("sid", flat=True).first()
+    root = Call.objects.filter(pk=root_pk).values_list("sid", flat=True).first()
     return call_for_sid(root, lock=True) if root else None
 
 
@@ -524,12 +525,10 @@ def conference_event(
         Call.objects.filter(sid=call.sid, conference_sid="").update(conference_sid=conference_sid)
         call.conference_sid = conference_sid
         customer = label == "customer" or (call_sid and call_sid in {call.sid, call.callback_sid})
-        agent_id = label.removeprefix("agent-") if label.startswith("agent-") else ""
-        if event == "participant-join" and agent_id.isdigit():
+        agent_id = parse_id(label.removeprefix("agent-")) if label.startswith("agent-") else None
+        if event == "participant-join" and agent_id is not None:
             segment = (
-                Call.objects.filter(sid=call.sid, agent_id=int(agent_id))
-                .order_by("-segment")
-                .first()
+                Call.objects.filter(sid=call.sid, agent_id=agent_id).order_by("-segment").first()
             )
             if segment is not None:
                 Call.objects.filter(pk=segment.pk).update(agent_call_sid=call_sid)
@@ -539,7 +538,7 @@ def conference_event(
                 sid=call.sid, phase=CallPhase.CONNECTED
             ):
                 _end_connected(segment, at, by="caller")
-        elif event == "participant-leave" and agent_id.isdigit():
+        elif event == "participant-leave" and agent_id is not None:
             segment = (
                 Call.objects.select_for_update(of=("self",))
                 .select_related("queue")

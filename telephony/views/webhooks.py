@@ -11,6 +11,7 @@ from django.http import (
 )
 from twilio.twiml.messaging_response import MessagingResponse
 
+from callcenter.inputs import parse_id
 from telephony import ivr, selectors, services, twiml
 from telephony.forms import (
     CallStatusForm,
@@ -154,15 +155,15 @@ def voice_queue_result(request: HttpRequest) -> HttpResponse:
 def voice_connect(request: HttpRequest) -> HttpResponse:
     """TwiML that bridges the caller to the agent who accepted the offer."""
     sid = request.POST.get("CallSid", "")
-    offer_id = request.GET.get("offer", "")
-    if not offer_id.isdigit():
+    offer_id = parse_id(request.GET.get("offer", ""))
+    if offer_id is None:
         return HttpResponseBadRequest("offer must be an id")
     from django.db.models import Q
 
     # The leg that fetched it: the inbound call, a callback's leg, or a follow-up call.
     offer = (
         Offer.objects.select_related("call")
-        .filter(Q(call__sid=sid) | Q(call__callback_sid=sid), pk=int(offer_id))
+        .filter(Q(call__sid=sid) | Q(call__callback_sid=sid), pk=offer_id)
         .first()
     )
     if offer is None:
@@ -196,7 +197,7 @@ def voice_recording(request: HttpRequest) -> HttpResponse:
         return _bad_request(form)
     data = form.cleaned_data
     call_id = request.GET.get("call", "")
-    if call_id and not call_id.isdigit():
+    if call_id and parse_id(call_id) is None:
         return HttpResponseBadRequest("call must be an id")
     if not data["CallSid"] and not call_id:
         return HttpResponseBadRequest("CallSid or ?call= is required")
@@ -206,7 +207,7 @@ def voice_recording(request: HttpRequest) -> HttpResponse:
         url=data.get("RecordingUrl") or "",
         status=data["RecordingStatus"],
         duration=data.get("RecordingDuration"),
-        call_id=int(call_id) if call_id else None,
+        call_id=parse_id(call_id),
         error_code=data.get("ErrorCode") or "",
     )
     return HttpResponse(status=204)
@@ -316,13 +317,13 @@ def voice_dial_result(request: HttpRequest) -> HttpResponse:
     from telephony.forms import DialResultForm
 
     form = DialResultForm(request.POST)
-    call_id = request.GET.get("call", "")
-    if not call_id.isdigit():
+    call_id = parse_id(request.GET.get("call", ""))
+    if call_id is None:
         return HttpResponseBadRequest("call must be an id")
     if not form.is_valid():
         return _bad_request(form)
     waiting = services.call_dial_result(
-        call_id=int(call_id),
+        call_id=call_id,
         sid=form.cleaned_data["CallSid"],
         status=form.cleaned_data["DialCallStatus"],
     )

@@ -210,3 +210,48 @@ def test_without_trusted_proxies_the_header_is_ignored(client, org, lookup, sett
     data = {"ticket_number": "T-000700", "phone": "010-0000-0000"}
     lookup(data, HTTP_X_FORWARDED_FOR="203.0.113.7", REMOTE_ADDR="192.0.2.5")
     assert StatusCheck.objects.get().client_ip == "192.0.2.5"
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isdigit() else c for c in text)
+
+
+def test_the_per_case_limit_is_one_case_however_the_number_is_spelled(client, org, lookup):
+    """271, 0000000271, T-000271 and ２７１ are one case: the fourth spelling is over the
+    limit of 3 codes per case per hour (it went out as a fourth code before)."""
+    ticket = make_ticket(org, phone="+821012345678")
+    spellings = [
+        str(ticket.pk),
+        f"{ticket.pk:010d}",
+        f"T-{ticket.pk:06d}",
+        _fullwidth(str(ticket.pk)),
+        f"Ｔ－{_fullwidth(f'{ticket.pk:06d}')}",
+        f" t {ticket.pk} ",
+    ]
+    answers = [
+        lookup({"ticket_number": s, "phone": "010-1234-5678"}, REMOTE_ADDR=f"10.0.2.{i}")
+        for i, s in enumerate(spellings)
+    ]
+    assert [a.status_code for a in answers] == [302, 302, 302, 429, 429, 429]
+    assert SmsMessage.objects.filter(direction="outbound").count() == 3
+    assert set(StatusCheck.objects.values_list("ticket_key", flat=True)) == {str(ticket.pk)}
+
+
+@pytest.mark.parametrize("digit", ["²", "①", "٢", "۲", "२", "𝟐", "⑵", "㉑", "½"])
+def test_non_ascii_digits_find_no_case_and_count_toward_the_address_limit(
+    client, org, lookup, digit
+):
+    """Digits other than ASCII and full-width ones are not a case number: the same answer
+    as a case that does not exist (no SMS), never a 500, and they use up the address's
+    lookups like any other."""
+    ticket = make_ticket(org, phone="+821012345678")
+    for i in range(services.STATUS_CHECKS_PER_IP_HOUR):
+        number = [digit, f"T-{digit * 2}", digit * 3, f"{ticket.pk}{digit}", f"{digit}{ticket.pk}"][
+            i % 5
+        ]
+        answer = lookup({"ticket_number": number, "phone": "010-1234-5678"})
+        assert (answer.status_code, answer.url) == (302, "/status/code/")
+    over = lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
+    assert over.status_code == 429
+    assert not SmsMessage.objects.exists()
+    assert not StatusCheck.objects.filter(ticket__isnull=False).exists()
