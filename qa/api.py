@@ -175,6 +175,9 @@ class DisputeListApi(APIView):
         reason = serializers.CharField(max_length=4000)
         pii_action = PII_ACTION
 
+        class Meta:
+            ref_name = "DisputeOpenInput"
+
     @extend_schema(responses=DisputeOutputSerializer(many=True))
     def get(self, request):
         """Disputes on evaluations you may see, and those you are to review."""
@@ -209,17 +212,25 @@ class DisputeListApi(APIView):
         return Response(DisputeOutputSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
 
-class DisputeResolveApi(APIView):
-    class AnswerInput(serializers.Serializer):
-        item_id = serializers.IntegerField()
-        value = serializers.FloatField(required=False, allow_null=True)
-        not_applicable = serializers.BooleanField(default=False)
+class DisputeAnswerInputSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    value = serializers.FloatField(required=False, allow_null=True)
+    not_applicable = serializers.BooleanField(default=False)
 
+
+class DisputeResolveApi(APIView):
     class InputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["uphold", "change"])
         resolution = serializers.CharField(max_length=4000)
-        answers = serializers.ListField(child=serializers.DictField(), required=False)
+        answers = DisputeAnswerInputSerializer(
+            many=True,
+            required=False,
+            help_text="With `change`: one answer per criterion of the scorecard.",
+        )
         pii_action = PII_ACTION
+
+        class Meta:
+            ref_name = "DisputeResolveInput"
 
     @extend_schema(request=InputSerializer, responses=DisputeOutputSerializer)
     def post(self, request, dispute_id: int):
@@ -236,11 +247,9 @@ class DisputeResolveApi(APIView):
             return _pii_response(pii)
         marks = None
         if data.validated_data["decision"] == "change":
-            answers = self.AnswerInput(data=data.validated_data.get("answers") or [], many=True)
-            answers.is_valid(raise_exception=True)
             marks = {
                 a["item_id"]: Mark(value=a.get("value"), not_applicable=a["not_applicable"])
-                for a in answers.validated_data
+                for a in data.validated_data.get("answers") or []
             }
         try:
             dispute = services.dispute_resolve(

@@ -73,6 +73,9 @@ class TicketDetailApi(APIView):
         assignee_id = serializers.IntegerField(required=False, allow_null=True)
         pii_action = serializers.ChoiceField(required=False, choices=["mask"])
 
+        class Meta:
+            ref_name = "TicketUpdateInput"
+
     @extend_schema(responses=TicketOutputSerializer)
     def get(self, request, ticket_id: int):
         return Response(TicketOutputSerializer(ticket_get_for(request.user, ticket_id)).data)
@@ -130,6 +133,9 @@ class TicketNotesApi(APIView):
         parent_id = serializers.IntegerField(required=False, allow_null=True)
         is_public = serializers.BooleanField(required=False, default=False)
         pii_action = serializers.ChoiceField(required=False, choices=["mask"])
+
+        class Meta:
+            ref_name = "TicketNoteInput"
 
     @extend_schema(responses=NoteOutputSerializer(many=True))
     def get(self, request, ticket_id: int):
