@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.scoping import evaluations_visible_to
+from callcenter.api_schema import ErrorOutputSerializer
 from qa import selectors, services
 from qa.models import Dispute
 from qa.scoring import Mark
+from tickets.api import PiiErrorOutputSerializer
 from tickets.forms import PII_API_MESSAGE, PiiCheck, own_numbers
 
 
@@ -189,7 +191,14 @@ class DisputeListApi(APIView):
         )[:500]
         return Response(DisputeOutputSerializer(qs, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: DisputeOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: DisputeOutputSerializer,
+            404: OpenApiResponse(ErrorOutputSerializer, "No such evaluation you may see."),
+            422: PiiErrorOutputSerializer,
+        },
+    )
     def post(self, request):
         """The agent disputes their own scored evaluation."""
         data = self.InputSerializer(data=request.data)
@@ -232,7 +241,10 @@ class DisputeResolveApi(APIView):
         class Meta:
             ref_name = "DisputeResolveInput"
 
-    @extend_schema(request=InputSerializer, responses=DisputeOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: DisputeOutputSerializer, 422: PiiErrorOutputSerializer},
+    )
     def post(self, request, dispute_id: int):
         """The reviewer (never the evaluator) upholds the score or changes it with new
         answers for every criterion."""

@@ -50,6 +50,24 @@ class TicketListApi(APIView):
         return Response(TicketOutputSerializer(tickets, many=True).data)
 
 
+class PiiFindingOutputSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    kind = serializers.CharField()
+    masked = serializers.CharField()
+
+
+class PiiErrorOutputSerializer(serializers.Serializer):
+    """422: personal data was found in the text; nothing was saved. Send it again with
+    `pii_action: "mask"` to save it masked."""
+
+    detail = serializers.CharField()
+    pii = PiiFindingOutputSerializer(many=True)
+    errors = serializers.DictField(required=False)
+
+    class Meta:
+        ref_name = "PiiError"
+
+
 def _pii_error(form) -> Response:
     return Response(
         {
@@ -80,7 +98,10 @@ class TicketDetailApi(APIView):
     def get(self, request, ticket_id: int):
         return Response(TicketOutputSerializer(ticket_get_for(request.user, ticket_id)).data)
 
-    @extend_schema(request=InputSerializer, responses=TicketOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: TicketOutputSerializer, 422: PiiErrorOutputSerializer},
+    )
     def patch(self, request, ticket_id: int):
         ticket = ticket_get_for(request.user, ticket_id)
         data = self.InputSerializer(data=request.data)
@@ -142,7 +163,10 @@ class TicketNotesApi(APIView):
         ticket = ticket_get_for(request.user, ticket_id)
         return Response(NoteOutputSerializer(ticket.notes.all(), many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: NoteOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: NoteOutputSerializer, 422: PiiErrorOutputSerializer},
+    )
     def post(self, request, ticket_id: int):
         ticket = ticket_get_for(request.user, ticket_id)
         data = self.InputSerializer(data=request.data)
