@@ -79,6 +79,16 @@ def _pii_error(form) -> Response:
     )
 
 
+PATCH_FIELDS = {
+    "subject": "subject",
+    "status": "status",
+    "priority": "priority",
+    "severity": "severity",
+    "category_id": "category",
+    "assignee_id": "assignee",
+}
+
+
 class TicketDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
         subject = serializers.CharField(required=False, max_length=200)
@@ -107,31 +117,25 @@ class TicketDetailApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
-        current = {
-            "subject": ticket.subject,
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "severity": ticket.severity,
-            "category": ticket.category_id,
-            "assignee": ticket.assignee_id,
+        # PATCH: only the fields given change (read under the service's lock, so a field
+        # left out is never written back from a stale copy); nothing given is a 400.
+        sent = {
+            name: ("" if given[key] is None else given[key])
+            for key, name in PATCH_FIELDS.items()
+            if key in given
         }
-        merged = {
-            **current,
-            **{k: v for k, v in given.items() if k in current},
-            "category": given.get("category_id", current["category"]),
-            "assignee": given.get("assignee_id", current["assignee"]),
-            "pii_action": given.get("pii_action", ""),
-        }
-        merged = {k: ("" if v is None else v) for k, v in merged.items()}
-        form = TicketUpdateForm(merged, ticket=ticket, person=request.user)
+        sent["pii_action"] = given.get("pii_action", "")
+        form = TicketUpdateForm(sent, ticket=ticket, person=request.user)
         if not form.is_valid():
             if form.pii_findings:
                 return _pii_error(form)
             return Response(form.errors.get_json_data(), status=status.HTTP_400_BAD_REQUEST)
-        changes = {k: form.cleaned_data[k] for k in current}
         try:
             ticket = services.ticket_update(
-                actor=request.user, ticket_id=ticket.pk, changes=changes, pii_found=form.pii_found()
+                actor=request.user,
+                ticket_id=ticket.pk,
+                changes=form.changes(),
+                pii_found=form.pii_found(),
             )
         except ValidationError as exc:
             return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)

@@ -4,9 +4,12 @@ the customer's history (who, when, old → new), shown on the customer page."""
 
 import re
 
+import pytest
+from django.core.exceptions import ValidationError
+
 from tests.tickets.helpers import make_ticket
 from tickets import services
-from tickets.models import Customer, CustomerEvent, TicketCategory, TicketEvent
+from tickets.models import CustomerEvent, TicketCategory, TicketEvent
 
 
 def vip_customer(org):
@@ -125,9 +128,6 @@ def test_the_customer_service_changes_only_what_it_is_given(org):
     services.customer_update(actor=org.agent1, customer=customer, changes={"email": ""})
     customer.refresh_from_db()
     assert (customer.name, customer.is_vip, customer.email) == ("홍길동", True, "")
-    import pytest
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError):
         services.customer_update(actor=org.agent1, customer=customer, changes={})
 
@@ -170,3 +170,26 @@ def test_a_ticket_post_with_a_blank_subject_is_refused(client, org):
     assert client.post(f"/tickets/{ticket.pk}/update/", {"subject": ""}).status_code == 422
     ticket.refresh_from_db()
     assert ticket.subject == "요금 문의"
+
+
+def test_an_api_patch_changes_only_what_it_names_and_an_empty_one_is_a_400(client, org):
+    category = TicketCategory.objects.create(department=org.team_a.department, name="요금")
+    ticket = make_ticket(org, assignee=org.agent1, category=category)
+    client.force_login(org.lead1)
+    url = f"/api/tickets/{ticket.pk}/"
+    empty = client.patch(url, {}, content_type="application/json")
+    assert empty.status_code == 400
+    assert not TicketEvent.objects.filter(ticket=ticket).exists()
+    only_pii_action = client.patch(url, {"pii_action": "mask"}, content_type="application/json")
+    assert only_pii_action.status_code == 400
+    response = client.patch(url, {"priority": "high"}, content_type="application/json")
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert (ticket.priority, ticket.assignee_id, ticket.category_id, ticket.subject) == (
+        "high",
+        org.agent1.pk,
+        category.pk,
+        "요금 문의",
+    )
+    fields = TicketEvent.objects.filter(ticket=ticket, kind="changed").values_list("field")
+    assert list(fields) == [("priority",)]
