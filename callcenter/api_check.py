@@ -6,7 +6,8 @@ the demo seed; prints each role's results and fails if any role has a failure.
 
 Settings (environment): API_CHECK_URL, API_CHECK_PORT (8765), API_CHECK_ROLES
 (agent1,lead1,manager1,director), API_CHECK_EXAMPLES (25 per operation and phase),
-API_CHECK_SEED (17), DEMO_PASSWORD, DATABASE_URL (else var/api-check.sqlite3). Each role's full
+API_CHECK_SEED (17), API_CHECK_TIMEOUT (30 s a request: a busy machine is not a failure),
+DEMO_PASSWORD, DATABASE_URL (else var/api-check.sqlite3). Each role's full
 schemathesis output is kept in var/api-check/<role>.txt.
 """
 
@@ -113,6 +114,8 @@ def main() -> int:
                     seed,
                     "--workers",
                     "1",
+                    "--request-timeout",
+                    env.get("API_CHECK_TIMEOUT", "30"),
                     "--no-color",
                 ],
                 env={**env, "NO_COLOR": "1"},
