@@ -73,7 +73,8 @@ def summarise(output: str) -> dict:
         "generated": int(generated.group(1)) if generated else 0,
         "failures": failures,
         "server_errors": sum(n for k, n in failures.items() if "server error" in k.lower()),
-        "errors": len(re.findall(r"^\s*🚫", output, re.MULTILINE)),
+        # requests that got no answer (e.g. timeouts), not failures of the API's answers
+        "errors": sum(int(m.group(1)) for m in re.finditer(r"🚫 [^:\n]+: (\d+)", output)),
     }
 
 
@@ -132,7 +133,7 @@ def main() -> int:
             found = ", ".join(f"{k}: {n}" for k, n in r["failures"].items()) or "none"
             print(
                 f"{role:9} {r['generated']:5} cases  server errors {r['server_errors']}  "
-                f"failures {sum(r['failures'].values())} ({found})  "
+                f"failures {sum(r['failures'].values())} ({found})  no answer {r['errors']}  "
                 f"exit {r['rc']}  {r['seconds']:.0f} s"
             )
     finally:
