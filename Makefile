@@ -12,7 +12,7 @@ SIM_COLLEAGUES ?= 4
 PUBLIC_PORT := $(PORT)
 export PORT PUBLIC_PORT PUBLIC_BASE_URL SIM_RATE SIM_DEPARTMENT SIM_COLLEAGUES
 
-.PHONY: run test lint format install clean bench
+.PHONY: run test lint format install clean bench api-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,9 @@ clean:
 bench: $(VENV)/.installed
 	@mkdir -p var
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# schemathesis over /api/schema/ for agent1, lead1, manager1 and director against a server on a
+# seeded SQLite file (var/api-check.sqlite3), or API_CHECK_URL=http://… for a running one.
+api-check: $(VENV)/.installed
+	@mkdir -p var
+	$(BIN)/python -m callcenter.api_check

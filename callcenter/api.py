@@ -1,12 +1,23 @@
 """The REST API's URL table; each app's api.py holds its views (same scoping as the pages)."""
 
-from django.urls import path
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from agents import api as agents_api
 from kpi import api as kpi_api
 from qa import api as qa_api
 from telephony import api as telephony_api
 from tickets import api as tickets_api
+
+
+@csrf_exempt  # answers 404 to any method; there is nothing to forge
+def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """Any other address under /api/ (a path id that is not a number, say) is a JSON 404
+    like the API's own, not the site's HTML page."""
+    return JsonResponse({"detail": _("Not found.")}, status=404)
+
 
 api_urlpatterns = [
     path("people/", agents_api.PeopleListApi.as_view(), name="api-people"),
@@ -39,4 +50,7 @@ api_urlpatterns = [
         qa_api.DisputeResolveApi.as_view(),
         name="api-qa-dispute-resolve",
     ),
+    # Last: every other address except the schema (callcenter/urls.py routes /api/schema/
+    # after this table).
+    re_path(r"^(?!schema/$)", api_not_found),
 ]

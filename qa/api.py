@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.scoping import evaluations_visible_to
+from callcenter.api_schema import ErrorOutputSerializer
 from qa import selectors, services
 from qa.models import Dispute
 from qa.scoring import Mark
+from tickets.api import PiiErrorOutputSerializer
 from tickets.forms import PII_API_MESSAGE, PiiCheck, own_numbers
 
 
@@ -175,6 +177,9 @@ class DisputeListApi(APIView):
         reason = serializers.CharField(max_length=4000)
         pii_action = PII_ACTION
 
+        class Meta:
+            ref_name = "DisputeOpenInput"
+
     @extend_schema(responses=DisputeOutputSerializer(many=True))
     def get(self, request):
         """Disputes on evaluations you may see, and those you are to review."""
@@ -186,7 +191,14 @@ class DisputeListApi(APIView):
         )[:500]
         return Response(DisputeOutputSerializer(qs, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: DisputeOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: DisputeOutputSerializer,
+            404: OpenApiResponse(ErrorOutputSerializer, "No such evaluation you may see."),
+            422: PiiErrorOutputSerializer,
+        },
+    )
     def post(self, request):
         """The agent disputes their own scored evaluation."""
         data = self.InputSerializer(data=request.data)
@@ -209,19 +221,30 @@ class DisputeListApi(APIView):
         return Response(DisputeOutputSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
 
-class DisputeResolveApi(APIView):
-    class AnswerInput(serializers.Serializer):
-        item_id = serializers.IntegerField()
-        value = serializers.FloatField(required=False, allow_null=True)
-        not_applicable = serializers.BooleanField(default=False)
+class DisputeAnswerInputSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    value = serializers.FloatField(required=False, allow_null=True)
+    not_applicable = serializers.BooleanField(default=False)
 
+
+class DisputeResolveApi(APIView):
     class InputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["uphold", "change"])
         resolution = serializers.CharField(max_length=4000)
-        answers = serializers.ListField(child=serializers.DictField(), required=False)
+        answers = DisputeAnswerInputSerializer(
+            many=True,
+            required=False,
+            help_text="With `change`: one answer per criterion of the scorecard.",
+        )
         pii_action = PII_ACTION
 
-    @extend_schema(request=InputSerializer, responses=DisputeOutputSerializer)
+        class Meta:
+            ref_name = "DisputeResolveInput"
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: DisputeOutputSerializer, 422: PiiErrorOutputSerializer},
+    )
     def post(self, request, dispute_id: int):
         """The reviewer (never the evaluator) upholds the score or changes it with new
         answers for every criterion."""
@@ -236,11 +259,9 @@ class DisputeResolveApi(APIView):
             return _pii_response(pii)
         marks = None
         if data.validated_data["decision"] == "change":
-            answers = self.AnswerInput(data=data.validated_data.get("answers") or [], many=True)
-            answers.is_valid(raise_exception=True)
             marks = {
                 a["item_id"]: Mark(value=a.get("value"), not_applicable=a["not_applicable"])
-                for a in answers.validated_data
+                for a in data.validated_data.get("answers") or []
             }
         try:
             dispute = services.dispute_resolve(

@@ -11,7 +11,7 @@ from agents.scoping import departments_visible_to, people_visible_to
 from qa.models import AssignMode, ItemKind, SampleReason, ScorecardItem
 from qa.scoring import Mark
 from qa.services import TARGETED_RULES
-from tickets.forms import PiiGuardMixin
+from tickets.forms import PiiGuardMixin, SentCheckboxInput
 
 MONTH_YEARS = (2000, 2100)
 REPORT_MAX_MONTHS = 24
@@ -257,9 +257,14 @@ class ItemRowForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=ItemKind.choices)
     max_points = forms.FloatField(label=_("Max"), min_value=0.5)
     weight = forms.FloatField(label=_("Weight"), min_value=0)
-    allow_na = forms.BooleanField(label=_("N/A allowed"), required=False)
-    auto_fail = forms.BooleanField(label=_("Critical"), required=False)
-    bonus = forms.BooleanField(label=_("Bonus"), required=False)
+    # Unticked boxes still arrive (a hidden 0), so a row posted without them keeps them.
+    allow_na = forms.NullBooleanField(
+        label=_("N/A allowed"), required=False, widget=SentCheckboxInput
+    )
+    auto_fail = forms.NullBooleanField(
+        label=_("Critical"), required=False, widget=SentCheckboxInput
+    )
+    bonus = forms.NullBooleanField(label=_("Bonus"), required=False, widget=SentCheckboxInput)
     compliance = forms.ChoiceField(label=_("Compliance"), choices=(), required=False)
     position = forms.IntegerField(
         label=_("Sort order"), min_value=0, max_value=32767, initial=0, required=False

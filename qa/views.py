@@ -798,6 +798,26 @@ def _editor_forms(card, me, data=None):
     return card_form, sections, new_section
 
 
+def _sent(form) -> set[str]:
+    return {name for name in form.fields if form.add_prefix(name) in form.data}
+
+
+def _partial(form) -> set[str]:
+    """The fields of `form` that were sent; the others are neither required nor changed."""
+    sent = _sent(form)
+    for name, field in form.fields.items():
+        if name not in sent:
+            field.required = False
+    return sent
+
+
+def _row(form, sent: set[str]) -> dict:
+    row = {k: v for k, v in form.cleaned_data.items() if k in sent and k != "delete"}
+    if "position" in row:
+        row["position"] = row["position"] or 0
+    return row
+
+
 def _filled(form, field) -> bool:
     return bool((form.data.get(form.add_prefix(field)) or "").strip())
 
@@ -814,46 +834,65 @@ def scorecard_edit(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     card_form, sections, new_section = _editor_forms(card, me, data)
     errors: list[str] = []
     if data is not None:
+        # Only what was sent changes: a row or field left out of the POST stays as it is.
+        card_sent = _partial(card_form)
         forms_ok = card_form.is_valid()
+        anything_sent = bool(card_sent)
         section_rows, item_rows = [], []
         for section, s_form, item_forms, new_item in sections:
-            if s_form.is_valid():
-                row = {k: v for k, v in s_form.cleaned_data.items() if k != "delete"}
-                row["position"] = row.get("position") or 0
-                section_rows.append(
-                    {"id": section.pk, "delete": s_form.cleaned_data["delete"], **row}
-                )
-            else:
-                forms_ok = False
+            s_sent = _partial(s_form)
+            if s_sent:
+                anything_sent = True
+                if s_form.is_valid():
+                    section_rows.append(
+                        {
+                            "id": section.pk,
+                            "delete": bool(s_form.cleaned_data.get("delete")),
+                            **_row(s_form, s_sent),
+                        }
+                    )
+                else:
+                    forms_ok = False
             for item, i_form in item_forms:
+                i_sent = _partial(i_form)
+                if not i_sent:
+                    continue
+                anything_sent = True
                 if i_form.is_valid():
-                    row = {k: v for k, v in i_form.cleaned_data.items() if k != "delete"}
-                    row["position"] = row.get("position") or 0
                     item_rows.append(
-                        {"id": item.pk, "delete": i_form.cleaned_data["delete"], **row}
+                        {
+                            "id": item.pk,
+                            "delete": bool(i_form.cleaned_data.get("delete")),
+                            **_row(i_form, i_sent),
+                        }
                     )
                 else:
                     forms_ok = False
             if _filled(new_item, "text"):
+                anything_sent = True
                 if new_item.is_valid():
-                    row = {k: v for k, v in new_item.cleaned_data.items() if k != "delete"}
+                    row = _row(new_item, _sent(new_item))
                     row["position"] = row.get("position") or len(item_forms)
                     item_rows.append({"section_id": section.pk, **row})
                 else:
                     forms_ok = False
         if _filled(new_section, "title"):
+            anything_sent = True
             if new_section.is_valid():
-                row = {k: v for k, v in new_section.cleaned_data.items() if k != "delete"}
+                row = _row(new_section, _sent(new_section))
                 row["position"] = row.get("position") or len(sections)
                 section_rows.append(row)
             else:
                 forms_ok = False
+        if not anything_sent:
+            errors.append(_("Nothing to change."))
+            forms_ok = False
         if forms_ok:
             try:
                 services.scorecard_draft_apply(
                     scorecard=card,
                     actor=me,
-                    fields=card_form.cleaned_data,
+                    fields={k: v for k, v in card_form.cleaned_data.items() if k in card_sent},
                     sections=section_rows,
                     items=item_rows,
                 )
@@ -862,7 +901,7 @@ def scorecard_edit(request: HttpRequest, scorecard_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("Draft saved."))
                 return redirect("qa:scorecard-edit", scorecard_id=card.pk)
-        else:
+        elif not errors:
             errors.append(_("Check the highlighted fields."))
     return render(
         request,

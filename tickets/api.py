@@ -50,6 +50,24 @@ class TicketListApi(APIView):
         return Response(TicketOutputSerializer(tickets, many=True).data)
 
 
+class PiiFindingOutputSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    kind = serializers.CharField()
+    masked = serializers.CharField()
+
+
+class PiiErrorOutputSerializer(serializers.Serializer):
+    """422: personal data was found in the text; nothing was saved. Send it again with
+    `pii_action: "mask"` to save it masked."""
+
+    detail = serializers.CharField()
+    pii = PiiFindingOutputSerializer(many=True)
+    errors = serializers.DictField(required=False)
+
+    class Meta:
+        ref_name = "PiiError"
+
+
 def _pii_error(form) -> Response:
     return Response(
         {
@@ -59,6 +77,16 @@ def _pii_error(form) -> Response:
         },
         status=status.HTTP_422_UNPROCESSABLE_ENTITY,
     )
+
+
+PATCH_FIELDS = {
+    "subject": "subject",
+    "status": "status",
+    "priority": "priority",
+    "severity": "severity",
+    "category_id": "category",
+    "assignee_id": "assignee",
+}
 
 
 class TicketDetailApi(APIView):
@@ -73,41 +101,41 @@ class TicketDetailApi(APIView):
         assignee_id = serializers.IntegerField(required=False, allow_null=True)
         pii_action = serializers.ChoiceField(required=False, choices=["mask"])
 
+        class Meta:
+            ref_name = "TicketUpdateInput"
+
     @extend_schema(responses=TicketOutputSerializer)
     def get(self, request, ticket_id: int):
         return Response(TicketOutputSerializer(ticket_get_for(request.user, ticket_id)).data)
 
-    @extend_schema(request=InputSerializer, responses=TicketOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: TicketOutputSerializer, 422: PiiErrorOutputSerializer},
+    )
     def patch(self, request, ticket_id: int):
         ticket = ticket_get_for(request.user, ticket_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
-        current = {
-            "subject": ticket.subject,
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "severity": ticket.severity,
-            "category": ticket.category_id,
-            "assignee": ticket.assignee_id,
+        # PATCH: only the fields given change (read under the service's lock, so a field
+        # left out is never written back from a stale copy); nothing given is a 400.
+        sent = {
+            name: ("" if given[key] is None else given[key])
+            for key, name in PATCH_FIELDS.items()
+            if key in given
         }
-        merged = {
-            **current,
-            **{k: v for k, v in given.items() if k in current},
-            "category": given.get("category_id", current["category"]),
-            "assignee": given.get("assignee_id", current["assignee"]),
-            "pii_action": given.get("pii_action", ""),
-        }
-        merged = {k: ("" if v is None else v) for k, v in merged.items()}
-        form = TicketUpdateForm(merged, ticket=ticket, person=request.user)
+        sent["pii_action"] = given.get("pii_action", "")
+        form = TicketUpdateForm(sent, ticket=ticket, person=request.user)
         if not form.is_valid():
             if form.pii_findings:
                 return _pii_error(form)
             return Response(form.errors.get_json_data(), status=status.HTTP_400_BAD_REQUEST)
-        changes = {k: form.cleaned_data[k] for k in current}
         try:
             ticket = services.ticket_update(
-                actor=request.user, ticket_id=ticket.pk, changes=changes, pii_found=form.pii_found()
+                actor=request.user,
+                ticket_id=ticket.pk,
+                changes=form.changes(),
+                pii_found=form.pii_found(),
             )
         except ValidationError as exc:
             return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
@@ -131,12 +159,18 @@ class TicketNotesApi(APIView):
         is_public = serializers.BooleanField(required=False, default=False)
         pii_action = serializers.ChoiceField(required=False, choices=["mask"])
 
+        class Meta:
+            ref_name = "TicketNoteInput"
+
     @extend_schema(responses=NoteOutputSerializer(many=True))
     def get(self, request, ticket_id: int):
         ticket = ticket_get_for(request.user, ticket_id)
         return Response(NoteOutputSerializer(ticket.notes.all(), many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: NoteOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: NoteOutputSerializer, 422: PiiErrorOutputSerializer},
+    )
     def post(self, request, ticket_id: int):
         ticket = ticket_get_for(request.user, ticket_id)
         data = self.InputSerializer(data=request.data)

@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from callcenter.pii import Finding, pii_mask, pii_scan
@@ -117,6 +118,49 @@ class PiiCheck:
         return [(field, f.kind, f.masked) for field, f in self.findings]
 
 
+class PartialUpdateMixin:
+    """An update form changes only the fields it was sent: a field left out of the POST (an
+    htmx form carrying one field, an old page, a script) stays as it is, instead of reading
+    as empty and wiping the record. A POST with none of them is an error. Fields that are
+    sent are checked as usual (a sent required field may not be blank)."""
+
+    UPDATE_FIELDS: tuple[str, ...] = ()
+
+    def _partial_init(self) -> None:
+        self.sent = (
+            {n for n in self.UPDATE_FIELDS if self.add_prefix(n) in self.data}
+            if self.is_bound
+            else set(self.UPDATE_FIELDS)
+        )
+        for name in self.UPDATE_FIELDS:
+            if name not in self.sent:
+                self.fields[name].required = False
+
+    def _partial_clean(self, data: dict) -> dict:
+        if not self.sent:
+            raise ValidationError(_("Nothing to change."), code="empty")
+        return data
+
+    def changes(self) -> dict:
+        return {n: self.cleaned_data[n] for n in self.UPDATE_FIELDS if n in self.sent}
+
+
+class SentCheckboxInput(forms.CheckboxInput):
+    """A checkbox that tells "unticked" from "not in this form": the page sends a hidden
+    `0` before the box (the last value wins), so an unticked box still arrives, and a POST
+    without the name at all leaves the value as it is (None)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        hidden = format_html('<input type="hidden" name="{}" value="0">', name)
+        return hidden + super().render(name, value, attrs, renderer)
+
+    def value_from_datadict(self, data, files, name):
+        if name not in data:
+            return None
+        value = data.getlist(name)[-1] if hasattr(data, "getlist") else data[name]
+        return str(value).strip().lower() in {"on", "true", "1"}
+
+
 def _categories(department_id):
     return TicketCategory.objects.filter(department_id=department_id)
 
@@ -209,7 +253,7 @@ class TicketCreateForm(PiiGuardMixin, forms.Form):
         return self._pii_guard(super().clean())
 
 
-class TicketUpdateForm(PiiGuardMixin, forms.Form):
+class TicketUpdateForm(PartialUpdateMixin, PiiGuardMixin, forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200)
     status = forms.ChoiceField(
         label=_("Status"),
@@ -222,6 +266,7 @@ class TicketUpdateForm(PiiGuardMixin, forms.Form):
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
     assignee = forms.ModelChoiceField(queryset=None, label=_("Assignee"), required=False)
     PII_FIELDS = ("subject",)
+    UPDATE_FIELDS = ("subject", "status", "category", "priority", "severity", "assignee")
 
     def __init__(self, *args, ticket, person, **kwargs):
         from django.db.models import Q
@@ -236,9 +281,10 @@ class TicketUpdateForm(PiiGuardMixin, forms.Form):
         self.fields["assignee"].queryset = Person.objects.filter(
             Q(pk__in=visible.values("pk")) | Q(pk=person.pk) | Q(pk=ticket.assignee_id or 0)
         ).order_by("display_name")
+        self._partial_init()
 
     def clean(self):
-        return self._pii_guard(super().clean())
+        return self._pii_guard(self._partial_clean(super().clean()))
 
 
 class NoteForm(PiiGuardMixin, forms.Form):
@@ -308,10 +354,11 @@ class CustomerMergeForm(forms.Form):
         return int(value)
 
 
-class CustomerForm(PiiGuardMixin, forms.Form):
-    """Edit a customer. The e-mail is never put into the page unmasked (showing it is the
-    audited Show button): empty keeps it, a new address replaces it, or it is removed. The
-    name is free text like any other: the PII guard reads it."""
+class CustomerForm(PiiGuardMixin, PartialUpdateMixin, forms.Form):
+    """Edit a customer; only the fields sent change (see PartialUpdateMixin). The e-mail is
+    never put into the page unmasked (showing it is the audited Show button): empty keeps
+    it, a new address replaces it, or it is removed. A name on file is not emptied here.
+    The name is free text like any other: the PII guard reads it."""
 
     name = forms.CharField(label=_("Name"), max_length=100, required=False)
     email = forms.EmailField(
@@ -322,18 +369,37 @@ class CustomerForm(PiiGuardMixin, forms.Form):
         ),
     )
     remove_email = forms.BooleanField(label=_("Remove the e-mail"), required=False)
-    is_vip = forms.BooleanField(label=_("VIP"), required=False)
+    is_vip = forms.NullBooleanField(label=_("VIP"), required=False, widget=SentCheckboxInput)
+    UPDATE_FIELDS = ("name", "email", "remove_email", "is_vip")
     PII_FIELDS = ("name",)
 
-    def __init__(self, *args, own_phone=(), **kwargs):
+    def __init__(self, *args, customer=None, own_phone=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.customer = customer
+        self._partial_init()
         self._pii_init(own_phone)
 
     def clean(self):
-        data = super().clean()
+        data = self._partial_clean(super().clean())
         if data.get("email") and data.get("remove_email"):
             raise ValidationError(_("Either give a new e-mail or remove it, not both."))
+        if "name" in self.sent and not (data.get("name") or "").strip():
+            if self.customer is not None and self.customer.name:
+                self.add_error("name", _("A customer's name cannot be emptied."))
         return self._pii_guard(data)
+
+    def changes(self) -> dict:
+        """What to change, for services.customer_update: left-out fields are not in it."""
+        sent, data, out = self.sent, self.cleaned_data, {}
+        if "name" in sent and (data.get("name") or "").strip():
+            out["name"] = data["name"]
+        if "is_vip" in sent and data.get("is_vip") is not None:
+            out["is_vip"] = data["is_vip"]
+        if data.get("remove_email"):
+            out["email"] = ""
+        elif data.get("email"):
+            out["email"] = data["email"]
+        return out
 
 
 class PhoneAddForm(PiiGuardMixin, forms.Form):

@@ -102,6 +102,37 @@ class CustomerNote(models.Model):
         return f"note on customer {self.customer_id}"
 
 
+class CustomerEvent(models.Model):
+    """A customer's history: who changed what, when, old → new (name, VIP, e-mail, numbers,
+    notes, merges). Shown on the customer page. Identifiers are kept masked here, as the page
+    shows them; seeing them whole stays the audited Show."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="events", verbose_name=_("customer")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("by"),
+    )
+    kind = models.CharField(_("kind"), max_length=30)
+    field = models.CharField(_("field"), max_length=30, blank=True)
+    old_value = models.CharField(_("old value"), max_length=200, blank=True)
+    new_value = models.CharField(_("new value"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("customer event")
+        verbose_name_plural = _("customer events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "-at"], name="customer_event_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on customer {self.customer_id}"
+
+
 class IdentifierView(models.Model):
     """Audit: someone looked at a customer's unmasked identifier (phone, e-mail)."""
 

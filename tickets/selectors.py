@@ -16,6 +16,7 @@ from tickets.models import (
     CallScript,
     CannedResponse,
     Customer,
+    CustomerEvent,
     CustomerPhone,
     FollowUpTask,
     SlaState,
@@ -262,6 +263,12 @@ def customer_timeline(
             items.append(TimelineItem("csat", survey.answered_at, survey))
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
+
+
+def customer_events_for(customer: Customer) -> QuerySet[CustomerEvent]:
+    """The customer's history, newest first (the caller has checked the customer is
+    visible: customer_get_for)."""
+    return CustomerEvent.objects.filter(customer=customer).select_related("actor")
 
 
 @dataclass

@@ -19,6 +19,7 @@ from agents.scoping import customer_get_for, ticket_get_for
 from callcenter.dispatch import dispatch_allowed
 from tickets.models import (
     Customer,
+    CustomerEvent,
     CustomerNote,
     CustomerPhone,
     FollowUpTask,
@@ -56,25 +57,83 @@ def customer_create(*, phone: str, name: str = "", email: str = "") -> Customer:
     return Customer.objects.create(phone=normalised, name=name.strip(), email=email.strip())
 
 
+CUSTOMER_FIELDS = ("name", "email", "is_vip")
+
+
+def _customer_event(
+    customer: Customer, actor: Person | None, kind: str, at: datetime, **change
+) -> None:
+    for key in ("old_value", "new_value"):
+        if key in change:
+            change[key] = str(change[key] or "")[:200]
+    CustomerEvent.objects.create(customer=customer, actor=actor, kind=kind, at=at, **change)
+
+
+def _customer_shown(field: str, value) -> str:
+    """A value as the customer's history keeps it: identifiers masked, as the page shows them."""
+    from tickets.templatetags.phone import email_masked, phone_masked
+
+    if field == "email":
+        return email_masked(value)
+    if field == "phone":
+        return phone_masked(value)
+    if field == "is_vip":
+        return "VIP" if value else ""
+    return value or ""
+
+
+@transaction.atomic
 def customer_update(
     *,
     actor: Person,
     customer: Customer,
-    name: str,
-    email: str | None,
-    is_vip: bool,
+    changes: dict,
+    at: datetime | None = None,
     pii_found=(),
 ) -> Customer:
-    """`email` None keeps the current address, "" removes it. `pii_found` is what the PII
-    guard masked in the name."""
-    customer.name = name.strip()[:100]
-    if email is not None:
-        customer.email = email.strip()
-    customer.is_vip = is_vip
-    customer.save(update_fields=["name", "email", "is_vip"])
-    pii_detections_record(
-        agent=actor, call=None, ticket=None, found=list(pii_found), at=timezone.now()
-    )
+    """Change only the fields in `changes` (name, email, is_vip); a field left out stays as
+    it is, `email: ""` removes the address. Every change is in the customer's history (who,
+    when, old → new). Nothing to change is an error, never a silent save. `pii_found` is
+    what the PII guard masked in the name."""
+    unknown = set(changes) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("Unknown customer field: %(f)s") % {"f": ", ".join(sorted(unknown))}
+        )
+    if not changes:
+        raise ValidationError(_("Nothing to change."))
+    at = at or timezone.now()
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.merged_into_id:
+        raise ValidationError(
+            _("A merged customer cannot be changed; work on the customer it was merged into.")
+        )
+    changed = []
+    for field in CUSTOMER_FIELDS:
+        if field not in changes:
+            continue
+        new = changes[field]
+        if field == "is_vip":
+            new = bool(new)
+        else:
+            new = (new or "").strip()[: 100 if field == "name" else 254]
+        old = getattr(customer, field)
+        if old == new:
+            continue
+        _customer_event(
+            customer,
+            actor,
+            "changed",
+            at,
+            field=field,
+            old_value=_customer_shown(field, old),
+            new_value=_customer_shown(field, new),
+        )
+        setattr(customer, field, new)
+        changed.append(field)
+    if changed:
+        customer.save(update_fields=changed)
+    pii_detections_record(agent=actor, call=None, ticket=None, found=list(pii_found), at=at)
     return customer
 
 
@@ -87,10 +146,17 @@ def customer_phone_add(
         raise ValidationError(_("That is not a phone number."))
     if normalised == customer.phone or customer.phones.filter(number=normalised).exists():
         raise ValidationError(_("The customer already has this number."))
+    at = timezone.now()
     CustomerPhone.objects.create(customer=customer, number=normalised, label=label.strip()[:40])
-    pii_detections_record(
-        agent=actor, call=None, ticket=None, found=list(pii_found), at=timezone.now()
+    _customer_event(
+        customer,
+        actor,
+        "phone_added",
+        at,
+        field="phone",
+        new_value=_customer_shown("phone", normalised),
     )
+    pii_detections_record(agent=actor, call=None, ticket=None, found=list(pii_found), at=at)
 
 
 def customer_note_add(
@@ -102,6 +168,7 @@ def customer_note_add(
     if not body:
         raise ValidationError(_("Write a note."))
     note = CustomerNote.objects.create(customer=customer, author=author, body=body, created_at=at)
+    _customer_event(customer, author, "note_added", at)
     pii_detections_record(agent=author, call=None, ticket=None, found=list(pii_found), at=at)
     return note
 
@@ -164,13 +231,27 @@ def customer_merge(
         [CustomerPhone(customer=target, number=n, label=source.number) for n in sorted(numbers)]
     )
     source.phones.all().delete()
+    before = {field: getattr(target, field) for field in ("email", "name", "is_vip")}
     if not target.email and source.email:
         target.email = source.email
     target.name = target.name or source.name
     target.is_vip = target.is_vip or source.is_vip
     target.save(update_fields=["email", "name", "is_vip"])
+    for field in ("email", "name", "is_vip"):
+        if getattr(target, field) != before[field]:
+            _customer_event(
+                target,
+                actor,
+                "changed",
+                at,
+                field=field,
+                old_value=_customer_shown(field, before[field]),
+                new_value=_customer_shown(field, getattr(target, field)),
+            )
     source.merged_into = target
     source.save(update_fields=["merged_into"])
+    _customer_event(source, actor, "merged_into", at, new_value=target.number)
+    _customer_event(target, actor, "merged_from", at, old_value=source.number)
     CustomerNote.objects.create(
         customer=target,
         author=actor,
@@ -623,9 +704,18 @@ def call_customer_link(*, agent: Person, call_id: int, customer_id: int | None, 
             and not customer.phones.filter(number=number).exists()
         ):
             CustomerPhone.objects.create(customer=customer, number=number, label="")
+            _customer_event(
+                customer,
+                agent,
+                "phone_added",
+                timezone.now(),
+                field="phone",
+                new_value=_customer_shown("phone", number),
+            )
     else:
         number = phone_normalize(call.from_number) or call.from_number
         customer = Customer.objects.create(phone=number, name=name.strip()[:100])
+        _customer_event(customer, agent, "created", timezone.now(), new_value=customer.name)
     Call.objects.filter(pk=call.pk).update(customer=customer)
     return customer
 

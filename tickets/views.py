@@ -168,9 +168,7 @@ def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
             services.ticket_update(
                 actor=request.user,
                 ticket_id=ticket.pk,
-                changes={
-                    k: form.cleaned_data[k] for k in form.base_fields if k in form.cleaned_data
-                },
+                changes=form.changes(),
                 pii_found=form.pii_found(),
             )
             return redirect("tickets:detail", ticket.pk)
@@ -283,7 +281,10 @@ def _customer_context(request, customer, **forms) -> dict:
         "timeline": selectors.customer_timeline(request.user, customer, kinds=kinds or None),
         "timeline_kinds": TIMELINE_KINDS,
         "kinds": kinds,
-        "customer_form": CustomerForm(initial={"name": customer.name, "is_vip": customer.is_vip}),
+        "customer_form": CustomerForm(
+            initial={"name": customer.name, "is_vip": customer.is_vip}, customer=customer
+        ),
+        "customer_events": selectors.customer_events_for(customer)[:50],
         "phone_form": PhoneAddForm(),
         "note_form": CustomerNoteForm(own_phone=own_numbers(customer)),
         "merge_form": CustomerMergeForm(),
@@ -338,18 +339,18 @@ def customer_timeline(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_POST
 def customer_update(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_for(request.user, customer_id)
-    form = CustomerForm(request.POST, own_phone=own_numbers(customer))
+    form = CustomerForm(request.POST, customer=customer, own_phone=own_numbers(customer))
     if form.is_valid():
-        data = form.cleaned_data
-        services.customer_update(
-            actor=request.user,
-            customer=customer,
-            name=data["name"],
-            email="" if data["remove_email"] else (data["email"] or None),
-            is_vip=data["is_vip"],
-            pii_found=form.pii_found(),
-        )
-        return redirect("tickets:customer", customer.pk)
+        try:
+            services.customer_update(
+                actor=request.user,
+                customer=customer,
+                changes=form.changes(),
+                pii_found=form.pii_found(),
+            )
+            return redirect("tickets:customer", customer.pk)
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
     return _customer_page(request, customer.pk, status=422, customer_form=form)
 
 

@@ -369,7 +369,7 @@ REST_FRAMEWORK = {
         "agents.signin.api.BasicAuthentication",  # refuses 2FA accounts, 429 when locked
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "callcenter.api_schema.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sangdam API",
