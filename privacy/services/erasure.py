@@ -46,6 +46,7 @@ from telephony.models import (
 from tickets.models import (
     Customer,
     CustomerNote,
+    CustomerEvent,
     CustomerPhone,
     FollowUpTask,
     PiiDetection,
@@ -222,6 +223,10 @@ def _anonymise(
     counts["customer_phones"], _ = CustomerPhone.objects.filter(
         customer_id__in=customer_ids
     ).delete()
+    # The customer's history: its values are the name, masked numbers and e-mail.
+    history = CustomerEvent.objects.filter(customer_id__in=customer_ids)
+    counts["customer_events"] = _replace_text(history, "old_value", marker)
+    counts["customer_events"] += _replace_text(history, "new_value", marker)
     counts["customer_notes"] = _replace_text(
         CustomerNote.objects.filter(customer_id__in=customer_ids), "body", marker
     )

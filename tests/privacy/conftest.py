@@ -79,6 +79,11 @@ def world(org):
         phone=HONG.phone_national, name=HONG.name, email=HONG.email
     )
     tickets_services.customer_phone_add(actor=org.agent1, customer=hong, phone=HONG.second)
+    # The customer's history keeps the old name (tickets.CustomerEvent).
+    tickets_services.customer_update(
+        actor=org.agent1, customer=hong, changes={"name": f"{HONG.name} 님"}
+    )
+    tickets_services.customer_update(actor=org.agent1, customer=hong, changes={"name": HONG.name})
     tickets_services.customer_note_add(
         author=org.agent1, customer=hong, body=f"{HONG.name}님 {HONG.email}로 안내", at=old
     )
