@@ -1,12 +1,14 @@
 """Production: every secret from the environment, no defaults, fail at start-up."""
 
+import environ
+
 from .base import *  # noqa: F403
 from .base import TELEPHONY_MODE, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 if len(SECRET_KEY) < 32:
-    raise env.ImproperlyConfigured("SECRET_KEY must be at least 32 characters")
+    raise environ.ImproperlyConfigured("SECRET_KEY must be at least 32 characters")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL])

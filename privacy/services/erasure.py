@@ -45,8 +45,8 @@ from telephony.models import (
 )
 from tickets.models import (
     Customer,
-    CustomerNote,
     CustomerEvent,
+    CustomerNote,
     CustomerPhone,
     FollowUpTask,
     PiiDetection,
