@@ -96,6 +96,7 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 answer = _expired_answer(request)
                 if answer is not None:
+                    add_never_cache_headers(answer)  # answered to a signed-in request
                     return answer
             else:
                 if not isinstance(session.get(LOGIN_AT), (int, float)):  # signed in before

@@ -40,24 +40,31 @@ INSTALLED_APPS = [
     "privacy",
 ]
 
+# Order matters (issue 17): NUL bytes are refused before anything reads the input; no-store
+# and the Content-Security-Policy sit outside everything that may answer by itself (the
+# idle-timeout and two-factor redirects, the 401s), so those answers carry them too; the
+# idle timeout is checked right after authentication, before the second factor is asked
+# for; axes, last, turns a lockout into the 429 page (its documentation's place).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "callcenter.inputs.RejectNulMiddleware",  # NUL in a query or body: 400 (issue 17)
+    "callcenter.inputs.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "callcenter.session_guard.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "callcenter.session_guard.SessionTimeoutMiddleware",
+    # Whether the session passed the second factor; then whoever still owes it is sent to
+    # the verify or enrolment page.
+    "django_otp.middleware.OTPMiddleware",
+    "agents.signin.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-]
-# --- Issue 17, deploy: sessions on shared desks, no-store answers, Content-Security-Policy.
-MIDDLEWARE += [
-    "callcenter.session_guard.SessionTimeoutMiddleware",
-    "callcenter.session_guard.NoStoreMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 INSTALLED_APPS += ["csp"]  # django-csp's own system checks
 
@@ -68,17 +75,6 @@ INSTALLED_APPS += [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
 ]
-# OTPMiddleware says whether the session passed the second factor; TwoFactorMiddleware sends
-# whoever still owes it to the verify or enrolment page. Both right after authentication.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "django_otp.middleware.OTPMiddleware",
-)
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
-    "agents.signin.middleware.TwoFactorMiddleware",
-)
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # turns a lockout into the 429 page
 # Axes first: a locked-out user or address is refused before the password hasher runs.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

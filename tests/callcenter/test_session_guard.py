@@ -143,3 +143,25 @@ def test_static_files_are_served_before_the_no_store_middleware(settings):
     assert order.index("whitenoise.middleware.WhiteNoiseMiddleware") < order.index(
         "callcenter.session_guard.NoStoreMiddleware"
     )
+
+
+def test_the_answer_that_ends_a_session_is_not_stored_and_carries_the_policy(desk, clock):
+    clock.at_hours(9)
+    response = desk.get(POLL, **POLL_HEADERS)
+    assert response.status_code == 401
+    assert "no-store" in response["Cache-Control"]
+    assert "Content-Security-Policy" in response
+
+
+def test_an_idle_session_that_owes_a_second_factor_is_ended_not_asked_for_a_code(
+    client, org, clock, settings
+):
+    settings.SESSION_IDLE_TIMEOUT = 9 * HOUR
+    settings.SESSION_ABSOLUTE_TIMEOUT = 12 * HOUR
+    settings.OTP_REQUIRED_ROLES = ["manager"]
+    client.force_login(org.manager)
+    assert client.get(PAGE).status_code == 302  # owes the second factor: sent to enrol
+    clock.at_hours(9.5)
+    response = client.get(PAGE)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert not signed_in(client)
