@@ -17,7 +17,7 @@ import re
 from datetime import date
 
 from django import forms
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
 MAX_ID = 2**63 - 1  # BigAutoField
@@ -66,9 +66,10 @@ class RejectNulMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _has_nul(request.GET) or self._body_has_nul(request):
-            return HttpResponseBadRequest(
-                _("The request contains a NUL character."), content_type="text/plain"
-            )
+            message = _("The request contains a NUL character.")
+            if request.path.startswith("/api/"):  # the API answers JSON, as documented
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain")
         return self.get_response(request)
 
     @staticmethod

@@ -30,6 +30,7 @@ import functools
 import json
 import os
 import re
+import sys
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import timedelta
 from pathlib import Path
@@ -245,10 +246,14 @@ def webhook_bodies(draw, ids: list[str], call_sids: list[str]):
 
 # --- The oracle ----------------------------------------------------------------------------
 
+# Sangdam's own apps: under the repository but not in a virtualenv kept inside it (`make`'s
+# .venv), whose packages (django-otp counting a wrong code, axes a failed sign-in) record
+# refused attempts on purpose.
 PROJECT_APPS = [
     config
     for config in apps.get_app_configs()
     if Path(config.path).is_relative_to(Path(django_settings.BASE_DIR))
+    and not Path(config.path).is_relative_to(Path(sys.prefix))
 ]
 
 

@@ -83,5 +83,16 @@ def test_a_nul_character_is_a_400_before_any_view(client, method, kwargs):
     assert "NUL" in response.content.decode()
 
 
+def test_a_nul_character_in_an_api_request_is_a_json_400(client, org):
+    client.force_login(org.agent1)
+    response = client.post(
+        "/api/tickets/", data='{"subject": "a\\u0000"}', content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "NUL" in response.json()["detail"]
+    assert client.get("/api/tickets/?q=%00")["Content-Type"] == "application/json"
+
+
 def test_ordinary_requests_pass(client):
     assert client.get("/login/?next=/tickets/").status_code == 200

@@ -234,21 +234,23 @@ def kpi_refill(world) -> None:
     kpi_backfill(start=world.recent - timedelta(hours=1), end=at, now=at)
 
 
+def _counters(row) -> tuple:
+    # Seconds are summed in whatever order the database reads the rows: PostgreSQL's float
+    # sums may differ in the last bits from one refill to the next, so compare to the µs.
+    return tuple(
+        round(v, 6) if isinstance(v, float) else v for v in (getattr(row, f) for f in STAT_FIELDS)
+    )
+
+
 def figures(world) -> dict:
     """Every rollup row's counters and the QA averages, after a full refill from the rows."""
     kpi_refill(world)
     interval = sorted(
-        (r.scope_kind, r.scope_id, r.interval_start, tuple(getattr(r, f) for f in STAT_FIELDS))
+        (r.scope_kind, r.scope_id, r.interval_start, _counters(r))
         for r in IntervalStat.objects.all()
     )
     daily = sorted(
-        (
-            r.scope_kind,
-            r.scope_id,
-            r.day,
-            r.agents_handling,
-            tuple(getattr(r, f) for f in STAT_FIELDS),
-        )
+        (r.scope_kind, r.scope_id, r.day, r.agents_handling, _counters(r))
         for r in DailyStat.objects.all()
     )
     _, qa_rows = report_scores(
