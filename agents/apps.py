@@ -9,6 +9,7 @@ class AgentsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from agents.signin import checks  # noqa: F401 - registers the sign-in checks
         from agents.signin.middleware import remember_nothing_owed
 
         user_logged_in.connect(remember_nothing_owed, dispatch_uid="signin-nothing-owed")

@@ -32,6 +32,7 @@ COMPOSE_ENV = {
     "SIMULATOR_TARGET_URL": "http://web:8000",
     "TELEPHONY_MODE": "simulated",
     "SECURE_COOKIES": "true",
+    "TRUSTED_PROXY_COUNT": "1",
 }
 TWILIO_ENV = {
     "TELEPHONY_MODE": "twilio",
@@ -193,3 +194,14 @@ def test_a_short_secret_key_stops_production_with_a_clear_message():
     result = production("manage.py", "check", SECRET_KEY="too-short")
     assert result.returncode != 0
     assert "ImproperlyConfigured: SECRET_KEY must be at least 32 characters" in result.stderr
+
+
+def test_check_deploy_warns_when_the_proxy_hides_every_clients_address():
+    warnings, _ = deploy_warnings(TRUSTED_PROXY_COUNT="0")
+    assert warnings == ["agents.W001"]
+
+
+def test_a_misspelt_role_in_otp_required_roles_stops_the_checks():
+    result = production("manage.py", "check", OTP_REQUIRED_ROLES="admin,directer")
+    assert result.returncode != 0
+    assert "agents.E001" in result.stderr and "directer" in result.stderr
