@@ -11,12 +11,14 @@ from datetime import datetime, timedelta
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agents.models import Person
 from agents.scoping import customer_get_for, ticket_get_for
 from callcenter.dispatch import dispatch_allowed
+from callcenter.pii import pii_scan
 from tickets.models import (
     Customer,
     CustomerEvent,
@@ -673,11 +675,26 @@ def followups_remind(*, now: datetime | None = None, lead_minutes: int = 10) -> 
     ).update(reminded_at=now)
 
 
+def _query_values(query: str) -> list[str]:
+    return [v for _key, values in QueryDict(query[:500]).lists() for v in values]
+
+
 def saved_view_save(*, owner: Person, name: str, query: str, pii_found=()) -> SavedView:
     """`pii_found` is what the PII guard masked in the name."""
     name = name.strip()[:60]
     if not name:
         raise ValidationError(_("Name the view."))
+    # The query is kept to be run again, so it cannot be stored masked: a search for
+    # someone's phone, card or registration number is not kept at all.
+    found = [f for value in _query_values(query) for f in pii_scan(value)]
+    if found:
+        raise ValidationError(
+            _(
+                "This search holds personal data (%(found)s) and cannot be saved. Search by "
+                "the customer or case number (C-000123, T-000123) instead."
+            )
+            % {"found": ", ".join(f.masked for f in found)}
+        )
     view, _created = SavedView.objects.update_or_create(
         owner=owner, name=name, defaults={"query": query[:500]}
     )

@@ -46,6 +46,16 @@ def test_a_saved_search_name_is_guarded(client, org):
     assert client.post("/tickets/views/", {"name": "미해결 VIP", "query": ""}).status_code == 302
 
 
+def test_a_search_for_a_phone_number_is_not_kept_as_a_saved_view(client, org):
+    client.force_login(org.agent1)
+    data = {"name": "그 고객", "query": "q=010-9876-5432&status=open"}
+    response = client.post("/tickets/views/", data)
+    assert response.status_code == 400
+    assert "***-****-5432" in response.content.decode()
+    assert "9876" not in response.content.decode()
+    assert not SavedView.objects.exists()
+
+
 def test_a_new_callers_name_on_the_desk_may_not_hold_an_identifier(client, org):
     call = live_call(org)
     client.force_login(org.agent1)
