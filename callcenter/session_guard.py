@@ -17,7 +17,6 @@ redirect to the login page.
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -26,6 +25,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+
+from callcenter.redirects import htmx_page, redirect_page
 
 BACKGROUND_HEADER = "HTTP_X_SANGDAM_BACKGROUND"
 LOGIN_AT = "sangdam_login_at"  # epoch seconds: when this session's sign-in was first seen
@@ -62,14 +63,10 @@ def _expired(session, at: float) -> bool:
 
 def _expired_answer(request: HttpRequest) -> HttpResponse | None:
     login_url = settings.LOGIN_URL
-    if request.headers.get("HX-Request") == "true":
+    page = htmx_page(request)
+    if page is not None:
         # The page, not the fragment, is where the person comes back to after signing in.
-        current = urlsplit(request.headers.get("HX-Current-URL", ""))
-        back = current.path + (f"?{current.query}" if current.query else "")
-        location = redirect_to_login(back or "/", login_url)["Location"]
-        response = HttpResponse(status=401)
-        response["HX-Redirect"] = location
-        return response
+        return redirect_page(request, redirect_to_login(page, login_url)["Location"])
     if request.path.startswith("/api/"):
         return None  # DRF answers an anonymous request with its 403 JSON
     if "application/json" in request.headers.get("Accept", ""):

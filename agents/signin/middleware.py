@@ -8,11 +8,11 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from agents.signin.twofactor import otp_required_for, second_factor_step
+from callcenter.redirects import htmx_page, redirect_page
 
 # Set at sign-in when the person has no device and no duty to enrol, so the pages (and the
 # desk's 2-second polls) do not look for devices on every request. Enrolling ends the
@@ -73,5 +73,7 @@ class TwoFactorMiddleware:
         target = reverse(
             "signin:two-factor-verify" if step == "verify" else "signin:two-factor-setup"
         )
-        next_url = request.get_full_path() if request.method == "GET" else ""
-        return redirect(f"{target}?{urlencode({'next': next_url})}" if next_url else target)
+        page = htmx_page(request)
+        next_url = page or (request.get_full_path() if request.method == "GET" else "")
+        location = f"{target}?{urlencode({'next': next_url})}" if next_url else target
+        return redirect_page(request, location)

@@ -84,6 +84,18 @@ def test_required_roles_are_sent_to_enrolment_before_anything_else(client, org, 
     assert client.get(SETUP).status_code == 200
 
 
+@override_settings(OTP_REQUIRED_ROLES=["team_lead"])
+def test_a_fragment_request_sends_the_whole_page_to_enrolment(client, org):
+    password_login(client, "lead1")
+    response = client.get(
+        "/agents/team/",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/agents/team/?tab=inbox",
+    )
+    assert response.status_code == 401  # htmx follows a 302 and swaps the page into a part
+    assert response["HX-Redirect"] == SETUP + "?next=%2Fagents%2Fteam%2F%3Ftab%3Dinbox"
+
+
 @override_settings(OTP_REQUIRED_ROLES=PRODUCTION_ROLES)
 def test_roles_not_listed_sign_in_with_the_password_alone(client, org):
     password_login(client, "agent1")
