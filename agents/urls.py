@@ -13,5 +13,12 @@ urlpatterns = [
     path("requests/<int:request_id>/decide/", views.request_decide, name="request-decide"),
     path("org/", views.org_chart, name="org-chart"),
     path("people/", views.roster, name="roster"),
+    path("people/add/", views.person_add, name="person-add"),
     path("people/<int:person_id>/", views.person_detail, name="person-detail"),
+    path("people/<int:person_id>/edit/", views.person_edit, name="person-edit"),
+    path(
+        "people/<int:person_id>/sign-in-link/",
+        views.person_signin_link,
+        name="person-signin-link",
+    ),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -16,11 +16,13 @@ from agents.forms import (
     ApprovalRequestForm,
     BreakSlotForm,
     DecisionForm,
+    PersonForm,
     RosterFilterForm,
     StateForm,
     WorkingHoursForm,
 )
-from agents.models import AgentState, NotReadyReason, Role
+from agents.models import AgentState, NotReadyReason, Person, Role
+from agents.signin.services import password_reset_issue
 from callcenter.inputs import parse_id
 from callcenter.redirects import redirect_next
 from tickets.forms import WrapupForm
@@ -183,7 +185,68 @@ def roster(request: HtmxHttpRequest) -> HttpResponse:
         q=filters.get("q") or "",
     )
     template = "agents/roster.html#rows" if request.htmx else "agents/roster.html"
-    return render(request, template, {"form": form, "people": people})
+    editable_roles = services.roles_assignable_by(request.user)
+    return render(
+        request,
+        template,
+        {"form": form, "people": people, "editable_roles": editable_roles},
+    )
+
+
+def _person_editable_by(editor: Person, person_id: int) -> Person:
+    """The person, if `editor` may edit them: 404 outside their reach, 403 for a role they
+    may not give (a manager opening the director)."""
+    person = scoping.person_get_for(editor, person_id)
+    if person.role not in services.roles_assignable_by(editor):
+        raise PermissionDenied
+    return person
+
+
+@login_required
+def person_add(request: HtmxHttpRequest) -> HttpResponse:
+    """The 센터장 (anyone in the center) or a 매니저 (their departments' teams) adds a person;
+    they then hand over a one-time link to choose a password."""
+    if not services.roles_assignable_by(request.user):
+        raise PermissionDenied
+    form = PersonForm(request.POST or None, editor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.person_create(by=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            return redirect("agents:person-signin-link", person.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "agents/person_form.html", {"form": form}, status=status)
+
+
+@login_required
+def person_edit(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
+    person = _person_editable_by(request.user, person_id)
+    form = PersonForm(request.POST or None, editor=request.user, person=person)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_update(by=request.user, person_id=person.pk, **form.service_kwargs())
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            return redirect("agents:roster")
+    status = 422 if request.method == "POST" else 200
+    context = {"form": form, "person": person}
+    return render(request, "agents/person_form.html", context, status=status)
+
+
+@login_required
+def person_signin_link(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
+    """A one-time link for the person to choose their password (agents.signin): issued on a
+    POST, shown once on its answer and never stored. Issuing it for someone who has a
+    password resets it and ends their sessions, which the page says."""
+    person = _person_editable_by(request.user, person_id)
+    link = ""
+    if request.method == "POST":
+        link = password_reset_issue(person=person, by=request.user)
+    context = {"person": person, "link": link, "has_password": person.has_usable_password()}
+    return render(request, "agents/person_signin_link.html", context)
 
 
 @login_required
