@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import AgentState, NotReadyReason, Person, Role
 from agents.scoping import people_visible_to, teams_visible_to, wallboard_queues_visible_to
-from agents.services import TEAM_ROLES, roles_assignable_by
+from agents.services import person_check, person_supervisor_resolve, roles_assignable_by
 
 
 class StateForm(forms.Form):
@@ -154,7 +154,7 @@ class PersonForm(forms.Form):
     SKILL_PREFIX = "skill_"
 
     def __init__(self, *args, editor: Person, person: Person | None = None, **kwargs):
-        self.person = person
+        self.editor, self.person = editor, person
         if person is not None:
             kwargs.setdefault("initial", {}).update(
                 display_name=person.display_name,
@@ -169,6 +169,8 @@ class PersonForm(forms.Form):
         if person is not None:
             self.fields["username"].disabled = True
             self.fields["username"].help_text = ""
+        else:
+            self.fields["display_name"].widget.attrs["autofocus"] = True
         self.fields["role"].choices = [(r, Role(r).label) for r in roles_assignable_by(editor)]
         teams = teams_visible_to(editor).order_by("department_id", "name")
         self.fields["team"].queryset = teams
@@ -216,9 +218,28 @@ class PersonForm(forms.Form):
         return self.supervisors.get(pk) if pk is not None else None
 
     def clean(self):
+        """The services' rules, so that every mistake shows at once (the service checks
+        them again when it writes)."""
         data = super().clean()
-        if data.get("role") in TEAM_ROLES and not data.get("team") and "team" not in self.errors:
-            self.add_error("team", _("Agents and team leads belong to a team: choose one."))
+        if "role" in self.errors or "team" in self.errors:
+            return data
+        role, team = data.get("role"), data.get("team")
+        try:
+            person_check(
+                by=self.editor,
+                person=self.person,
+                username=(data.get("username") or "").strip(),
+                role=role,
+                team=team,
+                reports_to=person_supervisor_resolve(
+                    person=self.person, role=role, team=team, reports_to=data.get("reports_to")
+                ),
+                employee_no=(data.get("employee_no") or "").strip(),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                if field not in self.errors:
+                    self.add_error(field if field in self.fields else None, errors)
         return data
 
     def service_kwargs(self) -> dict:
