@@ -84,8 +84,10 @@
     }
 
     // Where the recording was, per evaluation, for a page that reloads.
+    var resumed = false;
     function remember() {
-      if (!audio || !positionKey) return;
+      // Not before the saved place has been read: the load's own events are at 0:00.
+      if (!audio || !positionKey || !resumed) return;
       try {
         sessionStorage.setItem(positionKey, JSON.stringify({ at: audio.currentTime, playing: !audio.paused }));
       } catch (err) { /* storage full or disabled: nothing to resume, nothing breaks */ }
@@ -104,7 +106,6 @@
       ["durationchange", "loadedmetadata"].forEach(function (e) { audio.addEventListener(e, drawMarks); });
       ["timeupdate", "seeked", "pause", "play"].forEach(function (e) { audio.addEventListener(e, remember); });
       window.addEventListener("pagehide", remember);
-      var resumed = false;
       audio.addEventListener("loadedmetadata", function () { if (!resumed) { resumed = true; resume(); } });
       if (audio.readyState >= 1) { resumed = true; resume(); }
       var play = document.getElementById("qa-play");
