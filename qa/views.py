@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 from django.contrib import messages
@@ -244,9 +245,10 @@ def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
         if pii.blocked:
             errors.append(PII_MESSAGE)
             form_data = _confirm_masking(request)
+        draft_in_place = request.htmx and action == "draft"
         if not errors:
             try:
-                services.evaluation_save(
+                evaluation = services.evaluation_save(
                     evaluation=evaluation,
                     actor=me,
                     marks=marks,
@@ -263,8 +265,18 @@ def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
                 if action == "submit":
                     messages.success(request, _("Evaluation submitted; the agent can read it now."))
                     return redirect("qa:home")
+                if draft_in_place:
+                    return _draft_saved(request, evaluation, texts, pii)
                 messages.success(request, _("Draft saved."))
                 return redirect("qa:evaluation", evaluation_id=evaluation.pk)
+        if draft_in_place:
+            context = {
+                "evaluation": evaluation,
+                "save_errors": errors,
+                "save_pii": pii if pii.blocked else None,
+            }
+            status = 422 if pii.blocked else 400
+            return render(request, "qa/evaluation.html#save-result", context, status=status)
         context = _evaluation_context(
             request, evaluation, errors=errors, marks=marks, form_data=form_data
         )
@@ -272,6 +284,20 @@ def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
         return render(request, "qa/evaluation.html", context, status=400)
     services.evaluation_mark_read(evaluation=evaluation, actor=me)
     return render(request, "qa/evaluation.html", _evaluation_context(request, evaluation))
+
+
+def _draft_saved(request, evaluation, texts: dict, pii: PiiCheck) -> HttpResponse:
+    """A draft saved in place (htmx): the page, and the recording playing on it, stay. Says
+    when it was saved, updates the status pill, and hands the page the masked form of any
+    text the PII guard masked, so the fields show what was stored."""
+    masked = {name: text for name, text in pii.texts.items() if text != texts.get(name)}
+    context = {
+        "evaluation": evaluation,
+        "saved_at": timezone.now(),
+        "masked": json.dumps(masked, ensure_ascii=False) if masked else "",
+        "oob": True,
+    }
+    return render(request, "qa/evaluation.html#save-result", context)
 
 
 @login_required
