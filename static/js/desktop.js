@@ -74,21 +74,22 @@
     if (e.key === "F2") { if (click("btn-available")) e.preventDefault(); return; }
     if (e.key === "F3") { if (click("btn-not-ready")) e.preventDefault(); return; }
     if (typing || e.ctrlKey || e.altKey || e.metaKey) return;
-    if (e.key === "a" || e.key === "A") { if (click("btn-accept")) e.preventDefault(); }
-    if (e.key === "h" || e.key === "H") { if (click("btn-hangup")) e.preventDefault(); }
+    // Letters by the physical key (e.code): with 한글 input on, A types "ㅁ" (e.key).
+    if (e.code === "KeyA") { if (click("btn-accept")) e.preventDefault(); }
+    if (e.code === "KeyH") { if (click("btn-hangup")) e.preventDefault(); }
     // On-call bridging: P hold/resume, T transfer (focus the target), E escalate to 실장.
-    if (e.key === "p" || e.key === "P") { if (click("btn-hold")) e.preventDefault(); }
-    if (e.key === "e" || e.key === "E") { if (click("btn-escalate")) e.preventDefault(); }
+    if (e.code === "KeyP") { if (click("btn-hold")) e.preventDefault(); }
+    if (e.code === "KeyE") { if (click("btn-escalate")) e.preventDefault(); }
     // "/" finds a customer for an unknown caller; N jumps to the wrap-up note.
-    if (e.key === "/") {
+    if (e.code === "Slash") {
       const search = document.querySelector("#link-customer input[type=search]");
       if (search) { search.focus(); e.preventDefault(); }
     }
-    if (e.key === "n" || e.key === "N") {
+    if (e.code === "KeyN") {
       const note = document.querySelector("#wrapup-form textarea[name=note]");
       if (note) { note.focus(); e.preventDefault(); }
     }
-    if (e.key === "t" || e.key === "T") {
+    if (e.code === "KeyT") {
       const target = document.getElementById("transfer-agent");
       if (target) { target.focus(); e.preventDefault(); }
     }

@@ -81,21 +81,22 @@
         if (submit) submit.click();
         return;
       }
-      if ((e.ctrlKey || e.metaKey) && (e.key === "s" || e.key === "S") && form && !elsewhere) {
+      if ((e.ctrlKey || e.metaKey) && e.code === "KeyS" && form && !elsewhere) {
         e.preventDefault();
         var draft = form.querySelector("button[value=draft]");
         if (draft) draft.click();
         return;
       }
-      if (e.altKey && (e.key === "k" || e.key === "K")) { e.preventDefault(); toggle(); return; }
+      if (e.altKey && e.code === "KeyK") { e.preventDefault(); toggle(); return; }
       if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
-      switch (e.key) {
-        case "k": e.preventDefault(); toggle(); break;
-        case "j": e.preventDefault(); skip(-5); break;
-        case "l": e.preventDefault(); skip(5); break;
-        case "[": e.preventDefault(); stepSpeed(-1); break;
-        case "]": e.preventDefault(); stepSpeed(1); break;
-        case "c": {
+      // Physical keys (e.code): with 한글 input on, K types "ㅏ" and J "ㅓ" (e.key).
+      switch (e.code) {
+        case "KeyK": e.preventDefault(); toggle(); break;
+        case "KeyJ": e.preventDefault(); skip(-5); break;
+        case "KeyL": e.preventDefault(); skip(5); break;
+        case "BracketLeft": e.preventDefault(); stepSpeed(-1); break;
+        case "BracketRight": e.preventDefault(); stepSpeed(1); break;
+        case "KeyC": {
           var body = document.querySelector("#comment-form input[name=body]");
           if (body) { e.preventDefault(); body.focus(); }
           break;
