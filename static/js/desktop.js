@@ -33,6 +33,12 @@
     if (pause && elt.querySelector(pause)) e.preventDefault();
   });
   document.addEventListener("htmx:afterSwap", tick);
+  // A poll swaps only the regions that changed; the desk's state rides on its poller.
+  document.addEventListener("htmx:afterSwap", function () {
+    const poll = document.getElementById("desk-poll");
+    const panel = document.getElementById("desk-panel");
+    if (poll && panel && panel.dataset.state !== poll.dataset.state) panel.dataset.state = poll.dataset.state;
+  });
   document.addEventListener("DOMContentLoaded", tick);
 
   function click(id) {
@@ -48,6 +54,7 @@
     if (!note) return;
     const at = note.selectionStart || note.value.length;
     note.value = note.value.slice(0, at) + btn.dataset.canned + note.value.slice(at);
+    note.dispatchEvent(new Event("input", { bubbles: true }));  // typed, as far as keeping goes
     note.focus();
   });
   // Wrap-up: "resolved on this call" follows the disposition for a new ticket and starts
@@ -80,13 +87,13 @@
     // On-call bridging: P hold/resume, T transfer (focus the target), E escalate to 실장.
     if (e.code === "KeyP") { if (click("btn-hold")) e.preventDefault(); }
     if (e.code === "KeyE") { if (click("btn-escalate")) e.preventDefault(); }
-    // "/" finds a customer for an unknown caller; N jumps to the wrap-up note.
+    // "/" finds a customer for an unknown caller; N jumps to the call notes or wrap-up note.
     if (e.code === "Slash") {
       const search = document.querySelector("#link-customer input[type=search]");
       if (search) { search.focus(); e.preventDefault(); }
     }
     if (e.code === "KeyN") {
-      const note = document.querySelector("#wrapup-form textarea[name=note]");
+      const note = document.querySelector("#wrapup-form textarea[name=note], #notepad-form textarea[name=note]");
       if (note) { note.focus(); e.preventDefault(); }
     }
     if (e.code === "KeyT") {
