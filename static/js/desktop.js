@@ -33,6 +33,12 @@
     if (pause && elt.querySelector(pause)) e.preventDefault();
   });
   document.addEventListener("htmx:afterSwap", tick);
+  // A poll that was on its way while an action re-rendered the desk answers for the state
+  // before it: its poller is gone from the page, so its regions are dropped.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    const elt = e.detail.elt;
+    if (elt && elt.id === "desk-poll" && !document.body.contains(elt)) e.detail.shouldSwap = false;
+  });
   // A poll swaps only the regions that changed; the desk's state rides on its poller.
   document.addEventListener("htmx:afterSwap", function () {
     const poll = document.getElementById("desk-poll");
