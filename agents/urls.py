@@ -6,6 +6,7 @@ app_name = "agents"
 urlpatterns = [
     path("desktop/", views.desktop, name="desktop"),
     path("desktop/state/", views.state_set, name="state-set"),
+    path("desktop/notice/dismiss/", views.desk_notice_dismiss, name="desk-notice-dismiss"),
     path("desktop/offer-alert/", views.offer_alert, name="offer-alert"),
     path("team/", views.team_board, name="team-board"),
     path("team/schedule/", views.team_schedule, name="team-schedule"),

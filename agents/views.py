@@ -37,6 +37,28 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     return redirect(selectors.home_url_name(request.user))
 
 
+DESK_NOTICE = "desk_notice"
+# The desktop's regions, each re-rendered only when what it shows changed (desk_versions):
+# a change of follow-ups or requests must not re-render the call and its open wrap-up form.
+DESK_REGIONS = ("call", "side", "history")
+
+
+def desk_notice_set(
+    request: HttpRequest, *, call_id: int, ticket_id: int, ticket_number: str
+) -> None:
+    """After a wrap-up: the desk says which ticket it went to (the customer asks for the
+    number) until the agent dismisses it or the next call comes."""
+    request.session[DESK_NOTICE] = {"call": call_id, "ticket": ticket_id, "number": ticket_number}
+
+
+def _desk_notice(request: HttpRequest, state: selectors.DesktopState) -> dict | None:
+    notice = request.session.get(DESK_NOTICE)
+    if notice and (state.offer or state.call):
+        del request.session[DESK_NOTICE]  # the next call is here
+        return None
+    return notice
+
+
 def _desktop_context(
     request: HtmxHttpRequest,
     *,
@@ -50,7 +72,8 @@ def _desktop_context(
 
     if state is None:
         state = selectors.desktop_state_for(request.user)
-    if state.call and state.call.phase == "wrap_up" and wrapup_form is None:
+    if state.call and wrapup_form is None:
+        # During the call its first fields are the notepad (상담 메모); after it, the wrap-up.
         wrapup_form = WrapupForm(call=state.call, person=request.user)
     current = state.call or (state.offer.call if state.offer else None)
     scripts, canned = [], []
@@ -68,6 +91,7 @@ def _desktop_context(
         # The path the caller came by: the voice menu's number (then the queue it chose),
         # or straight onto the department's number.
         entry = IvrMenu.objects.filter(phone_number=current.to_number).only("name").first()
+    notice = _desk_notice(request, state)
     return {
         "desk": state,
         "current": current,
@@ -78,7 +102,8 @@ def _desktop_context(
         "schedule": selectors.schedule_today_for(request.user),
         "scripts": scripts,
         "canned": canned,
-        "desk_version": desk_version(state),
+        "notice": notice,
+        "desk_version": "~".join(desk_versions(state, notice).values()),
         "error": error,
         "wrapup_form": wrapup_form,
         "states": AgentState,
@@ -86,30 +111,44 @@ def _desktop_context(
     }
 
 
-def desk_version(state: selectors.DesktopState) -> str:
-    """Changes whenever what the panel shows changes; polls with an equal version get 204,
-    so the agent's half-typed wrap-up is never replaced under their fingers."""
+def desk_versions(state: selectors.DesktopState, notice: dict | None) -> dict[str, str]:
+    """Per region of the desktop, a version that changes whenever what it shows changes.
+    A poll names the versions it has; only the regions whose version moved are sent, and
+    none (204) when nothing did."""
     s, o, c = state.status, state.offer, state.call
-    return "-".join(
-        str(x)
-        for x in (
+    current = c or (o.call if o else None)
+
+    def join(*parts) -> str:
+        return "-".join(str(x) for x in parts)
+
+    return {
+        "call": join(
             s.state,
-            s.reason,
-            s.requested_state,
-            s.requested_reason,
             o.pk if o else 0,
             c.pk if c else 0,
             c.phase if c else "",
             c.hold_started_at.timestamp() if c and c.hold_started_at else 0,
+            c.customer_id if c else 0,
+            notice["call"] if notice else 0,
+        ),
+        "side": join(
+            s.state,
+            s.reason,
+            s.requested_state,
+            s.requested_reason,
             len(state.unfinished),
             state.handled_today,
-            len(state.history_calls),
-            c.customer_id if c else 0,
             ",".join(f"{t.pk}{t.is_due:d}" for t in state.followups),
             ",".join(f"{t.pk}{t.sla_state}" for t in state.sla_alerts),
             ",".join(f"{r.pk}{r.status}" for r in state.requests),
-        )
-    )
+        ),
+        "history": join(
+            current.pk if current else 0,
+            current.customer_id if current else 0,
+            len(state.history_calls),
+            ",".join(f"{t.pk}{t.status}" for t in state.history_tickets),
+        ),
+    }
 
 
 def render_desktop_panel(
@@ -127,12 +166,26 @@ def render_desktop_panel(
 @login_required
 def desktop(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx and request.GET.get("fragment") == "panel":
-        state = selectors.desktop_state_for(request.user)
-        if request.GET.get("v") == desk_version(state):
-            return HttpResponse(status=204)
         # Polled every second by every agent: the state just read is the one rendered.
-        return render_desktop_panel(request, state=state)
+        state = selectors.desktop_state_for(request.user)
+        seen = dict(zip(DESK_REGIONS, request.GET.get("v", "").split("~"), strict=False))
+        versions = desk_versions(state, request.session.get(DESK_NOTICE))
+        changed = [region for region in DESK_REGIONS if seen.get(region) != versions[region]]
+        if not changed:
+            return HttpResponse(status=204)
+        context = _desktop_context(request, state=state)
+        context["changed"] = changed
+        return render(request, "agents/desktop.html#poll-answer", context)
     return render(request, "agents/desktop.html", _desktop_context(request))
+
+
+@login_required
+@require_POST
+def desk_notice_dismiss(request: HtmxHttpRequest) -> HttpResponse:
+    request.session.pop(DESK_NOTICE, None)
+    if request.htmx:
+        return render_desktop_panel(request)
+    return redirect("agents:desktop")
 
 
 @login_required

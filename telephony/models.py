@@ -245,6 +245,18 @@ class Call(models.Model):
         db_index=False,  # partial index below
     )
     wrapup_submitted_at = models.DateTimeField(_("wrap-up submitted at"), null=True, blank=True)
+    # What the agent writes while talking (상담 메모), carried into the wrap-up: stored only
+    # after the PII guard masked it (telephony.services.call_notepad_save).
+    notepad = models.TextField(_("call notes"), blank=True)
+    notepad_disposition = models.ForeignKey(
+        "tickets.Disposition",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("disposition chosen during the call"),
+        db_index=False,  # read with its call, never searched by
+    )
     recording_sid = models.CharField(_("recording SID"), max_length=40, blank=True)
     recording_url = models.URLField(_("recording URL"), blank=True)
     recording_status = models.CharField(_("recording status"), max_length=20, blank=True)

@@ -22,6 +22,7 @@ urlpatterns = [
     # Agent actions.
     path("offers/<int:offer_id>/accept/", views.offer_accept, name="offer-accept"),
     path("calls/<int:call_id>/hangup/", views.call_hangup, name="call-hangup"),
+    path("calls/<int:call_id>/notepad/", views.call_notepad, name="call-notepad"),
     path("calls/<int:call_id>/wrapup/", views.wrapup_submit, name="wrapup-submit"),
     path("customers/<int:customer_id>/dial/", views.call_dial_out, name="dial-out"),
     # Browser softphone and playback through Sangdam.

@@ -224,11 +224,50 @@ class WrapupForm(PiiGuardMixin, forms.Form):
                 .select_related(None)[:20]
             ]
         self.fields["ticket"].choices = choices
+        if not self.is_bound and (call.notepad or call.notepad_disposition_id):
+            # What the agent noted during the call (상담 메모) starts the wrap-up.
+            drafted = call.notepad_disposition
+            self.initial.setdefault("note", call.notepad)
+            self.initial.setdefault("disposition", call.notepad_disposition_id)
+            self.initial.setdefault("resolve", bool(drafted and drafted.resolves))
 
     def clean(self):
         data = super().clean()
         if not data.get("ticket") and not (data.get("subject") or "").strip():
             raise ValidationError(_("Give the new ticket a subject, or choose an existing ticket."))
+        return self._pii_guard(data)
+
+
+class CallNotepadForm(PiiGuardMixin, forms.Form):
+    """상담 메모: the note and disposition the agent writes while talking, saved as they type
+    and carried into the wrap-up. Nothing waits for a second submit here: what the guard
+    finds is stored masked (the default choice) and listed beside the notepad, where the
+    agent can still edit it out."""
+
+    disposition = forms.ModelChoiceField(
+        queryset=Disposition.objects.none(),
+        label=_("Disposition"),
+        widget=DispositionSelect,
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("Call notes"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=4000,
+        required=False,
+    )
+    PII_FIELDS = ("note",)
+
+    def __init__(self, *args, call, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pii_init(own_numbers(call.customer) | {call.from_number})
+        self.fields["disposition"].queryset = Disposition.objects.filter(
+            department_id=call.department_id
+        )
+
+    def clean(self):
+        data = super().clean()
+        data["pii_action"] = "mask"
         return self._pii_guard(data)
 
 

@@ -33,6 +33,18 @@
     if (pause && elt.querySelector(pause)) e.preventDefault();
   });
   document.addEventListener("htmx:afterSwap", tick);
+  // A poll that was on its way while an action re-rendered the desk answers for the state
+  // before it: its poller is gone from the page, so its regions are dropped.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    const elt = e.detail.elt;
+    if (elt && elt.id === "desk-poll" && !document.body.contains(elt)) e.detail.shouldSwap = false;
+  });
+  // A poll swaps only the regions that changed; the desk's state rides on its poller.
+  document.addEventListener("htmx:afterSwap", function () {
+    const poll = document.getElementById("desk-poll");
+    const panel = document.getElementById("desk-panel");
+    if (poll && panel && panel.dataset.state !== poll.dataset.state) panel.dataset.state = poll.dataset.state;
+  });
   document.addEventListener("DOMContentLoaded", tick);
 
   function click(id) {
@@ -48,6 +60,7 @@
     if (!note) return;
     const at = note.selectionStart || note.value.length;
     note.value = note.value.slice(0, at) + btn.dataset.canned + note.value.slice(at);
+    note.dispatchEvent(new Event("input", { bubbles: true }));  // typed, as far as keeping goes
     note.focus();
   });
   // Wrap-up: "resolved on this call" follows the disposition for a new ticket and starts
@@ -74,21 +87,22 @@
     if (e.key === "F2") { if (click("btn-available")) e.preventDefault(); return; }
     if (e.key === "F3") { if (click("btn-not-ready")) e.preventDefault(); return; }
     if (typing || e.ctrlKey || e.altKey || e.metaKey) return;
-    if (e.key === "a" || e.key === "A") { if (click("btn-accept")) e.preventDefault(); }
-    if (e.key === "h" || e.key === "H") { if (click("btn-hangup")) e.preventDefault(); }
+    // Letters by the physical key (e.code): with 한글 input on, A types "ㅁ" (e.key).
+    if (e.code === "KeyA") { if (click("btn-accept")) e.preventDefault(); }
+    if (e.code === "KeyH") { if (click("btn-hangup")) e.preventDefault(); }
     // On-call bridging: P hold/resume, T transfer (focus the target), E escalate to 실장.
-    if (e.key === "p" || e.key === "P") { if (click("btn-hold")) e.preventDefault(); }
-    if (e.key === "e" || e.key === "E") { if (click("btn-escalate")) e.preventDefault(); }
-    // "/" finds a customer for an unknown caller; N jumps to the wrap-up note.
-    if (e.key === "/") {
+    if (e.code === "KeyP") { if (click("btn-hold")) e.preventDefault(); }
+    if (e.code === "KeyE") { if (click("btn-escalate")) e.preventDefault(); }
+    // "/" finds a customer for an unknown caller; N jumps to the call notes or wrap-up note.
+    if (e.code === "Slash") {
       const search = document.querySelector("#link-customer input[type=search]");
       if (search) { search.focus(); e.preventDefault(); }
     }
-    if (e.key === "n" || e.key === "N") {
-      const note = document.querySelector("#wrapup-form textarea[name=note]");
+    if (e.code === "KeyN") {
+      const note = document.querySelector("#wrapup-form textarea[name=note], #notepad-form textarea[name=note]");
       if (note) { note.focus(); e.preventDefault(); }
     }
-    if (e.key === "t" || e.key === "T") {
+    if (e.code === "KeyT") {
       const target = document.getElementById("transfer-agent");
       if (target) { target.focus(); e.preventDefault(); }
     }

@@ -187,6 +187,7 @@
       }
       if (e.altKey && e.code === "KeyK") { e.preventDefault(); toggle(); return; }
       if (typing || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey) return;
+      // Physical keys (e.code): with 한글 input on, K types "ㅏ" and J "ㅓ" (e.key).
       switch (e.code) {
         case "KeyK": e.preventDefault(); toggle(); break;
         case "KeyJ": e.preventDefault(); skip(-5); break;

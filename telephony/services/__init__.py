@@ -23,6 +23,7 @@ from telephony.services.calls import (
     call_bridge_failed,
     call_hangup,
     call_left_queue,
+    call_notepad_save,
     call_queue_timeout,
     call_receive,
     call_receive_as_callback,
@@ -103,6 +104,7 @@ __all__ = [
     "call_status_update",
     "offer_accept",
     "offers_expire_due",
+    "call_notepad_save",
     "wrapup_submit",
     "wrapups_expire_due",
 ]

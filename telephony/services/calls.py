@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import AgentState, AgentStatus, Person
 from agents.services import agent_finish_work, agent_status_lock, agent_transition
+from callcenter.pii import pii_redact
 from callcenter.precompiled import PrecompiledInsert, insert_together
 from telephony.models import (
     TERMINAL_TWILIO_STATUSES,
@@ -533,6 +535,38 @@ def call_recording_update(
 
 
 # --- Wrap-up (후처리) --------------------------------------------------------------------
+
+
+@transaction.atomic
+def call_notepad_save(
+    *,
+    agent: Person,
+    call_id: int,
+    note: str,
+    disposition_id: int | None = None,
+    own_phone: Iterable[str] = (),
+) -> Call:
+    """The agent's notes while talking (상담 메모) and the disposition they lean to, kept
+    on the call for its wrap-up. Personal data is masked before the draft is stored, as
+    in every note; `own_phone` are the caller's numbers on record (not a leak)."""
+    call = Call.objects.select_for_update(of=("self",)).filter(pk=call_id).first()
+    if call is None or call.agent_id != agent.pk:
+        raise PermissionDenied
+    if call.wrapup_submitted_at is not None or call.phase not in {
+        CallPhase.DIALING,
+        CallPhase.CONNECTED,
+        CallPhase.WRAP_UP,
+    }:
+        raise ValidationError(_("This call's wrap-up is already done."))
+    disposition = None
+    if disposition_id is not None:
+        disposition = call.department.dispositions.filter(pk=disposition_id).first()
+        if disposition is None:
+            raise ValidationError(_("Choose a disposition of this department."))
+    call.notepad = pii_redact(note, own_phone=own_phone)
+    call.notepad_disposition = disposition
+    call.save(update_fields=["notepad", "notepad_disposition"])
+    return call
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from telephony.views.agent import (
     call_hangup,
     call_hold,
     call_monitor,
+    call_notepad,
     call_resume,
     call_transfer,
     offer_accept,
@@ -72,5 +73,6 @@ __all__ = [
     "voicemail_handled",
     "voicemail_list",
     "voicemail_reveal",
+    "call_notepad",
     "wrapup_submit",
 ]

@@ -14,14 +14,15 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from agents.views import render_desktop_panel
+from agents.views import desk_notice_set, render_desktop_panel
 from telephony import services
 from telephony.models import Call
-from tickets.forms import WrapupForm
+from tickets.forms import CallNotepadForm, WrapupForm
 from tickets.services import wrapup_ticket_details
 
 
@@ -89,7 +90,38 @@ def wrapup_submit(request: HttpRequest, call_id: int) -> HttpResponse:
         for message in exc.messages:
             form.add_error(None, message)
         return render_desktop_panel(request, wrapup_form=form, status=422)
+    desk_notice_set(
+        request, call_id=call.pk, ticket_id=call.ticket.pk, ticket_number=call.ticket.number
+    )
     return render_desktop_panel(request)
+
+
+@login_required
+@require_POST
+def call_notepad(request: HttpRequest, call_id: int) -> HttpResponse:
+    """상담 메모, saved as the agent types during the call: answers with the notepad's status
+    line (saved at, and what the PII guard masked)."""
+    call = get_object_or_404(
+        Call.objects.select_related("customer"), pk=call_id, agent=request.user
+    )
+    form = CallNotepadForm(request.POST, call=call)
+    page = "telephony/_notepad_status.html"
+    if not form.is_valid():
+        return render(request, page, {"form": form}, status=422)
+    data = form.cleaned_data
+    try:
+        services.call_notepad_save(
+            agent=request.user,
+            call_id=call.pk,
+            note=data["note"],
+            disposition_id=data["disposition"].pk if data["disposition"] else None,
+            own_phone=form.own_phone,
+        )
+    except ValidationError as exc:
+        return render(request, page, {"form": form, "error": " ".join(exc.messages)}, status=409)
+    if not request.htmx:
+        return redirect("agents:desktop")
+    return render(request, page, {"form": form, "saved_at": timezone.now()})
 
 
 @login_required
