@@ -128,6 +128,20 @@ def test_it_counts_offered_answered_and_abandons_with_short_ones_apart(org, stor
     assert t.longest_wait_seconds(t0 + timedelta(seconds=130)) == pytest.approx(30)
 
 
+def test_the_live_service_level_is_the_variant_the_center_chose(org, store, committed, settings):
+    # The morning's abandons: the short one (3 s) within T, the long one (30 s) after it.
+    run_a_morning(org, committed)
+    t = snapshot(org)
+    assert t.abandoned_within == 1
+    assert snapshot(org, "center").abandoned_within == 1
+    settings.KPI_SERVICE_LEVEL_VARIANT = "answered_and_abandoned_within"
+    assert t.service_level == pytest.approx((1 + 1) / (2 + 2))
+    settings.KPI_SERVICE_LEVEL_VARIANT = "abandoned_after_t"
+    assert t.service_level == pytest.approx(1 / (2 + 2 - 1))
+    settings.KPI_SERVICE_LEVEL_VARIANT = "answered"
+    assert t.service_level == pytest.approx(1 / 2)
+
+
 def test_it_counts_agents_by_state_per_queue_and_once_in_the_center(org, store, committed):
     run_a_morning(org, committed)
     queue = snapshot(org)
