@@ -1143,6 +1143,17 @@ def tally_scopes_for(person: Person, *, queue_id: int | None = None) -> list[Tal
     return scopes + [TallyScope("queue", qid) for qid in queue_ids]
 
 
+def member_tally_scopes(person: Person) -> list[TallyScope]:
+    """The queues the person is a member of (their skills), in queue order: the desktop's
+    queue strip. Their own queues, so no further scoping."""
+    queue_ids = (
+        QueueMembership.objects.filter(person=person)
+        .order_by("queue_id")
+        .values_list("queue_id", flat=True)
+    )
+    return [TallyScope("queue", qid) for qid in queue_ids]
+
+
 def tallies_for(person: Person, *, queue_id: int | None = None) -> list[Tally]:
     return tallies_snapshots(tally_scopes_for(person, queue_id=queue_id))
 
