@@ -315,6 +315,29 @@ def test_scripts_lost_by_redis_are_loaded_again(org, settings, committed):
     _flush_redis()
 
 
+@pytest.mark.redis
+def test_a_call_stored_before_abandons_within_t_were_counted_is_replaced_cleanly(org, settings):
+    """Redis may still hold a call recorded by the previous release, without the 'aw'
+    field: its replacement counts it as 0, never fails the script."""
+    settings.REDIS_URL = django_settings.REDIS_URL
+    _flush_redis()
+    client, put_call, _ = tallies._redis()
+    day, q = day_bounds()[0].date().isoformat(), org.q_general.pk
+    client.hset(
+        "tallies:call:999",
+        mapping={"v": 1, "sig": "old", "day": day, "q": q, "o": 1, "a": 0, "w": 0}
+        | {"ab": 1, "sh": 0, "ws": 0, "live": ""},
+    )
+    client.hset(f"tallies:day:{day}:q:{q}", mapping={"o": 1, "ab": 1})
+    record = CallRecord(
+        id=999, version=2, day=day, queue_id=q, offered=1, abandoned=1, abandoned_within=1
+    )
+    put_call(args=tallies._call_args(record))
+    counts = tallies.RedisStore().read(day, [q], [])["q"][q]["counts"]
+    assert (counts["offered"], counts["abandoned"], counts["abandoned_within"]) == (1, 1, 1)
+    _flush_redis()
+
+
 CALLBACKS = [
     ("status", "ringing", 0),
     ("status", "in-progress", 1),
