@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from agents.models import AgentState
+from agents.models import AgentState, Person
 from kpi.wallboard import sl_level, wait_level
 from telephony.tallies import (
     Tally,
@@ -55,7 +55,7 @@ class StripQueue:
         return "–" if value is None else f"{value * 100:.0f}%"
 
 
-def strip_for(person) -> tuple[list[StripQueue], str]:
+def strip_for(person: Person) -> tuple[list[StripQueue], str]:
     """The person's queues with their live figures, and a digest of what the strip shows."""
     scopes = member_tally_scopes(person)
     if not scopes:
