@@ -22,6 +22,7 @@ class KpiTodayApi(APIView):
         abandoned = serializers.IntegerField()
         short_abandoned = serializers.IntegerField()
         abandon_rate = serializers.FloatField(allow_null=True)
+        answer_rate = serializers.FloatField(allow_null=True)
         service_level = serializers.FloatField(allow_null=True)
         fcr = serializers.FloatField(allow_null=True)
         survey_fcr = serializers.FloatField(allow_null=True)

@@ -20,6 +20,7 @@ def _columns():
         (_("Abandoned (raw)"), lambda r: r.abandoned),
         (_("Short abandons"), lambda r: r.short_abandoned),
         (_("Abandon rate"), lambda r: r.abandon_rate),
+        (_("Answer rate"), lambda r: r.answer_rate),
         (_("Service level"), lambda r: r.service_level),
         (_("ASA (s)"), lambda r: r.asa),
         (_("Handled"), lambda r: r.handled),

@@ -37,6 +37,11 @@ def service_level(
     return answered_within / denominator
 
 
+def answer_rate(*, answered: int, offered: int) -> float | None:
+    """응대율 = answered / offered (every offered contact, short abandons included)."""
+    return ratio(answered, offered)
+
+
 # The service-level variants (DOMAIN.md). "default" is the center's standard; the setting
 # KPI_SERVICE_LEVEL_VARIANT picks the one dashboards show.
 SERVICE_LEVEL_VARIANTS = {
@@ -45,6 +50,8 @@ SERVICE_LEVEL_VARIANTS = {
     "answered_and_abandoned_within": "(answered≤T + abandoned≤T) / (answered + abandoned)",
     "all_abandons": "answered≤T / (answered + abandoned)",
     "abandoned_after_t": "answered≤T / (answered + abandoned after T)",
+    # ICMI's: a caller who hangs up within the short-abandon threshold counts as met.
+    "short_abandons_met": "(answered≤T + short abandons) / (answered + abandoned)",
 }
 
 
@@ -75,6 +82,8 @@ def service_level_variant(
         numerator, denominator = answered_within, answered + abandoned
     elif variant == "abandoned_after_t":
         numerator, denominator = answered_within, answered + abandoned - abandoned_within
+    elif variant == "short_abandons_met":
+        numerator, denominator = answered_within + short_abandoned, answered + abandoned
     else:
         raise ValueError(f"unknown service level variant {variant!r}")
     if denominator <= 0:

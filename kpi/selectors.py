@@ -82,6 +82,11 @@ class KpiRow:
         return self.service_level_by(settings.KPI_SERVICE_LEVEL_VARIANT)
 
     @property
+    def answer_rate(self) -> float | None:
+        """응대율: answered / offered."""
+        return formulas.answer_rate(answered=self.answered, offered=self.offered)
+
+    @property
     def abandon_rate(self) -> float | None:
         return formulas.abandon_rate(
             abandoned=self.abandoned, short_abandoned=self.short_abandoned, offered=self.offered

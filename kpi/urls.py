@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kpi import views, wallboard
+from kpi import queue_strip, views, wallboard
 
 app_name = "kpi"
 urlpatterns = [
@@ -13,4 +13,5 @@ urlpatterns = [
 urlpatterns += [
     path("wallboard/", wallboard.wallboard, name="wallboard"),
     path("wallboard/tiles/", wallboard.wallboard_tiles, name="wallboard-tiles"),
+    path("queues/mine/", queue_strip.queue_strip, name="queue-strip"),
 ]

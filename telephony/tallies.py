@@ -7,7 +7,9 @@ from kpi/formulas.py):
   enqueued (offered) in. Outbound calls and FAILED calls are not offered.
 - offered: inbound calls enqueued today · answered: answered_at set · answered within the
   queue's service-level threshold T (wait ≤ T) · abandoned: phase ABANDONED (a callback
-  request is never an abandon) · short abandons: abandoned with wait < SHORT_ABANDON_SECONDS.
+  request is never an abandon) · short abandons: abandoned with wait < SHORT_ABANDON_SECONDS
+  · abandoned within T (wait ≤ T): what the other service-level variants need. The service
+  level is the variant the center chose (KPI_SERVICE_LEVEL_VARIANT), as on the KPI pages.
 - waiting now / longest wait: callers on the line in QUEUED or OFFERED (ringing an agent);
   booked callbacks keep their place but are counted apart as `callbacks`.
 - agents by state: every person with a queue membership, in each of their queues; the
@@ -80,7 +82,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 AGENT_STATES = [s.value for s in AgentState]
-COUNTERS = ("offered", "answered", "answered_within", "abandoned", "short_abandoned")
+COUNTERS = (
+    "offered",
+    "answered",
+    "answered_within",
+    "abandoned",
+    "short_abandoned",
+    "abandoned_within",
+)
 WAITING_PHASES = {CallPhase.QUEUED, CallPhase.OFFERED}
 KEY_TTL_SECONDS = 3 * 24 * 3600
 CHECK_EVERY_SECONDS = 60
@@ -110,6 +119,7 @@ class CallRecord:
     answered_within: int = 0
     abandoned: int = 0
     short_abandoned: int = 0
+    abandoned_within: int = 0
     wait_answered: float = 0.0
     live: str = ""  # "waiting" | "callback" | ""
     enqueued: float = 0.0  # epoch seconds
@@ -172,6 +182,7 @@ def _call_record(row: dict) -> CallRecord:
         answered_within=int(outcome.answered_within),
         abandoned=int(abandoned),
         short_abandoned=int(outcome.short_abandoned),
+        abandoned_within=int(outcome.abandoned_within),
         wait_answered=float(wait) if answered else 0.0,
         live=live,
         enqueued=row["enqueued_at"].timestamp(),
@@ -317,6 +328,7 @@ class Tally:
     answered_within: int = 0
     abandoned: int = 0
     short_abandoned: int = 0
+    abandoned_within: int = 0
     wait_answered_seconds: float = 0.0
 
     def longest_wait_seconds(self, now: datetime | None = None) -> float | None:
@@ -326,11 +338,14 @@ class Tally:
 
     @property
     def service_level(self) -> float | None:
-        return formulas.service_level(
+        """The variant the center chose (KPI_SERVICE_LEVEL_VARIANT), as the KPI pages."""
+        return formulas.service_level_variant(
+            settings.KPI_SERVICE_LEVEL_VARIANT,
             answered_within=self.answered_within,
             answered=self.answered,
             abandoned=self.abandoned,
             short_abandoned=self.short_abandoned,
+            abandoned_within=self.abandoned_within,
         )
 
     @property
@@ -578,41 +593,44 @@ _memory = MemoryStore()
 P = "tallies:"
 
 # KEYS: none (one Redis, keys built from the prefix). ARGV: id, version, day, queue,
-# offered, answered, answered_within, abandoned, short_abandoned, wait_answered, live,
-# enqueued, ttl. Returns 1 when something changed.
+# offered, answered, answered_within, abandoned, short_abandoned, abandoned_within,
+# wait_answered, live, enqueued, ttl. Returns 1 when something changed. A record stored
+# before a counter was added lacks its field: counted as 0.
 PUT_CALL = """
 local p = 'tallies:'
 local id = ARGV[1]
 local ck = p .. 'call:' .. id
 local newv = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[13])
-local old = redis.call('HMGET', ck, 'v', 'sig', 'day', 'q', 'o', 'a', 'w', 'ab', 'sh', 'ws', 'live')
+local ttl = tonumber(ARGV[14])
+local old = redis.call('HMGET', ck, 'v', 'sig', 'day', 'q', 'o', 'a', 'w', 'ab', 'sh', 'aw', 'ws', 'live')
 if old[1] and newv < tonumber(old[1]) then return 0 end
-local sig = table.concat(ARGV, '|', 3, 12)
+local sig = table.concat(ARGV, '|', 3, 13)
 if old[2] == sig then
   redis.call('HSET', ck, 'v', ARGV[2])
   return 0
 end
-local ints = {'o', 'a', 'w', 'ab', 'sh'}
+local ints = {'o', 'a', 'w', 'ab', 'sh', 'aw'}
 if old[1] then
   local dk = p .. 'day:' .. old[3] .. ':q:' .. old[4]
   for i, f in ipairs(ints) do
-    local n = tonumber(old[4 + i])
+    local n = tonumber(old[4 + i]) or 0
     if n ~= 0 then redis.call('HINCRBY', dk, f, -n) end
   end
-  if tonumber(old[10]) ~= 0 then redis.call('HINCRBYFLOAT', dk, 'ws', -tonumber(old[10])) end
-  if old[11] ~= '' then redis.call('ZREM', p .. old[11] .. ':' .. old[4], id) end
+  local ws = tonumber(old[11]) or 0
+  if ws ~= 0 then redis.call('HINCRBYFLOAT', dk, 'ws', -ws) end
+  if old[12] and old[12] ~= '' then redis.call('ZREM', p .. old[12] .. ':' .. old[4], id) end
 end
 local dk = p .. 'day:' .. ARGV[3] .. ':q:' .. ARGV[4]
 for i, f in ipairs(ints) do
   local n = tonumber(ARGV[4 + i])
   if n ~= 0 then redis.call('HINCRBY', dk, f, n) end
 end
-if tonumber(ARGV[10]) ~= 0 then redis.call('HINCRBYFLOAT', dk, 'ws', ARGV[10]) end
+if tonumber(ARGV[11]) ~= 0 then redis.call('HINCRBYFLOAT', dk, 'ws', ARGV[11]) end
 redis.call('EXPIRE', dk, ttl)
-if ARGV[11] ~= '' then redis.call('ZADD', p .. ARGV[11] .. ':' .. ARGV[4], ARGV[12], id) end
+if ARGV[12] ~= '' then redis.call('ZADD', p .. ARGV[12] .. ':' .. ARGV[4], ARGV[13], id) end
 redis.call('HSET', ck, 'v', ARGV[2], 'sig', sig, 'day', ARGV[3], 'q', ARGV[4], 'o', ARGV[5],
-  'a', ARGV[6], 'w', ARGV[7], 'ab', ARGV[8], 'sh', ARGV[9], 'ws', ARGV[10], 'live', ARGV[11])
+  'a', ARGV[6], 'w', ARGV[7], 'ab', ARGV[8], 'sh', ARGV[9], 'aw', ARGV[10], 'ws', ARGV[11],
+  'live', ARGV[12])
 redis.call('EXPIRE', ck, ttl)
 redis.call('INCR', p .. 'v')
 return 1
@@ -691,6 +709,7 @@ def _call_args(rec: CallRecord) -> list:
         rec.answered_within,
         rec.abandoned,
         rec.short_abandoned,
+        rec.abandoned_within,
         repr(rec.wait_answered),
         rec.live,
         repr(rec.enqueued),
@@ -769,7 +788,7 @@ class RedisStore:
         res = iter(pipe.execute())
         out: dict = {"q": {}, "c": {}}
         names = {"o": "offered", "a": "answered", "w": "answered_within", "ab": "abandoned"}
-        names |= {"sh": "short_abandoned", "ws": "wait_answered"}
+        names |= {"sh": "short_abandoned", "aw": "abandoned_within", "ws": "wait_answered"}
         for qid in queue_ids:
             raw, waiting, oldest, callbacks, agents = (next(res) for _ in range(5))
             out["q"][qid] = {
@@ -1122,6 +1141,17 @@ def tally_scopes_for(person: Person, *, queue_id: int | None = None) -> list[Tal
     if wallboard_center_visible_to(person):
         scopes.append(TallyScope("center", person.center_id))
     return scopes + [TallyScope("queue", qid) for qid in queue_ids]
+
+
+def member_tally_scopes(person: Person) -> list[TallyScope]:
+    """The queues the person is a member of (their skills), in queue order: the desktop's
+    queue strip. Their own queues, so no further scoping."""
+    queue_ids = (
+        QueueMembership.objects.filter(person=person)
+        .order_by("queue_id")
+        .values_list("queue_id", flat=True)
+    )
+    return [TallyScope("queue", qid) for qid in queue_ids]
 
 
 def tallies_for(person: Person, *, queue_id: int | None = None) -> list[Tally]:

@@ -139,6 +139,36 @@ def test_xlsx_export_opens_in_openpyxl(client, org, today):
     assert len(values) > 3 and values[1][0] == "center"
 
 
+def test_the_kpi_table_shows_the_answer_rate_beside_the_service_level(client, org, today):
+    # 일반's queue today: 4 answered of 5 offered (one abandoned) → 응대율 80.0 %.
+    client.force_login(org.manager)
+    response = client.get("/kpi/", HTTP_ACCEPT_LANGUAGE="ko")
+    body = response.content.decode()
+    head = body[body.index('<table class="grid kpi-table">') : body.index("</thead>")]
+    assert head.index("응대율") < head.index("서비스 레벨")
+    queue_row = body[body.index(f'data-scope="queue-{org.q_general.pk}"') :]
+    queue_row = queue_row[: queue_row.index("</tr>")]
+    cell = queue_row[queue_row.index('class="num answer-rate"') :]
+    assert cell[: cell.index("</td>")].endswith(">80.0%</a>")
+
+
+def test_exports_carry_the_answer_rate(client, org, today):
+    rows = list(
+        csv.reader(
+            io.StringIO(page(client, org.manager, "?export=csv").content.decode("utf-8-sig"))
+        )
+    )
+    header = rows[0]
+    column = header.index("응대율" if "응대율" in header else "Answer rate")
+    assert header[column + 1] in {"서비스 레벨", "Service level"}
+    queue = next(r for r in rows[1:] if r[0] == "queue" and r[1] == org.q_general.name)
+    assert float(queue[column]) == pytest.approx(0.8)
+    client.force_login(org.manager)
+    api = client.get("/api/kpi/today/").json()
+    queue = next(r for r in api if r["kind"] == "queue" and r["id"] == org.q_general.pk)
+    assert queue["answer_rate"] == pytest.approx(0.8)
+
+
 def _queries(client, person) -> int:
     client.force_login(person)
     with CaptureQueriesContext(connection) as ctx:

@@ -115,6 +115,37 @@ def test_service_level_variants_on_one_data_set(org, sl_day):
     assert row.service_level_by("abandoned_after_t") == pytest.approx(3 / (5 + 2))
 
 
+def test_the_icmi_variant_counts_short_abandons_as_met(org, sl_day):
+    # (answered≤T + short abandons) / (answered + abandoned) = (3 + 1) / (5 + 4).
+    row = rollup(org, queue_scope(org), start=at(10), end=at(11))
+    assert row.service_level_by("short_abandons_met") == pytest.approx(4 / 9)
+    assert "short_abandons_met" in formulas.SERVICE_LEVEL_VARIANTS
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        # 100 offered: 90 answered (80 within T), 10 abandoned (4 short): (80 + 4) / 100.
+        ({"answered_within": 80, "answered": 90, "abandoned": 10, "short_abandoned": 4}, 0.84),
+        # Every abandon short: all met that were not answered late.
+        ({"answered_within": 6, "answered": 8, "abandoned": 2, "short_abandoned": 2}, 0.8),
+        # Only short abandons, nobody answered: met, 100 %.
+        ({"answered_within": 0, "answered": 0, "abandoned": 3, "short_abandoned": 3}, 1.0),
+        ({"answered_within": 0, "answered": 0, "abandoned": 0, "short_abandoned": 0}, None),
+    ],
+)
+def test_icmi_service_level_formula(counts, expected):
+    value = formulas.service_level_variant("short_abandons_met", abandoned_within=0, **counts)
+    assert value == (None if expected is None else pytest.approx(expected))
+
+
+def test_answer_rate_is_answered_over_offered(org, sl_day):
+    # 응대율: 5 answered of 10 offered (short abandons and the booked callback stay offered).
+    row = rollup(org, queue_scope(org), start=at(10), end=at(11))
+    assert row.answer_rate == pytest.approx(5 / 10)
+    assert KpiRow(KpiScope("queue", 1, "x")).answer_rate is None
+
+
 def test_the_service_level_variant_is_a_setting(org, sl_day, settings):
     row = rollup(org, queue_scope(org), start=at(10), end=at(11))
     assert row.service_level == pytest.approx(3 / 8)
@@ -363,3 +394,12 @@ def test_the_live_fill_revisits_a_contact_when_its_repeat_arrives(org):
     kpi_fill_incremental(now=at(12, day=9))
     after = rows_for_scopes([scope], start=at(0), end=at(0, day=1))[0]
     assert (after.fcr_eligible, after.fcr_resolved) == (1, 0)
+
+
+def test_an_unknown_service_level_variant_stops_start_up(settings):
+    from django.core.checks import run_checks
+
+    settings.KPI_SERVICE_LEVEL_VARIANT = "short_abandons_met"
+    assert not [e for e in run_checks() if e.id == "kpi.E001"]
+    settings.KPI_SERVICE_LEVEL_VARIANT = "icmi-typo"
+    assert [e.id for e in run_checks() if e.id == "kpi.E001"] == ["kpi.E001"]

@@ -128,6 +128,20 @@ def test_it_counts_offered_answered_and_abandons_with_short_ones_apart(org, stor
     assert t.longest_wait_seconds(t0 + timedelta(seconds=130)) == pytest.approx(30)
 
 
+def test_the_live_service_level_is_the_variant_the_center_chose(org, store, committed, settings):
+    # The morning's abandons: the short one (3 s) within T, the long one (30 s) after it.
+    run_a_morning(org, committed)
+    t = snapshot(org)
+    assert t.abandoned_within == 1
+    assert snapshot(org, "center").abandoned_within == 1
+    settings.KPI_SERVICE_LEVEL_VARIANT = "answered_and_abandoned_within"
+    assert t.service_level == pytest.approx((1 + 1) / (2 + 2))
+    settings.KPI_SERVICE_LEVEL_VARIANT = "abandoned_after_t"
+    assert t.service_level == pytest.approx(1 / (2 + 2 - 1))
+    settings.KPI_SERVICE_LEVEL_VARIANT = "answered"
+    assert t.service_level == pytest.approx(1 / 2)
+
+
 def test_it_counts_agents_by_state_per_queue_and_once_in_the_center(org, store, committed):
     run_a_morning(org, committed)
     queue = snapshot(org)
@@ -298,6 +312,29 @@ def test_scripts_lost_by_redis_are_loaded_again(org, settings, committed):
     figures = snapshot(org)
     assert (figures.waiting, figures.offered) == (3, 3)
     assert tallies.tallies_check() is True
+    _flush_redis()
+
+
+@pytest.mark.redis
+def test_a_call_stored_before_abandons_within_t_were_counted_is_replaced_cleanly(org, settings):
+    """Redis may still hold a call recorded by the previous release, without the 'aw'
+    field: its replacement counts it as 0, never fails the script."""
+    settings.REDIS_URL = django_settings.REDIS_URL
+    _flush_redis()
+    client, put_call, _ = tallies._redis()
+    day, q = day_bounds()[0].date().isoformat(), org.q_general.pk
+    client.hset(
+        "tallies:call:999",
+        mapping={"v": 1, "sig": "old", "day": day, "q": q, "o": 1, "a": 0, "w": 0}
+        | {"ab": 1, "sh": 0, "ws": 0, "live": ""},
+    )
+    client.hset(f"tallies:day:{day}:q:{q}", mapping={"o": 1, "ab": 1})
+    record = CallRecord(
+        id=999, version=2, day=day, queue_id=q, offered=1, abandoned=1, abandoned_within=1
+    )
+    put_call(args=tallies._call_args(record))
+    counts = tallies.RedisStore().read(day, [q], [])["q"][q]["counts"]
+    assert (counts["offered"], counts["abandoned"], counts["abandoned_within"]) == (1, 1, 1)
     _flush_redis()
 
 
