@@ -389,9 +389,9 @@ class TargetMetric(models.TextChoices):
 
 
 class TargetUnit(models.TextChoices):
-    RATE = "rate", _("%")
-    SECONDS = "seconds", _("mm:ss")
-    COUNT = "count", _("calls a day")
+    RATE = "rate"
+    SECONDS = "seconds"
+    COUNT = "count"
 
 
 # How each metric is stored: rates as fractions (0.85 = 85 %, QA too: a QA score is a
