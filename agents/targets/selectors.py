@@ -166,7 +166,7 @@ def target_units_for(person: Person) -> list[TargetUnitRef]:
     for dept in departments_visible_to(person).order_by("id"):
         units.append(TargetUnitRef("department", dept.pk, dept.name, 1))
         units.extend(
-            TargetUnitRef("team", t.pk, f"{dept.name} · {t.name}", 2)
+            TargetUnitRef("team", t.pk, t.name, 2)
             for t in teams_by_dept[dept.pk]
         )
     return units
