@@ -1,5 +1,7 @@
 """The org chart (Center → Department → Team), people, skills and agent states."""
 
+from datetime import date
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -410,6 +412,9 @@ RATE_METRICS = [m for m, unit in TARGET_UNITS.items() if unit == TargetUnit.RATE
 # Metrics where lower is better: normalisation divides target by actual.
 LOWER_IS_BETTER = {TargetMetric.AHT}
 
+# Rows carried over from before targets were dated (migrations agents 0009, kpi 0006).
+SINCE_THE_START = date(2000, 1, 1)
+
 
 class Target(models.Model):
     """A goal for the center, a department or one team, effective from the first day of a
@@ -427,7 +432,8 @@ class Target(models.Model):
         Team, on_delete=models.CASCADE, null=True, blank=True, related_name="targets"
     )
     metric = models.CharField(_("metric"), max_length=20, choices=TargetMetric.choices)
-    value = models.FloatField(_("target"))
+    # None: from this month the unit has no target of its own and inherits the one above.
+    value = models.FloatField(_("target"), null=True, blank=True)
     effective_from = models.DateField(_("effective from"))
     set_by = models.ForeignKey(
         Person,

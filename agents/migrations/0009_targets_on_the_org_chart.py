@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('metric', models.CharField(choices=[('service_level', 'Service level'), ('aht', 'AHT'), ('calls_per_day', 'Calls per agent per day'), ('csat', 'CSAT'), ('qa', 'QA average'), ('main_task', 'Main task rate'), ('fcr', 'FCR')], max_length=20, verbose_name='metric')),
-                ('value', models.FloatField(verbose_name='target')),
+                ('value', models.FloatField(blank=True, null=True, verbose_name='target')),
                 ('effective_from', models.DateField(verbose_name='effective from')),
                 ('set_at', models.DateTimeField(verbose_name='set at')),
                 ('center', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='agents.center')),

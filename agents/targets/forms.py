@@ -73,7 +73,12 @@ class TargetForm(forms.Form):
     value = forms.CharField(
         label=_("Target"),
         max_length=12,
+        required=False,
         help_text=_("% for rates, mm:ss for AHT, calls a day for the call count"),
+    )
+    inherit = forms.BooleanField(
+        label=_("No own target from this month (use the department's or center's)"),
+        required=False,
     )
     month = forms.CharField(
         label=_("From month"), widget=forms.TextInput(attrs={"type": "month"}), max_length=7
@@ -107,7 +112,9 @@ class TargetForm(forms.Form):
     def clean(self):
         data = super().clean()
         metric = data.get("metric")
-        if metric and "value" in data:
+        if data.get("inherit"):
+            data["value"] = None
+        elif metric and "value" in data:
             try:
                 data["value"] = parse_target(metric, data["value"])
             except forms.ValidationError as exc:

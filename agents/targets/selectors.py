@@ -81,7 +81,11 @@ def _rows_in_effect(chains: Iterable[Chain], on: date) -> dict[Key, dict[str, Ta
     out: dict[Key, dict[str, Target]] = defaultdict(dict)
     for row in rows:  # a later month's row replaces an earlier one
         out[target_unit_key(row)][row.metric] = row
-    return out
+    # A row without a value ends the unit's own target: the unit inherits from that month.
+    return {
+        key: {metric: row for metric, row in by_metric.items() if row.value is not None}
+        for key, by_metric in out.items()
+    }
 
 
 def target_unit_key(row: Target) -> Key:
@@ -165,10 +169,7 @@ def target_units_for(person: Person) -> list[TargetUnitRef]:
         teams_by_dept[team.department_id].append(team)
     for dept in departments_visible_to(person).order_by("id"):
         units.append(TargetUnitRef("department", dept.pk, dept.name, 1))
-        units.extend(
-            TargetUnitRef("team", t.pk, t.name, 2)
-            for t in teams_by_dept[dept.pk]
-        )
+        units.extend(TargetUnitRef("team", t.pk, t.name, 2) for t in teams_by_dept[dept.pk])
     return units
 
 

@@ -17,13 +17,14 @@ def target_set(
     actor: Person,
     unit_key: str,
     metric: str,
-    value: float,
+    value: float | None,
     effective_from: date,
     at: datetime | None = None,
 ) -> Target:
     """The unit's target for `metric` from `effective_from`'s month until a later row; the
     months before keep theirs. Setting the same month again replaces that month's value
-    (who and when are the last setter's). 403 for a role that sets no targets, 404 for a
+    (who and when are the last setter's). `value` None: from that month the unit has no
+    target of its own and inherits its department's or the center's. 403 for a role that sets no targets, 404 for a
     unit outside the person's reach; ValidationError for a value or month out of range."""
     unit = target_unit_get_for(actor, unit_key)
     at = at or timezone.now()
@@ -34,7 +35,7 @@ def target_set(
     if effective_from < month_start(timezone.localdate(at)):
         raise ValidationError(_("A past month keeps the target it had."))
     rate = TARGET_UNITS[metric] == TargetUnit.RATE
-    if value <= 0 or (rate and value > 1):
+    if value is not None and (value <= 0 or (rate and value > 1)):
         raise ValidationError(_("The target is out of range."))
     target, _created = Target.objects.update_or_create(
         **{f"{unit.kind}_id": unit.id},

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agents.models import TargetMetric
+from agents.models import SINCE_THE_START, TargetMetric
 from agents.targets import selectors, services
 from agents.targets.forms import TargetForm, format_target
 from callcenter.inputs import parse_month
@@ -77,7 +77,11 @@ def targets_page(request: HttpRequest) -> HttpResponse:
             this_month=this_month,
         )
     history = [
-        {"row": t, "text": format_target(t.metric, t.value)}
+        {
+            "row": t,
+            "text": format_target(t.metric, t.value),
+            "since_the_start": t.effective_from <= SINCE_THE_START,
+        }
         for t in selectors.target_history_for(request.user)[:200]
     ]
     return render(

@@ -48,7 +48,9 @@ def kpi_targets_to_org_chart(apps, schema_editor):
 def org_chart_targets_to_kpi(apps, schema_editor):
     Old = apps.get_model("kpi", "Target")
     New = apps.get_model("agents", "Target")
-    for new in New.objects.filter(center__isnull=True).order_by("effective_from"):
+    for new in New.objects.filter(center__isnull=True, value__isnull=False).order_by(
+        "effective_from"
+    ):
         value = new.value * 100 if new.metric == "qa" else new.value
         Old.objects.update_or_create(
             department_id=None if new.team_id else new.department_id,

@@ -204,3 +204,26 @@ def test_history_shows_each_value_from_its_month(client, org):
     row = later.split(f'data-unit="department:{org.general.pk}"')[1].split("</tr>")[0]
     assert "<b>14</b>" in row
     assert client.get(URL, {"month": "1900-01"}).status_code == 400
+
+
+def test_a_team_can_go_back_to_its_departments_target_from_a_month(client, org):
+    as_user(client, org.manager)
+    set_target(client, f"department:{org.general.pk}", "calls_per_day", "10")
+    set_target(client, f"team:{org.team_a.pk}", "calls_per_day", "20")
+    later = next_month(this_month())
+    response = client.post(
+        URL,
+        {
+            "unit": f"team:{org.team_a.pk}",
+            "metric": "calls_per_day",
+            "value": "",
+            "inherit": "on",
+            "month": f"{later:%Y-%m}",
+        },
+    )
+    assert response.status_code == 302
+    assert daily_call_target_for(org.agent1) == 20  # this month keeps the team's own
+    assert daily_call_target_for(org.agent1, on=later) == 10  # then the department's
+    # A blank value without choosing to inherit is a form error.
+    blank = set_target(client, f"team:{org.team_a.pk}", "calls_per_day", "", month=later)
+    assert blank.status_code == 422 and Target.objects.count() == 3
