@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Person, Role
-from agents.scoping import CENTER_WIDE_ROLES, KpiScope
+from agents.scoping import CENTER_WIDE_ROLES
 from kpi.forms import KpiFilters
 from kpi.models import TargetMetric
 from kpi.selectors import (
@@ -74,13 +74,12 @@ def _trend(scope, f: KpiFilters, title: str, chart_id: str = "trend"):
         series = [(b, r) for b, r in series if 7 <= b.hour < 22]
     spec = [(_("Handled"), lambda r: r.handled, "y")]
     if scope.kind in {"queue", "department", "center"}:
-        target = settings.SERVICE_LEVEL_TARGET
-        if scope.department_id:
-            target = (
-                targets_for([KpiScope("department", scope.department_id, "")])
-                .get(("department", scope.department_id), {})
-                .get(TargetMetric.SERVICE_LEVEL, target)
-            )
+        # The unit's resolved target (a queue has its department's), else the setting.
+        target = (
+            targets_for([scope])
+            .get((scope.kind, scope.id), {})
+            .get(TargetMetric.SERVICE_LEVEL, settings.SERVICE_LEVEL_TARGET)
+        )
         spec.insert(0, (_("Offered"), lambda r: r.offered, "y"))
         spec.append((_("Service level %"), lambda r: _pct(r.service_level), "y1"))
         spec.append((_("Service level target %"), lambda r: _pct(target), "y1"))
