@@ -17,6 +17,7 @@ from agents.models import (
     Department,
     Person,
     QueueMembership,
+    Target,
     Team,
     WorkingHours,
 )
@@ -190,7 +191,15 @@ class PersonAdmin(UserAdmin):
 
 admin.site.register(Center)
 admin.site.register(Department, list_display=["name", "kind", "phone_number", "center"])
-admin.site.register(Team, list_display=["name", "department", "daily_call_target"])
+admin.site.register(Team, list_display=["name", "department"])
+# Targets are set on the targets page (agents:targets), where the value is entered in the
+# unit people say; here they are read-only history.
+admin.site.register(
+    Target,
+    list_display=["metric", "center", "department", "team", "value", "effective_from", "set_by"],
+    list_filter=["metric"],
+    readonly_fields=[f.name for f in Target._meta.fields],
+)
 admin.site.register(
     AgentStatus, list_display=["person", "state", "reason", "since", "requested_state"]
 )

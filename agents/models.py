@@ -1,5 +1,7 @@
 """The org chart (Center → Department → Team), people, skills and agent states."""
 
+from datetime import date
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -47,7 +49,6 @@ class Team(models.Model):
         Department, on_delete=models.PROTECT, related_name="teams", verbose_name=_("department")
     )
     name = models.CharField(_("name"), max_length=100)
-    daily_call_target = models.PositiveIntegerField(_("daily call target per agent"), default=60)
 
     class Meta:
         verbose_name = _("team")
@@ -371,3 +372,112 @@ class BreakSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.starts_at:%H:%M} {self.minutes}m"
+
+
+# --- Targets ------------------------------------------------------------------------------
+# They sit on the org chart (center, department, team) so every floor that shows one (the
+# desktop, the org chart, tickets' today figures, KPI pages, the monthly evaluation) reads
+# the same resolved value through agents.targets.selectors, without importing kpi.
+
+
+class TargetMetric(models.TextChoices):
+    SERVICE_LEVEL = "service_level", _("Service level")
+    AHT = "aht", _("AHT")
+    CALLS_PER_DAY = "calls_per_day", _("Calls per agent per day")
+    CSAT = "csat", _("CSAT")
+    QA = "qa", _("QA average")
+    MAIN_TASK = "main_task", _("Main task rate")
+    FCR = "fcr", _("FCR")
+
+
+class TargetUnit(models.TextChoices):
+    RATE = "rate"
+    SECONDS = "seconds"
+    COUNT = "count"
+
+
+# How each metric is stored: rates as fractions (0.85 = 85 %, QA too: a QA score is a
+# percentage of the scorecard's maximum), durations in seconds, counts as numbers.
+TARGET_UNITS = {
+    TargetMetric.SERVICE_LEVEL: TargetUnit.RATE,
+    TargetMetric.AHT: TargetUnit.SECONDS,
+    TargetMetric.CALLS_PER_DAY: TargetUnit.COUNT,
+    TargetMetric.CSAT: TargetUnit.RATE,
+    TargetMetric.QA: TargetUnit.RATE,
+    TargetMetric.MAIN_TASK: TargetUnit.RATE,
+    TargetMetric.FCR: TargetUnit.RATE,
+}
+RATE_METRICS = [m for m, unit in TARGET_UNITS.items() if unit == TargetUnit.RATE]
+
+# Metrics where lower is better: normalisation divides target by actual.
+LOWER_IS_BETTER = {TargetMetric.AHT}
+
+# Rows carried over from before targets were dated (migrations agents 0009, kpi 0006).
+SINCE_THE_START = date(2000, 1, 1)
+
+
+class Target(models.Model):
+    """A goal for the center, a department or one team, effective from the first day of a
+    month until a later row for the same unit and metric: a team's overrides its
+    department's, a department's the center's. Rows are never edited into the past: a new
+    value from month M leaves earlier months as they were (history, who set it and when)."""
+
+    center = models.ForeignKey(
+        Center, on_delete=models.CASCADE, null=True, blank=True, related_name="targets"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, null=True, blank=True, related_name="targets"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="targets"
+    )
+    metric = models.CharField(_("metric"), max_length=20, choices=TargetMetric.choices)
+    # None: from this month the unit has no target of its own and inherits the one above.
+    value = models.FloatField(_("target"), null=True, blank=True)
+    effective_from = models.DateField(_("effective from"))
+    set_by = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("set by"),
+    )
+    set_at = models.DateTimeField(_("set at"))
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["metric", "-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(center__isnull=False, department__isnull=True, team__isnull=True)
+                | Q(center__isnull=True, department__isnull=False, team__isnull=True)
+                | Q(center__isnull=True, department__isnull=True, team__isnull=False),
+                name="target_for_one_unit",
+            ),
+            models.CheckConstraint(
+                condition=~Q(metric__in=RATE_METRICS) | Q(value__gte=0, value__lte=1),
+                name="target_rate_is_a_fraction",
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="target_not_negative"),
+            models.UniqueConstraint(
+                fields=["center", "metric", "effective_from"],
+                condition=Q(center__isnull=False),
+                name="one_center_target_per_metric_month",
+            ),
+            models.UniqueConstraint(
+                fields=["department", "metric", "effective_from"],
+                condition=Q(department__isnull=False),
+                name="one_department_target_per_metric_month",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "metric", "effective_from"],
+                condition=Q(team__isnull=False),
+                name="one_team_target_per_metric_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        unit = self.team or self.department or self.center
+        return f"{unit}: {self.metric} {self.value} from {self.effective_from:%Y-%m}"

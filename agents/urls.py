@@ -1,6 +1,7 @@
 from django.urls import path
 
 from agents import views
+from agents.targets import views as target_views
 
 app_name = "agents"
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("requests/", views.requests_page, name="requests"),
     path("requests/<int:request_id>/decide/", views.request_decide, name="request-decide"),
     path("org/", views.org_chart, name="org-chart"),
+    path("targets/", target_views.targets_page, name="targets"),
     path("people/", views.roster, name="roster"),
     path("people/add/", views.person_add, name="person-add"),
     path("people/<int:person_id>/", views.person_detail, name="person-detail"),

@@ -23,6 +23,7 @@ from agents.forms import (
 )
 from agents.models import AgentState, NotReadyReason, Person, Role
 from agents.signin.services import password_reset_issue
+from agents.targets.selectors import daily_call_target_for, daily_call_targets_of_teams
 from callcenter.inputs import parse_id
 from callcenter.redirects import redirect_next
 from tickets.forms import WrapupForm
@@ -216,7 +217,9 @@ def org_chart(request: HtmxHttpRequest) -> HttpResponse:
         )
     )
     departments = {}
+    calls_targets = daily_call_targets_of_teams([t.pk for t in teams])
     for team in teams:
+        team.daily_call_target = calls_targets.get(team.pk)
         departments.setdefault(team.department, []).append(team)
     leaders = people.filter(
         role__in=[Role.DIRECTOR, Role.MANAGER, Role.TRAINING_LEAD]
@@ -316,7 +319,13 @@ def person_detail(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
     return render(
         request,
         "agents/person_detail.html",
-        {"person": person, "intervals": intervals, "skills": skills, "calls": calls},
+        {
+            "person": person,
+            "intervals": intervals,
+            "skills": skills,
+            "calls": calls,
+            "daily_call_target": daily_call_target_for(person),
+        },
     )
 
 

@@ -9,7 +9,6 @@ from kpi.models import (
     IncentiveBand,
     IntervalStat,
     Survey,
-    Target,
 )
 
 admin.site.register(
@@ -28,9 +27,6 @@ admin.site.register(
     list_display=["call_sid", "channel", "agent", "score", "resolved", "sent_at", "answered_at"],
     list_filter=["channel", "score"],
     raw_id_fields=["call", "agent", "customer"],
-)
-admin.site.register(
-    Target, list_display=["metric", "department", "team", "value"], list_filter=["metric"]
 )
 admin.site.register(EvaluationWeight, list_display=["component", "department", "weight"])
 admin.site.register(IncentiveBand, list_display=["name", "min_score", "description"])

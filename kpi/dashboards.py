@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Person, Role
-from agents.scoping import CENTER_WIDE_ROLES, KpiScope
+from agents.scoping import CENTER_WIDE_ROLES
 from kpi.forms import KpiFilters
 from kpi.models import TargetMetric
 from kpi.selectors import (
@@ -67,20 +67,18 @@ def _series_chart(chart_id, title, series, datasets_spec, *, kind="line"):
     }
 
 
-def _trend(scope, f: KpiFilters, title: str, chart_id: str = "trend"):
+def _trend(scope, f: KpiFilters, title: str, chart_id: str = "trend", targets=None):
+    """`targets`: the unit's resolved targets when the caller has its row (no query)."""
     grain = "interval" if f.days == 1 else "day"
     series = kpi_series([scope], start=f.start, end=f.end, grain=grain)[(scope.kind, scope.id)]
     if grain == "interval":  # an intraday chart shows the working day, not the night
         series = [(b, r) for b, r in series if 7 <= b.hour < 22]
     spec = [(_("Handled"), lambda r: r.handled, "y")]
     if scope.kind in {"queue", "department", "center"}:
-        target = settings.SERVICE_LEVEL_TARGET
-        if scope.department_id:
-            target = (
-                targets_for([KpiScope("department", scope.department_id, "")])
-                .get(("department", scope.department_id), {})
-                .get(TargetMetric.SERVICE_LEVEL, target)
-            )
+        # The unit's resolved target (a queue has its department's), else the setting.
+        if targets is None:
+            targets = targets_for([scope]).get((scope.kind, scope.id), {})
+        target = targets.get(TargetMetric.SERVICE_LEVEL, settings.SERVICE_LEVEL_TARGET)
         spec.insert(0, (_("Offered"), lambda r: r.offered, "y"))
         spec.append((_("Service level %"), lambda r: _pct(r.service_level), "y1"))
         spec.append((_("Service level target %"), lambda r: _pct(target), "y1"))
@@ -178,9 +176,10 @@ def manager_dashboard(person: Person, f: KpiFilters) -> dict:
         team_id=f.team_id,
         queue_id=f.queue_id,
     )
-    focus = next((r.scope for r in rows if r.scope.kind == "queue"), None) or next(
-        (r.scope for r in rows if r.scope.kind == "department"), None
+    focus_row = next((r for r in rows if r.scope.kind == "queue"), None) or next(
+        (r for r in rows if r.scope.kind == "department"), None
     )
+    focus = focus_row.scope if focus_row is not None else None
     charts = []
     if focus is not None:
         today = timezone.localdate()
@@ -191,10 +190,18 @@ def manager_dashboard(person: Person, f: KpiFilters) -> dict:
                 intraday,
                 _("Today by 15 minutes: %(unit)s") % {"unit": focus.label},
                 "intraday",
+                focus_row.targets,
             )
         )
         if f.days > 1:
-            charts.append(_trend(focus, f, _("Over the range: %(unit)s") % {"unit": focus.label}))
+            charts.append(
+                _trend(
+                    focus,
+                    f,
+                    _("Over the range: %(unit)s") % {"unit": focus.label},
+                    targets=focus_row.targets,
+                )
+            )
         charts += _volume_chart(focus, f)
     return {"rows": rows, "charts": charts, "sl_target": settings.SERVICE_LEVEL_TARGET}
 
@@ -217,7 +224,7 @@ def center_dashboard(person: Person, f: KpiFilters) -> dict:
     center = next((r for r in rows if r.scope.kind == "center"), None)
     charts = []
     if center is not None:
-        charts.append(_trend(center.scope, f, _("Center trend")))
+        charts.append(_trend(center.scope, f, _("Center trend"), targets=center.targets))
     teams = [r for r in rows if r.scope.kind == "team" and r.handled]
     ranked = sorted(
         teams,

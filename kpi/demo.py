@@ -1,4 +1,4 @@
-"""Demo data for the KPI side: department targets, incentive bands, answered post-call
+"""Demo data for the KPI side: center and department targets, incentive bands, answered post-call
 surveys over the demo's history, and the monthly evaluations (last month closed)."""
 
 from __future__ import annotations
@@ -8,19 +8,20 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from agents.models import Department, DepartmentKind, Person, Role
+from agents.models import Center, Department, DepartmentKind, Person, Role, Target, TargetMetric
 from kpi import evaluation
-from kpi.models import IncentiveBand, Survey, SurveyChannel, Target, TargetMetric
+from kpi.models import IncentiveBand, Survey, SurveyChannel
 from kpi.services import kpi_backfill, kpi_mark_filled
 from telephony.models import Call, CallDirection, CallPhase
 
+# The center's targets (every department inherits them); rates are fractions, AHT seconds.
 # The demo's 70 calls a day are taken by a few agents at a time: its call target is demo-sized.
-TARGETS = {
+CENTER_TARGETS = {
     TargetMetric.SERVICE_LEVEL: 0.80,
     TargetMetric.AHT: 360,
     TargetMetric.CALLS_PER_DAY: 10,
     TargetMetric.CSAT: 0.80,
-    TargetMetric.QA: 85,
+    TargetMetric.QA: 0.85,
 }
 MAIN_TASK = {
     DepartmentKind.SIGNUP: (TargetMetric.MAIN_TASK, 0.30),
@@ -41,14 +42,34 @@ COMMENTS = [
 ]
 
 
+def _seed_targets(*, days: int) -> None:
+    """In effect from the month the demo's history starts (last month's evaluation needs them),
+    set by the director."""
+    today = timezone.localdate()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    since = min(last_month, (today - timedelta(days=days)).replace(day=1))
+    director = Person.objects.filter(role=Role.DIRECTOR).first()
+    now = timezone.now()
+
+    def put(metric, value, **unit):
+        Target.objects.get_or_create(
+            **unit,
+            metric=metric,
+            effective_from=since,
+            defaults={"value": value, "set_by": director, "set_at": now},
+        )
+
+    for center in Center.objects.all():
+        for metric, value in CENTER_TARGETS.items():
+            put(metric, value, center=center)
+    for dept in Department.objects.all():
+        put(*MAIN_TASK[dept.kind], department=dept)
+
+
 def seed(*, days: int, rng_seed: int = 20261122) -> None:
     """Idempotent: existing targets, bands and surveys are kept."""
     rng = random.Random(rng_seed)  # noqa: S311 - demo data, not secrets
-    for dept in Department.objects.all():
-        for metric, value in [*TARGETS.items(), MAIN_TASK[dept.kind]]:
-            Target.objects.get_or_create(
-                department=dept, team=None, metric=metric, defaults={"value": value}
-            )
+    _seed_targets(days=days)
     for name, minimum, description in BANDS:
         IncentiveBand.objects.get_or_create(
             min_score=minimum, defaults={"name": name, "description": description}

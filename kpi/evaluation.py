@@ -102,6 +102,11 @@ def rank(values: dict[int, float | None]) -> dict[int, int | None]:
     return ranks
 
 
+def _points(rate: float | None) -> float | None:
+    """A QA target (stored as a fraction like every rate) on the scale of QA scores."""
+    return None if rate is None else rate * 100
+
+
 @dataclass
 class Component:
     key: str
@@ -174,9 +179,7 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
                 "rate",
             )
         )
-    calls_target = targets.get(TargetMetric.CALLS_PER_DAY) or (
-        team.daily_call_target if team else None
-    )
+    calls_target = targets.get(TargetMetric.CALLS_PER_DAY)
     components.append(
         Component(
             EvaluationComponent.CALLS,
@@ -216,7 +219,7 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
             EvaluationComponent.QA,
             gettext_noop("QA"),
             row.qa_average,
-            targets.get(TargetMetric.QA),
+            _points(targets.get(TargetMetric.QA)),
             False,
             weights.get(EvaluationComponent.QA, 0),
             (
@@ -290,7 +293,7 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
         )
         for a in agents
     ]
-    targets = targets_for(scopes)
+    targets = targets_for(scopes, on=first)
     rows = {r.scope.id: r for r in rows_for_scopes(scopes, start=start, end=end, targets=targets)}
     source = qa_source()
     tests = (

@@ -1,10 +1,14 @@
-"""Interval and daily rollups (dashboards read these, never raw calls), post-call surveys,
-targets and the monthly evaluation."""
+"""Interval and daily rollups (dashboards read these, never raw calls), post-call surveys
+and the monthly evaluation (its targets are agents.models.Target)."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+# Targets live on the org chart (agents.models.Target, read through agents.targets.selectors);
+# their metric names stay importable from here for the KPI code that compares against them.
+from agents.models import LOWER_IS_BETTER, TargetMetric  # noqa: F401
 
 
 class ScopeKind(models.TextChoices):
@@ -177,63 +181,7 @@ class Survey(models.Model):
         return f"{self.channel} survey {self.call_sid}: {self.score or '–'}"
 
 
-# --- Targets and the monthly evaluation -------------------------------------------------
-
-
-class TargetMetric(models.TextChoices):
-    SERVICE_LEVEL = "service_level", _("Service level")
-    AHT = "aht", _("AHT (s)")
-    CALLS_PER_DAY = "calls_per_day", _("Calls per agent per day")
-    CSAT = "csat", _("CSAT")
-    QA = "qa", _("QA average")
-    MAIN_TASK = "main_task", _("Main task rate")
-    FCR = "fcr", _("FCR")
-
-
-# Metrics where lower is better: normalisation divides target by actual.
-LOWER_IS_BETTER = {TargetMetric.AHT}
-
-
-class Target(models.Model):
-    """A goal for a department, or for one team (a team target overrides its department's).
-    Rates are fractions (0.8 = 80 %), AHT is seconds, QA is points out of 100."""
-
-    department = models.ForeignKey(
-        "agents.Department",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="kpi_targets",
-    )
-    team = models.ForeignKey(
-        "agents.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="kpi_targets"
-    )
-    metric = models.CharField(_("metric"), max_length=20, choices=TargetMetric.choices)
-    value = models.FloatField(_("target"))
-
-    class Meta:
-        verbose_name = _("target")
-        verbose_name_plural = _("targets")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(department__isnull=False, team__isnull=True)
-                | Q(department__isnull=True, team__isnull=False),
-                name="target_for_department_or_team",
-            ),
-            models.UniqueConstraint(
-                fields=["department", "metric"],
-                condition=Q(team__isnull=True),
-                name="one_target_per_department_metric",
-            ),
-            models.UniqueConstraint(
-                fields=["team", "metric"],
-                condition=Q(department__isnull=True),
-                name="one_target_per_team_metric",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.team or self.department}: {self.metric} {self.value}"
+# --- The monthly evaluation -------------------------------------------------------------
 
 
 class EvaluationComponent(models.TextChoices):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from agents.models import Person
 from agents.scoping import KpiScope, kpi_scopes_visible_to
+from agents.targets.selectors import targets_resolved
 from kpi import formulas
 from kpi.models import (
     LOWER_IS_BETTER,
@@ -20,7 +21,6 @@ from kpi.models import (
     DailyStat,
     IntervalStat,
     Survey,
-    Target,
     TargetMetric,
 )
 
@@ -154,7 +154,8 @@ class KpiRow:
             TargetMetric.AHT: self.aht,
             TargetMetric.CALLS_PER_DAY: self.calls_per_agent_day,
             TargetMetric.CSAT: self.csat,
-            TargetMetric.QA: self.qa_average,
+            # QA targets are stored as fractions like every rate; the average is in points.
+            TargetMetric.QA: None if self.qa_average is None else self.qa_average / 100,
             TargetMetric.MAIN_TASK: self.main_task_rate,
             TargetMetric.FCR: self.fcr,
         }[metric]
@@ -259,43 +260,32 @@ def _sums(scopes: list[KpiScope], start: datetime, end: datetime) -> dict:
     return {(s["scope_kind"], s["scope_id"]): s for s in sums}
 
 
-def targets_for(scopes: list[KpiScope]) -> dict[tuple[str, int], dict[str, float]]:
-    """Targets per unit: a team's own, else its department's; an agent inherits their team's
-    (or department's); a department its own. One query, plus one for the chart."""
-    from agents.models import Person, Team
-
-    team_ids = {s.id for s in scopes if s.kind == "team"}
-    agent_ids = {s.id for s in scopes if s.kind == "agent"}
-    agent_team = dict(Person.objects.filter(pk__in=agent_ids).values_list("id", "team_id"))
-    team_ids |= {t for t in agent_team.values() if t}
-    team_dept = dict(Team.objects.filter(pk__in=team_ids).values_list("id", "department_id"))
-    by_dept: dict[int, dict[str, float]] = defaultdict(dict)
-    by_team: dict[int, dict[str, float]] = defaultdict(dict)
-    for dept, team, metric, value in Target.objects.values_list(
-        "department_id", "team_id", "metric", "value"
-    ):
-        (by_team[team] if team else by_dept[dept])[metric] = value
-
-    def for_team(team_id):
-        return {**by_dept.get(team_dept.get(team_id), {}), **by_team.get(team_id, {})}
-
-    out = {}
-    for scope in scopes:
-        if scope.kind == "department":
-            out[(scope.kind, scope.id)] = dict(by_dept.get(scope.id, {}))
-        elif scope.kind == "team":
-            out[(scope.kind, scope.id)] = for_team(scope.id)
-        elif scope.kind == "agent":
-            out[(scope.kind, scope.id)] = for_team(agent_team.get(scope.id))
-    return out
+def targets_for(
+    scopes: list[KpiScope], *, on: date | None = None
+) -> dict[tuple[str, int], dict[str, float]]:
+    """Targets per unit in effect in `on`'s month (default this month), from the one resolver
+    (agents.targets.selectors: team over department over center); a queue has its
+    department's. Rates are fractions, AHT seconds, calls a day a count."""
+    keys = {
+        (scope.kind, scope.id): ("department", scope.department_id)
+        if scope.kind == "queue"
+        else (scope.kind, scope.id)
+        for scope in scopes
+        if scope.kind != "queue" or scope.department_id
+    }
+    resolved = targets_resolved(set(keys.values()), on=on)
+    return {(s.kind, s.id): dict(resolved.get(keys.get((s.kind, s.id)), {})) for s in scopes}
 
 
 def rows_for_scopes(
     scopes: list[KpiScope], *, start: datetime, end: datetime, targets: dict | None = None
 ) -> list[KpiRow]:
-    """Rows of these units over [start, end); pass `targets` (targets_for) to reuse them."""
+    """Rows of these units over [start, end); pass `targets` (targets_for) to reuse them.
+    The targets are those in effect on the range's last day."""
     by_key = _sums(scopes, start, end)
-    targets = targets_for(scopes) if targets is None else targets
+    if targets is None:
+        last_day = timezone.localtime(end - timedelta(microseconds=1)).date()
+        targets = targets_for(scopes, on=last_day)
     whole_days = _on_day_boundary(start) and _on_day_boundary(end)
     rows = []
     for scope in scopes:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from agents.models import Person
 from agents.scoping import calls_visible_to, tickets_visible_to
+from agents.targets.selectors import daily_call_target_for
 from callcenter.precompiled import Precompiled
 from tickets.models import (
     CallScript,
@@ -280,12 +281,14 @@ class TodayFigures:
 
 
 def today_figures_for(person: Person, *, now: datetime | None = None) -> TodayFigures:
-    """The agent's own day: calls handled vs the team's daily target, AHT and mean wrap-up
-    time (DOMAIN.md formulas; handle time counts on the day its wrap-up ended)."""
+    """The agent's own day: calls handled vs the daily call target (the one resolved for
+    their team: team, department or center), AHT and mean wrap-up time (DOMAIN.md formulas;
+    handle time counts on the day its wrap-up ended)."""
     from kpi.selectors import NOTHING_HANDLED, handled_today
 
     figures = handled_today([person.pk], now=now).get(person.pk, NOTHING_HANDLED)
-    target = person.team.daily_call_target if person.team_id else None
+    day = timezone.localdate(now) if now else None
+    target = daily_call_target_for(person, on=day)
     return TodayFigures(
         handled=figures.handled,
         target=target,

@@ -12,8 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from agents.models import QueueMembership, Role
-from kpi.models import Target, TargetMetric
+from agents.models import QueueMembership, Role, Target, TargetMetric
 from kpi.services import kpi_backfill
 from telephony.models import CallPhase
 from tests.conftest import make_person
@@ -69,7 +68,13 @@ def test_a_manager_sees_their_departments_and_queues(client, org, today):
 
 
 def test_the_director_sees_center_targets_and_teams(client, org, today):
-    Target.objects.create(department=org.general, metric=TargetMetric.AHT, value=60)
+    Target.objects.create(
+        department=org.general,
+        metric=TargetMetric.AHT,
+        value=60,
+        effective_from=today.replace(day=1),
+        set_at=timezone.now(),
+    )
     body = page(client, org.director).content.decode()
     assert f'data-scope="center-{org.center.pk}"' in body
     assert "kpi-targets" in body

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from agents.models import Target
 from kpi import evaluation
 from kpi.models import (
     Evaluation,
@@ -17,7 +18,6 @@ from kpi.models import (
     IncentiveBand,
     Survey,
     SurveyChannel,
-    Target,
     TargetMetric,
 )
 from kpi.services import kpi_backfill
@@ -92,8 +92,14 @@ def month(org):
             score=score,
             answered_at=at(5),
         )
-    Target.objects.create(department=org.general, metric=TargetMetric.CALLS_PER_DAY, value=20)
-    Target.objects.create(department=org.general, metric=TargetMetric.CSAT, value=0.8)
+    for metric, value in [(TargetMetric.CALLS_PER_DAY, 20), (TargetMetric.CSAT, 0.8)]:
+        Target.objects.create(
+            department=org.general,
+            metric=metric,
+            value=value,
+            effective_from=MONTH,
+            set_at=timezone.now(),
+        )
     kpi_backfill(start=at(1, 0), end=at(31, 23), now=at(31, 23))
     return MONTH
 

@@ -290,11 +290,8 @@ class Command(BaseCommand):
             )
             manager.managed_departments.add(dept)
             for team_no in (1, 2):
-                team = Team.objects.create(
-                    department=dept,
-                    name=f"{name} {team_no}팀",
-                    daily_call_target=rng.choice([50, 60, 70]),
-                )
+                # The daily call target comes from the center's targets (kpi/demo.py).
+                team = Team.objects.create(department=dept, name=f"{name} {team_no}팀")
                 lead_no += 1
                 lead = person(f"lead{lead_no}", Role.TEAM_LEAD, team=team, reports_to=manager)
                 QueueMembership.objects.create(person=lead, queue=queue, proficiency=10)
