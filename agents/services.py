@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -137,6 +137,26 @@ def agent_set_state(
         from telephony.tasks import acd_route_soon
 
         transaction.on_commit(acd_route_soon)
+    return status
+
+
+@transaction.atomic
+def agent_set_escalations_only(
+    *, person: Person, on: bool, at: datetime | None = None
+) -> AgentStatus:
+    """A 실장 takes 실장 연결 only (the ACD offers them no queue calls) or everything again.
+    Turning it on also makes them Available, unless they are busy with a call (then it
+    applies when that call's wrap-up ends)."""
+    if person.role != Role.TEAM_LEAD:
+        raise PermissionDenied
+    agent_status_ensure(person=person, at=at)
+    status = agent_status_lock(person_id=person.pk)
+    status.escalations_only = on
+    status.save(update_fields=["escalations_only"])
+    if on and status.state not in BUSY_STATES and status.state != AgentState.AVAILABLE:
+        status.requested_state = ""
+        status.requested_reason = ""
+        agent_transition(status=status, to_state=AgentState.AVAILABLE, at=at)
     return status
 
 
