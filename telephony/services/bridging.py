@@ -364,8 +364,9 @@ def call_escalate(
     if warm and status is None:
         raise ValidationError(
             _(
-                "No team lead is available to talk to first: hand the caller over (they wait at the front of the queue) or keep the call."
-            )  # noqa: E501
+                "No team lead is available to talk to first: hand the caller over (they "
+                "wait at the front of the queue) or keep the call."
+            )
         )
     return _transfer(
         call,
