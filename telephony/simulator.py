@@ -421,7 +421,8 @@ class Simulator:
             data["CallSid"] = leg
         if label:
             data["ParticipantLabel"] = label
-        data.update({k: str(v).lower() for k, v in extra.items()})
+        # Participant flags as Twilio names them in the callback (Muted, Coaching, Hold).
+        data.update({k[:1].upper() + k[1:]: str(v).lower() for k, v in extra.items()})
         self._post(conference.call_sid, "conference", conference.data["status_callback"], data)
 
     def enter_conference(self, *, call_sid: str, twiml: str) -> None:
