@@ -12,8 +12,6 @@ from telephony.services.bridging import (
     call_dial_result,
     call_escalate,
     call_hold,
-    call_monitor,
-    call_monitor_stop,
     call_resume,
     call_transfer,
     conference_event,
@@ -48,6 +46,7 @@ from telephony.services.messages import (
     voicemail_mark_handled,
     voicemail_record,
 )
+from telephony.services.monitoring import call_monitor, call_monitor_stop
 from telephony.services.outbound import (
     AgentBusyError,
     call_callback_dialled,

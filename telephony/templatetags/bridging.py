@@ -32,7 +32,7 @@ def escalation_mode(context, status) -> dict:
 def monitor_controls(context, call, error: str = "") -> dict:
     mode = getattr(call, "monitor_mode", None)
     if mode is None:
-        from telephony.services.bridging import monitor_mode_of
+        from telephony.services.monitoring import monitor_mode_of
 
         mode = monitor_mode_of(call, context["request"].user)
     return {"call": call, "mode": mode, "error": error, "csrf_token": context.get("csrf_token")}

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from telephony import services
 from telephony.gateway import SimulatedGateway, TwilioGateway
 from telephony.models import Call, Offer
-from telephony.services.bridging import monitor_mode_of
+from telephony.services.monitoring import monitor_mode_of
 from telephony.simulator import Simulator, SimulatorMessage
 from tests.telephony.test_bridging import ClientTransport, at, connect
 from tests.telephony.test_gateway import RecordingHttpClient
