@@ -23,6 +23,36 @@ def handover_notice(call) -> dict:
     return {"handover": handover_of(call)}
 
 
+@register.simple_tag
+def handed_in(call) -> str:
+    """On an offered segment: "실장 연결 · <agent>" (or "Transferred · <agent>"), so the
+    one it rings knows who hands the caller over and why."""
+    from django.utils.html import format_html
+    from django.utils.translation import gettext as _
+
+    from telephony.models import Handover
+
+    event = (
+        call.events.filter(kind="transferred_in")
+        .select_related("actor")
+        .order_by("-id")
+        .only("data", "actor__display_name")
+        .first()
+    )
+    if event is None:
+        return ""
+    escalation = event.data.get("transfer_kind") == "escalation"
+    label = Handover.ESCALATED.label if escalation else Handover.TRANSFERRED.label
+    warm = _("talk first") if event.data.get("warm") else ""
+    return format_html(
+        '<span class="pill warn" id="handed-in" data-kind="{}">{} · {}{}</span> ',
+        event.data.get("transfer_kind", ""),
+        label,
+        event.actor.display_name if event.actor else "–",
+        f" · {warm}" if warm else "",
+    )
+
+
 @register.inclusion_tag("telephony/_escalation_mode.html", takes_context=True)
 def escalation_mode(context, status) -> dict:
     return {"status": status, "csrf_token": context.get("csrf_token")}

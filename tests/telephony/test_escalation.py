@@ -87,12 +87,17 @@ def test_the_lead_switches_the_mode_on_their_desk(client, org):
 # --- Escalations reach a 실장 ---------------------------------------------------------------
 
 
-def test_an_escalation_rings_the_own_lead_in_escalations_only_mode(org):
+def test_an_escalation_rings_the_own_lead_in_escalations_only_mode(client, org):
     call = connect(org.agent3)  # team B: lead2
     escalations_only(org.lead2, t=1)
     segment = services.call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
     offer = Offer.objects.get(call=segment, status=OfferStatus.PENDING)
     assert offer.agent == org.lead2
+    # The lead's desk says who hands the caller over, and why.
+    client.force_login(org.lead2)
+    ringing = client.get("/agents/desktop/").content.decode()
+    assert 'id="handed-in" data-kind="escalation"' in ringing
+    assert "실장 연결 · agent3" in ringing
     call.refresh_from_db()
     assert (call.handover, call.handover_to) == (Handover.ESCALATED, org.lead2)
 
