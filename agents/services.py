@@ -144,6 +144,26 @@ def agent_set_state(
     return status
 
 
+@transaction.atomic
+def agent_set_escalations_only(
+    *, person: Person, on: bool, at: datetime | None = None
+) -> AgentStatus:
+    """A 실장 takes 실장 연결 only (the ACD offers them no queue calls) or everything again.
+    Turning it on also makes them Available, unless they are busy with a call (then it
+    applies when that call's wrap-up ends)."""
+    if person.role != Role.TEAM_LEAD:
+        raise PermissionDenied
+    agent_status_ensure(person=person, at=at)
+    status = agent_status_lock(person_id=person.pk)
+    status.escalations_only = on
+    status.save(update_fields=["escalations_only"])
+    if on and status.state not in BUSY_STATES and status.state != AgentState.AVAILABLE:
+        status.requested_state = ""
+        status.requested_reason = ""
+        agent_transition(status=status, to_state=AgentState.AVAILABLE, at=at)
+    return status
+
+
 def agent_finish_work(*, status: AgentStatus, at: datetime | None = None) -> AgentStatus:
     """End of wrap-up: apply the requested state, else AVAILABLE. Caller holds the lock."""
     to_state = status.requested_state or AgentState.AVAILABLE

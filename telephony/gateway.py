@@ -39,6 +39,9 @@ class Gateway(Protocol):
         muted: bool = False,
         coach_call_sid: str = "",
     ) -> None: ...
+    def participant_update(
+        self, *, conference: str, label: str, muted: bool, coach_call_sid: str = ""
+    ) -> None: ...
     def participant_hold(self, *, conference: str, call_sid: str, hold: bool) -> None: ...
     def participant_remove(self, *, conference: str, call_sid: str, label: str) -> None: ...
     def dial_out(self, *, call_id: int, offer_id: int) -> None: ...
@@ -115,6 +118,16 @@ class TwilioGateway:
             conference_status_callback_method="POST",
             conference_status_callback_event=["start", "end", "join", "leave", "hold"],
             **extra,
+        )
+
+    def participant_update(
+        self, *, conference: str, label: str, muted: bool, coach_call_sid: str = ""
+    ) -> None:
+        """A listening lead changes mode: muted (listen), coaching the agent's leg (whisper)
+        or neither (barge: the customer hears them too)."""
+        extra = {"call_sid_to_coach": coach_call_sid} if coach_call_sid else {}
+        self._client().conferences(conference).participants(label).update(
+            muted=muted, coaching=bool(coach_call_sid), **extra
         )
 
     def participant_hold(self, *, conference: str, call_sid: str, hold: bool) -> None:
@@ -252,6 +265,18 @@ class SimulatedGateway:
             coach_call_sid=coach_call_sid,
         )
 
+    def participant_update(
+        self, *, conference: str, label: str, muted: bool, coach_call_sid: str = ""
+    ) -> None:
+        self._conference_rest(
+            "",
+            "participant_update",
+            conference=conference,
+            label=label,
+            muted=muted,
+            coach_call_sid=coach_call_sid,
+        )
+
     def participant_hold(self, *, conference: str, call_sid: str, hold: bool) -> None:
         self._conference_rest(call_sid, "participant_hold", conference=conference, hold=hold)
 
@@ -308,6 +333,9 @@ class HeldBackGateway:
         return None
 
     def participant_add(self, **kwargs) -> None:
+        return None
+
+    def participant_update(self, **kwargs) -> None:
         return None
 
     def participant_hold(self, *, conference: str, call_sid: str, hold: bool) -> None:

@@ -149,6 +149,14 @@ TERMINAL_TWILIO_STATUSES = {"completed", "busy", "failed", "no-answer", "cancele
 TWILIO_STATUSES = {"queued", "ringing", "in-progress", *TERMINAL_TWILIO_STATUSES}
 
 
+class Handover(models.TextChoices):
+    """How the agent's part of a call ended when someone else took the caller on."""
+
+    ESCALATED = "escalated", _("Escalated to team lead")
+    ESCALATION_QUEUED = "escalation_queued", _("Escalated to team lead: back in the queue")
+    TRANSFERRED = "transferred", _("Transferred")
+
+
 class Call(models.Model):
     """One handling of a customer's call. A transfer starts a new segment of the same
     Twilio call (same `sid`, next `segment`, `parent` pointing back), so each agent's
@@ -275,6 +283,20 @@ class Call(models.Model):
     hold_started_at = models.DateTimeField(_("hold started at"), null=True, blank=True)
     conference_sid = models.CharField(_("conference SID"), max_length=34, blank=True)
     agent_call_sid = models.CharField(_("agent leg call SID"), max_length=34, blank=True)
+    # Where the agent handed the caller on (실장 연결 or a transfer), and to whom: the
+    # agent's wrap-up and the ticket's history say so.
+    handover = models.CharField(
+        _("handed over"), max_length=20, choices=Handover.choices, blank=True
+    )
+    handover_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handed over to"),
+        db_index=False,  # only read with its call
+    )
     # Rollups re-read calls changed since their watermark.
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 

@@ -102,7 +102,10 @@ def queue_handle_seconds(queue: Queue) -> float:
 
 def queue_serving_agents(queue: Queue) -> int:
     return AgentStatus.objects.filter(
-        state__in=SERVING_STATES, person__skills__queue=queue, person__is_active=True
+        state__in=SERVING_STATES,
+        person__skills__queue=queue,
+        person__is_active=True,
+        escalations_only=False,  # a 실장 taking 실장 연결 only serves no queue
     ).count()
 
 
@@ -116,7 +119,10 @@ def queue_expected_wait_seconds(queue: Queue, *, position: int | None = None) ->
     if position is None:
         position = _waiting(queue).count() + 1
     idle = AgentStatus.objects.filter(
-        state=AgentState.AVAILABLE, person__skills__queue=queue, person__is_active=True
+        state=AgentState.AVAILABLE,
+        person__skills__queue=queue,
+        person__is_active=True,
+        escalations_only=False,
     ).count()
     if position <= idle:
         return 0.0  # an agent is free for this caller now
@@ -124,22 +130,22 @@ def queue_expected_wait_seconds(queue: Queue, *, position: int | None = None) ->
 
 
 def bridge_options_for(person, call: Call) -> dict:
-    """What the on-call panel offers for `call`: hold state, a transfer under way, who and
-    which queues it can go to, and whether escalation rings the agent's own 실장."""
+    """What the on-call panel offers for `call`: hold state, a transfer under way (and
+    whether it is a 실장 연결), who and which queues it can go to, and who 실장 연결 rings
+    now (`escalation`: the 실장, or none and why)."""
     from agents.models import Person, Role
-    from telephony.services.bridging import team_lead_for, transfer_pending
+    from telephony.services.bridging import escalation_target, transfer_pending
 
     pending = transfer_pending(call)
+    pending_kind, pending_to = "", None
+    if pending is not None:
+        started = pending.events.filter(kind="transferred_in").values_list("data", flat=True)
+        data = started.first() or {}
+        pending_kind = data.get("transfer_kind", "")
+        pending_to = Person.objects.filter(pk=data.get("to_agent") or 0).first()
     consulting = (
         call.parent_id is not None
         and Call.objects.filter(pk=call.parent_id, phase=CallPhase.CONNECTED).exists()
-    )
-    lead = team_lead_for(person)
-    if lead is not None and lead.pk == person.pk:
-        lead = None
-    lead_available = (
-        lead is not None
-        and AgentStatus.objects.filter(person=lead, state=AgentState.AVAILABLE).exists()
     )
     colleagues = (
         Person.objects.filter(
@@ -156,11 +162,33 @@ def bridge_options_for(person, call: Call) -> dict:
         "call": call,
         "on_hold": call.hold_started_at is not None,
         "pending": pending,
+        "pending_kind": pending_kind,
+        "pending_to": pending_to,
         "consulting": consulting,
-        "lead": lead,
-        "lead_available": lead_available,
+        "escalation": escalation_target(person),
         "agents": list(colleagues),
         "queues": list(Queue.objects.select_related("department").order_by("id")),
+    }
+
+
+def handover_of(call: Call) -> dict | None:
+    """Where the caller went when the agent handed them on (for the agent's wrap-up): the
+    kind (Call.handover), to whom or which queue and why, and what is happening there now
+    (`next`: the newer segment — ringing, answered by someone, waiting, or over)."""
+    if not call.handover:
+        return None
+    nxt = (
+        Call.objects.filter(parent=call).select_related("agent", "queue").order_by("-segment")
+    ).first()
+    started = (
+        call.events.filter(kind="transfer").order_by("-id").values_list("data", flat=True).first()
+    ) or {}
+    return {
+        "kind": call.handover,
+        "label": call.get_handover_display(),
+        "to": call.handover_to,
+        "reason": started.get("reason", ""),
+        "next": nxt,
     }
 
 

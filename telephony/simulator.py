@@ -300,7 +300,12 @@ class Simulator:
         SimulatorMessage.objects.create(
             direction="rest", call_sid=call_sid, action=action, data={"url": url, **(data or {})}
         )
-        if action in {"participant_add", "participant_hold", "participant_remove"}:
+        if action in {
+            "participant_add",
+            "participant_update",
+            "participant_hold",
+            "participant_remove",
+        }:
             self.conference_rest(call_sid=call_sid, action=action, data=data or {})
         if action == "redirect":
             # Twilio fetches the new TwiML, leaves the queue and dials the agent.
@@ -416,7 +421,8 @@ class Simulator:
             data["CallSid"] = leg
         if label:
             data["ParticipantLabel"] = label
-        data.update({k: str(v).lower() for k, v in extra.items()})
+        # Participant flags as Twilio names them in the callback (Muted, Coaching, Hold).
+        data.update({k[:1].upper() + k[1:]: str(v).lower() for k, v in extra.items()})
         self._post(conference.call_sid, "conference", conference.data["status_callback"], data)
 
     def enter_conference(self, *, call_sid: str, twiml: str) -> None:
@@ -463,8 +469,9 @@ class Simulator:
             )
 
     def conference_rest(self, *, call_sid: str, action: str, data: dict) -> None:
-        """Participants API: add (rings the agent's client, who answers at once), hold or
-        unhold the customer, remove a participant by label."""
+        """Participants API: add (rings the agent's client, who answers at once), update a
+        participant's muted/coaching flags, hold or unhold the customer, remove a
+        participant by label."""
         conference = self._conference_named(data.get("conference", "")) or self._conference_of_leg(
             call_sid
         )
@@ -483,6 +490,18 @@ class Simulator:
                 muted=bool(data.get("muted")),
                 coaching=bool(data.get("coach_call_sid")),
             )
+        elif action == "participant_update":
+            # Twilio reports a change of mute or coaching as participant-modify.
+            leg = conference.data.get("legs", {}).get(data["label"], "")
+            if leg:
+                self._conference_post(
+                    conference,
+                    "participant-modify",
+                    leg=leg,
+                    label=data["label"],
+                    muted=bool(data.get("muted")),
+                    coaching=bool(data.get("coach_call_sid")),
+                )
         elif action == "participant_hold":
             event = "participant-hold" if data.get("hold") else "participant-unhold"
             self._conference_post(conference, event, leg=call_sid, label="customer")

@@ -47,6 +47,7 @@ urlpatterns = [
     path("calls/<int:call_id>/resume/", views.call_resume, name="call-resume"),
     path("calls/<int:call_id>/transfer/", views.call_transfer, name="call-transfer"),
     path("calls/<int:call_id>/escalate/", views.call_escalate, name="call-escalate"),
+    path("desk/escalations-only/", views.escalations_only, name="escalations-only"),
     path(
         "calls/<int:call_id>/transfer/complete/",
         views.transfer_complete,

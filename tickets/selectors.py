@@ -221,7 +221,7 @@ def customer_timeline(
         for call in (
             calls_visible_to(person)
             .filter(customer=customer)
-            .select_related("agent", "disposition", "queue")
+            .select_related("agent", "disposition", "queue", "handover_to")
             .order_by("-enqueued_at")[:limit]
         ):
             kind = "callback" if call.callback_requested_at else "call"

@@ -118,7 +118,7 @@ def _ticket_context(request, ticket, **forms) -> dict:
         "events": ticket.events.select_related("actor"),
         "calls": calls_visible_to(request.user)
         .filter(ticket=ticket)
-        .select_related("agent", "disposition")
+        .select_related("agent", "disposition", "handover_to")
         .order_by("-enqueued_at")[:20],
         "followups": ticket.followups.filter(done_at__isnull=True).select_related("assignee"),
         "pending_requests": pending,

@@ -12,10 +12,10 @@ from telephony.services.bridging import (
     call_dial_result,
     call_escalate,
     call_hold,
-    call_monitor,
     call_resume,
     call_transfer,
     conference_event,
+    lead_escalations_only,
     transfer_cancel,
     transfer_complete,
 )
@@ -47,6 +47,7 @@ from telephony.services.messages import (
     voicemail_mark_handled,
     voicemail_record,
 )
+from telephony.services.monitoring import call_monitor, call_monitor_stop
 from telephony.services.outbound import (
     AgentBusyError,
     call_callback_dialled,
@@ -69,9 +70,11 @@ __all__ = [
     "call_escalate",
     "call_hold",
     "call_monitor",
+    "call_monitor_stop",
     "call_resume",
     "call_transfer",
     "conference_event",
+    "lead_escalations_only",
     "transfer_cancel",
     "transfer_complete",
     "sms_receive",

@@ -1,6 +1,6 @@
 """Caller and agents bridged through a Twilio Conference: hold/resume, transfers (cold,
-warm, and escalation to the agent's own 실장 in one click), a lead listening in, and the
-conference and Dial-action callbacks.
+warm, and 실장 연결: escalation to a 실장, direct or after talking to them first), and the
+conference and Dial-action callbacks. A lead listening in: telephony.services.monitoring.
 
 The customer's leg stays in one conference (`twiml.conference_name`) for the whole call.
 A transfer never moves it: the customer is put on hold (hold music), the transferring
@@ -18,27 +18,22 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import AgentState, Person, Role
-from agents.services import agent_status_lock, agent_transition
+from agents.services import agent_set_escalations_only, agent_status_lock, agent_transition
 from callcenter.inputs import parse_id
-from telephony.models import Call, CallPhase, Offer, Queue
+from telephony.models import Call, CallPhase, Handover, Offer, Queue
 from telephony.services.calls import _end_connected, _release_offer
 from telephony.services.common import LIVE_PHASES, _dedupe_seen, _event, call_for_sid
 
 PENDING_PHASES = {CallPhase.QUEUED, CallPhase.OFFERED}
-MONITOR_MODES = {"listen", "whisper", "barge"}
-MONITOR_ROLES = {Role.TEAM_LEAD, Role.MANAGER}
 
 
 def agent_label(person_id: int) -> str:
     return f"agent-{person_id}"
-
-
-def monitor_label(person_id: int) -> str:
-    return f"monitor-{person_id}"
 
 
 def _gateway():
@@ -122,6 +117,21 @@ def call_resume(*, agent: Person, call_id: int, at: datetime | None = None) -> C
     return call
 
 
+# --- A 실장 available for 실장 연결 only -----------------------------------------------------
+
+
+@transaction.atomic
+def lead_escalations_only(*, lead: Person, on: bool, at: datetime | None = None):
+    """The 실장's "실장 연결만 받기": on, they are Available for escalations and the ACD
+    passes them by; off, queue calls reach them again (routed at once if Available)."""
+    status = agent_set_escalations_only(person=lead, on=on, at=at)
+    if not on and status.state == AgentState.AVAILABLE:
+        from telephony.tasks import acd_route_soon
+
+        transaction.on_commit(acd_route_soon)
+    return status
+
+
 # --- Transfers -----------------------------------------------------------------------------
 
 
@@ -131,10 +141,50 @@ def team_lead_for(agent: Person) -> Person | None:
         return None
     return (
         Person.objects.filter(role=Role.TEAM_LEAD, team_id=agent.team_id, is_active=True)
-        .select_related("team__department__queue")
+        .annotate(status_state=F("status__state"))
         .order_by("pk")
         .first()
     )
+
+
+# Why 실장 연결 sent the caller to the queue instead of to a 실장.
+NO_LEAD = "no_lead"  # the team has no 실장 and no other 실장 takes escalations
+LEAD_UNAVAILABLE = "lead_unavailable"  # nobody who takes escalations is Available
+
+
+@dataclass(frozen=True)
+class EscalationTarget:
+    """Who 실장 연결 rings now: `lead` (None: the call waits in the queue, for `reason`);
+    `own_lead` is the agent's own 실장, whether or not they are the one who rings."""
+
+    lead: Person | None
+    own_lead: Person | None
+    reason: str = ""
+
+
+def escalation_target(agent: Person) -> EscalationTarget:
+    """Read-only: the agent's own 실장 when Available; else another 실장 of the department
+    who is Available for 실장 연결 only, the longest waiting first; else nobody."""
+    own = team_lead_for(agent)
+    if own is not None and own.pk == agent.pk:
+        own = None
+    if own is not None and own.status_state == AgentState.AVAILABLE:
+        return EscalationTarget(own, own)
+    other = (
+        Person.objects.filter(
+            role=Role.TEAM_LEAD,
+            is_active=True,
+            team__department__teams__members=agent,
+            status__state=AgentState.AVAILABLE,
+            status__escalations_only=True,
+        )
+        .exclude(pk=agent.pk)
+        .order_by("status__available_since", "pk")
+        .first()
+    )
+    if other is not None:
+        return EscalationTarget(other, own)
+    return EscalationTarget(None, own, NO_LEAD if own is None else LEAD_UNAVAILABLE)
 
 
 def _department_queue(person: Person) -> Queue:
@@ -192,6 +242,7 @@ def _transfer(
     warm: bool,
     kind: str,
     at: datetime,
+    reason: str = "",
 ) -> Call:
     """Trusted core. Precondition: `call` is locked, connected and the agent's own; the
     target's status (if any) is locked and AVAILABLE."""
@@ -202,10 +253,14 @@ def _transfer(
     if target_status is not None:
         _offer_directly(segment, target_status, at)
     details = {"warm": warm, "transfer_kind": kind, "queue": queue.pk, "to_agent": target_id}
+    if reason:
+        details["reason"] = reason
     _event(call, "transfer", at, actor=agent, to_call=segment.pk, **details)
     _event(segment, "transferred_in", at, actor=agent, from_call=call.pk, **details)
     if call.hold_started_at is None:
         call.hold_started_at = at  # the customer waits on hold until the next agent joins
+    if not warm:
+        _mark_handover(call, kind=kind, to_agent_id=target_id)
     call.save()
     if not warm:
         _end_connected(call, at, by="transfer", actor=agent)
@@ -223,6 +278,15 @@ def _transfer(
 
         transaction.on_commit(lambda: acd_route_soon(queue_id=queue.pk))
     return segment
+
+
+def _mark_handover(call: Call, *, kind: str, to_agent_id: int | None) -> None:
+    """The agent's segment records where the caller went (saved by the caller)."""
+    if kind == "escalation":
+        call.handover = Handover.ESCALATED if to_agent_id else Handover.ESCALATION_QUEUED
+    else:
+        call.handover = Handover.TRANSFERRED
+    call.handover_to_id = to_agent_id
 
 
 def _lock_available(person: Person):
@@ -273,28 +337,40 @@ def call_transfer(
 
 
 @transaction.atomic
-def call_escalate(*, agent: Person, call_id: int, at: datetime | None = None) -> Call:
-    """ "상관 바꿔": one click hands the customer to the agent's own 실장 (the team lead of
-    their team), ringing them directly when Available; otherwise the call waits in the
-    department's queue at the front (transfer priority). A cold transfer: the agent's
-    segment ends and they go to wrap-up."""
+def call_escalate(
+    *, agent: Person, call_id: int, warm: bool = False, at: datetime | None = None
+) -> Call:
+    """실장 연결 ("상관 바꿔"): hand the customer to a 실장 — the agent's own when Available,
+    else another of the department's 실장 who is Available for 실장 연결 only
+    (`escalation_target`) — ringing them directly. Nobody available: the call waits in the
+    department's queue at the front (transfer priority), and the agent's call says why.
+    Cold (default): the agent's segment ends and they go to wrap-up. Warm: the customer
+    holds while the agent talks to the 실장 first, then completes (`transfer_complete`) or
+    cancels and goes back to the customer (`transfer_cancel`); only with a 실장 to talk to."""
     at = at or timezone.now()
     call = _lock_own_call(agent, call_id)
-    lead = team_lead_for(agent)
-    if lead is not None and lead.pk == agent.pk:
-        lead = None  # a 실장 escalating their own call: the department queue
     queue = _department_queue(agent)
-    status = agent_status_lock(person_id=lead.pk) if lead else None
+    target = escalation_target(agent)
+    reason = target.reason
+    status = agent_status_lock(person_id=target.lead.pk) if target.lead else None
     if status is not None and status.state != AgentState.AVAILABLE:
-        status = None
+        status, reason = None, LEAD_UNAVAILABLE  # taken a moment ago
+    if warm and status is None:
+        raise ValidationError(
+            _(
+                "No team lead is available to talk to first: hand the caller over (they "
+                "wait at the front of the queue) or keep the call."
+            )
+        )
     return _transfer(
         call,
         agent=agent,
         queue=queue,
         target_status=status,
-        warm=False,
+        warm=warm,
         kind="escalation",
         at=at,
+        reason=reason,
     )
 
 
@@ -312,7 +388,10 @@ def transfer_complete(*, agent: Person, call_id: int, at: datetime | None = None
     at = at or timezone.now()
     call = _lock_own_call(agent, call_id)
     segment = _lock_pending_transfer(call)
-    _end_connected(call, at, by="transfer", actor=agent)
+    started = call.events.filter(kind="transfer").order_by("-id").values_list("data", flat=True)
+    kind = (started.first() or {}).get("transfer_kind", "agent")
+    _mark_handover(call, kind=kind, to_agent_id=segment.agent_id)
+    _end_connected(call, at, by="transfer", actor=agent)  # saves the call
     _event(call, "transfer_completed", at, actor=agent, to_call=segment.pk)
     _event(segment, "transfer_completed", at, actor=agent, from_call=call.pk)
     conference, sid, label = _conference(call), call.sid, agent_label(agent.pk)
@@ -375,42 +454,6 @@ def consult_leave(*, segment: Call, agent: Person, at: datetime) -> Call:
         lambda: _gateway().participant_remove(conference=conference, call_sid=sid, label=label)
     )
     return segment
-
-
-# --- Listening (listen / whisper / barge) ---------------------------------------------------
-
-
-@transaction.atomic
-def call_monitor(*, lead: Person, call_id: int, mode: str, at: datetime | None = None) -> Call:
-    """A team lead or manager joins a live call of someone they oversee: muted (listen),
-    heard by the agent only (whisper, Twilio's coaching) or heard by both (barge)."""
-    from agents.scoping import calls_visible_to
-
-    at = at or timezone.now()
-    if mode not in MONITOR_MODES:
-        raise ValidationError(_("Unknown listening mode."))
-    if lead.role not in MONITOR_ROLES and not lead.is_superuser:
-        raise PermissionDenied
-    call = calls_visible_to(lead).filter(pk=call_id).first()
-    if call is None:
-        raise PermissionDenied
-    if call.phase != CallPhase.CONNECTED:
-        raise ValidationError(_("This call is no longer connected."))
-    if mode == "whisper" and not call.agent_call_sid:
-        raise ValidationError(_("The agent's line is not known yet; try listening."))
-    _event(call, "monitor", at, actor=lead, mode=mode)
-    conference = _conference(call)
-    kwargs = {
-        "conference": conference,
-        "call_sid": call.sid,
-        "identity": agent_label(lead.pk),
-        "from_number": call.queue.outbound_caller_id,
-        "label": monitor_label(lead.pk),
-        "muted": mode == "listen",
-        "coach_call_sid": call.agent_call_sid if mode == "whisper" else "",
-    }
-    transaction.on_commit(lambda: _gateway().participant_add(**kwargs))
-    return call
 
 
 # --- Connecting an accepted offer ------------------------------------------------------------
@@ -526,6 +569,15 @@ def conference_event(
         call.conference_sid = conference_sid
         customer = label == "customer" or (call_sid and call_sid in {call.sid, call.callback_sid})
         agent_id = parse_id(label.removeprefix("agent-")) if label.startswith("agent-") else None
+        lead_id = parse_id(label.removeprefix("monitor-")) if label.startswith("monitor-") else None
+        if event == "participant-leave" and lead_id is not None:
+            # The lead hung up their softphone: they no longer listen.
+            lead = Person.objects.filter(pk=lead_id).first()
+            from telephony.services.monitoring import monitor_mode_of
+
+            mode = monitor_mode_of(call, lead) if lead else ""
+            if mode:
+                _event(call, "monitor_stop", at, actor=lead, mode=mode, by="left")
         if event == "participant-join" and agent_id is not None:
             segment = (
                 Call.objects.filter(sid=call.sid, agent_id=agent_id).order_by("-segment").first()

@@ -103,7 +103,8 @@ def _candidates_query(
         allowed |= Q(Exists(membership.filter(queue_id=overflow_queue_id)))
     qs = (
         AgentStatus.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(allowed, state=AgentState.AVAILABLE, person__is_active=True)
+        # A 실장 available for 실장 연결 only takes escalations, never queue calls.
+        .filter(allowed, state=AgentState.AVAILABLE, escalations_only=False, person__is_active=True)
         # Their own skill in this queue: None or below the tier means an overflow pick.
         .annotate(
             own_skill=Subquery(membership.filter(queue_id=queue_id).values("proficiency")[:1])

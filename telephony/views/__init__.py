@@ -14,6 +14,7 @@ from telephony.views.agent import (
     call_notepad,
     call_resume,
     call_transfer,
+    escalations_only,
     offer_accept,
     transfer_cancel,
     transfer_complete,
@@ -46,6 +47,7 @@ from telephony.views.webhooks import (
 __all__ = [
     "call_dial_out",
     "call_escalate",
+    "escalations_only",
     "call_hangup",
     "call_hold",
     "call_monitor",

@@ -12,6 +12,7 @@ from django.http import (
     HttpResponseBadRequest,
     HttpResponseForbidden,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -184,9 +185,32 @@ def call_transfer(request: HttpRequest, call_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def call_escalate(request: HttpRequest, call_id: int) -> HttpResponse:
+    """실장 연결: hand over at once, or (warm=1) talk to the 실장 first."""
+    warm = request.POST.get("warm", "")
+    if warm not in {"", "0", "1"}:
+        return render_desktop_panel(request, error=_("warm must be 0 or 1."), status=400)
     return _panel_or_error(
-        request, lambda: services.call_escalate(agent=request.user, call_id=call_id)
+        request,
+        lambda: services.call_escalate(agent=request.user, call_id=call_id, warm=warm == "1"),
     )
+
+
+@login_required
+@require_POST
+def escalations_only(request: HttpRequest) -> HttpResponse:
+    """A 실장's "실장 연결만 받기" on their desk (on=1) or off (on=0)."""
+    on = request.POST.get("on", "")
+    if on not in {"0", "1"}:
+        return render_desktop_panel(request, error=_("on must be 0 or 1."), status=400)
+    try:
+        services.lead_escalations_only(lead=request.user, on=on == "1")
+    except PermissionDenied:
+        return render_desktop_panel(
+            request, error=_("Only a team lead takes escalations."), status=403
+        )
+    if not request.htmx:
+        return redirect("agents:desktop")
+    return render_desktop_panel(request)
 
 
 @login_required
@@ -208,14 +232,31 @@ def transfer_cancel(request: HttpRequest, call_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def call_monitor(request: HttpRequest, call_id: int) -> HttpResponse:
-    """A team lead listens (or whispers, or barges in) from the team board."""
+    """A team lead listens, whispers, barges in or stops, from the team board; answers
+    with that call's listening controls (with the reason when refused)."""
+    from telephony.templatetags.bridging import monitor_controls
+
     mode = request.POST.get("mode", "listen")
+    status, error = 200, ""
     try:
-        services.call_monitor(lead=request.user, call_id=call_id, mode=mode)
+        if mode == "stop":
+            call = services.call_monitor_stop(lead=request.user, call_id=call_id)
+        else:
+            call = services.call_monitor(lead=request.user, call_id=call_id, mode=mode)
     except ValidationError as exc:
-        return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain")
+        status, error = 400, " ".join(exc.messages)
     except PermissionDenied:
-        return HttpResponseForbidden(_("You may not listen to this call."))
-    if request.htmx:
-        return HttpResponse(_("Listening: your softphone rings."))
-    return redirect("agents:team-board")
+        if not request.htmx:
+            return HttpResponseForbidden(_("You may not listen to this call."))
+        status, error = 403, _("You may not listen to this call.")
+    if not request.htmx:
+        if status != 200:
+            return HttpResponseBadRequest(error, content_type="text/plain")
+        return redirect("agents:team-board")
+    if status == 403:
+        return HttpResponse(error, status=403, content_type="text/plain")
+    if status != 200:
+        call = get_object_or_404(Call, pk=call_id)  # visible: PermissionDenied came first
+    context = monitor_controls({"request": request}, call, error)
+    context["csrf_token"] = get_token(request)
+    return render(request, "telephony/_monitor_controls.html", context, status=status)
