@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('telephony', '0009_live_phase_indexes'),
+        ('telephony', '0010_call_notepad'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

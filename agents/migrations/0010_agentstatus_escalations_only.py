@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agents', '0008_state_interval_person_newest_and_ended_at'),
+        ('agents', '0009_targets_on_the_org_chart'),
     ]
 
     operations = [
