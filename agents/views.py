@@ -125,15 +125,19 @@ def desk_versions(state: selectors.DesktopState, notice: dict | None) -> dict[st
     return {
         "call": join(
             s.state,
+            s.escalations_only,
             o.pk if o else 0,
             c.pk if c else 0,
             c.phase if c else "",
             c.hold_started_at.timestamp() if c and c.hold_started_at else 0,
             c.customer_id if c else 0,
+            c.handover if c else "",
+            c.handover_to_id if c else 0,
             notice["call"] if notice else 0,
         ),
         "side": join(
             s.state,
+            s.escalations_only,
             s.reason,
             s.requested_state,
             s.requested_reason,
