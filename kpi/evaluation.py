@@ -2,6 +2,10 @@
 its target, ranking within team and department, incentive bands, the 실장's comment, and
 closed (frozen) months. Reads the daily rollups only.
 
+Only agents with the minimum exposure (KPI_EVALUATION_MIN_DAYS days with a handled call and
+KPI_EVALUATION_MIN_HANDLED handled calls) are ranked and banded; the others are listed with
+their score, marked as not ranked (docs/kpi.md). Closing and reopening: kpi/closing.py.
+
 Normalised score of a component = min(actual / target, cap) × 100 (target / actual where
 lower is better), cap = KPI_EVALUATION_CAP (1.2). Overall = Σ(weight × normalised) / Σ weight
 over the components that have both a figure and a target; a component without one is left
@@ -262,6 +266,15 @@ def overall(components: list[dict]) -> float | None:
     return sum(c["weight"] * c["normalised"] for c in scored) / total
 
 
+def has_minimum_exposure(*, worked_days: int, handled: int) -> bool:
+    """Enough of the month worked to be ranked against colleagues: two good days must not
+    rank first over a full month (issue 18)."""
+    return (
+        worked_days >= settings.KPI_EVALUATION_MIN_DAYS
+        and handled >= settings.KPI_EVALUATION_MIN_HANDLED
+    )
+
+
 def _month_get(first: date) -> EvaluationMonth:
     month, _created = EvaluationMonth.objects.get_or_create(month=first)
     return month
@@ -315,13 +328,23 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
                 tests,
             )
         ]
-        sheets[agent.pk] = {"agent": agent, "components": components, "score": overall(components)}
+        row = rows[agent.pk]
+        worked_days, handled = row.agents_handling or 0, row.handled
+        sheets[agent.pk] = {
+            "agent": agent,
+            "components": components,
+            "score": overall(components),
+            "worked_days": worked_days,
+            "handled": handled,
+            "ranked": has_minimum_exposure(worked_days=worked_days, handled=handled),
+        }
     by_team: dict[int, dict[int, float | None]] = {}
     by_dept: dict[int, dict[int, float | None]] = {}
     for pk, sheet in sheets.items():
         agent = sheet["agent"]
-        by_team.setdefault(agent.team_id, {})[pk] = sheet["score"]
-        by_dept.setdefault(agent.team.department_id, {})[pk] = sheet["score"]
+        score = sheet["score"] if sheet["ranked"] else None  # listed, not ranked
+        by_team.setdefault(agent.team_id, {})[pk] = score
+        by_dept.setdefault(agent.team.department_id, {})[pk] = score
     team_rank = {k: v for group in by_team.values() for k, v in rank(group).items()}
     dept_rank = {k: v for group in by_dept.values() for k, v in rank(group).items()}
     for pk, sheet in sheets.items():
@@ -336,22 +359,13 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
                 "score": sheet["score"],
                 "rank_in_team": team_rank[pk],
                 "rank_in_department": dept_rank[pk],
-                "band": band_for(sheet["score"], band_table),
+                "band": band_for(sheet["score"], band_table) if sheet["ranked"] else "",
+                "worked_days": sheet["worked_days"],
+                "handled": sheet["handled"],
+                "ranked": sheet["ranked"],
                 "computed_at": at,
             },
         )
-    return record
-
-
-@transaction.atomic
-def evaluation_close(*, person: Person, month: date, at: datetime | None = None) -> EvaluationMonth:
-    """The director (or an admin) closes the month: computed one last time, then frozen."""
-    if not (person.is_superuser or person.role in {Role.DIRECTOR, Role.ADMIN}):
-        raise PermissionDenied
-    record = evaluation_compute(month=month, at=at)
-    record.closed_at = at or timezone.now()
-    record.closed_by = person
-    record.save(update_fields=["closed_at", "closed_by"])
     return record
 
 
