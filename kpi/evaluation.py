@@ -2,9 +2,11 @@
 its target, ranking within team and department, incentive bands, the 실장's comment, and
 closed (frozen) months. Reads the daily rollups only.
 
-Only agents with the minimum exposure (KPI_EVALUATION_MIN_DAYS days with a handled call and
-KPI_EVALUATION_MIN_HANDLED handled calls) are ranked and banded; the others are listed with
-their score, marked as not ranked (docs/kpi.md). Closing and reopening: kpi/closing.py.
+Only agents with the minimum exposure are ranked and banded: days with a handled call at
+least KPI_EVALUATION_MIN_SHARE of their department's days with handled calls (and at least
+KPI_EVALUATION_MIN_DAYS), and at least KPI_EVALUATION_MIN_HANDLED handled calls. The others
+are listed with their score, marked as not ranked (docs/kpi.md). Closing and reopening:
+kpi/closing.py.
 
 Normalised score of a component = min(actual / target, cap) × 100 (target / actual where
 lower is better), cap = KPI_EVALUATION_CAP (1.2). Overall = Σ(weight × normalised) / Σ weight
@@ -14,13 +16,14 @@ out (never 0) and the sheet says why.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,11 +32,13 @@ from django.utils.translation import gettext_noop
 from agents.models import Person, Role
 from agents.scoping import KpiScope, people_visible_to
 from kpi.models import (
+    DailyStat,
     Evaluation,
     EvaluationComponent,
     EvaluationMonth,
     EvaluationWeight,
     IncentiveBand,
+    ScopeKind,
     TargetMetric,
 )
 from kpi.selectors import day_bounds, rows_for_scopes, targets_for
@@ -266,13 +271,31 @@ def overall(components: list[dict]) -> float | None:
     return sum(c["weight"] * c["normalised"] for c in scored) / total
 
 
-def has_minimum_exposure(*, worked_days: int, handled: int) -> bool:
-    """Enough of the month worked to be ranked against colleagues: two good days must not
-    rank first over a full month (issue 18)."""
-    return (
-        worked_days >= settings.KPI_EVALUATION_MIN_DAYS
-        and handled >= settings.KPI_EVALUATION_MIN_HANDLED
+def required_days(department_days: int) -> int:
+    """Days with a handled call an agent needs to be ranked, given how many days their
+    department handled calls this month: two good days must not rank first over a month
+    worked in full (issue 18), and a month closed early asks only for its share so far."""
+    share = math.ceil(settings.KPI_EVALUATION_MIN_SHARE * department_days - 1e-9)
+    return max(settings.KPI_EVALUATION_MIN_DAYS, share)
+
+
+def has_minimum_exposure(*, worked_days: int, handled: int, required: int) -> bool:
+    return worked_days >= required and handled >= settings.KPI_EVALUATION_MIN_HANDLED
+
+
+def _department_days(first: date) -> dict[int, int]:
+    """Per department, the month's days with at least one handled call (daily rollups)."""
+    rows = (
+        DailyStat.objects.filter(
+            scope_kind=ScopeKind.DEPARTMENT,
+            day__gte=first,
+            day__lt=month_end(first),
+            handled__gt=0,
+        )
+        .values("scope_id")
+        .annotate(days=Count("day"))
     )
+    return {r["scope_id"]: r["days"] for r in rows}
 
 
 def _month_get(first: date) -> EvaluationMonth:
@@ -312,6 +335,7 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
         else None
     )
     weight_cache: dict[int, dict] = {}
+    department_days = _department_days(first)
     band_table = bands()
     sheets: dict[int, dict] = {}
     for agent in agents:
@@ -330,13 +354,17 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
         ]
         row = rows[agent.pk]
         worked_days, handled = row.agents_handling or 0, row.handled
+        required = required_days(department_days.get(dept.pk, 0))
         sheets[agent.pk] = {
             "agent": agent,
             "components": components,
             "score": overall(components),
             "worked_days": worked_days,
             "handled": handled,
-            "ranked": has_minimum_exposure(worked_days=worked_days, handled=handled),
+            "required_days": required,
+            "ranked": has_minimum_exposure(
+                worked_days=worked_days, handled=handled, required=required
+            ),
         }
     by_team: dict[int, dict[int, float | None]] = {}
     by_dept: dict[int, dict[int, float | None]] = {}
@@ -362,6 +390,7 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
                 "band": band_for(sheet["score"], band_table) if sheet["ranked"] else "",
                 "worked_days": sheet["worked_days"],
                 "handled": sheet["handled"],
+                "required_days": sheet["required_days"],
                 "ranked": sheet["ranked"],
                 "computed_at": at,
             },

@@ -94,7 +94,7 @@ def evaluation_table(
     sheets: list, *, person: Person, month, record: EvaluationMonth | None, at=None
 ) -> TableExport:
     """The month's sheets the viewer may see (evaluations_visible_to), one row per agent:
-    exposure, rank, score, band, every component's figure and normalised points, and the
+    exposure (days worked, of the days required), rank, score, band, every component's figure and normalised points, and the
     실장's comment with any customer identifier masked."""
     if record is not None and record.is_closed:
         closed = timezone.localtime(record.closed_at)
@@ -108,8 +108,12 @@ def evaluation_table(
         (_("Status"), status),
         (
             _("Ranked from"),
-            _("%(days)d days with a handled call and %(calls)d handled calls")
+            _(
+                "a handled call on %(share)d%% of the department's working days (at least "
+                "%(days)d), %(calls)d handled calls"
+            )
             % {
+                "share": round(settings.KPI_EVALUATION_MIN_SHARE * 100),
                 "days": settings.KPI_EVALUATION_MIN_DAYS,
                 "calls": settings.KPI_EVALUATION_MIN_HANDLED,
             },
@@ -124,6 +128,7 @@ def evaluation_table(
         (_("Team"), TEXT),
         (_("Agent"), TEXT),
         (_("Days worked"), INTEGER),
+        (_("Days required"), INTEGER),
         (_("Handled"), INTEGER),
         (_("Rank in department"), INTEGER),
         (_("Rank in team"), INTEGER),
@@ -142,6 +147,7 @@ def evaluation_table(
             s.team.name,
             s.agent.display_name,
             s.worked_days,
+            s.required_days,
             s.handled,
             s.rank_in_department,
             s.rank_in_team,

@@ -352,10 +352,12 @@ class Evaluation(models.Model):
     rank_in_team = models.PositiveIntegerField(null=True, blank=True)
     rank_in_department = models.PositiveIntegerField(null=True, blank=True)
     band = models.CharField(max_length=40, blank=True)
-    # Exposure: days with a handled call, and handled calls. Below the center's minimum
-    # (KPI_EVALUATION_MIN_DAYS / _MIN_HANDLED) the sheet is listed but not ranked or banded.
+    # Exposure: days with a handled call, and handled calls. Below the minimum (the days
+    # required that month, kpi.evaluation.required_days, and KPI_EVALUATION_MIN_HANDLED)
+    # the sheet is listed but not ranked or banded.
     worked_days = models.PositiveIntegerField(default=0)
     handled = models.PositiveIntegerField(default=0)
+    required_days = models.PositiveIntegerField(default=0)
     ranked = models.BooleanField(default=True)
     lead_comment = models.TextField(_("team lead's comment"), blank=True)
     commented_by = models.ForeignKey(

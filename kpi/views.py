@@ -110,8 +110,7 @@ def _evaluation_page(request: HttpRequest, month, *, status=200, **extra) -> Htt
         "can_compute": request.user.is_superuser
         or request.user.role in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN},
         "can_close": closing.may_close(request.user),
-        "min_days": settings.KPI_EVALUATION_MIN_DAYS,
-        "min_handled": settings.KPI_EVALUATION_MIN_HANDLED,
+        "min_share": round(settings.KPI_EVALUATION_MIN_SHARE * 100),
         **extra,
     }
     return render(request, "kpi/evaluation_list.html", context, status=status)

@@ -75,6 +75,7 @@ def month(org, settings):
     One day with a handled call is enough to be ranked here (test_month_close.py tests the
     minimum)."""
     settings.KPI_EVALUATION_MIN_DAYS = 1
+    settings.KPI_EVALUATION_MIN_SHARE = 0
     for day, n, agent in [
         (2, 20, "agent1"),
         (3, 20, "agent1"),

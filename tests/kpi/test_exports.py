@@ -116,7 +116,8 @@ def test_the_evaluation_exports_every_visible_sheet(client, org, month, settings
     about, header, body = csv_table(evaluation_export(client, org.director))
     a3 = next(r for r in body if r[header.index("Agent")] == "agent3")
     assert a3[header.index("Band")] == "Not ranked" and a3[header.index("Days worked")] == "1"
-    assert "2 days" in about["Ranked from"]
+    assert "(at least 2)" in about["Ranked from"]
+    assert a3[header.index("Days required")] == "2"
 
 
 def test_a_manager_exports_only_their_departments(client, org, month):  # noqa: F811

@@ -53,34 +53,39 @@ def sheet(org, who, month=MARCH):
 # --- Minimum exposure ----------------------------------------------------------------------
 
 
-def test_an_agent_with_one_strong_day_is_listed_but_not_ranked_or_banded(org, march, settings):
-    settings.KPI_EVALUATION_MIN_DAYS = 3
+def test_an_agent_with_one_strong_day_is_listed_but_not_ranked_or_banded(org, march):
+    # 일반 handled calls on 4 days; half of them (the default share) is 2 days.
     evaluation.evaluation_compute(month=march)
     a1, a2, a3 = (sheet(org, w) for w in ("agent1", "agent2", "agent3"))
     assert a3.score == pytest.approx(120)  # 35 a day against 20: capped, still shown
     assert (a3.ranked, a3.rank_in_department, a3.rank_in_team, a3.band) == (False, None, None, "")
-    assert (a3.worked_days, a3.handled) == (1, 35)
+    assert (a3.worked_days, a3.required_days, a3.handled) == (1, 2, 35)
     assert (a1.ranked, a1.rank_in_department, a1.band) == (True, 1, "A")
     assert (a2.rank_in_department, a2.worked_days) == (2, 3)
 
 
+def test_the_required_days_follow_the_department_and_the_settings(settings):
+    assert [evaluation.required_days(d) for d in (0, 1, 4, 5, 22)] == [1, 1, 2, 3, 11]
+    settings.KPI_EVALUATION_MIN_DAYS = 10
+    assert [evaluation.required_days(d) for d in (5, 22)] == [10, 11]
+
+
 def test_the_minimum_of_handled_calls_is_a_setting_too(org, march, settings):
-    settings.KPI_EVALUATION_MIN_DAYS = 1
+    settings.KPI_EVALUATION_MIN_SHARE = 0
     settings.KPI_EVALUATION_MIN_HANDLED = 31
     evaluation.evaluation_compute(month=march)
     assert sheet(org, "agent2").ranked is False  # 30 calls
     assert sheet(org, "agent3").rank_in_department == 1  # 35 calls on one day
 
 
-def test_the_list_and_the_sheet_say_not_ranked(client, org, march, settings):
-    settings.KPI_EVALUATION_MIN_DAYS = 3
+def test_the_list_and_the_sheet_say_not_ranked(client, org, march):
     evaluation.evaluation_compute(month=march)
     client.force_login(org.director)
     body = client.get("/kpi/evaluations/?month=2026-03", HTTP_ACCEPT_LANGUAGE="en").content
     row = body.decode().split("agent3</a>")[1].split("</tr>")[0]
     assert "Not ranked" in row and ">S<" not in row
     page = client.get(f"/kpi/evaluations/{sheet(org, 'agent3').pk}/", HTTP_ACCEPT_LANGUAGE="en")
-    assert "Not ranked" in page.content.decode()
+    assert "Not ranked" in page.content.decode() and "1 of the 2 days" in page.content.decode()
 
 
 # --- Early close ---------------------------------------------------------------------------
