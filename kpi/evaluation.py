@@ -3,7 +3,7 @@ its target, ranking within team and department, incentive bands, the 실장's co
 closed (frozen) months. Reads the daily rollups only.
 
 Only agents with the minimum exposure are ranked and banded: days with a handled call at
-least KPI_EVALUATION_MIN_SHARE of their department's days with handled calls (and at least
+least KPI_EVALUATION_MIN_SHARE of the median of their department's agents (and at least
 KPI_EVALUATION_MIN_DAYS), and at least KPI_EVALUATION_MIN_HANDLED handled calls. The others
 are listed with their score, marked as not ranked (docs/kpi.md). Closing and reopening:
 kpi/closing.py.
@@ -17,13 +17,14 @@ out (never 0) and the sheet says why.
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,13 +33,11 @@ from django.utils.translation import gettext_noop
 from agents.models import Person, Role
 from agents.scoping import KpiScope, people_visible_to
 from kpi.models import (
-    DailyStat,
     Evaluation,
     EvaluationComponent,
     EvaluationMonth,
     EvaluationWeight,
     IncentiveBand,
-    ScopeKind,
     TargetMetric,
 )
 from kpi.selectors import day_bounds, rows_for_scopes, targets_for
@@ -271,11 +270,12 @@ def overall(components: list[dict]) -> float | None:
     return sum(c["weight"] * c["normalised"] for c in scored) / total
 
 
-def required_days(department_days: int) -> int:
-    """Days with a handled call an agent needs to be ranked, given how many days their
-    department handled calls this month: two good days must not rank first over a month
-    worked in full (issue 18), and a month closed early asks only for its share so far."""
-    share = math.ceil(settings.KPI_EVALUATION_MIN_SHARE * department_days - 1e-9)
+def required_days(typical_days: float) -> int:
+    """Days with a handled call an agent needs to be ranked, given the median days of the
+    department's agents who handled calls this month: two good days must not rank first
+    over colleagues who worked the month (issue 18), and a month closed early, a part-time
+    department or a thin demo asks only for its share of what colleagues worked."""
+    share = math.ceil(settings.KPI_EVALUATION_MIN_SHARE * typical_days - 1e-9)
     return max(settings.KPI_EVALUATION_MIN_DAYS, share)
 
 
@@ -283,19 +283,11 @@ def has_minimum_exposure(*, worked_days: int, handled: int, required: int) -> bo
     return worked_days >= required and handled >= settings.KPI_EVALUATION_MIN_HANDLED
 
 
-def _department_days(first: date) -> dict[int, int]:
-    """Per department, the month's days with at least one handled call (daily rollups)."""
-    rows = (
-        DailyStat.objects.filter(
-            scope_kind=ScopeKind.DEPARTMENT,
-            day__gte=first,
-            day__lt=month_end(first),
-            handled__gt=0,
-        )
-        .values("scope_id")
-        .annotate(days=Count("day"))
-    )
-    return {r["scope_id"]: r["days"] for r in rows}
+def _typical_days(worked: dict[int, list[int]]) -> dict[int, float]:
+    """Per department, the median days worked by its agents who worked at all."""
+    return {
+        dept: statistics.median(d for d in days if d) for dept, days in worked.items() if any(days)
+    }
 
 
 def _month_get(first: date) -> EvaluationMonth:
@@ -335,7 +327,10 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
         else None
     )
     weight_cache: dict[int, dict] = {}
-    department_days = _department_days(first)
+    worked: dict[int, list[int]] = {}
+    for agent in agents:
+        worked.setdefault(agent.team.department_id, []).append(rows[agent.pk].agents_handling or 0)
+    typical = _typical_days(worked)
     band_table = bands()
     sheets: dict[int, dict] = {}
     for agent in agents:
@@ -354,7 +349,7 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
         ]
         row = rows[agent.pk]
         worked_days, handled = row.agents_handling or 0, row.handled
-        required = required_days(department_days.get(dept.pk, 0))
+        required = required_days(typical.get(dept.pk, 0))
         sheets[agent.pk] = {
             "agent": agent,
             "components": components,

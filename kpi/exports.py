@@ -109,8 +109,8 @@ def evaluation_table(
         (
             _("Ranked from"),
             _(
-                "a handled call on %(share)d%% of the department's working days (at least "
-                "%(days)d), %(calls)d handled calls"
+                "handled calls on %(share)d%% of the median days worked in the department "
+                "(at least %(days)d days), %(calls)d handled calls"
             )
             % {
                 "share": round(settings.KPI_EVALUATION_MIN_SHARE * 100),

@@ -116,7 +116,7 @@ def test_the_evaluation_exports_every_visible_sheet(client, org, month, settings
     about, header, body = csv_table(evaluation_export(client, org.director))
     a3 = next(r for r in body if r[header.index("Agent")] == "agent3")
     assert a3[header.index("Band")] == "Not ranked" and a3[header.index("Days worked")] == "1"
-    assert "(at least 2)" in about["Ranked from"]
+    assert "(at least 2 days)" in about["Ranked from"]
     assert a3[header.index("Days required")] == "2"
 
 
