@@ -6,7 +6,9 @@ never a 500 (issue 17, item 8; tests/test_bad_input.py fuzzes every page and web
 - `parse_id`: an id from a query parameter or form value: ASCII digits only ("²".isdigit()
   is true, int("²") fails) and within a database id (a BigAutoField).
 - `parse_month`: YYYY-MM (ASCII, years 1900–9998, so that the month's bounds and their
-  time-zone conversions exist; month 1–12) → the month's first day.
+  time-zone conversions exist; month 1–12) → the month's first day. Where the month is
+  written (a month closed, a sheet computed), pass `years=BUSINESS_YEARS`: 2000–2100, the
+  months a center can have (a crafted `1900-01` once closed a month, issue 18).
 - `IntegerField`: a form field bounded to what an integer column holds (PostgreSQL's
   `integer` is 32-bit: a larger number is a form error, not an overflow at save).
 """
@@ -23,6 +25,7 @@ from django.utils.translation import gettext as _
 MAX_ID = 2**63 - 1  # BigAutoField
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL integer (IntegerField columns)
 MIN_YEAR, MAX_YEAR = 1900, 9998
+BUSINESS_YEARS = (2000, 2100)  # the months a center's records can belong to (as qa.forms)
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 
@@ -34,13 +37,14 @@ def parse_id(raw) -> int | None:
     return value if 0 < value <= MAX_ID else None
 
 
-def parse_month(raw) -> date | None:
-    """The first day of the month `raw` spells as YYYY-MM, or None (0000-01, 2026-13, ²…)."""
+def parse_month(raw, *, years: tuple[int, int] = (MIN_YEAR, MAX_YEAR)) -> date | None:
+    """The first day of the month `raw` spells as YYYY-MM, or None (0000-01, 2026-13, ²…,
+    or a year outside `years`, both included)."""
     match = _MONTH.fullmatch(raw or "") if isinstance(raw, str) else None
     if match is None:
         return None
     year, month = int(match.group(1)), int(match.group(2))
-    if not (MIN_YEAR <= year <= MAX_YEAR and 1 <= month <= 12):
+    if not (years[0] <= year <= years[1] and 1 <= month <= 12):
         return None
     return date(year, month, 1)
 

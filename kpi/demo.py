@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from agents.models import Center, Department, DepartmentKind, Person, Role, Target, TargetMetric
-from kpi import evaluation
+from kpi import closing, evaluation
 from kpi.models import IncentiveBand, Survey, SurveyChannel
 from kpi.services import kpi_backfill, kpi_mark_filled
 from telephony.models import Call, CallDirection, CallPhase
@@ -122,4 +122,4 @@ def seed(*, days: int, rng_seed: int = 20261122) -> None:
                     person=lead, evaluation_id=sheet.pk, text=rng.choice(COMMENTS)
                 )
     if director is not None:
-        evaluation.evaluation_close(person=director, month=last_month)
+        closing.evaluation_close(person=director, month=last_month)

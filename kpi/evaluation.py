@@ -2,6 +2,12 @@
 its target, ranking within team and department, incentive bands, the 실장's comment, and
 closed (frozen) months. Reads the daily rollups only.
 
+Only agents with the minimum exposure are ranked and banded: days with a handled call at
+least KPI_EVALUATION_MIN_SHARE of the median of their department's agents (and at least
+KPI_EVALUATION_MIN_DAYS), and at least KPI_EVALUATION_MIN_HANDLED handled calls. The others
+are listed with their score, marked as not ranked (docs/kpi.md). Closing and reopening:
+kpi/closing.py.
+
 Normalised score of a component = min(actual / target, cap) × 100 (target / actual where
 lower is better), cap = KPI_EVALUATION_CAP (1.2). Overall = Σ(weight × normalised) / Σ weight
 over the components that have both a figure and a target; a component without one is left
@@ -10,6 +16,8 @@ out (never 0) and the sheet says why.
 
 from __future__ import annotations
 
+import math
+import statistics
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -265,6 +273,26 @@ def overall(components: list[dict]) -> float | None:
     return sum(c["weight"] * c["normalised"] for c in scored) / total
 
 
+def required_days(typical_days: float) -> int:
+    """Days with a handled call an agent needs to be ranked, given the median days of the
+    department's agents who handled calls this month: two good days must not rank first
+    over colleagues who worked the month (issue 18), and a month closed early, a part-time
+    department or a thin demo asks only for its share of what colleagues worked."""
+    share = math.ceil(settings.KPI_EVALUATION_MIN_SHARE * typical_days - 1e-9)
+    return max(settings.KPI_EVALUATION_MIN_DAYS, share)
+
+
+def has_minimum_exposure(*, worked_days: int, handled: int, required: int) -> bool:
+    return worked_days >= required and handled >= settings.KPI_EVALUATION_MIN_HANDLED
+
+
+def _typical_days(worked: dict[int, list[int]]) -> dict[int, float]:
+    """Per department, the median days worked by its agents who worked at all."""
+    return {
+        dept: statistics.median(d for d in days if d) for dept, days in worked.items() if any(days)
+    }
+
+
 def _month_get(first: date) -> EvaluationMonth:
     month, _created = EvaluationMonth.objects.get_or_create(month=first)
     return month
@@ -302,6 +330,10 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
         else None
     )
     weight_cache: dict[int, dict] = {}
+    worked: dict[int, list[int]] = {}
+    for agent in agents:
+        worked.setdefault(agent.team.department_id, []).append(rows[agent.pk].agents_handling or 0)
+    typical = _typical_days(worked)
     band_table = bands()
     sheets: dict[int, dict] = {}
     for agent in agents:
@@ -318,13 +350,27 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
                 tests,
             )
         ]
-        sheets[agent.pk] = {"agent": agent, "components": components, "score": overall(components)}
+        row = rows[agent.pk]
+        worked_days, handled = row.agents_handling or 0, row.handled
+        required = required_days(typical.get(dept.pk, 0))
+        sheets[agent.pk] = {
+            "agent": agent,
+            "components": components,
+            "score": overall(components),
+            "worked_days": worked_days,
+            "handled": handled,
+            "required_days": required,
+            "ranked": has_minimum_exposure(
+                worked_days=worked_days, handled=handled, required=required
+            ),
+        }
     by_team: dict[int, dict[int, float | None]] = {}
     by_dept: dict[int, dict[int, float | None]] = {}
     for pk, sheet in sheets.items():
         agent = sheet["agent"]
-        by_team.setdefault(agent.team_id, {})[pk] = sheet["score"]
-        by_dept.setdefault(agent.team.department_id, {})[pk] = sheet["score"]
+        score = sheet["score"] if sheet["ranked"] else None  # listed, not ranked
+        by_team.setdefault(agent.team_id, {})[pk] = score
+        by_dept.setdefault(agent.team.department_id, {})[pk] = score
     team_rank = {k: v for group in by_team.values() for k, v in rank(group).items()}
     dept_rank = {k: v for group in by_dept.values() for k, v in rank(group).items()}
     for pk, sheet in sheets.items():
@@ -339,22 +385,14 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
                 "score": sheet["score"],
                 "rank_in_team": team_rank[pk],
                 "rank_in_department": dept_rank[pk],
-                "band": band_for(sheet["score"], band_table),
+                "band": band_for(sheet["score"], band_table) if sheet["ranked"] else "",
+                "worked_days": sheet["worked_days"],
+                "handled": sheet["handled"],
+                "required_days": sheet["required_days"],
+                "ranked": sheet["ranked"],
                 "computed_at": at,
             },
         )
-    return record
-
-
-@transaction.atomic
-def evaluation_close(*, person: Person, month: date, at: datetime | None = None) -> EvaluationMonth:
-    """The director (or an admin) closes the month: computed one last time, then frozen."""
-    if not (person.is_superuser or person.role in {Role.DIRECTOR, Role.ADMIN}):
-        raise PermissionDenied
-    record = evaluation_compute(month=month, at=at)
-    record.closed_at = at or timezone.now()
-    record.closed_by = person
-    record.save(update_fields=["closed_at", "closed_by"])
     return record
 
 

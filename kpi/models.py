@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Targets live on the org chart (agents.models.Target, read through agents.targets.selectors);
 # their metric names stay importable from here for the KPI code that compares against them.
@@ -256,6 +257,29 @@ class EvaluationMonth(models.Model):
         return self.closed_at is not None
 
 
+class EvaluationMonthAction(models.TextChoices):
+    CLOSED = "closed", pgettext_lazy("evaluation month", "Closed")
+    REOPENED = "reopened", pgettext_lazy("evaluation month", "Reopened")
+
+
+class EvaluationMonthEvent(models.Model):
+    """The audit trail of a month's close: who closed or reopened it, when, and why (a
+    reopen needs a reason; an early close records the days that were left)."""
+
+    month = models.ForeignKey(EvaluationMonth, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=10, choices=EvaluationMonthAction.choices)
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+    days_left = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
 class Evaluation(models.Model):
     """One agent's monthly sheet. `components` keeps, per component, the actual figure, the
     target, the normalised score, the weight and how it was computed, so the sheet explains
@@ -276,6 +300,13 @@ class Evaluation(models.Model):
     rank_in_team = models.PositiveIntegerField(null=True, blank=True)
     rank_in_department = models.PositiveIntegerField(null=True, blank=True)
     band = models.CharField(max_length=40, blank=True)
+    # Exposure: days with a handled call, and handled calls. Below the minimum (the days
+    # required that month, kpi.evaluation.required_days, and KPI_EVALUATION_MIN_HANDLED)
+    # the sheet is listed but not ranked or banded.
+    worked_days = models.PositiveIntegerField(default=0)
+    handled = models.PositiveIntegerField(default=0)
+    required_days = models.PositiveIntegerField(default=0)
+    ranked = models.BooleanField(default=True)
     lead_comment = models.TextField(_("team lead's comment"), blank=True)
     commented_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

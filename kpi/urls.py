@@ -8,6 +8,8 @@ urlpatterns = [
     path("calls/", views.calls_drilldown, name="calls"),
     path("evaluations/", views.evaluation_list, name="evaluations"),
     path("evaluations/compute/", views.evaluation_compute, name="evaluation-compute"),
+    path("evaluations/close/", views.evaluation_close, name="evaluation-close"),
+    path("evaluations/reopen/", views.evaluation_reopen, name="evaluation-reopen"),
     path("evaluations/<int:evaluation_id>/", views.evaluation_sheet, name="evaluation-sheet"),
 ]
 urlpatterns += [

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -12,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agents.models import Role
-from kpi import evaluation, exports
+from callcenter.inputs import BUSINESS_YEARS, parse_id, parse_month
+from kpi import closing, evaluation, exports
 from kpi.dashboards import dashboard_for
 from kpi.forms import DrillForm, KpiFilterForm, KpiFilters
 from kpi.models import EvaluationMonth, FillState
@@ -36,8 +40,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     export = request.GET.get("export")
     if export in {"csv", "xlsx"}:
         name = f"kpi-{filters.first_day:%Y%m%d}-{filters.last_day:%Y%m%d}"
-        respond = exports.csv_response if export == "csv" else exports.xlsx_response
-        return respond(context["rows"], name)
+        table = exports.kpi_table(context["rows"], person=request.user, filters=form.cleaned_data)
+        return table.response(export, name, sheet_title="KPI")
     context.update(
         form=form,
         f=filters,
@@ -72,45 +76,62 @@ def calls_drilldown(request: HttpRequest) -> HttpResponse:
 
 
 def _month_param(request: HttpRequest):
-    """The month of ?month=YYYY-MM (this month when absent), or a 400 response."""
-    from django.utils import timezone
-
-    from callcenter.inputs import parse_month
-
+    """The month of ?month=YYYY-MM (this month when absent), or a 400 response. Months
+    outside 2000–2100 are refused: a crafted POST once closed 1900-01."""
     raw = request.GET.get("month") or request.POST.get("month")
     if not raw:
         return timezone.localdate().replace(day=1), None
-    month = parse_month(raw)
+    month = parse_month(raw, years=BUSINESS_YEARS)
     if month is not None:
         return month, None
-    return None, HttpResponseBadRequest(_("Give the month as YYYY-MM."), content_type="text/plain")
+    message = _("Give the month as YYYY-MM, from %(first)d to %(last)d.") % {
+        "first": BUSINESS_YEARS[0],
+        "last": BUSINESS_YEARS[1],
+    }
+    return None, HttpResponseBadRequest(message, content_type="text/plain")
+
+
+def _evaluation_page(request: HttpRequest, month, *, status=200, **extra) -> HttpResponse:
+    sheets = list(evaluation.evaluations_visible_to(request.user, month))
+    record = EvaluationMonth.objects.filter(month=month).first()
+    export = request.GET.get("export")
+    if export in {"csv", "xlsx"}:
+        table = exports.evaluation_table(sheets, person=request.user, month=month, record=record)
+        return table.response(export, f"evaluation-{month:%Y%m}", sheet_title=f"{month:%Y-%m}")
+    left = closing.days_left(month, timezone.localdate())
+    context = {
+        "sheets": sheets,
+        "month": month,
+        "record": record,
+        "events": closing.month_events(record),
+        "days_left": left,
+        "started": month <= timezone.localdate(),
+        "export_query": urlencode({"month": f"{month:%Y-%m}"}),
+        "can_compute": request.user.is_superuser
+        or request.user.role in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN},
+        "can_close": closing.may_close(request.user),
+        "min_share": round(settings.KPI_EVALUATION_MIN_SHARE * 100),
+        **extra,
+    }
+    return render(request, "kpi/evaluation_list.html", context, status=status)
 
 
 @login_required
 def evaluation_list(request: HttpRequest) -> HttpResponse:
-    """The month's sheets the viewer may see, ranked; an agent goes to their own sheet."""
+    """The month's sheets the viewer may see, ranked; an agent goes to their own sheet.
+    ?export=csv|xlsx downloads them."""
     month, error = _month_param(request)
     if error:
         return error
-    sheets = list(evaluation.evaluations_visible_to(request.user, month))
     if request.user.role == Role.AGENT:
-        own = next((s for s in sheets if s.agent_id == request.user.pk), None)
+        own = evaluation.evaluations_visible_to(request.user, month).first()
         if own is not None:
             return redirect("kpi:evaluation-sheet", own.pk)
-    record = EvaluationMonth.objects.filter(month=month).first()
-    return render(
-        request,
-        "kpi/evaluation_list.html",
-        {
-            "sheets": sheets,
-            "month": month,
-            "record": record,
-            "can_compute": request.user.is_superuser
-            or request.user.role in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN},
-            "can_close": request.user.is_superuser
-            or request.user.role in {Role.DIRECTOR, Role.ADMIN},
-        },
-    )
+    return _evaluation_page(request, month)
+
+
+def _back_to(month) -> HttpResponse:
+    return redirect(f"{reverse('kpi:evaluations')}?month={month:%Y-%m}")
 
 
 @login_required
@@ -124,13 +145,51 @@ def evaluation_compute(request: HttpRequest) -> HttpResponse:
     if error:
         return error
     try:
-        if request.POST.get("close"):
-            evaluation.evaluation_close(person=request.user, month=month)
-        else:
-            evaluation.evaluation_compute(month=month)
+        evaluation.evaluation_compute(month=month)
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=409, content_type="text/plain")
-    return redirect(f"{reverse('kpi:evaluations')}?month={month:%Y-%m}")
+    return _back_to(month)
+
+
+@login_required
+@require_POST
+def evaluation_close(request: HttpRequest) -> HttpResponse:
+    """Close the month; before its end only with the days left confirmed (the page asks)."""
+    if not closing.may_close(request.user):
+        raise PermissionDenied
+    month, error = _month_param(request)
+    if error:
+        return error
+    raw = request.POST.get("confirm_days_left")
+    confirm = parse_id(raw) if raw else None
+    try:
+        closing.evaluation_close(person=request.user, month=month, confirm_days_left=confirm)
+    except ValidationError as exc:
+        status = 409 if exc.code not in {"early", "future"} else 400
+        return _evaluation_page(
+            request, month, status=status, close_error=" ".join(exc.messages), confirming=True
+        )
+    return _back_to(month)
+
+
+@login_required
+@require_POST
+def evaluation_reopen(request: HttpRequest) -> HttpResponse:
+    """Reopen a closed month with a reason (audited)."""
+    if not closing.may_close(request.user):
+        raise PermissionDenied
+    month, error = _month_param(request)
+    if error:
+        return error
+    reason = request.POST.get("reason", "")
+    try:
+        closing.evaluation_reopen(person=request.user, month=month, reason=reason)
+    except ValidationError as exc:
+        status = 409 if exc.code == "open" else 400
+        return _evaluation_page(
+            request, month, status=status, reopen_error=" ".join(exc.messages), reason=reason
+        )
+    return _back_to(month)
 
 
 @login_required

@@ -305,6 +305,12 @@ CSAT_IVR_OPT_IN = env.bool("CSAT_IVR_OPT_IN", default=True)
 KPI_EVALUATION_CAP = 1.2
 KPI_EVALUATION_DEFAULT_WEIGHTS = {"main_task": 35, "calls": 30, "csat": 20, "qa": 15}
 KPI_INCENTIVE_BANDS = [(110.0, "S"), (100.0, "A"), (90.0, "B"), (80.0, "C"), (0.0, "D")]
+# Minimum exposure to be ranked and banded in a month (docs/kpi.md): days with a handled call
+# at least this share of the median days of the department's agents that month, and at least
+# MIN_DAYS; at least MIN_HANDLED handled calls. Below it the sheet is listed, not ranked.
+KPI_EVALUATION_MIN_SHARE = env.float("KPI_EVALUATION_MIN_SHARE", default=0.5)
+KPI_EVALUATION_MIN_DAYS = env.int("KPI_EVALUATION_MIN_DAYS", default=1)
+KPI_EVALUATION_MIN_HANDLED = env.int("KPI_EVALUATION_MIN_HANDLED", default=0)
 CSAT_REPLY_HOURS = env.int("CSAT_REPLY_HOURS", default=24)
 
 # --- Data protection (privacy/) -----------------------------------------------------------

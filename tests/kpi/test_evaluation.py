@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents.models import Target
-from kpi import evaluation
+from kpi import closing, evaluation
 from kpi.models import (
     Evaluation,
     EvaluationWeight,
@@ -69,9 +69,13 @@ def at(day, hour=10, minute=0):
 
 
 @pytest.fixture
-def month(org):
+def month(org, settings):
     """March 2026 in 일반 (main task = FCR): agent1 40 calls over 2 days, agent2 20 over 2
-    days, agent3 (team B) 30 over 1 day. Team targets: 20 calls per day, CSAT 80 %."""
+    days, agent3 (team B) 30 over 1 day. Team targets: 20 calls per day, CSAT 80 %.
+    One day with a handled call is enough to be ranked here (test_month_close.py tests the
+    minimum)."""
+    settings.KPI_EVALUATION_MIN_DAYS = 1
+    settings.KPI_EVALUATION_MIN_SHARE = 0
     for day, n, agent in [
         (2, 20, "agent1"),
         (3, 20, "agent1"),
@@ -156,8 +160,8 @@ def test_only_the_agents_own_lead_comments(org, month):
 def test_a_closed_month_is_frozen(org, month):
     evaluation.evaluation_compute(month=month)
     with pytest.raises(PermissionDenied):
-        evaluation.evaluation_close(person=org.manager, month=month)
-    evaluation.evaluation_close(person=org.director, month=month)
+        closing.evaluation_close(person=org.manager, month=month)
+    closing.evaluation_close(person=org.director, month=month)
     before = sheet(org, "agent1").score
     make_call(org, enq=at(20), wait=1, agent=org.agent1, talk=10)
     kpi_backfill(start=at(20, 0), end=at(21, 0), now=at(31, 23))
@@ -192,12 +196,9 @@ def test_only_managers_and_up_compute_and_only_the_director_closes(client, org, 
     assert client.post("/kpi/evaluations/compute/", {"month": "2026-03"}).status_code == 403
     client.force_login(org.manager)
     assert client.post("/kpi/evaluations/compute/", {"month": "2026-03"}).status_code == 302
-    assert (
-        client.post("/kpi/evaluations/compute/", {"month": "2026-03", "close": "1"}).status_code
-        == 403
-    )
+    assert client.post("/kpi/evaluations/close/", {"month": "2026-03"}).status_code == 403
     client.force_login(org.director)
-    client.post("/kpi/evaluations/compute/", {"month": "2026-03", "close": "1"})
+    assert client.post("/kpi/evaluations/close/", {"month": "2026-03"}).status_code == 302
     assert client.post("/kpi/evaluations/compute/", {"month": "2026-03"}).status_code == 409
     assert (
         timedelta(0) <= timezone.now() - sheet(org, "agent1").month.closed_at < timedelta(minutes=1)
