@@ -426,13 +426,28 @@ class Target(models.Model):
     value from month M leaves earlier months as they were (history, who set it and when)."""
 
     center = models.ForeignKey(
-        Center, on_delete=models.CASCADE, null=True, blank=True, related_name="targets"
+        Center,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="targets",
+        verbose_name=_("center"),
     )
     department = models.ForeignKey(
-        Department, on_delete=models.CASCADE, null=True, blank=True, related_name="targets"
+        Department,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="targets",
+        verbose_name=_("department"),
     )
     team = models.ForeignKey(
-        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="targets"
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="targets",
+        verbose_name=_("team"),
     )
     metric = models.CharField(_("metric"), max_length=20, choices=TargetMetric.choices)
     # None: from this month the unit has no target of its own and inherits the one above.

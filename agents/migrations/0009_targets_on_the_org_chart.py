@@ -55,10 +55,10 @@ class Migration(migrations.Migration):
                 ('value', models.FloatField(blank=True, null=True, verbose_name='target')),
                 ('effective_from', models.DateField(verbose_name='effective from')),
                 ('set_at', models.DateTimeField(verbose_name='set at')),
-                ('center', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='agents.center')),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='agents.department')),
+                ('center', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='agents.center', verbose_name='center')),
+                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='agents.department', verbose_name='department')),
                 ('set_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='set by')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='agents.team')),
+                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='agents.team', verbose_name='team')),
             ],
             options={
                 'verbose_name': 'target',
