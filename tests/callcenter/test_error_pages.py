@@ -88,9 +88,7 @@ def make_run_server(tmp_path_factory):
         ("en", "Not found", "This page does not exist, or it is not one you may see."),
     ],
 )
-def test_make_run_answers_a_missing_page_with_sangdams_404(
-    make_run_server, language, title, text
-):
+def test_make_run_answers_a_missing_page_with_sangdams_404(make_run_server, language, title, text):
     response = requests.get(
         make_run_server + "/no-such-page/", headers={"Accept-Language": language}, timeout=10
     )

@@ -28,22 +28,26 @@ def gettext_tools():
         _needs("needs GNU gettext (xgettext, msgfmt): apt-get install gettext")
 
 
+def _joined(block: str, key: str) -> str | None:
+    match = re.search(rf'^{key} ((?:".*"\n?)+)', block, re.M)
+    if match is None:
+        return None
+    return "".join(re.findall(r'"(.*)"', match.group(1))).replace('\\"', '"')
+
+
 def _entries(po: str):
     """(msgctxt, msgid, msgstr, fuzzy) of each message of a .po file."""
     for block in po.split("\n\n"):
         if "\n#~ " in "\n" + block:
             continue
-
-        def joined(key: str) -> str | None:
-            match = re.search(rf'^{key} ((?:".*"\n?)+)', block, re.M)
-            if match is None:
-                return None
-            return "".join(re.findall(r'"(.*)"', match.group(1))).replace('\\"', '"')
-
-        msgid = joined("msgid")
-        if not msgid:
-            continue
-        yield joined("msgctxt"), msgid, joined("msgstr") or "", "#, fuzzy" in block
+        msgid = _joined(block, "msgid")
+        if msgid:
+            yield (
+                _joined(block, "msgctxt"),
+                msgid,
+                _joined(block, "msgstr") or "",
+                "#, fuzzy" in block,
+            )
 
 
 @pytest.fixture(scope="module")
