@@ -190,7 +190,7 @@ class AgentStatus(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.person}: {self.state}"
+        return f"{self.person}: {self.get_state_display()}"
 
 
 class AgentStateInterval(models.Model):
@@ -231,7 +231,7 @@ class AgentStateInterval(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.person} {self.state} {self.started_at:%H:%M:%S}"
+        return f"{self.person} {self.get_state_display()} {self.started_at:%H:%M:%S}"
 
 
 class QueueMembership(models.Model):

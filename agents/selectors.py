@@ -16,7 +16,7 @@ from telephony.models import Call, CallPhase, Offer, OfferStatus
 HOME_FOR_ROLE = {
     Role.AGENT: "agents:desktop",
     Role.TEAM_LEAD: "agents:team-board",
-    Role.TRAINING_LEAD: "kpi:dashboard",
+    Role.TRAINING_LEAD: "qa:home",
     Role.MANAGER: "kpi:dashboard",
     Role.DIRECTOR: "kpi:dashboard",
     Role.ADMIN: "agents:org-chart",

@@ -18,6 +18,7 @@ from agents.models import (
     Person,
     Role,
     Team,
+    WorkingHours,
 )
 from callcenter.precompiled import PrecompiledBulkInsert, UpdateIn
 
@@ -120,6 +121,41 @@ def _validate_choice(state: str, reason: str) -> None:
         raise ValidationError(_("Only Not ready takes a reason."))
 
 
+# Handling a call: the end of the last of these intervals is when the agent was last busy.
+_CALL_WORK = (AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP)
+
+
+def agent_idle_since(*, person: Person, at: datetime) -> datetime:
+    """Where an agent who chooses Available (signing in, back from a break, after missing an
+    offer) stands in the longest-idle order: idle since their last call work ended today,
+    or, with none yet today, since their shift started (their working hours), else since
+    the day began. Not since now: a newcomer would wait behind every colleague who has
+    been taking calls all along. As in the ACDs that measure idle time from the last
+    interaction (Genesys Cloud's longest idle), a break does not send an agent to the back
+    of the line. After wrap-up the agent is idle from that moment (agent_transition)."""
+    local = timezone.localtime(at)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    last_call_end = (
+        AgentStateInterval.objects.filter(
+            person=person, state__in=_CALL_WORK, ended_at__gte=day_start, ended_at__lte=at
+        )
+        .order_by("-ended_at")
+        .values_list("ended_at", flat=True)
+        .first()
+    )
+    if last_call_end is not None:
+        return last_call_end
+    shift = (
+        WorkingHours.objects.filter(person=person, weekday=local.weekday())
+        .values_list("starts", flat=True)
+        .first()
+    )
+    if shift is not None:
+        shift_start = datetime.combine(local.date(), shift, tzinfo=local.tzinfo)
+        return min(shift_start, at)
+    return day_start
+
+
 @transaction.atomic
 def agent_set_state(
     *, person: Person, state: str, reason: str = "", at: datetime | None = None
@@ -136,7 +172,11 @@ def agent_set_state(
         return status
     status.requested_state = ""
     status.requested_reason = ""
+    returning = state == AgentState.AVAILABLE and status.state != AgentState.AVAILABLE
     agent_transition(status=status, to_state=state, reason=reason, at=at)
+    if returning:
+        status.available_since = agent_idle_since(person=person, at=status.since)
+        status.save(update_fields=["available_since"])
     if state == AgentState.AVAILABLE:
         from telephony.tasks import acd_route_soon
 

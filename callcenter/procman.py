@@ -26,6 +26,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from callcenter.runenv import run_env_write
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -143,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("procfile", nargs="?", default="Procfile.dev")
     args = parser.parse_args(argv)
     config = write_config(Path(args.procfile), BASE_DIR / "var")
+    # The README's commands in another shell find this server whatever PORT it was given.
+    run_env_write(var_dir=BASE_DIR / "var", environ=os.environ)
     supervisord = [sys.executable, "-m", "supervisor.supervisord", "-c", str(config)]
     os.execv(sys.executable, supervisord)  # noqa: S606 - replaces this process
 

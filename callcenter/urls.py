@@ -2,12 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from agents.views import home
 from callcenter.api import api_urlpatterns
 from tickets import views as ticket_views
+
+# The admin is Sangdam's, not "Django administration".
+admin.site.site_header = _("Sangdam administration")
+admin.site.site_title = _("Sangdam administration")
 
 urlpatterns = [
     path("", home, name="home"),

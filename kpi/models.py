@@ -29,34 +29,36 @@ class StatColumns(models.Model):
     in the interval it was answered in; agent-state time in the interval it was spent in
     (DOMAIN.md)."""
 
-    offered = models.IntegerField(default=0)
-    answered = models.IntegerField(default=0)
-    answered_within_sl = models.IntegerField(default=0)
-    abandoned = models.IntegerField(default=0)
-    short_abandoned = models.IntegerField(default=0)
+    offered = models.IntegerField(_("offered"), default=0)
+    answered = models.IntegerField(_("answered"), default=0)
+    answered_within_sl = models.IntegerField(_("answered within threshold"), default=0)
+    abandoned = models.IntegerField(_("abandoned"), default=0)
+    short_abandoned = models.IntegerField(_("short abandons"), default=0)
     # Abandoned with a wait ≤ T (short ones included): the SL variants need it.
-    abandoned_within_sl = models.IntegerField(default=0)
-    queue_wait_answered_seconds = models.FloatField(default=0)
-    handled = models.IntegerField(default=0)
-    talk_seconds = models.FloatField(default=0)
-    hold_seconds = models.FloatField(default=0)
-    acw_seconds = models.FloatField(default=0)
-    transferred = models.IntegerField(default=0)
-    escalated = models.IntegerField(default=0)
-    main_task_successes = models.IntegerField(default=0)
-    fcr_eligible = models.IntegerField(default=0)
-    fcr_resolved = models.IntegerField(default=0)
-    csat_responses = models.IntegerField(default=0)
-    csat_satisfied = models.IntegerField(default=0)
-    csat_score_sum = models.IntegerField(default=0)
-    survey_resolved_answers = models.IntegerField(default=0)
-    survey_resolved_yes = models.IntegerField(default=0)
-    handling_state_seconds = models.FloatField(default=0)
-    available_seconds = models.FloatField(default=0)
-    logged_in_seconds = models.FloatField(default=0)
-    pii_detections = models.IntegerField(default=0)
-    qa_evaluations = models.IntegerField(default=0)
-    qa_score_sum = models.FloatField(default=0)
+    abandoned_within_sl = models.IntegerField(_("abandoned within threshold"), default=0)
+    queue_wait_answered_seconds = models.FloatField(
+        _("queue wait of answered calls (s)"), default=0
+    )
+    handled = models.IntegerField(_("handled"), default=0)
+    talk_seconds = models.FloatField(_("talk time (s)"), default=0)
+    hold_seconds = models.FloatField(_("hold time (s)"), default=0)
+    acw_seconds = models.FloatField(_("after-call work (s)"), default=0)
+    transferred = models.IntegerField(_("transferred"), default=0)
+    escalated = models.IntegerField(_("escalated to the team lead"), default=0)
+    main_task_successes = models.IntegerField(_("main task successes"), default=0)
+    fcr_eligible = models.IntegerField(_("FCR contacts"), default=0)
+    fcr_resolved = models.IntegerField(_("FCR resolved"), default=0)
+    csat_responses = models.IntegerField(_("CSAT responses"), default=0)
+    csat_satisfied = models.IntegerField(_("CSAT satisfied (4–5)"), default=0)
+    csat_score_sum = models.IntegerField(_("CSAT score sum"), default=0)
+    survey_resolved_answers = models.IntegerField(_("survey resolution answers"), default=0)
+    survey_resolved_yes = models.IntegerField(_("survey resolved: yes"), default=0)
+    handling_state_seconds = models.FloatField(_("handling state time (s)"), default=0)
+    available_seconds = models.FloatField(_("available time (s)"), default=0)
+    logged_in_seconds = models.FloatField(_("logged-in time (s)"), default=0)
+    pii_detections = models.IntegerField(_("personal data detections"), default=0)
+    qa_evaluations = models.IntegerField(_("QA evaluations"), default=0)
+    qa_score_sum = models.FloatField(_("QA score sum"), default=0)
 
     class Meta:
         abstract = True
@@ -68,11 +70,13 @@ STAT_FIELDS = [f.name for f in StatColumns._meta.local_fields]
 class IntervalStat(StatColumns):
     """One 15-minute interval for one unit of the chart."""
 
-    interval_start = models.DateTimeField()
-    scope_kind = models.CharField(max_length=12, choices=ScopeKind.choices)
-    scope_id = models.BigIntegerField()
+    interval_start = models.DateTimeField(_("interval start"))
+    scope_kind = models.CharField(_("scope"), max_length=12, choices=ScopeKind.choices)
+    scope_id = models.BigIntegerField(_("scope id"))
 
     class Meta:
+        verbose_name = _("interval stat")
+        verbose_name_plural = _("interval stats")
         constraints = [
             models.UniqueConstraint(
                 fields=["scope_kind", "scope_id", "interval_start"],
@@ -89,12 +93,14 @@ class DailyStat(StatColumns):
     """One day (center time zone) for one unit: the sum of its 15-minute rows, plus the
     number of agents who handled a call that day (calls per agent per day)."""
 
-    day = models.DateField()
-    scope_kind = models.CharField(max_length=12, choices=ScopeKind.choices)
-    scope_id = models.BigIntegerField()
-    agents_handling = models.IntegerField(default=0)
+    day = models.DateField(_("day"))
+    scope_kind = models.CharField(_("scope"), max_length=12, choices=ScopeKind.choices)
+    scope_id = models.BigIntegerField(_("scope id"))
+    agents_handling = models.IntegerField(_("agents who handled calls"), default=0)
 
     class Meta:
+        verbose_name = _("daily stat")
+        verbose_name_plural = _("daily stats")
         constraints = [
             models.UniqueConstraint(
                 fields=["scope_kind", "scope_id", "day"], name="one_daily_stat_per_scope_day"
@@ -109,9 +115,13 @@ class DailyStat(StatColumns):
 class FillState(models.Model):
     """How far the incremental fill has read (by Call.updated_at and friends)."""
 
-    name = models.CharField(max_length=40, unique=True)
-    watermark = models.DateTimeField(null=True, blank=True)
-    last_run_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    watermark = models.DateTimeField(_("read up to"), null=True, blank=True)
+    last_run_at = models.DateTimeField(_("last run at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fill state")
+        verbose_name_plural = _("fill states")
 
     def __str__(self) -> str:
         return self.name
@@ -130,9 +140,14 @@ class Survey(models.Model):
     (if the caller opted in) or by text message after the call. Answered at most once."""
 
     channel = models.CharField(_("channel"), max_length=5, choices=SurveyChannel.choices)
-    call_sid = models.CharField(max_length=34, db_index=True)
+    call_sid = models.CharField(_("call SID"), max_length=34, db_index=True)
     call = models.ForeignKey(
-        "telephony.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="surveys"
+        "telephony.Call",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="surveys",
+        verbose_name=_("call"),
     )
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -140,6 +155,7 @@ class Survey(models.Model):
         null=True,
         blank=True,
         related_name="surveys",
+        verbose_name=_("agent"),
     )
     customer = models.ForeignKey(
         "tickets.Customer",
@@ -147,20 +163,21 @@ class Survey(models.Model):
         null=True,
         blank=True,
         related_name="surveys",
+        verbose_name=_("customer"),
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
-    opted_in_at = models.DateTimeField(null=True, blank=True)
+    opted_in_at = models.DateTimeField(_("opted in at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("asked at"), null=True, blank=True)
-    message_sid = models.CharField(max_length=34, blank=True)
+    message_sid = models.CharField(_("message SID"), max_length=34, blank=True)
     score = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
     resolved = models.BooleanField(_("resolved"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, db_index=True)
     reply_text = models.CharField(_("reply"), max_length=320, blank=True)
     # The incoming message that answered (or was clarified): a retried webhook is seen again.
-    reply_message_sid = models.CharField(max_length=34, blank=True)
-    clarification_sent_at = models.DateTimeField(null=True, blank=True)
-    clarified_message_sid = models.CharField(max_length=34, blank=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    reply_message_sid = models.CharField(_("reply message SID"), max_length=34, blank=True)
+    clarification_sent_at = models.DateTimeField(_("clarification sent at"), null=True, blank=True)
+    clarified_message_sid = models.CharField(_("clarified message SID"), max_length=34, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("survey")
@@ -203,6 +220,7 @@ class EvaluationWeight(models.Model):
         null=True,
         blank=True,
         related_name="evaluation_weights",
+        verbose_name=_("department"),
     )
     component = models.CharField(_("component"), max_length=20, choices=EvaluationComponent.choices)
     weight = models.FloatField(_("weight"))
@@ -240,13 +258,19 @@ class IncentiveBand(models.Model):
 class EvaluationMonth(models.Model):
     """A month of evaluations; once closed, its sheets are frozen."""
 
-    month = models.DateField(unique=True)  # the first day of the month
-    closed_at = models.DateTimeField(null=True, blank=True)
+    month = models.DateField(_("month"), unique=True)  # the first day of the month
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("closed by"),
     )
 
     class Meta:
+        verbose_name = _("evaluation month")
+        verbose_name_plural = _("evaluation months")
         ordering = ["-month"]
 
     def __str__(self) -> str:
@@ -266,14 +290,23 @@ class EvaluationMonthEvent(models.Model):
     """The audit trail of a month's close: who closed or reopened it, when, and why (a
     reopen needs a reason; an early close records the days that were left)."""
 
-    month = models.ForeignKey(EvaluationMonth, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=10, choices=EvaluationMonthAction.choices)
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField()
-    reason = models.TextField(blank=True)
-    days_left = models.PositiveIntegerField(null=True, blank=True)
+    month = models.ForeignKey(
+        EvaluationMonth, on_delete=models.CASCADE, related_name="events", verbose_name=_("month")
+    )
+    action = models.CharField(_("action"), max_length=10, choices=EvaluationMonthAction.choices)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("person"),
+    )
+    at = models.DateTimeField(_("at"))
+    reason = models.TextField(_("reason"), blank=True)
+    days_left = models.PositiveIntegerField(_("days left"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("month close event")
+        verbose_name_plural = _("month close events")
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
@@ -285,28 +318,42 @@ class Evaluation(models.Model):
     target, the normalised score, the weight and how it was computed, so the sheet explains
     itself after the month is frozen."""
 
-    month = models.ForeignKey(EvaluationMonth, on_delete=models.CASCADE, related_name="sheets")
+    month = models.ForeignKey(
+        EvaluationMonth,
+        on_delete=models.CASCADE,
+        related_name="sheets",
+        verbose_name=_("month"),
+    )
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evaluations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="evaluations",
+        verbose_name=_("agent"),
     )
     team = models.ForeignKey(
-        "agents.Team", on_delete=models.PROTECT, related_name="kpi_evaluations"
+        "agents.Team",
+        on_delete=models.PROTECT,
+        related_name="kpi_evaluations",
+        verbose_name=_("team"),
     )
     department = models.ForeignKey(
-        "agents.Department", on_delete=models.PROTECT, related_name="kpi_evaluations"
+        "agents.Department",
+        on_delete=models.PROTECT,
+        related_name="kpi_evaluations",
+        verbose_name=_("department"),
     )
-    components = models.JSONField(default=list)
-    score = models.FloatField(null=True, blank=True)
-    rank_in_team = models.PositiveIntegerField(null=True, blank=True)
-    rank_in_department = models.PositiveIntegerField(null=True, blank=True)
-    band = models.CharField(max_length=40, blank=True)
+    components = models.JSONField(_("components"), default=list)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    rank_in_team = models.PositiveIntegerField(_("rank in team"), null=True, blank=True)
+    rank_in_department = models.PositiveIntegerField(_("rank in department"), null=True, blank=True)
+    band = models.CharField(_("incentive band"), max_length=40, blank=True)
     # Exposure: days with a handled call, and handled calls. Below the minimum (the days
     # required that month, kpi.evaluation.required_days, and KPI_EVALUATION_MIN_HANDLED)
     # the sheet is listed but not ranked or banded.
-    worked_days = models.PositiveIntegerField(default=0)
-    handled = models.PositiveIntegerField(default=0)
-    required_days = models.PositiveIntegerField(default=0)
-    ranked = models.BooleanField(default=True)
+    worked_days = models.PositiveIntegerField(_("worked days"), default=0)
+    handled = models.PositiveIntegerField(_("handled"), default=0)
+    required_days = models.PositiveIntegerField(_("days required"), default=0)
+    ranked = models.BooleanField(_("ranked"), default=True)
     lead_comment = models.TextField(_("team lead's comment"), blank=True)
     commented_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -314,8 +361,9 @@ class Evaluation(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("commented by"),
     )
-    computed_at = models.DateTimeField()
+    computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
         verbose_name = _("evaluation")

@@ -43,7 +43,10 @@ class DraftOnly:
         card = self._scorecard(obj)
         if card is not None and not card.is_editable:
             return False
-        return super().has_add_permission(request, *([obj] if obj is not None else []))
+        # An inline's takes the parent object (None on the add page); a ModelAdmin's does not.
+        if isinstance(self, admin.options.InlineModelAdmin):
+            return super().has_add_permission(request, obj)
+        return super().has_add_permission(request)
 
     def has_delete_permission(self, request, obj=None):
         card = self._scorecard(obj)

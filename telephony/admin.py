@@ -112,7 +112,23 @@ class QueueAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Offer, list_display=["call", "agent", "status", "offered_at", "expires_at"])
-admin.site.register(SimulatorMessage, list_display=["at", "direction", "call_sid", "action"])
+
+
+@admin.register(SimulatorMessage)
+class SimulatorMessageAdmin(admin.ModelAdmin):
+    """Simulated mode's log, which is also the demo customer's phone: a text message Sangdam
+    sent (action "sms", such as the case-status page's one-time code) reads here as the
+    customer receives it. Admin → Text messages keeps the code masked, as a center's own
+    records must."""
+
+    list_display = ["at", "direction", "call_sid", "action", "text_received"]
+    list_filter = ["action", "direction"]
+
+    @admin.display(description=_("text received"))
+    def text_received(self, obj: SimulatorMessage) -> str:
+        if obj.action != "sms":
+            return ""
+        return f"{phone_masked(obj.data.get('to', ''))}: {obj.data.get('body', '')}"
 
 
 # --- IVR, voicemail, SMS -------------------------------------------------------------------

@@ -70,10 +70,11 @@ INSTALLED_APPS += ["csp"]  # django-csp's own system checks
 
 # --- Sign-in protection (issue 17): lockout (django-axes) and two-factor (django-otp) ----
 INSTALLED_APPS += [
-    "axes",
+    # Their own apps, under Korean names in the admin (callcenter/apps.py).
+    "callcenter.apps.AxesConfig",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "callcenter.apps.OtpTotpConfig",
+    "callcenter.apps.OtpStaticConfig",
 ]
 # Axes first: a locked-out user or address is refused before the password hasher runs.
 AUTHENTICATION_BACKENDS = [
@@ -100,6 +101,8 @@ OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Sangdam")
 OTP_RECOVERY_CODES = 10
 
 ROOT_URLCONF = "callcenter.urls"
+# Every select's empty choice reads "선택", not Django's "---------" (admin too).
+FORM_RENDERER = "callcenter.forms.FormRenderer"
 WSGI_APPLICATION = "callcenter.wsgi.application"
 ASGI_APPLICATION = "callcenter.asgi.application"
 

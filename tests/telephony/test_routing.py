@@ -13,6 +13,7 @@ from agents.services import agent_set_state
 from telephony import services
 from telephony.models import Call, CallPhase, Offer, OfferStatus
 from telephony.simulator import new_call_sid
+from tests.agents.test_idle_order import finish_a_call
 from tests.conftest import GENERAL_NUMBER, make_available
 
 
@@ -27,9 +28,11 @@ def state(person):
 
 
 def test_the_longest_idle_agent_gets_the_longest_waiting_call(org):
+    # agent1 finished a call a minute ago; agent2 signs in with none today, so counts as
+    # idle since the day began (tests/agents/test_idle_order.py).
     t0 = timezone.now() - timedelta(minutes=10)
-    make_available(org.agent2, at=t0)
-    make_available(org.agent1, at=t0 + timedelta(minutes=1))
+    finish_a_call(org, org.agent1, ended_at=t0 + timedelta(minutes=1))
+    make_available(org.agent2, at=t0 + timedelta(minutes=1))
     first = receive(at=t0 + timedelta(minutes=2))
     receive(at=t0 + timedelta(minutes=3))
     offers = services.acd_route(queue_id=org.q_general.pk, at=t0 + timedelta(minutes=4))

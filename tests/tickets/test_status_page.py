@@ -255,3 +255,24 @@ def test_non_ascii_digits_find_no_case_and_count_toward_the_address_limit(
     assert over.status_code == 429
     assert not SmsMessage.objects.exists()
     assert not StatusCheck.objects.filter(ticket__isnull=False).exists()
+
+
+def test_the_demo_customers_code_is_where_the_readme_sends_the_reader(
+    client, org, lookup, django_user_model
+):
+    """README: admin → Simulator messages, action sms, is the customer's phone: the code
+    reads there in the list; admin → Text messages keeps it masked."""
+    from agents.models import Role
+
+    ticket = make_ticket(org, phone="+821012345678")
+    lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
+    code = sent_code()
+    admin = django_user_model.objects.create_superuser(
+        "boss", password="x", display_name="관리자", role=Role.ADMIN, center=org.center
+    )
+    client.force_login(admin)
+    phone = client.get("/admin/telephony/simulatormessage/", {"action": "sms"}).content.decode()
+    assert f"{ticket.number} 조회 인증번호: {code}" in phone
+    assert "+821012345678" not in phone  # the customer's number stays masked
+    records = client.get("/admin/telephony/smsmessage/").content.decode()
+    assert code not in records

@@ -304,8 +304,14 @@ class Command(BaseCommand):
                         reports_to=lead,
                         employee_no=f"S{agent_no:04d}",
                     )
+                    proficiency = rng.randint(3, 9)
+                    if agent_no == 1:
+                        # The README's agent: in the queue's first tier (6 and up), so the
+                        # first call waits for no expert colleague (agent1 is kept out of
+                        # the replayed history, which stays as it was).
+                        proficiency = max(proficiency, 6)
                     QueueMembership.objects.create(
-                        person=agent, queue=queue, proficiency=rng.randint(3, 9)
+                        person=agent, queue=queue, proficiency=proficiency
                     )
             departments.append(dept)
         # 가입 callers who wait 90 s may be taken by 일반 agents.
