@@ -57,7 +57,7 @@ def test_each_role_lands_on_its_work_and_its_menu_links_it(
         assert href not in links.values(), (username, href, links)
     if username == "boss":
         assert links["관리"] == "/admin/"
-        page.get_by_role("link", name="관리").click()
+        page.get_by_role("link", name="관리", exact=True).click()
         page.wait_for_url("**/admin/")
     page.close()
 
