@@ -3,10 +3,11 @@ file in var/, so a message is a row written in one transaction and can never be 
 half-written (kombu's filesystem transport could: the worker read a file the web server
 was still writing and died, celery/kombu#1523).
 
-Two changes to kombu's transport, both for SQLite shared by several processes (the web
+Three changes to kombu's transport, both for SQLite shared by several processes (the web
 server, the worker with beat, the simulators all publish; the worker polls):
 - the file runs in WAL mode with a busy timeout, so a publisher waits for the poller's
   short write lock instead of failing with "database is locked";
+- creating the tables tolerates another process creating them at the same moment;
 - a message handed to the worker is deleted instead of being kept as an invisible row
   (kombu keeps every delivered message forever; the poll would scan a growing table).
   Nothing is lost by it: kombu never gives an invisible row back either. An unacknowledged
@@ -22,6 +23,7 @@ from queue import Empty
 from kombu.transport import sqlalchemy as kombu_sqla
 from kombu.utils.encoding import bytes_to_str
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import OperationalError
 
 # Options kombu reads itself; the rest go to SQLAlchemy's create_engine().
 KOMBU_OPTIONS = {
@@ -59,6 +61,18 @@ class Channel(kombu_sqla.Channel):
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _on_connect)
         return engine
+
+    def _open(self):
+        # kombu creates its tables with "check, then CREATE TABLE": processes that start
+        # together (make run's web, worker and simulators) can both find none, and the
+        # slower one died of "table kombu_queue already exists". Once more sees them.
+        for attempt in range(3):
+            try:
+                return super()._open()
+            except OperationalError as error:
+                if "already exists" not in str(error) or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _get(self, queue):
         obj = self._get_or_create(queue)

@@ -90,3 +90,31 @@ def test_concurrent_publishers_and_a_consumer_never_see_a_torn_message(tmp_path)
     with sqlite3.connect(tmp_path / "broker.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM kombu_message").fetchone() == (0,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_process_that_loses_the_race_to_create_the_tables_goes_on(tmp_path, monkeypatch):
+    """Two processes starting together both find no tables; the slower CREATE TABLE fails
+    with "already exists". It must not kill the process (it did, now and then, in CI)."""
+    from kombu.transport.sqlalchemy import models
+    from sqlalchemy.exc import OperationalError
+
+    real = models.metadata.create_all
+    calls = []
+
+    def create_all_after_a_rival(engine, *args, **kwargs):
+        calls.append(engine)
+        if len(calls) == 1:
+            real(engine, *args, **kwargs)  # the rival process got there first
+            raise OperationalError(
+                "CREATE TABLE kombu_queue", {}, Exception("table kombu_queue already exists")
+            )
+        return real(engine, *args, **kwargs)
+
+    monkeypatch.setattr(models.metadata, "create_all", create_all_after_a_rival)
+    url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
+    with Connection(url, transport=TRANSPORT, transport_options=OPTIONS) as conn:
+        queue = conn.SimpleQueue("race-test")
+        queue.put({"n": 1})
+        assert queue.get(timeout=5).payload == {"n": 1}
+        queue.close()
+    assert len(calls) == 2
