@@ -65,9 +65,10 @@ def call_monitor(*, lead: Person, call_id: int, mode: str, at: datetime | None =
     are in it: muted (listen), heard by the agent only (whisper, Twilio's coaching) or heard
     by both (barge). The same mode twice changes nothing."""
     at = at or timezone.now()
+    # Who may listen first: a refusal must not tell anyone else whether the call exists.
+    call = _lock_monitored_call(lead, call_id)
     if mode not in MONITOR_MODES:
         raise ValidationError(_("Unknown listening mode."))
-    call = _lock_monitored_call(lead, call_id)
     if call.phase != CallPhase.CONNECTED:
         raise ValidationError(_("This call is no longer connected."))
     if mode == "whisper" and not call.agent_call_sid:

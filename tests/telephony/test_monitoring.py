@@ -194,3 +194,16 @@ def test_the_team_board_offers_barge_and_stop(client, org, twilio):
         ).status_code
         == 403
     )
+
+
+def test_a_bad_mode_on_someone_elses_call_is_refused_like_any_other(client, org):
+    """Who may listen is checked before the mode: an unknown mode on a call outside the
+    person's reach is a 403 with nothing of the call, not a 400 with its controls."""
+    call = live_call(org)
+    for person in (org.agent2, org.lead2):
+        client.force_login(person)
+        response = client.post(
+            f"/telephony/calls/{call.pk}/monitor/", {"mode": "shout"}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 403
+        assert f'data-barge="{call.pk}"' not in response.content.decode()
