@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 MAX_ID = 2**63 - 1  # BigAutoField
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL integer (IntegerField columns)
 MIN_YEAR, MAX_YEAR = 1900, 9998
-BUSINESS_YEARS = (2000, 2100)  # the months a center's records can belong to (as qa.forms)
+BUSINESS_YEARS = (2000, 2100)  # the months a center's records can belong to
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 

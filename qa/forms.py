@@ -8,12 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import Person, Role
 from agents.scoping import departments_visible_to, people_visible_to
+from callcenter.inputs import BUSINESS_YEARS
 from qa.models import AssignMode, ItemKind, SampleReason, ScorecardItem
 from qa.scoring import Mark
 from qa.services import TARGETED_RULES
 from tickets.forms import PiiGuardMixin, SentCheckboxInput
 
-MONTH_YEARS = (2000, 2100)
+MONTH_YEARS = BUSINESS_YEARS
 REPORT_MAX_MONTHS = 24
 
 

@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import TARGET_UNITS, TargetMetric, TargetUnit
 from agents.targets.selectors import TargetUnitRef
-from callcenter.inputs import parse_month
+from callcenter.inputs import BUSINESS_YEARS, parse_month
 
-MIN_YEAR, MAX_YEAR = 2000, 2100
+MIN_YEAR, MAX_YEAR = BUSINESS_YEARS
 MAX_CALLS_A_DAY = 1000
 MAX_SECONDS = 59 * 60 + 59
 _PERCENT = re.compile(r"(\d{1,3}(?:[.,]\d{1,2})?)\s*%?", re.ASCII)
@@ -95,8 +95,8 @@ class TargetForm(forms.Form):
         )
 
     def clean_month(self) -> date:
-        month = parse_month(self.cleaned_data["month"])
-        if month is None or not MIN_YEAR <= month.year <= MAX_YEAR:
+        month = parse_month(self.cleaned_data["month"], years=BUSINESS_YEARS)
+        if month is None:
             raise forms.ValidationError(
                 _("Give the month as YYYY-MM, between %(lo)d and %(hi)d.")
                 % {"lo": MIN_YEAR, "hi": MAX_YEAR},

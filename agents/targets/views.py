@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from agents.models import SINCE_THE_START, TargetMetric
 from agents.targets import selectors, services
 from agents.targets.forms import TargetForm, format_target
-from callcenter.inputs import parse_month
+from callcenter.inputs import BUSINESS_YEARS, parse_month
 
 
 def _grid(units, month) -> list[dict]:
@@ -45,8 +45,8 @@ def targets_page(request: HttpRequest) -> HttpResponse:
     this_month = selectors.month_start(timezone.localdate())
     month = this_month
     if request.GET.get("month"):
-        month = parse_month(request.GET["month"])
-        if month is None or not 2000 <= month.year <= 2100:
+        month = parse_month(request.GET["month"], years=BUSINESS_YEARS)
+        if month is None:
             return HttpResponseBadRequest(
                 _("Give the month as YYYY-MM."), content_type="text/plain"
             )

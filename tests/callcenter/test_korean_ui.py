@@ -146,6 +146,6 @@ def test_the_admin_is_korean(client, org):
     )
     client.force_login(admin)
     found = crawl(client, "/admin/", max_pages=250)
-    for path in ("/admin/kpi/dailystat/", "/admin/kpi/target/add/", "/admin/agents/team/add/"):
+    for path in ("/admin/kpi/dailystat/", "/admin/agents/target/", "/admin/agents/team/add/"):
         found.update(crawl(client, path))
     assert found == {}
