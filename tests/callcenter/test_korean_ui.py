@@ -73,6 +73,9 @@ def english_in(text: str, names: set[str]) -> bool:
         return False
     if re.fullmatch(r"(?:[A-Z2-7]{4} ?){4,}", text):  # a two-factor key, in groups of four
         return False
+    # A masked password hash: the first letters of its random salt, then asterisks.
+    if re.fullmatch(r"\S{0,8}\*{4,}", text):
+        return False
     if re.fullmatch(r"<unknown>( \(\d+\))?", text):  # django-axes: no user agent (a count)
         return False
     words = re.findall(r"[A-Za-z][A-Za-z'-]{2,}", text)
