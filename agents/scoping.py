@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 CENTER_WIDE_ROLES = {Role.DIRECTOR, Role.TRAINING_LEAD, Role.ADMIN}
 
 
-def _is_center_wide(person: Person) -> bool:
+def is_center_wide(person: Person) -> bool:
     return person.role in CENTER_WIDE_ROLES or person.is_superuser
 
 
 def departments_visible_to(person: Person) -> QuerySet[Department]:
     qs = Department.objects.all()
-    if _is_center_wide(person):
+    if is_center_wide(person):
         return qs.filter(center_id=person.center_id) if person.center_id else qs
     if person.role == Role.MANAGER:
         return qs.filter(managers=person)
@@ -40,7 +40,7 @@ def departments_visible_to(person: Person) -> QuerySet[Department]:
 
 def teams_visible_to(person: Person) -> QuerySet[Team]:
     qs = Team.objects.select_related("department")
-    if _is_center_wide(person):
+    if is_center_wide(person):
         return qs.filter(department__center_id=person.center_id) if person.center_id else qs
     if person.role == Role.MANAGER:
         return qs.filter(department__managers=person)
@@ -51,7 +51,7 @@ def teams_visible_to(person: Person) -> QuerySet[Team]:
 
 def people_visible_to(person: Person) -> QuerySet[Person]:
     qs = Person.objects.filter(is_active=True)
-    if _is_center_wide(person):
+    if is_center_wide(person):
         return qs.filter(center_id=person.center_id) if person.center_id else qs
     if person.role == Role.MANAGER:
         return qs.filter(
@@ -88,7 +88,7 @@ def _offered_to(person: Person) -> Q:
 def _call_alternatives(person: Person) -> list[Q]:
     """calls_visible_to's rule as alternatives (a call is visible if it meets any one),
     each with an index of its own."""
-    if _is_center_wide(person):
+    if is_center_wide(person):
         return [_in_center_of(person)]
     if person.role == Role.MANAGER:
         return [Q(department__managers=person)]
@@ -109,7 +109,7 @@ def calls_visible_to(person: Person) -> QuerySet[Call]:
 
 def _ticket_alternatives(person: Person) -> list[Q]:
     """tickets_visible_to's rule as alternatives, like _call_alternatives."""
-    if _is_center_wide(person):
+    if is_center_wide(person):
         return [_in_center_of(person)]
     if person.role == Role.MANAGER:
         return [Q(department__managers=person)]
@@ -155,7 +155,7 @@ def kpi_scopes_visible_to(person: Person) -> list[KpiScope]:
     from telephony.models import Queue
 
     scopes: list[KpiScope] = []
-    if _is_center_wide(person) and person.center_id:
+    if is_center_wide(person) and person.center_id:
         scopes.append(KpiScope("center", person.center_id, person.center.name))
     departments = list(departments_visible_to(person).order_by("id"))
     for dept in departments:
@@ -197,7 +197,7 @@ def wallboard_queues_visible_to(person: Person):
     from telephony.models import Queue
 
     qs = Queue.objects.all()
-    if _is_center_wide(person):
+    if is_center_wide(person):
         return qs.filter(department__center_id=person.center_id) if person.center_id else qs
     if person.role == Role.MANAGER:
         return qs.filter(department__managers=person)
@@ -208,7 +208,7 @@ def wallboard_queues_visible_to(person: Person):
 
 def wallboard_center_visible_to(person: Person) -> bool:
     """The center tile (every queue summed) is for the center-wide roles."""
-    return _is_center_wide(person) and person.center_id is not None
+    return is_center_wide(person) and person.center_id is not None
 
 
 def customer_seen_by(person: Person):
@@ -247,7 +247,7 @@ def voicemails_visible_to(person: Person):
     from telephony.models import Voicemail
 
     qs = Voicemail.objects.all()
-    if _is_center_wide(person):
+    if is_center_wide(person):
         if person.center_id:
             return qs.filter(Q(department__center_id=person.center_id) | Q(department__isnull=True))
         return qs
@@ -264,7 +264,7 @@ def approval_requests_visible_to(person: Person):
     from agents.models import ApprovalRequest
 
     qs = ApprovalRequest.objects.all()
-    if _is_center_wide(person):
+    if is_center_wide(person):
         return qs.filter(team__department__center_id=person.center_id) if person.center_id else qs
     if person.role == Role.MANAGER:
         return qs.filter(team__department__managers=person)
@@ -290,7 +290,7 @@ def evaluations_visible_to(person: Person):
     from qa.models import SCORED_STATUSES, Evaluation
 
     qs = Evaluation.objects.all()
-    if _is_center_wide(person):
+    if is_center_wide(person):
         return qs.filter(department__center_id=person.center_id) if person.center_id else qs
     if person.role == Role.MANAGER:
         return qs.filter(Q(department__managers=person) | Q(evaluator=person)).distinct()

@@ -68,7 +68,7 @@ REVIEWER_ROLES = (Role.TRAINING_LEAD, Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTO
 COACH_ROLES = (Role.TEAM_LEAD, Role.TRAINING_LEAD, Role.MANAGER, Role.DIRECTOR, Role.ADMIN)
 
 
-def _is_center_wide(person: Person) -> bool:
+def is_center_wide(person: Person) -> bool:
     return person.role in CENTER_WIDE_ROLES or person.is_superuser
 
 
@@ -345,7 +345,7 @@ def sample_run_start(
     visible = departments_visible_to(actor)
     if department is not None and not visible.filter(pk=department.pk).exists():
         raise PermissionDenied
-    if department is None and not _is_center_wide(actor):
+    if department is None and not is_center_wide(actor):
         raise ValidationError(_("Choose one of your departments."))
     center = department.center if department else actor.center or Center.objects.first()
     if center is None:

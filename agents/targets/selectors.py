@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents.models import Center, Department, Person, Role, Target, TargetMetric, Team
-from agents.scoping import departments_visible_to, teams_visible_to
+from agents.scoping import departments_visible_to, is_center_wide, teams_visible_to
 
 Key = tuple[str, int]  # ("center" | "department" | "team" | "agent", id)
 
@@ -160,8 +160,7 @@ def target_units_for(person: Person) -> list[TargetUnitRef]:
     if not (person.is_superuser or person.role in TARGET_SETTERS):
         raise PermissionDenied
     units = []
-    center_wide = person.is_superuser or person.role != Role.MANAGER
-    if center_wide and person.center_id:
+    if is_center_wide(person) and person.center_id:
         center = Center.objects.get(pk=person.center_id)
         units.append(TargetUnitRef("center", center.pk, center.name, 0))
     teams_by_dept = defaultdict(list)
