@@ -25,9 +25,7 @@ def on_call(org) -> Call:
 
 
 def _save(client, call, **data):
-    return client.post(
-        reverse("desk:call-notepad", args=[call.pk]), data, HTTP_HX_REQUEST="true"
-    )
+    return client.post(reverse("desk:call-notepad", args=[call.pk]), data, HTTP_HX_REQUEST="true")
 
 
 def test_the_notes_are_stored_masked_and_the_agent_sees_what_was_found(client, org, on_call):

@@ -20,9 +20,7 @@ def test_an_agent_on_another_page_sees_the_call_ringing_for_them(client, org):
 
 def test_nothing_rings_for_an_agent_without_an_offer(client, org):
     client.force_login(org.agent2)
-    assert (
-        reverse("desk:desktop") not in client.get(reverse("desk:offer-alert")).content.decode()
-    )
+    assert reverse("desk:desktop") not in client.get(reverse("desk:offer-alert")).content.decode()
 
 
 def test_a_forbidden_page_says_so_inside_the_layout(client, org):

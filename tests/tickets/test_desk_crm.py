@@ -48,8 +48,7 @@ def test_an_unknown_caller_is_found_and_linked_and_their_number_is_kept(client, 
     # Someone else's call cannot be linked, nor to a customer the agent cannot see.
     client.force_login(org.agent2)
     assert (
-        client.post(reverse("desk:call-customer", args=[call.pk]), {"name": "x"}).status_code
-        == 409
+        client.post(reverse("desk:call-customer", args=[call.pk]), {"name": "x"}).status_code == 409
     )
     hidden = make_ticket(org, team=org.team_b, phone="+821077770000").customer
     client.force_login(org.agent1)
