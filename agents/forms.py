@@ -47,66 +47,6 @@ WEEKDAYS = [
 ]
 
 
-def _pii_mixin():
-    from tickets.forms import PiiGuardMixin
-
-    return PiiGuardMixin
-
-
-class ApprovalRequestForm(_pii_mixin(), forms.Form):
-    """What an agent asks their 실장 for (escalations are asked from the ticket)."""
-
-    kind = forms.ChoiceField(
-        label=_("Request"),
-        choices=[
-            ("refund", _("Refund")),
-            ("exception", _("Exception")),
-            ("break", _("Break")),
-        ],
-    )
-    reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
-    )
-    # The database column is a 32-bit integer: larger is a form error, not a 500.
-    amount = forms.IntegerField(
-        label=_("Amount (KRW)"), required=False, min_value=1, max_value=2**31 - 1
-    )
-    break_start = forms.DateTimeField(
-        label=_("Break from"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
-    break_minutes = forms.IntegerField(
-        label=_("Minutes"), required=False, min_value=5, max_value=120
-    )
-    PII_FIELDS = ("reason",)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._pii_init("")
-
-    def clean(self):
-        data = self._pii_guard(super().clean())
-        data.pop("pii_action", None)
-        data["pii_found"] = self.pii_found()
-        return data
-
-
-class DecisionForm(_pii_mixin(), forms.Form):
-    """The 실장's answer to a request, with an optional note the agent reads."""
-
-    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("deny", _("Deny"))])
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
-    PII_FIELDS = ("note",)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._pii_init("")
-
-    def clean(self):
-        return self._pii_guard(super().clean())
-
-
 class WorkingHoursForm(forms.Form):
     person = forms.ModelChoiceField(queryset=None, label=_("Agent"))
     weekdays = forms.MultipleChoiceField(

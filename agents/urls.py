@@ -4,15 +4,10 @@ from agents import views
 from agents.targets import views as target_views
 
 app_name = "agents"
+# The desktop, the team board and the requests inbox are the desk's (desk/urls.py), under
+# the same /agents/ paths.
 urlpatterns = [
-    path("desktop/", views.desktop, name="desktop"),
-    path("desktop/state/", views.state_set, name="state-set"),
-    path("desktop/notice/dismiss/", views.desk_notice_dismiss, name="desk-notice-dismiss"),
-    path("desktop/offer-alert/", views.offer_alert, name="offer-alert"),
-    path("team/", views.team_board, name="team-board"),
     path("team/schedule/", views.team_schedule, name="team-schedule"),
-    path("requests/", views.requests_page, name="requests"),
-    path("requests/<int:request_id>/decide/", views.request_decide, name="request-decide"),
     path("org/", views.org_chart, name="org-chart"),
     path("targets/", target_views.targets_page, name="targets"),
     path("people/", views.roster, name="roster"),

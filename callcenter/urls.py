@@ -23,6 +23,8 @@ urlpatterns = [
     # Second factor, enrolment, password change and admin-issued reset links.
     path("account/", include("agents.signin.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The desk's paths sit under agents/, telephony/ and tickets/ (desk/urls.py).
+    path("", include("desk.urls")),
     path("agents/", include("agents.urls")),
     path("telephony/", include("telephony.urls")),
     path("tickets/", include("tickets.urls")),

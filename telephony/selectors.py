@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from django.db.models import Avg, F, Q
 from django.utils import timezone
 
-from agents.models import AgentState, AgentStatus
+from agents.models import AgentState, AgentStatus, Person
 from callcenter.precompiled import Precompiled, PrecompiledJoin
-from telephony.models import Call, CallPhase, Queue
+from telephony.models import Call, CallPhase, Offer, OfferStatus, Queue
 
 if TYPE_CHECKING:
     from tickets.selectors import CallerMatch
@@ -133,7 +133,7 @@ def bridge_options_for(person, call: Call) -> dict:
     """What the on-call panel offers for `call`: hold state, a transfer under way (and
     whether it is a 실장 연결), who and which queues it can go to, and who 실장 연결 rings
     now (`escalation`: the 실장, or none and why)."""
-    from agents.models import Person, Role
+    from agents.models import Role
     from telephony.services.bridging import escalation_target, transfer_pending
 
     pending = transfer_pending(call)
@@ -230,3 +230,13 @@ def number_route(number: str) -> tuple[int | None, Queue | None]:
     )
     _number_cache[number] = (now + NUMBER_CACHE_SECONDS, menu_id, queue)
     return menu_id, queue
+
+
+def pending_offer_for(person: Person) -> Offer | None:
+    """The call ringing for this person right now, if any."""
+    return (
+        Offer.objects.filter(agent=person, status=OfferStatus.PENDING)
+        .select_related("call__customer", "call__queue")
+        .order_by("-offered_at")
+        .first()
+    )

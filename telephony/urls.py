@@ -19,12 +19,7 @@ urlpatterns = [
     path("voice/voicemail/", views.voice_voicemail, name="voice-voicemail"),
     path("sms/incoming/", views.sms_incoming, name="sms-incoming"),
     path("voice/survey/", kpi_webhooks.voice_survey, name="voice-survey"),
-    # Agent actions.
-    path("offers/<int:offer_id>/accept/", views.offer_accept, name="offer-accept"),
-    path("calls/<int:call_id>/hangup/", views.call_hangup, name="call-hangup"),
-    path("calls/<int:call_id>/notepad/", views.call_notepad, name="call-notepad"),
-    path("calls/<int:call_id>/wrapup/", views.wrapup_submit, name="wrapup-submit"),
-    path("customers/<int:customer_id>/dial/", views.call_dial_out, name="dial-out"),
+    # The agent's call actions are the desk's (desk/urls.py), under the same paths.
     # Browser softphone and playback through Sangdam.
     path("token/", views.softphone_token, name="softphone-token"),
     path("calls/<int:call_id>/recording/", views.call_recording_audio, name="call-recording"),
@@ -42,17 +37,4 @@ urlpatterns = [
         name="voicemail-reveal",
     ),
     path("ivr/", views.ivr_tree, name="ivr-tree"),
-    # Bridging: hold, transfers, escalation, listening.
-    path("calls/<int:call_id>/hold/", views.call_hold, name="call-hold"),
-    path("calls/<int:call_id>/resume/", views.call_resume, name="call-resume"),
-    path("calls/<int:call_id>/transfer/", views.call_transfer, name="call-transfer"),
-    path("calls/<int:call_id>/escalate/", views.call_escalate, name="call-escalate"),
-    path("desk/escalations-only/", views.escalations_only, name="escalations-only"),
-    path(
-        "calls/<int:call_id>/transfer/complete/",
-        views.transfer_complete,
-        name="transfer-complete",
-    ),
-    path("calls/<int:call_id>/transfer/cancel/", views.transfer_cancel, name="transfer-cancel"),
-    path("calls/<int:call_id>/monitor/", views.call_monitor, name="call-monitor"),
 ]

@@ -27,5 +27,4 @@ urlpatterns = [
         views.customer_ticket_create,
         name="customer-ticket-create",
     ),
-    path("calls/<int:call_id>/customer/", views.call_customer_link, name="call-customer"),
 ]

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "tickets",
     "qa",
     "kpi",
+    "desk",
     "privacy",
 ]
 

@@ -63,7 +63,7 @@ def test_the_desktops_unfinished_wrap_ups_mask_callers(client, org):
     )
     assert call.phase == CallPhase.COMPLETED and call.wrapup_submitted_at is None
     client.force_login(org.agent2)
-    response = client.get(reverse("agents:desktop"))
+    response = client.get(reverse("desk:desktop"))
     assert response.status_code == 200
     assert_masked(response.content.decode())
 
@@ -73,8 +73,8 @@ def test_the_live_screen_pop_still_shows_the_caller(client, org):
     services.call_receive(sid=new_call_sid(), from_number=RAW, to_number=GENERAL_NUMBER)
     services.acd_route()
     client.force_login(org.agent1)
-    assert FULL in client.get(reverse("agents:desktop")).content.decode()
-    assert FULL in client.get(reverse("agents:offer-alert")).content.decode()
+    assert FULL in client.get(reverse("desk:desktop")).content.decode()
+    assert FULL in client.get(reverse("desk:offer-alert")).content.decode()
 
 
 def _voicemail(org, n: int, **extra) -> Voicemail:

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from agents.selectors import desktop_state_for
+from desk.selectors import desktop_state_for
 from kpi.csat import survey_sms_reply
 from kpi.models import Survey, SurveyChannel
 from telephony.models import (

@@ -114,5 +114,5 @@ def test_a_non_ascii_ticket_id_is_a_400_not_a_500(client, org):
     customer = Customer.objects.create(name="고객", phone="+821055556666")
     make_available(org.agent1)
     client.force_login(org.agent1)
-    response = client.post(reverse("telephony:dial-out", args=[customer.pk]), {"ticket": "²"})
+    response = client.post(reverse("desk:dial-out", args=[customer.pk]), {"ticket": "²"})
     assert response.status_code == 400

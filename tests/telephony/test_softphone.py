@@ -105,7 +105,7 @@ def test_unconfigured_twilio_answers_409_naming_what_is_missing(client, org):
 def test_desktop_shows_simulated_softphone_without_loading_the_sdk(client, org):
     client.force_login(org.agent1)
 
-    html = client.get(reverse("agents:desktop")).content.decode()
+    html = client.get(reverse("desk:desktop")).content.decode()
 
     assert 'id="softphone"' in html
     assert 'data-mode="simulated"' in html
@@ -119,7 +119,7 @@ def test_desktop_shows_simulated_softphone_without_loading_the_sdk(client, org):
 def test_desktop_in_twilio_mode_loads_the_vendored_sdk(client, org):
     client.force_login(org.agent1)
 
-    html = client.get(reverse("agents:desktop")).content.decode()
+    html = client.get(reverse("desk:desktop")).content.decode()
 
     assert 'data-mode="twilio"' in html
     assert "vendor/twilio-voice/twilio.min.js" in html

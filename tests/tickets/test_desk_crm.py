@@ -28,7 +28,7 @@ def test_an_unknown_caller_is_created_with_a_name(client, org):
     page = client.get("/agents/desktop/").content.decode()
     assert 'id="link-customer"' in page
     response = client.post(
-        reverse("tickets:call-customer", args=[call.pk]), {"name": "김신규"}, HTTP_HX_REQUEST="true"
+        reverse("desk:call-customer", args=[call.pk]), {"name": "김신규"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200 and "김신규" in response.content.decode()
     call.refresh_from_db()
@@ -41,26 +41,25 @@ def test_an_unknown_caller_is_found_and_linked_and_their_number_is_kept(client, 
     client.force_login(org.agent1)
     found = client.get("/tickets/customers/search/", {"q": "홍길동", "call": call.pk})
     assert known.number in found.content.decode()
-    client.post(reverse("tickets:call-customer", args=[call.pk]), {"customer": known.pk})
+    client.post(reverse("desk:call-customer", args=[call.pk]), {"customer": known.pk})
     call.refresh_from_db()
     assert call.customer == known
     assert CustomerPhone.objects.get(customer=known).number == "+821033334444"
     # Someone else's call cannot be linked, nor to a customer the agent cannot see.
     client.force_login(org.agent2)
     assert (
-        client.post(reverse("tickets:call-customer", args=[call.pk]), {"name": "x"}).status_code
-        == 409
+        client.post(reverse("desk:call-customer", args=[call.pk]), {"name": "x"}).status_code == 409
     )
     hidden = make_ticket(org, team=org.team_b, phone="+821077770000").customer
     client.force_login(org.agent1)
     assert (
         client.post(
-            reverse("tickets:call-customer", args=[call.pk]), {"customer": hidden.pk}
+            reverse("desk:call-customer", args=[call.pk]), {"customer": hidden.pk}
         ).status_code
         == 404
     )
     assert (
-        client.post(reverse("tickets:call-customer", args=[call.pk]), {"customer": "x"}).status_code
+        client.post(reverse("desk:call-customer", args=[call.pk]), {"customer": "x"}).status_code
         == 400
     )
 
@@ -203,7 +202,7 @@ def test_a_known_customer_without_a_name_is_shown_by_number_everywhere(client, o
     tel.call_receive(sid=new_call_sid(), from_number="+821033334444", to_number=GENERAL_NUMBER)
     tel.acd_route()
     client.force_login(org.agent1)
-    offer = client.get(reverse("agents:desktop")).content.decode()
+    offer = client.get(reverse("desk:desktop")).content.decode()
     assert f'<strong id="offer-caller">{customer.number}</strong>' in offer
     for page in (reverse("tickets:list"), reverse("tickets:detail", args=[ticket.pk])):
         body = client.get(page).content.decode()
@@ -214,7 +213,7 @@ def test_a_known_customer_without_a_name_is_shown_by_number_everywhere(client, o
 def test_the_desktop_marks_the_current_state_and_log_off_is_an_action(client, org):
     make_available(org.agent1)
     client.force_login(org.agent1)
-    body = client.get(reverse("agents:desktop")).content.decode()
+    body = client.get(reverse("desk:desktop")).content.decode()
     assert 'id="btn-available" title="F2" aria-pressed="true"' in body
     assert 'id="btn-not-ready" title="F3" aria-pressed="false"' in body
     assert 'value="offline" id="btn-log-off"' in body

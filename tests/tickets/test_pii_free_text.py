@@ -59,7 +59,7 @@ def test_a_search_for_a_phone_number_is_not_kept_as_a_saved_view(client, org):
 def test_a_new_callers_name_on_the_desk_may_not_hold_an_identifier(client, org):
     call = live_call(org)
     client.force_login(org.agent1)
-    url = reverse("tickets:call-customer", args=[call.pk])
+    url = reverse("desk:call-customer", args=[call.pk])
     response = client.post(url, {"name": "김신규 4539 1488 0343 6467"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 422
     assert "4539 14** **** 6467" in response.content.decode()

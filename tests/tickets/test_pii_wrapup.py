@@ -23,7 +23,7 @@ def call_in_wrapup(org):
 def post_wrapup(client, org, call, note, **extra):
     disposition = org.general.dispositions.get(code="resolved")
     return client.post(
-        reverse("telephony:wrapup-submit", args=[call.pk]),
+        reverse("desk:wrapup-submit", args=[call.pk]),
         {"disposition": disposition.pk, "note": note, "subject": "문의", **extra},
         HTTP_HX_REQUEST="true",
     )

@@ -22,11 +22,11 @@ from django.db import DatabaseError
 from kombu.exceptions import OperationalError as BrokerError
 
 from agents.models import AgentState, AgentStatus, Department, Person, Role
-from agents.selectors import pending_offer_for
 from agents.services import agent_set_state
 from callcenter.redis_health import REDIS_ERRORS
 from telephony import services
 from telephony.models import Call, CallPhase
+from telephony.selectors import pending_offer_for
 
 # The people a newcomer logs in as are never played by the simulator.
 HUMAN_LOGINS = {"agent1", "agent2", "lead1", "trainer1", "manager1", "manager2", "director"}

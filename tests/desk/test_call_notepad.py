@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from desk.forms import WrapupForm
 from telephony import services
 from telephony.models import Call
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
-from tickets.forms import WrapupForm
 
 pytestmark = pytest.mark.django_db
 RRN = "900101-1234567"
@@ -25,9 +25,7 @@ def on_call(org) -> Call:
 
 
 def _save(client, call, **data):
-    return client.post(
-        reverse("telephony:call-notepad", args=[call.pk]), data, HTTP_HX_REQUEST="true"
-    )
+    return client.post(reverse("desk:call-notepad", args=[call.pk]), data, HTTP_HX_REQUEST="true")
 
 
 def test_the_notes_are_stored_masked_and_the_agent_sees_what_was_found(client, org, on_call):

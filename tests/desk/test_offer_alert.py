@@ -12,17 +12,15 @@ def test_an_agent_on_another_page_sees_the_call_ringing_for_them(client, org):
     services.call_receive(sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER)
     services.acd_route()
     client.force_login(org.agent1)
-    alert = client.get(reverse("agents:offer-alert"))
-    assert reverse("agents:desktop") in alert.content.decode()
+    alert = client.get(reverse("desk:offer-alert"))
+    assert reverse("desk:desktop") in alert.content.decode()
     page = client.get(reverse("tickets:list"))
-    assert reverse("agents:offer-alert") in page.content.decode()
+    assert reverse("desk:offer-alert") in page.content.decode()
 
 
 def test_nothing_rings_for_an_agent_without_an_offer(client, org):
     client.force_login(org.agent2)
-    assert (
-        reverse("agents:desktop") not in client.get(reverse("agents:offer-alert")).content.decode()
-    )
+    assert reverse("desk:desktop") not in client.get(reverse("desk:offer-alert")).content.decode()
 
 
 def test_a_forbidden_page_says_so_inside_the_layout(client, org):
@@ -33,4 +31,4 @@ def test_a_forbidden_page_says_so_inside_the_layout(client, org):
 
 
 def test_the_login_page_does_not_poll_for_calls(client, db):
-    assert reverse("agents:offer-alert") not in client.get(reverse("login")).content.decode()
+    assert reverse("desk:offer-alert") not in client.get(reverse("login")).content.decode()

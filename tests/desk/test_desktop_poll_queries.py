@@ -1,4 +1,4 @@
-"""Every agent's desktop polls its panel every second (agents.views.desktop): a poll whose
+"""Every agent's desktop polls its panel every second (desk.views.desktop): a poll whose
 version is stale reads the desktop state once, to compare versions and to render it."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agents import selectors
+from desk import selectors
 from telephony import services
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
@@ -34,7 +34,7 @@ def ringing(org):
 
 def _poll(client, version: str):
     return client.get(
-        reverse("agents:desktop"), {"fragment": "panel", "v": version}, HTTP_HX_REQUEST="true"
+        reverse("desk:desktop"), {"fragment": "panel", "v": version}, HTTP_HX_REQUEST="true"
     )
 
 
@@ -64,7 +64,7 @@ def test_a_stale_poll_reads_the_desktop_state_once_and_renders_it(client, org, r
 
 def test_the_full_page_and_a_fresh_poll_show_the_same_panel(client, org, ringing):
     client.force_login(org.agent1)
-    page = html.unescape(client.get(reverse("agents:desktop")).content.decode())
+    page = html.unescape(client.get(reverse("desk:desktop")).content.decode())
     panel = html.unescape(_poll(client, "stale").content.decode())
     version = re.search(r"fragment=panel&v=([^\"]+)\"", panel).group(1)
     assert f'fragment=panel&v={version}"' in page

@@ -7,12 +7,12 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from desk.selectors import today_figures_for
 from tests.conftest import GENERAL_NUMBER
 from tests.tickets.helpers import make_ticket
 from tests.tickets.test_pii_wrapup import call_in_wrapup, post_wrapup
 from tickets import services
 from tickets.models import FollowUpTask, Ticket, TicketCategory
-from tickets.selectors import today_figures_for
 
 
 def test_wrapup_sets_category_priority_and_a_follow_up(client, org):
@@ -81,7 +81,7 @@ def test_today_figures_follow_the_formulas(client, org):
 def test_the_resolved_box_starts_unticked_and_each_disposition_says_if_it_resolves(client, org):
     call_in_wrapup(org)
     client.force_login(org.agent1)
-    body = client.get(reverse("agents:desktop")).content.decode()
+    body = client.get(reverse("desk:desktop")).content.decode()
     box = re.search(r'<input[^>]*name="resolve"[^>]*>', body).group(0)
     assert "checked" not in box
     for disposition in org.general.dispositions.all():

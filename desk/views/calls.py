@@ -1,11 +1,10 @@
-"""The agent's and team lead's call actions (htmx): each answers with the refreshed
+"""The agent's and team lead's call actions on the desk (htmx): each answers with the refreshed
 desktop panel, or the reason it was refused."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -20,11 +19,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from agents.views import desk_notice_set, render_desktop_panel
+from callcenter.inputs import parse_id
+from desk.forms import CallNotepadForm, WrapupForm
+from desk.services import wrapup_complete
+from desk.views.desktop import desk_notice_set, render_desktop_panel
 from telephony import services
+from telephony.forms import TransferForm
 from telephony.models import Call
-from tickets.forms import CallNotepadForm, WrapupForm
-from tickets.services import wrapup_ticket_details
+from telephony.templatetags.bridging import monitor_controls
+from tickets.forms import PiiCheck
+from tickets.services import call_customer_link as customer_link
 
 
 def _panel_or_error(request: HttpRequest, action) -> HttpResponse:
@@ -37,7 +41,7 @@ def _panel_or_error(request: HttpRequest, action) -> HttpResponse:
     except PermissionDenied:
         return render_desktop_panel(request, error=_("This is not your call."), status=403)
     if not request.htmx:
-        return redirect("agents:desktop")
+        return redirect("desk:desktop")
     return render_desktop_panel(request)
 
 
@@ -68,25 +72,20 @@ def wrapup_submit(request: HttpRequest, call_id: int) -> HttpResponse:
         return render_desktop_panel(request, wrapup_form=form, status=422)
     data = form.cleaned_data
     try:
-        with transaction.atomic():
-            call = services.wrapup_submit(
-                agent=request.user,
-                call_id=call.pk,
-                disposition_id=data["disposition"].pk,
-                note=data["note"],
-                ticket_id=int(data["ticket"]) if data["ticket"] else None,
-                subject=data["subject"],
-                resolve=data["resolve"],
-                pii_found=form.pii_found(),
-            )
-            wrapup_ticket_details(
-                agent=request.user,
-                ticket_id=call.ticket_id,
-                category_id=data["category"].pk if data["category"] else None,
-                priority=data["priority"],
-                followup_at=data["followup_at"],
-                followup_note=data["followup_note"],
-            )
+        call = wrapup_complete(
+            agent=request.user,
+            call_id=call.pk,
+            disposition_id=data["disposition"].pk,
+            note=data["note"],
+            ticket_id=int(data["ticket"]) if data["ticket"] else None,
+            subject=data["subject"],
+            resolve=data["resolve"],
+            category_id=data["category"].pk if data["category"] else None,
+            priority=data["priority"],
+            followup_at=data["followup_at"],
+            followup_note=data["followup_note"],
+            pii_found=form.pii_found(),
+        )
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)
@@ -106,7 +105,7 @@ def call_notepad(request: HttpRequest, call_id: int) -> HttpResponse:
         Call.objects.select_related("customer"), pk=call_id, agent=request.user
     )
     form = CallNotepadForm(request.POST, call=call)
-    page = "telephony/_notepad_status.html"
+    page = "desk/_notepad_status.html"
     if not form.is_valid():
         return render(request, page, {"form": form}, status=422)
     data = form.cleaned_data
@@ -121,7 +120,7 @@ def call_notepad(request: HttpRequest, call_id: int) -> HttpResponse:
     except ValidationError as exc:
         return render(request, page, {"form": form, "error": " ".join(exc.messages)}, status=409)
     if not request.htmx:
-        return redirect("agents:desktop")
+        return redirect("desk:desktop")
     return render(request, page, {"form": form, "saved_at": timezone.now()})
 
 
@@ -139,12 +138,12 @@ def call_dial_out(request: HttpRequest, customer_id: int) -> HttpResponse:
         )
     except ValidationError as exc:
         status = 409 if isinstance(exc, services.AgentBusyError) else 422
-        page = "telephony/dial_error.html"
+        page = "desk/dial_error.html"
         template = f"{page}#result" if request.htmx else page
         return render(request, template, {"error": " ".join(exc.messages)}, status=status)
     if request.htmx:
-        return HttpResponseClientRedirect(reverse("agents:desktop"))
-    return redirect("agents:desktop")
+        return HttpResponseClientRedirect(reverse("desk:desktop"))
+    return redirect("desk:desktop")
 
 
 @login_required
@@ -164,8 +163,6 @@ def call_resume(request: HttpRequest, call_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def call_transfer(request: HttpRequest, call_id: int) -> HttpResponse:
-    from telephony.forms import TransferForm
-
     form = TransferForm(request.POST)
     if not form.is_valid():
         return render_desktop_panel(request, error=" ".join(form.non_field_errors()), status=400)
@@ -209,7 +206,7 @@ def escalations_only(request: HttpRequest) -> HttpResponse:
             request, error=_("Only a team lead takes escalations."), status=403
         )
     if not request.htmx:
-        return redirect("agents:desktop")
+        return redirect("desk:desktop")
     return render_desktop_panel(request)
 
 
@@ -234,8 +231,6 @@ def transfer_cancel(request: HttpRequest, call_id: int) -> HttpResponse:
 def call_monitor(request: HttpRequest, call_id: int) -> HttpResponse:
     """A team lead listens, whispers, barges in or stops, from the team board; answers
     with that call's listening controls (with the reason when refused)."""
-    from telephony.templatetags.bridging import monitor_controls
-
     mode = request.POST.get("mode", "listen")
     status, error = 200, ""
     try:
@@ -252,7 +247,7 @@ def call_monitor(request: HttpRequest, call_id: int) -> HttpResponse:
     if not request.htmx:
         if status != 200:
             return HttpResponseBadRequest(error, content_type="text/plain")
-        return redirect("agents:team-board")
+        return redirect("desk:team-board")
     if status == 403:
         return HttpResponse(error, status=403, content_type="text/plain")
     if status != 200:
@@ -260,3 +255,31 @@ def call_monitor(request: HttpRequest, call_id: int) -> HttpResponse:
     context = monitor_controls({"request": request}, call, error)
     context["csrf_token"] = get_token(request)
     return render(request, "telephony/_monitor_controls.html", context, status=status)
+
+
+@login_required
+@require_POST
+def call_customer_link(request: HttpRequest, call_id: int) -> HttpResponse:
+    """Screen pop: link the caller to a found customer, or create one with a name."""
+    raw = request.POST.get("customer", "")
+    if raw and parse_id(raw) is None:
+        return HttpResponseBadRequest(_("Choose a customer from the list."))
+    # The new customer's name is free text: an identifier in it is refused with what was
+    # found (the quick-create box on the desk is edited, not confirmed).
+    name = PiiCheck({"name": request.POST.get("name", "")}, action=request.POST.get("pii_action"))
+    if name.blocked:
+        found = ", ".join(f"{f['kind']} {f['masked']}" for f in name.pii_list())
+        error = _("Personal data in the name (%(found)s): write the name only.") % {"found": found}
+        return render_desktop_panel(request, error=error, status=422)
+    try:
+        customer_link(
+            agent=request.user,
+            call_id=call_id,
+            customer_id=parse_id(raw),
+            name=name.texts["name"],
+        )
+    except ValidationError as exc:
+        return render_desktop_panel(request, error=" ".join(exc.messages), status=409)
+    if request.htmx:
+        return render_desktop_panel(request)
+    return redirect("desk:desktop")

@@ -42,13 +42,13 @@ def _version(content: str) -> str:
 
 def _poll(client, version: str):
     return client.get(
-        reverse("agents:desktop"), {"fragment": "panel", "v": version}, HTTP_HX_REQUEST="true"
+        reverse("desk:desktop"), {"fragment": "panel", "v": version}, HTTP_HX_REQUEST="true"
     )
 
 
 def test_a_new_followup_refreshes_the_side_cards_not_the_wrapup_form(client, org, in_wrapup):
     client.force_login(org.agent1)
-    page = client.get(reverse("agents:desktop")).content.decode()
+    page = client.get(reverse("desk:desktop")).content.decode()
     assert 'id="wrapup-form"' in page
     version = _version(page)
     assert _poll(client, version).status_code == 204
@@ -68,7 +68,7 @@ def test_after_wrapup_the_ticket_number_stays_until_dismissed(client, org, in_wr
     client.force_login(org.agent1)
     resolved = org.general.dispositions.get(code="resolved")
     response = client.post(
-        reverse("telephony:wrapup-submit", args=[in_wrapup.pk]),
+        reverse("desk:wrapup-submit", args=[in_wrapup.pk]),
         {"disposition": resolved.pk, "note": "안내 완료", "subject": "요금 문의"},
         HTTP_HX_REQUEST="true",
     )
@@ -78,20 +78,20 @@ def test_after_wrapup_the_ticket_number_stays_until_dismissed(client, org, in_wr
     assert number in response.content.decode()
     # Every later poll and page load still shows it.
     assert number in _poll(client, "stale").content.decode()
-    assert number in client.get(reverse("agents:desktop")).content.decode()
-    client.post(reverse("agents:desk-notice-dismiss"), HTTP_HX_REQUEST="true")
-    assert 'id="wrapup-notice"' not in client.get(reverse("agents:desktop")).content.decode()
+    assert number in client.get(reverse("desk:desktop")).content.decode()
+    client.post(reverse("desk:desk-notice-dismiss"), HTTP_HX_REQUEST="true")
+    assert 'id="wrapup-notice"' not in client.get(reverse("desk:desktop")).content.decode()
 
 
 def test_the_next_offer_replaces_the_notice(client, org, in_wrapup):
     client.force_login(org.agent1)
     resolved = org.general.dispositions.get(code="resolved")
     client.post(
-        reverse("telephony:wrapup-submit", args=[in_wrapup.pk]),
+        reverse("desk:wrapup-submit", args=[in_wrapup.pk]),
         {"disposition": resolved.pk, "note": "안내 완료", "subject": "요금 문의"},
         HTTP_HX_REQUEST="true",
     )
-    assert 'id="wrapup-notice"' in client.get(reverse("agents:desktop")).content.decode()
+    assert 'id="wrapup-notice"' in client.get(reverse("desk:desktop")).content.decode()
     _ring(org, "+821033334444")
-    page = client.get(reverse("agents:desktop")).content.decode()
+    page = client.get(reverse("desk:desktop")).content.decode()
     assert 'id="offer"' in page and 'id="wrapup-notice"' not in page
