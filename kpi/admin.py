@@ -8,7 +8,6 @@ from kpi.models import (
     FillState,
     IncentiveBand,
     IntervalStat,
-    Survey,
 )
 
 admin.site.register(
@@ -22,12 +21,6 @@ admin.site.register(
     list_filter=["scope_kind"],
 )
 admin.site.register(FillState, list_display=["name", "watermark", "last_run_at"])
-admin.site.register(
-    Survey,
-    list_display=["call_sid", "channel", "agent", "score", "resolved", "sent_at", "answered_at"],
-    list_filter=["channel", "score"],
-    raw_id_fields=["call", "agent", "customer"],
-)
 admin.site.register(EvaluationWeight, list_display=["component", "department", "weight"])
 admin.site.register(IncentiveBand, list_display=["name", "min_score", "description"])
 admin.site.register(EvaluationMonth, list_display=["month", "closed_at", "closed_by"])

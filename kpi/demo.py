@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from agents.models import Center, Department, DepartmentKind, Person, Role, Target, TargetMetric
 from kpi import closing, evaluation
-from kpi.models import IncentiveBand, Survey, SurveyChannel
+from kpi.models import IncentiveBand
 from kpi.services import kpi_backfill, kpi_mark_filled
-from telephony.models import Call, CallDirection, CallPhase
+from telephony.models import Call, CallDirection, CallPhase, Survey, SurveyChannel
 
 # The center's targets (every department inherits them); rates are fractions, AHT seconds.
 # The demo's 70 calls a day are taken by a few agents at a time: its call target is demo-sized.

@@ -41,7 +41,6 @@ from kpi.models import (
     TargetMetric,
 )
 from kpi.selectors import day_bounds, rows_for_scopes, targets_for
-from kpi.services import qa_source
 from tickets.services import pii_detections_record
 
 
@@ -144,7 +143,7 @@ class Component:
         }
 
 
-def _components(row, targets: dict, weights: dict, department_kind: str, team, tests) -> list:
+def _components(row, targets: dict, weights: dict, department_kind: str) -> list:
     main_codes = settings.KPI_MAIN_TASK_DISPOSITIONS.get(department_kind)
     components = []
     if main_codes:
@@ -238,19 +237,18 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
         )
     )
     test_weight = weights.get(EvaluationComponent.MONTHLY_TEST, 0)
-    if tests is not None or test_weight:
-        score = (tests or {}).get(row.scope.id)
+    if test_weight:
+        # No app records monthly tests yet: a weighted test shows on the sheet, left out
+        # of the score (a component without a figure never counts as 0).
         components.append(
             Component(
                 EvaluationComponent.MONTHLY_TEST,
                 gettext_noop("Monthly test"),
-                score,
-                100.0 if score is not None else None,
+                None,
+                None,
                 False,
                 test_weight,
-                (gettext_noop("test score %(s)s out of 100"), {"s": _num(score)})
-                if score is not None
-                else (gettext_noop("no monthly test result this month"), {}),
+                (gettext_noop("no monthly test result this month"), {}),
                 "points",
             )
         )
@@ -323,12 +321,6 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
     ]
     targets = targets_for(scopes, on=first)
     rows = {r.scope.id: r for r in rows_for_scopes(scopes, start=start, end=end, targets=targets)}
-    source = qa_source()
-    tests = (
-        source.monthly_test_scores(first)
-        if source is not None and hasattr(source, "monthly_test_scores")
-        else None
-    )
     weight_cache: dict[int, dict] = {}
     worked: dict[int, list[int]] = {}
     for agent in agents:
@@ -346,8 +338,6 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
                 targets.get(("agent", agent.pk), {}),
                 weights,
                 dept.kind,
-                agent.team,
-                tests,
             )
         ]
         row = rows[agent.pk]

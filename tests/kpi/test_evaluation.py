@@ -16,11 +16,10 @@ from kpi.models import (
     Evaluation,
     EvaluationWeight,
     IncentiveBand,
-    Survey,
-    SurveyChannel,
     TargetMetric,
 )
 from kpi.services import kpi_backfill
+from telephony.models import Survey, SurveyChannel
 from tests.kpi.test_metrics import make_call
 
 MONTH = date(2026, 3, 1)
