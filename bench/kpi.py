@@ -313,7 +313,6 @@ def _dashboards(manager, director, agents, center) -> dict:
 
 
 def run() -> dict:
-    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
@@ -325,7 +324,6 @@ def run() -> dict:
             "metrics": [{"metric": "skipped", "passed": None}],
             "notes": ["the KPI bench needs PostgreSQL: BENCH_DATABASE_URL=postgres://…/…bench"],
         }
-    settings.KPI_QA_SOURCE = ""
     tz = timezone.get_current_timezone()
     today = timezone.localdate()
     start = datetime.combine(today - timedelta(days=DAYS), datetime.min.time()).replace(tzinfo=tz)

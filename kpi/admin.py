@@ -2,13 +2,12 @@ from django.contrib import admin
 
 from kpi.models import (
     DailyStat,
-    Evaluation,
-    EvaluationMonth,
-    EvaluationWeight,
     FillState,
     IncentiveBand,
     IntervalStat,
-    Survey,
+    PerformanceMonth,
+    PerformanceSheet,
+    PerformanceWeight,
 )
 
 admin.site.register(
@@ -22,17 +21,11 @@ admin.site.register(
     list_filter=["scope_kind"],
 )
 admin.site.register(FillState, list_display=["name", "watermark", "last_run_at"])
-admin.site.register(
-    Survey,
-    list_display=["call_sid", "channel", "agent", "score", "resolved", "sent_at", "answered_at"],
-    list_filter=["channel", "score"],
-    raw_id_fields=["call", "agent", "customer"],
-)
-admin.site.register(EvaluationWeight, list_display=["component", "department", "weight"])
+admin.site.register(PerformanceWeight, list_display=["component", "department", "weight"])
 admin.site.register(IncentiveBand, list_display=["name", "min_score", "description"])
-admin.site.register(EvaluationMonth, list_display=["month", "closed_at", "closed_by"])
+admin.site.register(PerformanceMonth, list_display=["month", "closed_at", "closed_by"])
 admin.site.register(
-    Evaluation,
+    PerformanceSheet,
     list_display=["month", "agent", "score", "band", "rank_in_team", "rank_in_department"],
     readonly_fields=[
         "components",

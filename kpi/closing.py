@@ -1,4 +1,4 @@
-"""Closing a month of evaluations, and reopening it (issue 18, item 11).
+"""Closing a month of performance sheets, and reopening it (issue 18, item 11).
 
 Closing computes the sheets one last time and freezes them. A month that has not ended
 closes only when the request confirms the days that are left (the number it was shown), so
@@ -19,8 +19,8 @@ from django.utils.translation import ngettext
 
 from agents.models import Person, Role
 from callcenter.pii import pii_redact
-from kpi.evaluation import evaluation_compute, month_end, month_start
-from kpi.models import EvaluationMonth, EvaluationMonthAction, EvaluationMonthEvent
+from kpi.models import PerformanceMonth, PerformanceMonthAction, PerformanceMonthEvent
+from kpi.performance import month_end, month_start, performance_sheets_compute
 
 REASON_MAX = 500
 
@@ -43,13 +43,13 @@ def early_close_message(month: date, left: int) -> str:
 
 
 @transaction.atomic
-def evaluation_close(
+def performance_month_close(
     *,
     person: Person,
     month: date,
     confirm_days_left: int | None = None,
     at: datetime | None = None,
-) -> EvaluationMonth:
+) -> PerformanceMonth:
     """The director (or an admin) closes the month: computed one last time, then frozen.
     Before the month's end `confirm_days_left` must equal the days left (ValidationError
     with code "early" otherwise; nothing changes)."""
@@ -66,13 +66,13 @@ def evaluation_close(
     left = days_left(first, today)
     if left and confirm_days_left != left:
         raise ValidationError(early_close_message(first, left), code="early")
-    record = evaluation_compute(month=first, at=at)  # a closed month: ValidationError
+    record = performance_sheets_compute(month=first, at=at)  # a closed month: ValidationError
     record.closed_at = at
     record.closed_by = person
     record.save(update_fields=["closed_at", "closed_by"])
-    EvaluationMonthEvent.objects.create(
+    PerformanceMonthEvent.objects.create(
         month=record,
-        action=EvaluationMonthAction.CLOSED,
+        action=PerformanceMonthAction.CLOSED,
         person=person,
         at=at,
         days_left=left or None,
@@ -81,9 +81,9 @@ def evaluation_close(
 
 
 @transaction.atomic
-def evaluation_reopen(
+def performance_month_reopen(
     *, person: Person, month: date, reason: str, at: datetime | None = None
-) -> EvaluationMonth:
+) -> PerformanceMonth:
     """The director (or an admin) reopens a closed month with a reason (stored with any
     customer identifier masked). The sheets can be recomputed and commented again."""
     if not may_close(person):
@@ -96,20 +96,20 @@ def evaluation_reopen(
             _("The reason is too long (at most %(n)d characters).") % {"n": REASON_MAX},
             code="reason",
         )
-    record = EvaluationMonth.objects.select_for_update().filter(month=month_start(month)).first()
+    record = PerformanceMonth.objects.select_for_update().filter(month=month_start(month)).first()
     if record is None or not record.is_closed:
         raise ValidationError(_("This month is not closed."), code="open")
     at = at or timezone.now()
     record.closed_at = None
     record.closed_by = None
     record.save(update_fields=["closed_at", "closed_by"])
-    EvaluationMonthEvent.objects.create(
-        month=record, action=EvaluationMonthAction.REOPENED, person=person, at=at, reason=reason
+    PerformanceMonthEvent.objects.create(
+        month=record, action=PerformanceMonthAction.REOPENED, person=person, at=at, reason=reason
     )
     return record
 
 
-def month_events(record: EvaluationMonth | None) -> list[EvaluationMonthEvent]:
+def month_events(record: PerformanceMonth | None) -> list[PerformanceMonthEvent]:
     """The month's closes and reopens, newest first."""
     if record is None:
         return []

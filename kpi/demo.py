@@ -1,5 +1,5 @@
 """Demo data for the KPI side: center and department targets, incentive bands, answered post-call
-surveys over the demo's history, and the monthly evaluations (last month closed)."""
+surveys over the demo's history, and the monthly performance sheets (last month closed)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datetime import timedelta
 from django.utils import timezone
 
 from agents.models import Center, Department, DepartmentKind, Person, Role, Target, TargetMetric
-from kpi import closing, evaluation
-from kpi.models import IncentiveBand, Survey, SurveyChannel
+from kpi import closing, performance
+from kpi.models import IncentiveBand
 from kpi.services import kpi_backfill, kpi_mark_filled
-from telephony.models import Call, CallDirection, CallPhase
+from telephony.models import Call, CallDirection, CallPhase, Survey, SurveyChannel
 
 # The center's targets (every department inherits them); rates are fractions, AHT seconds.
 # The demo's 70 calls a day are taken by a few agents at a time: its call target is demo-sized.
@@ -114,12 +114,12 @@ def seed(*, days: int, rng_seed: int = 20261122) -> None:
     last_month = (this_month - timedelta(days=1)).replace(day=1)
     director = Person.objects.filter(role=Role.DIRECTOR).first()
     for month in (last_month, this_month):
-        record = evaluation.evaluation_compute(month=month)
+        record = performance.performance_sheets_compute(month=month)
         for sheet in record.sheets.select_related("team").order_by("id")[::7]:
             lead = Person.objects.filter(role=Role.TEAM_LEAD, team_id=sheet.team_id).first()
             if lead:
-                evaluation.evaluation_comment(
-                    person=lead, evaluation_id=sheet.pk, text=rng.choice(COMMENTS)
+                performance.performance_sheet_comment(
+                    person=lead, sheet_id=sheet.pk, text=rng.choice(COMMENTS)
                 )
     if director is not None:
-        closing.evaluation_close(person=director, month=last_month)
+        closing.performance_month_close(person=director, month=last_month)

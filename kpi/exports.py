@@ -1,4 +1,4 @@
-"""CSV and XLSX exports of a dashboard's table and of the month's evaluation sheets: the
+"""CSV and XLSX exports of a dashboard's table and of the month's performance sheets: the
 same rows and figures the pages show, with the period and the filters written above the
 table (callcenter.exports.TableExport)."""
 
@@ -14,7 +14,7 @@ from agents.models import Person
 from agents.scoping import departments_visible_to
 from callcenter.exports import DURATION, INTEGER, NUMBER, PERCENT, TEXT, TableExport
 from callcenter.pii import pii_redact
-from kpi.models import EvaluationComponent, EvaluationMonth
+from kpi.models import PerformanceComponent, PerformanceMonth
 from kpi.selectors import KpiRow
 
 
@@ -91,12 +91,13 @@ def kpi_table(
 _UNIT_KINDS = {"rate": PERCENT, "count": NUMBER, "points": NUMBER, "seconds": DURATION}
 
 
-def evaluation_table(
-    sheets: list, *, person: Person, month, record: EvaluationMonth | None, at=None
+def performance_sheet_table(
+    sheets: list, *, person: Person, month, record: PerformanceMonth | None, at=None
 ) -> TableExport:
-    """The month's sheets the viewer may see (evaluations_visible_to), one row per agent:
-    exposure (days worked, of the days required), rank, score, band, every component's figure and normalised points, and the
-    실장's comment with any customer identifier masked."""
+    """The month's sheets the viewer may see (performance_sheets_visible_to), one row per
+    agent: exposure (days worked, of the days required), rank, score, band, every
+    component's figure and normalised points, and the 실장's comment with any customer
+    identifier masked."""
     if record is not None and record.is_closed:
         closed = timezone.localtime(record.closed_at)
         by = record.closed_by.display_name if record.closed_by else ""
@@ -123,7 +124,7 @@ def evaluation_table(
     if departments:
         about.append((_("Departments"), departments))
     units = {c["key"]: c["unit"] for s in sheets for c in s.components}
-    components = [(key, label) for key, label in EvaluationComponent.choices if key in units]
+    components = [(key, label) for key, label in PerformanceComponent.choices if key in units]
     columns = [
         (_("Department"), TEXT),
         (_("Team"), TEXT),

@@ -1,5 +1,6 @@
-"""Interval and daily rollups (dashboards read these, never raw calls), post-call surveys
-and the monthly evaluation (its targets are agents.models.Target)."""
+"""Interval and daily rollups (dashboards read these, never raw calls) and the monthly
+performance sheets (their targets are agents.models.Target). Post-call surveys are telephony's
+(telephony.models.Survey); the rollups read them."""
 
 from django.conf import settings
 from django.db import models
@@ -127,82 +128,10 @@ class FillState(models.Model):
         return self.name
 
 
-# --- Post-call surveys (CSAT) -----------------------------------------------------------
+# --- The monthly performance sheets (월간 평가; QA's scored calls are qa.Evaluation) -----
 
 
-class SurveyChannel(models.TextChoices):
-    IVR = "ivr", _("Phone (IVR)")
-    SMS = "sms", _("Text message")
-
-
-class Survey(models.Model):
-    """One post-call satisfaction survey: asked by the voice menu after the agent hangs up
-    (if the caller opted in) or by text message after the call. Answered at most once."""
-
-    channel = models.CharField(_("channel"), max_length=5, choices=SurveyChannel.choices)
-    call_sid = models.CharField(_("call SID"), max_length=34, db_index=True)
-    call = models.ForeignKey(
-        "telephony.Call",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="surveys",
-        verbose_name=_("call"),
-    )
-    agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="surveys",
-        verbose_name=_("agent"),
-    )
-    customer = models.ForeignKey(
-        "tickets.Customer",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="surveys",
-        verbose_name=_("customer"),
-    )
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    opted_in_at = models.DateTimeField(_("opted in at"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("asked at"), null=True, blank=True)
-    message_sid = models.CharField(_("message SID"), max_length=34, blank=True)
-    score = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
-    resolved = models.BooleanField(_("resolved"), null=True, blank=True)
-    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, db_index=True)
-    reply_text = models.CharField(_("reply"), max_length=320, blank=True)
-    # The incoming message that answered (or was clarified): a retried webhook is seen again.
-    reply_message_sid = models.CharField(_("reply message SID"), max_length=34, blank=True)
-    clarification_sent_at = models.DateTimeField(_("clarification sent at"), null=True, blank=True)
-    clarified_message_sid = models.CharField(_("clarified message SID"), max_length=34, blank=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("survey")
-        verbose_name_plural = _("surveys")
-        ordering = ["-sent_at", "-id"]
-        # A customer's SMS reply finds the newest survey sent to their number.
-        indexes = [models.Index(fields=["phone", "sent_at"], name="survey_phone_sent")]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["call_sid", "channel"], name="one_survey_per_call_and_channel"
-            ),
-            models.CheckConstraint(
-                condition=Q(score__isnull=True) | (Q(score__gte=1) & Q(score__lte=5)),
-                name="survey_score_1_to_5",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.channel} survey {self.call_sid}: {self.score or '–'}"
-
-
-# --- The monthly evaluation -------------------------------------------------------------
-
-
-class EvaluationComponent(models.TextChoices):
+class PerformanceComponent(models.TextChoices):
     MAIN_TASK = "main_task", _("Main task")
     CALLS = "calls", _("Call count")
     CSAT = "csat", _("CSAT")
@@ -210,7 +139,7 @@ class EvaluationComponent(models.TextChoices):
     MONTHLY_TEST = "monthly_test", _("Monthly test")
 
 
-class EvaluationWeight(models.Model):
+class PerformanceWeight(models.Model):
     """How much a component counts in the monthly score; per department, or the center
     default (no department)."""
 
@@ -219,15 +148,17 @@ class EvaluationWeight(models.Model):
         on_delete=models.CASCADE,
         null=True,
         blank=True,
-        related_name="evaluation_weights",
+        related_name="performance_weights",
         verbose_name=_("department"),
     )
-    component = models.CharField(_("component"), max_length=20, choices=EvaluationComponent.choices)
+    component = models.CharField(
+        _("component"), max_length=20, choices=PerformanceComponent.choices
+    )
     weight = models.FloatField(_("weight"))
 
     class Meta:
-        verbose_name = _("evaluation weight")
-        verbose_name_plural = _("evaluation weights")
+        verbose_name = _("performance weight")
+        verbose_name_plural = _("performance weights")
         constraints = [
             models.UniqueConstraint(
                 fields=["department", "component"], name="one_weight_per_department_component"
@@ -255,8 +186,8 @@ class IncentiveBand(models.Model):
         return f"{self.name} (≥ {self.min_score})"
 
 
-class EvaluationMonth(models.Model):
-    """A month of evaluations; once closed, its sheets are frozen."""
+class PerformanceMonth(models.Model):
+    """A month of performance sheets; once closed, its sheets are frozen."""
 
     month = models.DateField(_("month"), unique=True)  # the first day of the month
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -269,8 +200,8 @@ class EvaluationMonth(models.Model):
     )
 
     class Meta:
-        verbose_name = _("evaluation month")
-        verbose_name_plural = _("evaluation months")
+        verbose_name = _("performance month")
+        verbose_name_plural = _("performance months")
         ordering = ["-month"]
 
     def __str__(self) -> str:
@@ -281,19 +212,19 @@ class EvaluationMonth(models.Model):
         return self.closed_at is not None
 
 
-class EvaluationMonthAction(models.TextChoices):
-    CLOSED = "closed", pgettext_lazy("evaluation month", "Closed")
-    REOPENED = "reopened", pgettext_lazy("evaluation month", "Reopened")
+class PerformanceMonthAction(models.TextChoices):
+    CLOSED = "closed", pgettext_lazy("performance month", "Closed")
+    REOPENED = "reopened", pgettext_lazy("performance month", "Reopened")
 
 
-class EvaluationMonthEvent(models.Model):
+class PerformanceMonthEvent(models.Model):
     """The audit trail of a month's close: who closed or reopened it, when, and why (a
     reopen needs a reason; an early close records the days that were left)."""
 
     month = models.ForeignKey(
-        EvaluationMonth, on_delete=models.CASCADE, related_name="events", verbose_name=_("month")
+        PerformanceMonth, on_delete=models.CASCADE, related_name="events", verbose_name=_("month")
     )
-    action = models.CharField(_("action"), max_length=10, choices=EvaluationMonthAction.choices)
+    action = models.CharField(_("action"), max_length=10, choices=PerformanceMonthAction.choices)
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -313,13 +244,13 @@ class EvaluationMonthEvent(models.Model):
         return f"{self.month} {self.action} {self.at:%Y-%m-%d %H:%M}"
 
 
-class Evaluation(models.Model):
+class PerformanceSheet(models.Model):
     """One agent's monthly sheet. `components` keeps, per component, the actual figure, the
     target, the normalised score, the weight and how it was computed, so the sheet explains
     itself after the month is frozen."""
 
     month = models.ForeignKey(
-        EvaluationMonth,
+        PerformanceMonth,
         on_delete=models.CASCADE,
         related_name="sheets",
         verbose_name=_("month"),
@@ -327,19 +258,19 @@ class Evaluation(models.Model):
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
-        related_name="evaluations",
+        related_name="performance_sheets",
         verbose_name=_("agent"),
     )
     team = models.ForeignKey(
         "agents.Team",
         on_delete=models.PROTECT,
-        related_name="kpi_evaluations",
+        related_name="performance_sheets",
         verbose_name=_("team"),
     )
     department = models.ForeignKey(
         "agents.Department",
         on_delete=models.PROTECT,
-        related_name="kpi_evaluations",
+        related_name="performance_sheets",
         verbose_name=_("department"),
     )
     components = models.JSONField(_("components"), default=list)
@@ -348,7 +279,7 @@ class Evaluation(models.Model):
     rank_in_department = models.PositiveIntegerField(_("rank in department"), null=True, blank=True)
     band = models.CharField(_("incentive band"), max_length=40, blank=True)
     # Exposure: days with a handled call, and handled calls. Below the minimum (the days
-    # required that month, kpi.evaluation.required_days, and KPI_EVALUATION_MIN_HANDLED)
+    # required that month, kpi.performance.required_days, and KPI_EVALUATION_MIN_HANDLED)
     # the sheet is listed but not ranked or banded.
     worked_days = models.PositiveIntegerField(_("worked days"), default=0)
     handled = models.PositiveIntegerField(_("handled"), default=0)
@@ -366,8 +297,8 @@ class Evaluation(models.Model):
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
-        verbose_name = _("evaluation")
-        verbose_name_plural = _("evaluations")
+        verbose_name = _("performance sheet")
+        verbose_name_plural = _("performance sheets")
         ordering = ["month", "rank_in_department"]
         constraints = [
             models.UniqueConstraint(fields=["month", "agent"], name="one_sheet_per_agent_month")

@@ -20,9 +20,9 @@ from kpi.models import (
     STAT_FIELDS,
     DailyStat,
     IntervalStat,
-    Survey,
     TargetMetric,
 )
+from telephony.models import Survey
 
 SUMMED = STAT_FIELDS
 

@@ -11,7 +11,6 @@ one by one (tests pin backfill == live fill).
 from __future__ import annotations
 
 import fcntl
-import importlib
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -34,8 +33,9 @@ from django.utils import timezone
 
 from agents.models import AgentState, AgentStateInterval, Department, Person
 from kpi.formulas import contact_outcome, is_satisfied
-from kpi.models import STAT_FIELDS, DailyStat, FillState, IntervalStat, ScopeKind, Survey
-from telephony.models import Call, CallDirection, CallEvent, CallPhase, Queue
+from kpi.models import STAT_FIELDS, DailyStat, FillState, IntervalStat, ScopeKind
+from kpi.qa_scores import qa_changed_since, qa_scores_between
+from telephony.models import Call, CallDirection, CallEvent, CallPhase, Queue, Survey
 
 INTERVAL = timedelta(minutes=15)
 # Transactions may commit with an updated_at a little older than the newest one seen;
@@ -55,19 +55,6 @@ def interval_floor(at: datetime) -> datetime:
 
 def fcr_window() -> timedelta:
     return timedelta(days=settings.KPI_FCR_WINDOW_DAYS)
-
-
-def qa_source():
-    """The QA app's score feed, if it has one (a clean hook: kpi never reads QA models).
-    The module exposes scores_between(start, end) -> iterable of (agent_id, at, score 0–100)
-    and changed_since(moment) -> iterable of the `at` of evaluations changed since then."""
-    path = settings.KPI_QA_SOURCE
-    if not path:
-        return None
-    try:
-        return importlib.import_module(path)
-    except ModuleNotFoundError:
-        return None
 
 
 class _Org:
@@ -320,17 +307,9 @@ def _compute_range(start: datetime, end: datetime, *, now: datetime, org: _Org) 
     ):
         add(interval_floor(at), org.person_scopes(agent_id), pii_detections=1)
 
-    source = qa_source()
-    if source is not None:
-        for agent_id, at, score in source.scores_between(start, end):
-            if score is None:  # all items N/A: no score, left out of averages
-                continue
-            add(
-                interval_floor(at),
-                org.person_scopes(agent_id),
-                qa_evaluations=1,
-                qa_score_sum=score,
-            )
+    # Scored QA evaluations only: one with all items N/A has no score and is left out.
+    for agent_id, at, score in qa_scores_between(start, end):
+        add(interval_floor(at), org.person_scopes(agent_id), qa_evaluations=1, qa_score_sum=score)
     return rows
 
 
@@ -522,11 +501,8 @@ def _touched_intervals(now: datetime) -> tuple[set[datetime], dict[str, datetime
     marks["pii"] = pii.aggregate(m=Max("at"))["m"]
     starts.update(interval_floor(a) for a in pii.values_list("at", flat=True))
 
-    source = qa_source()
-    if source is not None:
-        changed_at = list(source.changed_since(since("qa")))
-        starts.update(interval_floor(a) for a in changed_at)
-        marks["qa"] = now
+    starts.update(interval_floor(a) for a in qa_changed_since(since("qa")))
+    marks["qa"] = now
     return starts, marks
 
 

@@ -6,16 +6,14 @@ from celery import shared_task
 from kombu.exceptions import OperationalError
 
 from callcenter.dispatch import dispatch_allowed
-from kpi import csat, services
+from kpi import services
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
 def kpi_fill_rollups() -> int:
-    """The periodic KPI run: text the post-call survey to callers who are due one, then
-    fill the rollups incrementally."""
-    csat.survey_sms_send_due()
+    """The periodic KPI run: fill the rollups incrementally."""
     return services.kpi_fill_incremental()
 
 

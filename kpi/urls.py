@@ -6,11 +6,11 @@ app_name = "kpi"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("calls/", views.calls_drilldown, name="calls"),
-    path("evaluations/", views.evaluation_list, name="evaluations"),
-    path("evaluations/compute/", views.evaluation_compute, name="evaluation-compute"),
-    path("evaluations/close/", views.evaluation_close, name="evaluation-close"),
-    path("evaluations/reopen/", views.evaluation_reopen, name="evaluation-reopen"),
-    path("evaluations/<int:evaluation_id>/", views.evaluation_sheet, name="evaluation-sheet"),
+    path("evaluations/", views.sheet_list, name="sheets"),
+    path("evaluations/compute/", views.sheets_compute, name="sheets-compute"),
+    path("evaluations/close/", views.month_close, name="month-close"),
+    path("evaluations/reopen/", views.month_reopen, name="month-reopen"),
+    path("evaluations/<int:sheet_id>/", views.sheet_detail, name="sheet"),
 ]
 urlpatterns += [
     path("wallboard/", wallboard.wallboard, name="wallboard"),

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 
 from agents.models import Role
 from callcenter.inputs import BUSINESS_YEARS, parse_id, parse_month
-from kpi import closing, evaluation, exports
+from kpi import closing, exports, performance
 from kpi.dashboards import dashboard_for
 from kpi.forms import DrillForm, KpiFilterForm, KpiFilters
-from kpi.models import EvaluationMonth, FillState
+from kpi.models import FillState, PerformanceMonth
 from kpi.selectors import calls_behind, day_bounds, kpi_scope_get_for
 from tickets.forms import PII_MESSAGE, PiiCheck
 
@@ -72,7 +72,7 @@ def calls_drilldown(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- Monthly evaluation -----------------------------------------------------------------
+# --- Monthly performance sheets -----------------------------------------------------------------
 
 
 def _month_param(request: HttpRequest):
@@ -91,12 +91,14 @@ def _month_param(request: HttpRequest):
     return None, HttpResponseBadRequest(message, content_type="text/plain")
 
 
-def _evaluation_page(request: HttpRequest, month, *, status=200, **extra) -> HttpResponse:
-    sheets = list(evaluation.evaluations_visible_to(request.user, month))
-    record = EvaluationMonth.objects.filter(month=month).first()
+def _sheets_page(request: HttpRequest, month, *, status=200, **extra) -> HttpResponse:
+    sheets = list(performance.performance_sheets_visible_to(request.user, month))
+    record = PerformanceMonth.objects.filter(month=month).first()
     export = request.GET.get("export")
     if export in {"csv", "xlsx"}:
-        table = exports.evaluation_table(sheets, person=request.user, month=month, record=record)
+        table = exports.performance_sheet_table(
+            sheets, person=request.user, month=month, record=record
+        )
         return table.response(export, f"evaluation-{month:%Y%m}", sheet_title=f"{month:%Y-%m}")
     left = closing.days_left(month, timezone.localdate())
     context = {
@@ -113,30 +115,30 @@ def _evaluation_page(request: HttpRequest, month, *, status=200, **extra) -> Htt
         "min_share": round(settings.KPI_EVALUATION_MIN_SHARE * 100),
         **extra,
     }
-    return render(request, "kpi/evaluation_list.html", context, status=status)
+    return render(request, "kpi/sheet_list.html", context, status=status)
 
 
 @login_required
-def evaluation_list(request: HttpRequest) -> HttpResponse:
+def sheet_list(request: HttpRequest) -> HttpResponse:
     """The month's sheets the viewer may see, ranked; an agent goes to their own sheet.
     ?export=csv|xlsx downloads them."""
     month, error = _month_param(request)
     if error:
         return error
     if request.user.role == Role.AGENT:
-        own = evaluation.evaluations_visible_to(request.user, month).first()
+        own = performance.performance_sheets_visible_to(request.user, month).first()
         if own is not None:
-            return redirect("kpi:evaluation-sheet", own.pk)
-    return _evaluation_page(request, month)
+            return redirect("kpi:sheet", own.pk)
+    return _sheets_page(request, month)
 
 
 def _back_to(month) -> HttpResponse:
-    return redirect(f"{reverse('kpi:evaluations')}?month={month:%Y-%m}")
+    return redirect(f"{reverse('kpi:sheets')}?month={month:%Y-%m}")
 
 
 @login_required
 @require_POST
-def evaluation_compute(request: HttpRequest) -> HttpResponse:
+def sheets_compute(request: HttpRequest) -> HttpResponse:
     if not (
         request.user.is_superuser or request.user.role in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN}
     ):
@@ -145,7 +147,7 @@ def evaluation_compute(request: HttpRequest) -> HttpResponse:
     if error:
         return error
     try:
-        evaluation.evaluation_compute(month=month)
+        performance.performance_sheets_compute(month=month)
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=409, content_type="text/plain")
     return _back_to(month)
@@ -153,7 +155,7 @@ def evaluation_compute(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def evaluation_close(request: HttpRequest) -> HttpResponse:
+def month_close(request: HttpRequest) -> HttpResponse:
     """Close the month; before its end only with the days left confirmed (the page asks)."""
     if not closing.may_close(request.user):
         raise PermissionDenied
@@ -163,10 +165,10 @@ def evaluation_close(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("confirm_days_left")
     confirm = parse_id(raw) if raw else None
     try:
-        closing.evaluation_close(person=request.user, month=month, confirm_days_left=confirm)
+        closing.performance_month_close(person=request.user, month=month, confirm_days_left=confirm)
     except ValidationError as exc:
         status = 409 if exc.code not in {"early", "future"} else 400
-        return _evaluation_page(
+        return _sheets_page(
             request, month, status=status, close_error=" ".join(exc.messages), confirming=True
         )
     return _back_to(month)
@@ -174,7 +176,7 @@ def evaluation_close(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def evaluation_reopen(request: HttpRequest) -> HttpResponse:
+def month_reopen(request: HttpRequest) -> HttpResponse:
     """Reopen a closed month with a reason (audited)."""
     if not closing.may_close(request.user):
         raise PermissionDenied
@@ -183,19 +185,19 @@ def evaluation_reopen(request: HttpRequest) -> HttpResponse:
         return error
     reason = request.POST.get("reason", "")
     try:
-        closing.evaluation_reopen(person=request.user, month=month, reason=reason)
+        closing.performance_month_reopen(person=request.user, month=month, reason=reason)
     except ValidationError as exc:
         status = 409 if exc.code == "open" else 400
-        return _evaluation_page(
+        return _sheets_page(
             request, month, status=status, reopen_error=" ".join(exc.messages), reason=reason
         )
     return _back_to(month)
 
 
 @login_required
-def evaluation_sheet(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+def sheet_detail(request: HttpRequest, sheet_id: int) -> HttpResponse:
     """One agent's sheet with how each figure was computed; their 실장 may comment."""
-    sheet = evaluation.evaluation_get_for(request.user, evaluation_id)
+    sheet = performance.performance_sheet_get_for(request.user, sheet_id)
     status = 200
     error = ""
     pii = None
@@ -213,16 +215,16 @@ def evaluation_sheet(request: HttpRequest, evaluation_id: int) -> HttpResponse:
             error, status = PII_MESSAGE, 422
         else:
             try:
-                evaluation.evaluation_comment(
+                performance.performance_sheet_comment(
                     person=request.user,
-                    evaluation_id=sheet.pk,
+                    sheet_id=sheet.pk,
                     text=pii.texts["comment"],
                     pii_found=pii.pii_found(),
                 )
             except ValidationError as exc:
                 error, status = " ".join(exc.messages), 409
             else:
-                return redirect("kpi:evaluation-sheet", sheet.pk)
+                return redirect("kpi:sheet", sheet.pk)
     can_comment = (
         request.user.role == Role.TEAM_LEAD
         and request.user.team_id == sheet.team_id
@@ -230,7 +232,7 @@ def evaluation_sheet(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     )
     return render(
         request,
-        "kpi/evaluation_sheet.html",
+        "kpi/sheet.html",
         {
             "sheet": sheet,
             "can_comment": can_comment,

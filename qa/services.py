@@ -52,7 +52,7 @@ from qa.models import (
 )
 from qa.scoring import Mark, ScoreResult, score
 from qa.selectors import month_bounds, scorecard_specs
-from telephony.models import Call, CallPhase
+from telephony.models import Call, CallPhase, Survey
 
 logger = logging.getLogger(__name__)
 
@@ -369,14 +369,12 @@ def sample_run_start(
     return run
 
 
-# A post-call survey answer of 1 or 2 out of 5 (kpi.Survey): the dissatisfied caller.
+# A post-call survey answer of 1 or 2 out of 5 (telephony.Survey): the dissatisfied caller.
 LOW_CSAT_SCORE = 2
 
 
 def _rule_filter(rule: str, policy: SamplingPolicy | None) -> Q:
     if rule == SampleReason.LOW_CSAT:
-        from kpi.models import Survey
-
         low = Survey.objects.filter(score__lte=LOW_CSAT_SCORE, call__isnull=False)
         return Q(pk__in=low.values("call_id"))
     if rule == SampleReason.ESCALATION:

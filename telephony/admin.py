@@ -14,6 +14,7 @@ from telephony.models import (
     QueueTier,
     SimulatorMessage,
     SmsMessage,
+    Survey,
     Voicemail,
 )
 from tickets.templatetags.phone import phone_masked
@@ -197,4 +198,10 @@ admin.site.register(
         "department",
     ],
     raw_id_fields=["customer"],
+)
+admin.site.register(
+    Survey,
+    list_display=["call_sid", "channel", "agent", "score", "resolved", "sent_at", "answered_at"],
+    list_filter=["channel", "score"],
+    raw_id_fields=["call", "agent", "customer"],
 )

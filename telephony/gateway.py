@@ -81,7 +81,7 @@ class TwilioGateway:
         self._client().calls(call_sid).update(status="completed")
 
     def survey(self, *, call_sid: str, url: str) -> None:
-        """The caller's leg leaves the conference for the post-call survey (kpi/csat.py)."""
+        """The caller's leg leaves the conference for the post-call survey (telephony/services/surveys.py)."""
         self._client().calls(call_sid).update(url=url, method="POST")
 
     def send_sms(self, *, to: str, from_: str, body: str) -> str | None:

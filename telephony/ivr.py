@@ -35,6 +35,7 @@ from telephony.models import (
     Queue,
 )
 from telephony.security import public_url
+from telephony.services.surveys import optin_prompt
 
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
@@ -442,8 +443,6 @@ def _enqueue(queue: Queue, menu: IvrMenu, lang: str, caller: CallerLeg) -> Voice
         _say(response, _("All our agents are busy at the moment."), lang)
         return _voicemail(response, menu, lang, reason="full", queue=queue)
     if settings.CSAT_IVR_OPT_IN:  # "press 1 for a survey after the call", then the queue
-        from kpi.csat import optin_prompt
-
         return optin_prompt(call)
     # The greeting has told the caller about the recording already.
     return twiml.enqueue_response(call, announce_recording=False)

@@ -586,6 +586,80 @@ class SmsMessage(models.Model):
         return f"{self.direction} {phone_masked(self.from_number)} → {phone_masked(self.to_number)}"
 
 
+# --- Post-call surveys (CSAT) -----------------------------------------------------------
+# The table keeps the name it had when the model was KPI's (kpi_survey).
+
+
+class SurveyChannel(models.TextChoices):
+    IVR = "ivr", _("Phone (IVR)")
+    SMS = "sms", _("Text message")
+
+
+class Survey(models.Model):
+    """One post-call satisfaction survey: asked by the voice menu after the agent hangs up
+    (if the caller opted in) or by text message after the call. Answered at most once."""
+
+    channel = models.CharField(_("channel"), max_length=5, choices=SurveyChannel.choices)
+    call_sid = models.CharField(_("call SID"), max_length=34, db_index=True)
+    call = models.ForeignKey(
+        Call,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="surveys",
+        verbose_name=_("call"),
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="surveys",
+        verbose_name=_("agent"),
+    )
+    customer = models.ForeignKey(
+        "tickets.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="surveys",
+        verbose_name=_("customer"),
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    opted_in_at = models.DateTimeField(_("opted in at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("asked at"), null=True, blank=True)
+    message_sid = models.CharField(_("message SID"), max_length=34, blank=True)
+    score = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    resolved = models.BooleanField(_("resolved"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, db_index=True)
+    reply_text = models.CharField(_("reply"), max_length=320, blank=True)
+    # The incoming message that answered (or was clarified): a retried webhook is seen again.
+    reply_message_sid = models.CharField(_("reply message SID"), max_length=34, blank=True)
+    clarification_sent_at = models.DateTimeField(_("clarification sent at"), null=True, blank=True)
+    clarified_message_sid = models.CharField(_("clarified message SID"), max_length=34, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+        db_table = "kpi_survey"
+        ordering = ["-sent_at", "-id"]
+        # A customer's SMS reply finds the newest survey sent to their number.
+        indexes = [models.Index(fields=["phone", "sent_at"], name="survey_phone_sent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call_sid", "channel"], name="one_survey_per_call_and_channel"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | (Q(score__gte=1) & Q(score__lte=5)),
+                name="survey_score_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} survey {self.call_sid}: {self.score or '–'}"
+
+
 # --- IVR ---------------------------------------------------------------------------------
 
 

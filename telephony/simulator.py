@@ -162,7 +162,9 @@ class Simulator:
         query = parse_qs(urlsplit(action).query)
         if "offer" in query:
             return "1"  # keep waiting
-        if query.get("step") == ["optin"]:  # the post-call survey question (kpi/csat.py)
+        if query.get("step") == [
+            "optin"
+        ]:  # the post-call survey question (telephony/services/surveys.py)
             return "1" if self.rng.random() < 0.5 else ""
         menu_id = (query.get("menu") or [""])[0]
         keys = list(

@@ -15,6 +15,7 @@ from callcenter.dispatch import dispatch_allowed
 from callcenter.redis_health import REDIS_ERRORS, redis_down, redis_failed
 from callcenter.sqlite import wal_checkpoint
 from telephony import services
+from telephony.services import surveys
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,12 @@ def tallies_check_at_start(**_kwargs) -> None:
         # The main process runs no tasks: nothing of this connection may outlive the
         # check (pool processes forked later would inherit it).
         connections.close_all()
+
+
+@shared_task(ignore_result=True)
+def surveys_sms_sweep() -> int:
+    """Text the post-call survey to every caller who is due one (CELERY_BEAT_SCHEDULE)."""
+    return surveys.survey_sms_send_due()
 
 
 @shared_task(ignore_result=True)

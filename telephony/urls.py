@@ -1,7 +1,7 @@
 from django.urls import path
 
-from kpi import webhooks as kpi_webhooks
 from telephony import views
+from telephony.views import surveys as survey_views
 
 app_name = "telephony"
 urlpatterns = [
@@ -18,7 +18,7 @@ urlpatterns = [
     path("voice/ivr/", views.voice_ivr, name="voice-ivr"),
     path("voice/voicemail/", views.voice_voicemail, name="voice-voicemail"),
     path("sms/incoming/", views.sms_incoming, name="sms-incoming"),
-    path("voice/survey/", kpi_webhooks.voice_survey, name="voice-survey"),
+    path("voice/survey/", survey_views.voice_survey, name="voice-survey"),
     # The agent's call actions are the desk's (desk/urls.py), under the same paths.
     # Browser softphone and playback through Sangdam.
     path("token/", views.softphone_token, name="softphone-token"),

@@ -104,7 +104,7 @@ PATH_VALUES = {
 }
 PATH_VALUES_BY_URL = {
     "/qa/coaching/tasks/<int:task_id>/": {"task_id": lambda w: w.coaching_task.pk},
-    "/kpi/evaluations/<int:evaluation_id>/": {"evaluation_id": lambda w: w.sheet.pk},
+    "/kpi/evaluations/<int:sheet_id>/": {"sheet_id": lambda w: w.sheet.pk},
 }
 
 
@@ -358,8 +358,8 @@ SETTINGS = settings(
 def world(org):
     """One of each thing a URL names, made the way the app makes it."""
     from agents.services import approval_request_create
-    from kpi.models import Evaluation as Sheet
-    from kpi.models import EvaluationMonth
+    from kpi.models import PerformanceMonth
+    from kpi.models import PerformanceSheet as Sheet
     from qa import services as qa
     from qa.demo import build_scorecard
     from qa.models import SamplingPolicy
@@ -389,7 +389,7 @@ def world(org):
         follow_up_date=today + timedelta(days=14),
         tasks=[("연습", None)],
     )
-    month = EvaluationMonth.objects.create(month=today.replace(day=1))
+    month = PerformanceMonth.objects.create(month=today.replace(day=1))
     return SimpleNamespace(
         org=org,
         admin=admin,

@@ -247,7 +247,7 @@ def customer_timeline(
             items.append(TimelineItem("sms", sms.at, sms))
     if "csat" in kinds:
         # Survey answers (kpi), for the calls the person may see.
-        from kpi.models import Survey
+        from telephony.models import Survey
 
         for survey in (
             Survey.objects.filter(

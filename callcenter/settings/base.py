@@ -247,6 +247,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=env.float("KPI_FILL_SECONDS", default=30.0)),
         "options": {"expires": 60},
     },
+    # Post-call surveys by text message (telephony/services/surveys.py).
+    "survey-sms-sweep": {
+        "task": "telephony.tasks.surveys_sms_sweep",
+        "schedule": timedelta(seconds=env.float("SURVEY_SMS_SWEEP_SECONDS", default=30.0)),
+        "options": {"expires": 60},
+    },
     "tickets-sweep": {
         "task": "tickets.tasks.tickets_sweep",
         "schedule": timedelta(seconds=env.float("TICKETS_SWEEP_SECONDS", default=60.0)),
@@ -295,17 +301,15 @@ SERVICE_LEVEL_TARGET = env.float("SERVICE_LEVEL_TARGET", default=0.80)
 # 0 = the client is REMOTE_ADDR. Used where a client's address counts (status page limit).
 TRUSTED_PROXY_COUNT = max(env.int("TRUSTED_PROXY_COUNT", default=0), 0)
 # KPI (kpi/formulas.py): which service-level variant dashboards show; the FCR repeat window;
-# dispositions that count as the department kind's main task; post-call surveys.
+# dispositions that count as the department kind's main task; post-call surveys
+# (telephony/services/surveys.py).
 KPI_SERVICE_LEVEL_VARIANT = env("KPI_SERVICE_LEVEL_VARIANT", default="default")
 KPI_FCR_WINDOW_DAYS = env.int("KPI_FCR_WINDOW_DAYS", default=7)
 KPI_MAIN_TASK_DISPOSITIONS = {"signup": ["signed_up"], "cancellation": ["saved"]}
-# Dotted path of a module with scores_between(start, end) and changed_since(moment): the QA
-# app's evaluations feed the QA average when it provides one (kpi/qa_source.py).
-KPI_QA_SOURCE = env("KPI_QA_SOURCE", default="qa.kpi_source")
 CSAT_SMS_ENABLED = env.bool("CSAT_SMS_ENABLED", default=True)
 CSAT_IVR_OPT_IN = env.bool("CSAT_IVR_OPT_IN", default=True)
-# Monthly evaluation (kpi/evaluation.py): normalised scores are capped at 120 points; the
-# weights and bands below apply until an admin sets their own (admin → KPI).
+# Monthly performance sheets (kpi/performance.py): normalised scores are capped at 120
+# points; the weights and bands below apply until an admin sets their own (admin → KPI).
 KPI_EVALUATION_CAP = 1.2
 KPI_EVALUATION_DEFAULT_WEIGHTS = {"main_task": 35, "calls": 30, "csat": 20, "qa": 15}
 KPI_INCENTIVE_BANDS = [(110.0, "S"), (100.0, "A"), (90.0, "B"), (80.0, "C"), (0.0, "D")]

@@ -41,5 +41,5 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 elif env("SANGDAM_TEST_DB", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env("SANGDAM_TEST_DB")}
 # The voice menu goes straight to the queue unless a test asks for the survey question
-# (tests/kpi/test_csat.py turns it on).
+# (tests/telephony/test_surveys.py turns it on).
 CSAT_IVR_OPT_IN = False

@@ -59,13 +59,13 @@ def num(value, digits: int = 1) -> str:
 
 @register.filter
 def component_label(component: dict) -> str:
-    from kpi.evaluation import component_label as label
+    from kpi.performance import component_label as label
 
     return label(component)
 
 
 @register.filter
 def component_how(component: dict) -> str:
-    from kpi.evaluation import component_how as how
+    from kpi.performance import component_how as how
 
     return how(component)

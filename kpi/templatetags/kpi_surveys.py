@@ -3,7 +3,7 @@
 from django import template
 
 from agents.scoping import calls_visible_to
-from kpi.models import Survey
+from telephony.models import Survey
 
 register = template.Library()
 

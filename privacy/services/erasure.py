@@ -29,7 +29,6 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from agents.models import ApprovalRequest, Person
-from kpi.models import Survey
 from privacy.markers import erased_marker
 from privacy.models import CustomerErasure
 from privacy.services.recordings import recordings_remove
@@ -41,6 +40,7 @@ from telephony.models import (
     CallEvent,
     SimulatorMessage,
     SmsMessage,
+    Survey,
     Voicemail,
 )
 from tickets.models import (

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from kpi.models import Survey
 from privacy.markers import expired_marker
 from privacy.models import RetentionPurge
 from privacy.services.recordings import (
@@ -25,7 +24,7 @@ from privacy.services.recordings import (
     voicemails_with_recording,
 )
 from telephony.gateway import Gateway
-from telephony.models import Call, SimulatorMessage, SmsMessage, Voicemail
+from telephony.models import Call, SimulatorMessage, SmsMessage, Survey, Voicemail
 from tickets.models import TicketNote
 
 CHUNK = 1000

@@ -36,6 +36,7 @@ from telephony.services.common import (
     call_for_sid,
     logger,
 )
+from telephony.services.surveys import after_agent_hangup
 
 # --- Receiving ---------------------------------------------------------------------------
 
@@ -382,10 +383,8 @@ def call_hangup(*, agent: Person, call_id: int, at: datetime | None = None) -> C
 
         return consult_leave(segment=call, agent=agent, at=at)
     _end_connected(call, at, by="agent", actor=agent)
-    from kpi.csat import after_agent_hangup
-
     leg = call.callback_sid or call.sid  # a callback's caller is on the leg Sangdam dialled
-    # The caller's leg ends, or goes to the post-call survey if they opted in (kpi/csat.py).
+    # The caller's leg ends, or goes to the post-call survey if they opted in (surveys.py).
     transaction.on_commit(lambda: after_agent_hangup(call, leg=leg))
     return call
 

@@ -28,6 +28,7 @@ from telephony.forms import (
 )
 from telephony.models import CallPhase, FullAction, Offer, OfferStatus
 from telephony.security import twilio_webhook
+from telephony.services.surveys import survey_sms_reply
 
 
 def _twiml(response) -> HttpResponse:
@@ -278,9 +279,8 @@ def sms_incoming(request: HttpRequest) -> HttpResponse:
     message = services.sms_receive(
         sid=data["MessageSid"], from_number=data["From"], to_number=data["To"], body=data["Body"]
     )
-    from kpi.csat import survey_sms_reply  # a reply to a post-call survey, if it is one
-
     response = MessagingResponse()
+    # A reply to a post-call survey, if it is one.
     clarification = survey_sms_reply(message=message)
     if clarification:
         response.message(clarification)

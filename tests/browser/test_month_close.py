@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from kpi import closing
-from kpi.models import EvaluationMonth, EvaluationMonthEvent
+from kpi.models import PerformanceMonth, PerformanceMonthEvent
 from tests.browser.test_call_flow import browser, login  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,12 +34,12 @@ def test_the_director_confirms_an_early_close_then_reopens_with_a_reason(
     confirm = page.locator("#close-confirm")
     expect(confirm).to_be_visible()
     expect(confirm.get_by_role("alert")).to_contain_text(str(left))
-    assert not EvaluationMonth.objects.filter(closed_at__isnull=False).exists()
+    assert not PerformanceMonth.objects.filter(closed_at__isnull=False).exists()
     box = confirm.locator("input[name=confirm_days_left]")
     expect(box).to_have_value(str(left))
     confirm.locator("button[type=submit]").click()  # the box is required
     expect(confirm).to_be_visible()
-    assert not EvaluationMonth.objects.filter(closed_at__isnull=False).exists()
+    assert not PerformanceMonth.objects.filter(closed_at__isnull=False).exists()
     box.check()
     confirm.locator("button[type=submit]").click()
     expect(page.locator("#reopen")).to_be_visible()
@@ -58,8 +58,8 @@ def test_the_director_confirms_an_early_close_then_reopens_with_a_reason(
     reopen.locator("button[type=submit]").click()
     expect(page.locator(".timeline li")).to_have_count(2)
     expect(page.locator(".timeline li").first).to_contain_text("콜 집계 누락으로 재마감 필요")
-    assert [e.action for e in EvaluationMonthEvent.objects.order_by("at")] == [
+    assert [e.action for e in PerformanceMonthEvent.objects.order_by("at")] == [
         "closed",
         "reopened",
     ]
-    assert not EvaluationMonth.objects.get(month=month).is_closed
+    assert not PerformanceMonth.objects.get(month=month).is_closed

@@ -10,11 +10,11 @@ import pytest
 from django.utils import timezone
 
 from callcenter.exports import PERCENT, TableExport
-from kpi import evaluation
-from kpi.models import Evaluation
+from kpi import performance
+from kpi.models import PerformanceSheet
 from tests.kpi.exports import csv_table, xlsx_sheet, xlsx_table
 from tests.kpi.test_dashboards import today  # noqa: F401 - the fixture
-from tests.kpi.test_evaluation import month  # noqa: F401 - the fixture
+from tests.kpi.test_performance_sheets import month  # noqa: F401 - the fixture
 
 
 def kpi_export(client, person, query, lang="ko"):
@@ -97,8 +97,8 @@ def evaluation_export(client, person, kind="csv", lang="en"):
 
 
 def test_the_evaluation_exports_every_visible_sheet(client, org, month, settings):  # noqa: F811
-    evaluation.evaluation_compute(month=month)
-    Evaluation.objects.filter(agent=org.agent1).update(
+    performance.performance_sheets_compute(month=month)
+    PerformanceSheet.objects.filter(agent=org.agent1).update(
         lead_comment="고객 010-2345-6789 건 응대 좋음"
     )  # as if stored before the guard: the export masks it anyway
     about, header, body = csv_table(evaluation_export(client, org.director))
@@ -112,7 +112,7 @@ def test_the_evaluation_exports_every_visible_sheet(client, org, month, settings
     comment = a1[header.index("Team lead's comment")]
     assert "010-2345-6789" not in comment and "6789" in comment
     settings.KPI_EVALUATION_MIN_DAYS = 2
-    evaluation.evaluation_compute(month=month)
+    performance.performance_sheets_compute(month=month)
     about, header, body = csv_table(evaluation_export(client, org.director))
     a3 = next(r for r in body if r[header.index("Agent")] == "agent3")
     assert a3[header.index("Band")] == "Not ranked" and a3[header.index("Days worked")] == "1"
@@ -131,8 +131,8 @@ def test_a_manager_exports_only_their_departments(client, org, month):  # noqa: 
         talk=10,
         department=org.signup,
     )
-    evaluation.evaluation_compute(month=month)
-    assert Evaluation.objects.filter(agent=org.agent4).exists()
+    performance.performance_sheets_compute(month=month)
+    assert PerformanceSheet.objects.filter(agent=org.agent4).exists()
     for kind in ("csv", "xlsx"):
         response = evaluation_export(client, org.manager, kind)
         about, header, body = (csv_table if kind == "csv" else xlsx_table)(response)
@@ -144,7 +144,7 @@ def test_a_manager_exports_only_their_departments(client, org, month):  # noqa: 
 
 
 def test_the_evaluation_xlsx_has_formats_and_korean_headers_once(client, org, month):  # noqa: F811
-    evaluation.evaluation_compute(month=month)
+    performance.performance_sheets_compute(month=month)
     response = evaluation_export(client, org.director, "xlsx", "ko")
     sheet = xlsx_sheet(response)
     _about, header, body = xlsx_table(response)
@@ -158,7 +158,7 @@ def test_the_evaluation_xlsx_has_formats_and_korean_headers_once(client, org, mo
 
 
 def test_the_evaluation_page_links_its_exports(client, org, month):  # noqa: F811
-    evaluation.evaluation_compute(month=month)
+    performance.performance_sheets_compute(month=month)
     client.force_login(org.director)
     body = client.get("/kpi/evaluations/?month=2026-03").content.decode()
     assert "month=2026-03&amp;export=xlsx" in body and "month=2026-03&amp;export=csv" in body

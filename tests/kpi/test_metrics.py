@@ -3,8 +3,6 @@ them: raw rows → rollups (kpi.services) → sums → formulas (kpi.selectors.K
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import datetime, timedelta
 from itertools import count
 
@@ -14,10 +12,12 @@ from django.utils import timezone
 from agents.models import AgentState, AgentStateInterval
 from agents.scoping import KpiScope
 from kpi import formulas
-from kpi.models import DailyStat, IntervalStat, Survey, SurveyChannel
+from kpi.models import DailyStat, IntervalStat
 from kpi.selectors import KpiRow, rows_for_scopes
 from kpi.services import kpi_backfill
-from telephony.models import Call, CallDirection, CallEvent, CallPhase
+from telephony.models import Call, CallDirection, CallEvent, CallPhase, Survey, SurveyChannel
+from tests.kpi.test_qa_scores import qa_evaluation
+from tests.qa.conftest import card  # noqa: F401
 from tickets.models import Customer, Disposition, PiiDetection
 
 SIDS = count(1)
@@ -297,22 +297,15 @@ def test_pii_detections_count_per_agent_and_team(org):
     assert row.pii_detections == 3
 
 
-def test_qa_average_comes_through_the_hook(org, settings, monkeypatch):
-    module = types.ModuleType("fake_qa_source")
-    module.scores_between = lambda start, end: [
-        (org.agent1.pk, at(10, 1), 80.0),
-        (org.agent1.pk, at(10, 2), 90.0),
-        (org.agent1.pk, at(10, 3), None),  # all items N/A: left out, never 0
-    ]
-    module.changed_since = lambda moment: []
-    monkeypatch.setitem(sys.modules, "fake_qa_source", module)
-    settings.KPI_QA_SOURCE = "fake_qa_source"
+def test_qa_average_comes_from_scored_qa_evaluations(org, card):  # noqa: F811
+    for minute, score in ((1, 80.0), (2, 90.0), (3, None)):  # all items N/A: left out, never 0
+        call = make_call(org, enq=at(10, minute), wait=1, agent=org.agent1, talk=30)
+        qa_evaluation(org, card, call, score=score)
     row = rollup(org, KpiScope("agent", org.agent1.pk, "a"), start=at(10), end=at(11))
     assert (row.qa_evaluations, row.qa_average) == (2, 85)
 
 
-def test_without_a_qa_source_there_is_no_qa_average(org, settings):
-    settings.KPI_QA_SOURCE = "no_such_module_here"
+def test_without_qa_scores_there_is_no_qa_average(org):
     row = rollup(org, KpiScope("agent", org.agent1.pk, "a"), start=at(10), end=at(11))
     assert row.qa_average is None
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from agents.models import Target, TargetMetric
 from callcenter.inputs import BUSINESS_YEARS, parse_month
-from kpi import closing, evaluation
-from kpi.models import Evaluation, EvaluationMonth, EvaluationMonthEvent
+from kpi import closing, performance
+from kpi.models import PerformanceMonth, PerformanceMonthEvent, PerformanceSheet
 from kpi.services import kpi_backfill
 from tests.kpi.test_metrics import make_call
 
@@ -54,7 +54,7 @@ def march(org):
 
 
 def sheet(org, who, month=MARCH):
-    return Evaluation.objects.get(agent=getattr(org, who), month__month=month)
+    return PerformanceSheet.objects.get(agent=getattr(org, who), month__month=month)
 
 
 # --- Minimum exposure ----------------------------------------------------------------------
@@ -62,7 +62,7 @@ def sheet(org, who, month=MARCH):
 
 def test_an_agent_with_one_strong_day_is_listed_but_not_ranked_or_banded(org, march):
     # 일반 handled calls on 4 days; half of them (the default share) is 2 days.
-    evaluation.evaluation_compute(month=march)
+    performance.performance_sheets_compute(month=march)
     a1, a2, a3 = (sheet(org, w) for w in ("agent1", "agent2", "agent3"))
     assert a3.score == pytest.approx(120)  # 35 a day against 20: capped, still shown
     assert (a3.ranked, a3.rank_in_department, a3.rank_in_team, a3.band) == (False, None, None, "")
@@ -72,21 +72,21 @@ def test_an_agent_with_one_strong_day_is_listed_but_not_ranked_or_banded(org, ma
 
 
 def test_the_required_days_follow_the_department_and_the_settings(settings):
-    assert [evaluation.required_days(d) for d in (0, 1, 4, 5, 22)] == [1, 1, 2, 3, 11]
+    assert [performance.required_days(d) for d in (0, 1, 4, 5, 22)] == [1, 1, 2, 3, 11]
     settings.KPI_EVALUATION_MIN_DAYS = 10
-    assert [evaluation.required_days(d) for d in (5, 22)] == [10, 11]
+    assert [performance.required_days(d) for d in (5, 22)] == [10, 11]
 
 
 def test_the_minimum_of_handled_calls_is_a_setting_too(org, march, settings):
     settings.KPI_EVALUATION_MIN_SHARE = 0
     settings.KPI_EVALUATION_MIN_HANDLED = 31
-    evaluation.evaluation_compute(month=march)
+    performance.performance_sheets_compute(month=march)
     assert sheet(org, "agent2").ranked is False  # 30 calls
     assert sheet(org, "agent3").rank_in_department == 1  # 35 calls on one day
 
 
 def test_the_list_and_the_sheet_say_not_ranked(client, org, march):
-    evaluation.evaluation_compute(month=march)
+    performance.performance_sheets_compute(month=march)
     client.force_login(org.director)
     body = client.get("/kpi/evaluations/?month=2026-03", HTTP_ACCEPT_LANGUAGE="en").content
     row = body.decode().split("agent3</a>")[1].split("</tr>")[0]
@@ -101,25 +101,29 @@ def test_the_list_and_the_sheet_say_not_ranked(client, org, march):
 def test_closing_a_month_that_has_not_ended_needs_the_days_left_confirmed(org):
     at = seoul(2026, 12, 7)  # the director's click on the 7th: 25 days left, today included
     with pytest.raises(ValidationError) as error:
-        closing.evaluation_close(person=org.director, month=DECEMBER, at=at)
+        closing.performance_month_close(person=org.director, month=DECEMBER, at=at)
     assert error.value.code == "early" and "25" in error.value.messages[0]
     with pytest.raises(ValidationError):  # a stale or guessed number is not a confirmation
-        closing.evaluation_close(person=org.director, month=DECEMBER, confirm_days_left=24, at=at)
-    assert not EvaluationMonth.objects.filter(month=DECEMBER, closed_at__isnull=False).exists()
-    assert not EvaluationMonthEvent.objects.exists()
-    record = closing.evaluation_close(
+        closing.performance_month_close(
+            person=org.director, month=DECEMBER, confirm_days_left=24, at=at
+        )
+    assert not PerformanceMonth.objects.filter(month=DECEMBER, closed_at__isnull=False).exists()
+    assert not PerformanceMonthEvent.objects.exists()
+    record = closing.performance_month_close(
         person=org.director, month=DECEMBER, confirm_days_left=25, at=at
     )
     assert record.is_closed
-    event = EvaluationMonthEvent.objects.get()
+    event = PerformanceMonthEvent.objects.get()
     assert (event.action, event.person, event.days_left) == ("closed", org.director, 25)
 
 
 def test_an_ended_month_closes_without_a_confirmation_and_a_future_one_never(org):
-    record = closing.evaluation_close(person=org.director, month=DECEMBER, at=seoul(2027, 1, 2))
-    assert record.is_closed and EvaluationMonthEvent.objects.get().days_left is None
+    record = closing.performance_month_close(
+        person=org.director, month=DECEMBER, at=seoul(2027, 1, 2)
+    )
+    assert record.is_closed and PerformanceMonthEvent.objects.get().days_left is None
     with pytest.raises(ValidationError):
-        closing.evaluation_close(
+        closing.performance_month_close(
             person=org.director, month=date(2027, 2, 1), confirm_days_left=28, at=seoul(2027, 1, 2)
         )
 
@@ -134,12 +138,12 @@ def test_the_close_button_asks_for_the_days_left_and_closes_only_when_confirmed(
     body = response.content.decode()
     assert f'name="confirm_days_left" value="{left}"' in body
     assert str(left) in body.split('role="alert"')[1].split("</div>")[0]
-    assert not EvaluationMonth.objects.filter(closed_at__isnull=False).exists()
+    assert not PerformanceMonth.objects.filter(closed_at__isnull=False).exists()
     response = client.post(
         "/kpi/evaluations/close/", {"month": f"{month:%Y-%m}", "confirm_days_left": str(left)}
     )
     assert response.status_code == 302
-    assert EvaluationMonth.objects.get(month=month).is_closed
+    assert PerformanceMonth.objects.get(month=month).is_closed
 
 
 # --- Reopen --------------------------------------------------------------------------------
@@ -147,38 +151,38 @@ def test_the_close_button_asks_for_the_days_left_and_closes_only_when_confirmed(
 
 def test_the_director_reopens_with_a_reason_and_the_next_close_recomputes(org, march, settings):
     settings.KPI_EVALUATION_MIN_DAYS = 1
-    closing.evaluation_close(person=org.director, month=march, at=seoul(2026, 4, 7))
+    closing.performance_month_close(person=org.director, month=march, at=seoul(2026, 4, 7))
     before = sheet(org, "agent2").score
     make_call(org, enq=seoul(2026, 3, 20, 9), wait=1, agent=org.agent2, talk=30)
     kpi_backfill(start=seoul(2026, 3, 20, 0), end=seoul(2026, 3, 21, 0), now=seoul(2026, 4, 8))
     with pytest.raises(PermissionDenied):
-        closing.evaluation_reopen(person=org.manager, month=march, reason="x")
+        closing.performance_month_reopen(person=org.manager, month=march, reason="x")
     with pytest.raises(ValidationError):
-        closing.evaluation_reopen(person=org.director, month=march, reason="  ")
-    assert EvaluationMonth.objects.get(month=march).is_closed
-    closing.evaluation_reopen(
+        closing.performance_month_reopen(person=org.director, month=march, reason="  ")
+    assert PerformanceMonth.objects.get(month=march).is_closed
+    closing.performance_month_reopen(
         person=org.director,
         month=march,
         reason="agent2 3월 20일 콜 누락, 고객 010-2345-6789 건",
         at=seoul(2026, 4, 8),
     )
-    assert not EvaluationMonth.objects.get(month=march).is_closed
-    closing.evaluation_close(person=org.director, month=march, at=seoul(2026, 4, 9))
+    assert not PerformanceMonth.objects.get(month=march).is_closed
+    closing.performance_month_close(person=org.director, month=march, at=seoul(2026, 4, 9))
     assert sheet(org, "agent2").score != before and sheet(org, "agent2").handled == 31
-    events = list(EvaluationMonthEvent.objects.order_by("at"))
+    events = list(PerformanceMonthEvent.objects.order_by("at"))
     assert [e.action for e in events] == ["closed", "reopened", "closed"]
     assert "010-2345-6789" not in events[1].reason and "6789" in events[1].reason
     with pytest.raises(ValidationError):  # nothing to reopen in an open month
-        closing.evaluation_reopen(person=org.director, month=date(2026, 5, 1), reason="x")
+        closing.performance_month_reopen(person=org.director, month=date(2026, 5, 1), reason="x")
 
 
 def test_the_reopen_form_and_the_timeline_on_the_page(client, org, march):
-    closing.evaluation_close(person=org.director, month=march)
+    closing.performance_month_close(person=org.director, month=march)
     client.force_login(org.director)
     page = client.get("/kpi/evaluations/?month=2026-03").content.decode()
     assert 'action="/kpi/evaluations/reopen/"' in page
     response = client.post("/kpi/evaluations/reopen/", {"month": "2026-03", "reason": ""})
-    assert response.status_code == 400 and EvaluationMonth.objects.get(month=march).is_closed
+    assert response.status_code == 400 and PerformanceMonth.objects.get(month=march).is_closed
     response = client.post(
         "/kpi/evaluations/reopen/", {"month": "2026-03", "reason": "콜 누락 재집계"}
     )
@@ -209,7 +213,7 @@ def test_a_month_outside_2000_to_2100_is_a_400_and_changes_nothing(client, org, 
         )
         assert response.status_code == 400, url
     assert client.get(f"/kpi/evaluations/?month={raw}").status_code == 400
-    assert not EvaluationMonth.objects.exists()
+    assert not PerformanceMonth.objects.exists()
 
 
 def test_parse_month_takes_the_years_a_write_allows():

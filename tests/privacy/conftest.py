@@ -16,12 +16,13 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from kpi.models import STAT_FIELDS, DailyStat, IntervalStat, Survey
+from kpi.models import STAT_FIELDS, DailyStat, IntervalStat
 from kpi.services import kpi_backfill
 from qa.demo import build_scorecard
 from qa.models import Evaluation, EvaluationComment, EvaluationStatus
 from qa.selectors import report_scores
 from telephony import services
+from telephony.models import Survey
 from telephony.services.messages import sms_receive, voicemail_record
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available

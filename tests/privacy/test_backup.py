@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from agents.models import Department, Person
-from kpi.models import DailyStat, IntervalStat, Survey
+from kpi.models import DailyStat, IntervalStat
 from privacy.models import CustomerErasure
 from privacy.services.backup import (
     backups_prune,
@@ -21,7 +21,7 @@ from privacy.services.backup import (
 )
 from privacy.services.erasure import customer_erase
 from qa.models import Evaluation
-from telephony.models import Call, CallEvent, SmsMessage, Voicemail
+from telephony.models import Call, CallEvent, SmsMessage, Survey, Voicemail
 from tests.privacy.conftest import kpi_refill
 from tickets.models import Customer, CustomerNote, Ticket, TicketEvent, TicketNote
 

@@ -14,11 +14,10 @@ from django.db.models.functions import Cast
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
-from kpi.models import Survey
 from privacy.models import CustomerErasure
 from privacy.services.erasure import customer_erase
 from telephony.gateway import TwilioGateway
-from telephony.models import Call, SmsMessage, Voicemail
+from telephony.models import Call, SmsMessage, Survey, Voicemail
 from tests.privacy.conftest import HONG, KIM, figures
 from tickets.models import Customer, Ticket, TicketNote
 

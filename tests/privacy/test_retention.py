@@ -11,13 +11,12 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.response import Response
 
 from callcenter.settings import base
-from kpi.models import Survey
 from privacy import tasks
 from privacy.markers import expired_marker
 from privacy.models import RetentionPurge
 from privacy.services.retention import retention_plan, retention_purge
 from telephony.gateway import TwilioGateway
-from telephony.models import Call, SimulatorMessage, SmsMessage, Voicemail
+from telephony.models import Call, SimulatorMessage, SmsMessage, Survey, Voicemail
 from tests.privacy.conftest import figures
 from tests.privacy.test_erasure import TwilioApi
 from tickets.models import TicketNote

@@ -158,8 +158,8 @@ def test_after_a_run_the_page_says_how_many_evaluations_were_created_for_whom(
 def test_a_call_its_caller_rated_low_is_sampled_under_the_low_csat_rule(
     org, card, month_calls, this_month
 ):
-    from kpi.models import Survey
     from qa.models import SamplingPolicy
+    from telephony.models import Survey
 
     SamplingPolicy.objects.filter(department=org.general).update(calls_per_agent=0)
     for call, score in ((month_calls["agent3"][0], 1), (month_calls["agent3"][1], 5)):

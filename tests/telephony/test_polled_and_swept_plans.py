@@ -20,8 +20,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from desk.selectors import desktop_state_for
-from kpi.csat import survey_sms_reply
-from kpi.models import Survey, SurveyChannel
 from telephony.models import (
     Call,
     CallDirection,
@@ -29,10 +27,13 @@ from telephony.models import (
     Offer,
     OfferStatus,
     SmsMessage,
+    Survey,
+    SurveyChannel,
 )
 from telephony.selectors import queue_handle_seconds
 from telephony.services.outbound import dials_expire_stuck
 from telephony.services.routing import agents_heal_stuck, offers_expire_due
+from telephony.services.surveys import survey_sms_reply
 from tests.plans import analyze, explain
 from tickets.models import Customer, SlaState, Ticket, TicketStatus
 from tickets.selectors import sla_alert_counts, sla_alerts_for

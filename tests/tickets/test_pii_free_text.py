@@ -6,7 +6,7 @@ message (masked on arrival: no one is there to choose)."""
 from django.urls import reverse
 
 from tests.conftest import post_signed
-from tests.kpi.test_evaluation import month, sheet  # noqa: F401 (month is a fixture)
+from tests.kpi.test_performance_sheets import month, sheet  # noqa: F401 (month is a fixture)
 from tests.tickets.helpers import make_ticket
 from tests.tickets.test_desk_crm import live_call
 from tickets.models import Customer, PiiDetection, SavedView
@@ -85,9 +85,9 @@ def test_a_customer_texting_their_rrn_back_is_stored_masked(client, org):
 
 
 def test_the_team_leads_comment_on_a_monthly_sheet_is_guarded(client, org, month):  # noqa: F811
-    from kpi import evaluation
+    from kpi import performance
 
-    evaluation.evaluation_compute(month=month)
+    performance.performance_sheets_compute(month=month)
     client.force_login(org.lead1)
     url = f"/kpi/evaluations/{sheet(org, 'agent1').pk}/"
     data = {"comment": "고객 010 9876 5432 응대 우수"}

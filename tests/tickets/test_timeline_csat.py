@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from kpi.models import Survey
+from telephony.models import Survey
 from tests.qa.conftest import make_call
 from tickets.models import Customer
 from tickets.selectors import customer_timeline

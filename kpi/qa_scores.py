@@ -1,4 +1,5 @@
-"""QA's score feed for the KPI rollups (settings.KPI_QA_SOURCE; kpi never reads QA models).
+"""KPI's collector for QA scores: qa sits below kpi, so the rollups read its evaluations
+directly (what qa/kpi_source.py fed through a settings hook before issue 19).
 
 A scored evaluation counts for its agent at the time of the call it scored (the month of
 work it judges), with its current score: a dispute that changes the score refills that
@@ -19,7 +20,7 @@ def _scored():
     )
 
 
-def scores_between(start: datetime, end: datetime) -> Iterable[tuple[int, datetime, float]]:
+def qa_scores_between(start: datetime, end: datetime) -> Iterable[tuple[int, datetime, float]]:
     """(agent id, call time, score 0–100) of scored evaluations of calls in [start, end)."""
     return (
         _scored()
@@ -29,7 +30,7 @@ def scores_between(start: datetime, end: datetime) -> Iterable[tuple[int, dateti
     )
 
 
-def changed_since(moment: datetime | None) -> Iterable[datetime]:
+def qa_changed_since(moment: datetime | None) -> Iterable[datetime]:
     """The call times of evaluations changed since `moment` (all of them when None)."""
     qs = Evaluation.objects.filter(calibration__isnull=True)
     if moment is not None:

@@ -11,28 +11,27 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents.models import Target
-from kpi import closing, evaluation
+from kpi import closing, performance
 from kpi.models import (
-    Evaluation,
-    EvaluationWeight,
     IncentiveBand,
-    Survey,
-    SurveyChannel,
+    PerformanceSheet,
+    PerformanceWeight,
     TargetMetric,
 )
 from kpi.services import kpi_backfill
+from telephony.models import Survey, SurveyChannel
 from tests.kpi.test_metrics import make_call
 
 MONTH = date(2026, 3, 1)
 
 
 def test_normalise_against_target_with_a_cap():
-    assert evaluation.normalise(0.8, 0.8) == 100
-    assert evaluation.normalise(0.4, 0.8) == 50
-    assert evaluation.normalise(2.0, 0.8) == pytest.approx(120)  # capped at 120
-    assert evaluation.normalise(300, 240, lower_is_better=True) == pytest.approx(80)
-    assert evaluation.normalise(None, 0.8) is None
-    assert evaluation.normalise(0.8, None) is None
+    assert performance.normalise(0.8, 0.8) == 100
+    assert performance.normalise(0.4, 0.8) == 50
+    assert performance.normalise(2.0, 0.8) == pytest.approx(120)  # capped at 120
+    assert performance.normalise(300, 240, lower_is_better=True) == pytest.approx(80)
+    assert performance.normalise(None, 0.8) is None
+    assert performance.normalise(0.8, None) is None
 
 
 def test_overall_is_weighted_over_scored_components_only():
@@ -42,26 +41,26 @@ def test_overall_is_weighted_over_scored_components_only():
         {"weight": 20, "normalised": 100},
         {"weight": 15, "normalised": None},  # no QA this month: left out, never 0
     ]
-    assert evaluation.overall(components) == pytest.approx((35 * 110 + 30 * 80 + 20 * 100) / 85)
-    assert evaluation.overall([{"weight": 10, "normalised": None}]) is None
+    assert performance.overall(components) == pytest.approx((35 * 110 + 30 * 80 + 20 * 100) / 85)
+    assert performance.overall([{"weight": 10, "normalised": None}]) is None
 
 
 def test_bands_default_and_configured(db):
-    table = evaluation.bands()
-    assert evaluation.band_for(105, table) == "A"
-    assert evaluation.band_for(110, table) == "S"  # the minimum is included
-    assert evaluation.band_for(79.9, table) == "D"
-    assert evaluation.band_for(None, table) == ""
+    table = performance.bands()
+    assert performance.band_for(105, table) == "A"
+    assert performance.band_for(110, table) == "S"  # the minimum is included
+    assert performance.band_for(79.9, table) == "D"
+    assert performance.band_for(None, table) == ""
     IncentiveBand.objects.create(name="Gold", min_score=95)
     IncentiveBand.objects.create(name="Silver", min_score=85)
-    table = evaluation.bands()
-    assert evaluation.band_for(96, table) == "Gold"
-    assert evaluation.band_for(90, table) == "Silver"
-    assert evaluation.band_for(50, table) == ""
+    table = performance.bands()
+    assert performance.band_for(96, table) == "Gold"
+    assert performance.band_for(90, table) == "Silver"
+    assert performance.band_for(50, table) == ""
 
 
 def test_ranking_shares_ties_and_skips_unscored():
-    assert evaluation.rank({1: 90.0, 2: 90.0, 3: 80.0, 4: None}) == {1: 1, 2: 1, 3: 3, 4: None}
+    assert performance.rank({1: 90.0, 2: 90.0, 3: 80.0, 4: None}) == {1: 1, 2: 1, 3: 3, 4: None}
 
 
 def at(day, hour=10, minute=0):
@@ -109,11 +108,11 @@ def month(org, settings):
 
 
 def sheet(org, who):
-    return Evaluation.objects.get(agent=getattr(org, who), month__month=MONTH)
+    return PerformanceSheet.objects.get(agent=getattr(org, who), month__month=MONTH)
 
 
 def test_the_month_is_scored_ranked_and_banded(org, month):
-    evaluation.evaluation_compute(month=month)
+    performance.performance_sheets_compute(month=month)
     a1, a2, a3 = sheet(org, "agent1"), sheet(org, "agent2"), sheet(org, "agent3")
     calls = {c["key"]: c for c in a1.components}
     assert calls["calls"]["actual"] == 20 and calls["calls"]["normalised"] == 100
@@ -130,52 +129,52 @@ def test_the_month_is_scored_ranked_and_banded(org, month):
 
 
 def test_department_weights_override_the_default(org, month):
-    EvaluationWeight.objects.create(department=org.general, component="calls", weight=1)
-    EvaluationWeight.objects.create(department=org.general, component="csat", weight=3)
-    evaluation.evaluation_compute(month=month)
+    PerformanceWeight.objects.create(department=org.general, component="calls", weight=1)
+    PerformanceWeight.objects.create(department=org.general, component="csat", weight=3)
+    performance.performance_sheets_compute(month=month)
     assert sheet(org, "agent1").score == pytest.approx((1 * 100 + 3 * 93.75) / 4)
 
 
 def test_recomputing_keeps_the_leads_comment(org, month):
-    evaluation.evaluation_compute(month=month)
-    evaluation.evaluation_comment(
-        person=org.lead1, evaluation_id=sheet(org, "agent1").pk, text="잘했어요"
+    performance.performance_sheets_compute(month=month)
+    performance.performance_sheet_comment(
+        person=org.lead1, sheet_id=sheet(org, "agent1").pk, text="잘했어요"
     )
-    evaluation.evaluation_compute(month=month)
+    performance.performance_sheets_compute(month=month)
     assert sheet(org, "agent1").lead_comment == "잘했어요"
-    assert Evaluation.objects.filter(month__month=MONTH).count() == 4
+    assert PerformanceSheet.objects.filter(month__month=MONTH).count() == 4
 
 
 def test_only_the_agents_own_lead_comments(org, month):
-    evaluation.evaluation_compute(month=month)
+    performance.performance_sheets_compute(month=month)
     pk = sheet(org, "agent1").pk
     with pytest.raises(Http404):
-        evaluation.evaluation_comment(person=org.lead2, evaluation_id=pk, text="x")
+        performance.performance_sheet_comment(person=org.lead2, sheet_id=pk, text="x")
     with pytest.raises(PermissionDenied):
-        evaluation.evaluation_comment(person=org.agent1, evaluation_id=pk, text="x")
+        performance.performance_sheet_comment(person=org.agent1, sheet_id=pk, text="x")
     with pytest.raises(PermissionDenied):
-        evaluation.evaluation_comment(person=org.manager, evaluation_id=pk, text="x")
+        performance.performance_sheet_comment(person=org.manager, sheet_id=pk, text="x")
 
 
 def test_a_closed_month_is_frozen(org, month):
-    evaluation.evaluation_compute(month=month)
+    performance.performance_sheets_compute(month=month)
     with pytest.raises(PermissionDenied):
-        closing.evaluation_close(person=org.manager, month=month)
-    closing.evaluation_close(person=org.director, month=month)
+        closing.performance_month_close(person=org.manager, month=month)
+    closing.performance_month_close(person=org.director, month=month)
     before = sheet(org, "agent1").score
     make_call(org, enq=at(20), wait=1, agent=org.agent1, talk=10)
     kpi_backfill(start=at(20, 0), end=at(21, 0), now=at(31, 23))
     with pytest.raises(ValidationError):
-        evaluation.evaluation_compute(month=month)
+        performance.performance_sheets_compute(month=month)
     with pytest.raises(ValidationError):
-        evaluation.evaluation_comment(
-            person=org.lead1, evaluation_id=sheet(org, "agent1").pk, text="late"
+        performance.performance_sheet_comment(
+            person=org.lead1, sheet_id=sheet(org, "agent1").pk, text="late"
         )
     assert sheet(org, "agent1").score == before
 
 
 def test_pages_show_each_role_its_own_sheets(client, org, month):
-    evaluation.evaluation_compute(month=month)
+    performance.performance_sheets_compute(month=month)
     client.force_login(org.agent1)
     response = client.get("/kpi/evaluations/?month=2026-03")
     assert response.status_code == 302 and response.url.endswith(f"/{sheet(org, 'agent1').pk}/")

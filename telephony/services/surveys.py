@@ -6,12 +6,13 @@ is redirected to the survey instead of being hung up: 1–5 satisfaction, then "
 resolved?" (1 yes, 2 no), by DTMF.
 
 SMS: after a handled call whose caller did not opt in to the IVR survey, a text message asks
-for 1–5 (swept by the periodic KPI task, so nothing is lost if a worker is down). The reply
+for 1–5 (swept by the periodic survey task, so nothing is lost if a worker is down). The reply
 arrives at /telephony/sms/incoming/ (signed), is matched to the newest open survey sent to
 that number and through it to the call and agent. A reply after CSAT_REPLY_HOURS or that is
 not a number gets one polite clarifying message; nothing else is ever sent twice.
 
 Everything here is idempotent: Twilio retries webhooks, and the sweep may run twice.
+The answers are rows (telephony.models.Survey) that KPI's rollups and QA's sampling read.
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from twilio.twiml.voice_response import VoiceResponse
 
-from kpi.models import Survey, SurveyChannel
-from telephony.models import Call, CallDirection, CallPhase, SmsMessage
+from telephony.models import Call, CallDirection, CallPhase, SmsMessage, Survey, SurveyChannel
 from telephony.security import public_url
 
 logger = logging.getLogger(__name__)

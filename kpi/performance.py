@@ -1,6 +1,6 @@
-"""Monthly performance evaluation: configurable weighted components, each normalised against
-its target, ranking within team and department, incentive bands, the 실장's comment, and
-closed (frozen) months. Reads the daily rollups only.
+"""Monthly performance sheets (월간 평가): configurable weighted components, each normalised
+against its target, ranking within team and department, incentive bands, the 실장's comment,
+and closed (frozen) months. Reads the daily rollups only.
 
 Only agents with the minimum exposure are ranked and banded: days with a handled call at
 least KPI_EVALUATION_MIN_SHARE of the median of their department's agents (and at least
@@ -33,15 +33,14 @@ from django.utils.translation import gettext_noop
 from agents.models import Person, Role
 from agents.scoping import KpiScope, people_visible_to
 from kpi.models import (
-    Evaluation,
-    EvaluationComponent,
-    EvaluationMonth,
-    EvaluationWeight,
     IncentiveBand,
+    PerformanceComponent,
+    PerformanceMonth,
+    PerformanceSheet,
+    PerformanceWeight,
     TargetMetric,
 )
 from kpi.selectors import day_bounds, rows_for_scopes, targets_for
-from kpi.services import qa_source
 from tickets.services import pii_detections_record
 
 
@@ -68,13 +67,13 @@ def normalise(actual: float | None, target: float | None, *, lower_is_better: bo
 def weights_for(department_id: int) -> dict[str, float]:
     """The department's weights, else the center default rows, else the settings default."""
     rows = list(
-        EvaluationWeight.objects.filter(department_id=department_id).values_list(
+        PerformanceWeight.objects.filter(department_id=department_id).values_list(
             "component", "weight"
         )
     )
     if not rows:
         rows = list(
-            EvaluationWeight.objects.filter(department__isnull=True).values_list(
+            PerformanceWeight.objects.filter(department__isnull=True).values_list(
                 "component", "weight"
             )
         )
@@ -144,18 +143,18 @@ class Component:
         }
 
 
-def _components(row, targets: dict, weights: dict, department_kind: str, team, tests) -> list:
+def _components(row, targets: dict, weights: dict, department_kind: str) -> list:
     main_codes = settings.KPI_MAIN_TASK_DISPOSITIONS.get(department_kind)
     components = []
     if main_codes:
         components.append(
             Component(
-                EvaluationComponent.MAIN_TASK,
+                PerformanceComponent.MAIN_TASK,
                 gettext_noop("Main task"),
                 row.main_task_rate,
                 targets.get(TargetMetric.MAIN_TASK),
                 False,
-                weights.get(EvaluationComponent.MAIN_TASK, 0),
+                weights.get(PerformanceComponent.MAIN_TASK, 0),
                 (
                     gettext_noop("%(ok)d of %(n)d handled calls ended as %(codes)s = %(rate)s"),
                     {
@@ -171,12 +170,12 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
     else:  # 일반: the main task is resolving the customer's question the first time
         components.append(
             Component(
-                EvaluationComponent.MAIN_TASK,
+                PerformanceComponent.MAIN_TASK,
                 gettext_noop("Main task (first-contact resolution)"),
                 row.fcr,
                 targets.get(TargetMetric.FCR),
                 False,
-                weights.get(EvaluationComponent.MAIN_TASK, 0),
+                weights.get(PerformanceComponent.MAIN_TASK, 0),
                 (
                     gettext_noop(
                         "%(ok)d of %(n)d handled calls had no repeat call from the customer "
@@ -190,12 +189,12 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
     calls_target = targets.get(TargetMetric.CALLS_PER_DAY)
     components.append(
         Component(
-            EvaluationComponent.CALLS,
+            PerformanceComponent.CALLS,
             gettext_noop("Call count"),
             row.calls_per_agent_day,
             calls_target,
             False,
-            weights.get(EvaluationComponent.CALLS, 0),
+            weights.get(PerformanceComponent.CALLS, 0),
             (
                 gettext_noop("%(n)d handled calls over %(days)d working days = %(per)s per day"),
                 {
@@ -209,12 +208,12 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
     )
     components.append(
         Component(
-            EvaluationComponent.CSAT,
+            PerformanceComponent.CSAT,
             gettext_noop("CSAT"),
             row.csat,
             targets.get(TargetMetric.CSAT),
             False,
-            weights.get(EvaluationComponent.CSAT, 0),
+            weights.get(PerformanceComponent.CSAT, 0),
             (
                 gettext_noop("%(ok)d of %(n)d survey answers were 4 or 5 = %(rate)s"),
                 {"ok": row.csat_satisfied, "n": row.csat_responses, "rate": _pct(row.csat)},
@@ -224,12 +223,12 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
     )
     components.append(
         Component(
-            EvaluationComponent.QA,
+            PerformanceComponent.QA,
             gettext_noop("QA"),
             row.qa_average,
             _points(targets.get(TargetMetric.QA)),
             False,
-            weights.get(EvaluationComponent.QA, 0),
+            weights.get(PerformanceComponent.QA, 0),
             (
                 gettext_noop("average of %(n)d QA evaluations = %(avg)s"),
                 {"n": row.qa_evaluations, "avg": _num(row.qa_average)},
@@ -237,20 +236,19 @@ def _components(row, targets: dict, weights: dict, department_kind: str, team, t
             "points",
         )
     )
-    test_weight = weights.get(EvaluationComponent.MONTHLY_TEST, 0)
-    if tests is not None or test_weight:
-        score = (tests or {}).get(row.scope.id)
+    test_weight = weights.get(PerformanceComponent.MONTHLY_TEST, 0)
+    if test_weight:
+        # No app records monthly tests yet: a weighted test shows on the sheet, left out
+        # of the score (a component without a figure never counts as 0).
         components.append(
             Component(
-                EvaluationComponent.MONTHLY_TEST,
+                PerformanceComponent.MONTHLY_TEST,
                 gettext_noop("Monthly test"),
-                score,
-                100.0 if score is not None else None,
+                None,
+                None,
                 False,
                 test_weight,
-                (gettext_noop("test score %(s)s out of 100"), {"s": _num(score)})
-                if score is not None
-                else (gettext_noop("no monthly test result this month"), {}),
+                (gettext_noop("no monthly test result this month"), {}),
                 "points",
             )
         )
@@ -293,17 +291,17 @@ def _typical_days(worked: dict[int, list[int]]) -> dict[int, float]:
     }
 
 
-def _month_get(first: date) -> EvaluationMonth:
-    month, _created = EvaluationMonth.objects.get_or_create(month=first)
+def _month_get(first: date) -> PerformanceMonth:
+    month, _created = PerformanceMonth.objects.get_or_create(month=first)
     return month
 
 
 @transaction.atomic
-def evaluation_compute(*, month: date, at: datetime | None = None) -> EvaluationMonth:
+def performance_sheets_compute(*, month: date, at: datetime | None = None) -> PerformanceMonth:
     """(Re)compute every agent's sheet of the month from the daily rollups. A closed month
     is frozen: ValidationError. Comments already written are kept."""
     first = month_start(month)
-    record = EvaluationMonth.objects.select_for_update().filter(month=first).first() or _month_get(
+    record = PerformanceMonth.objects.select_for_update().filter(month=first).first() or _month_get(
         first
     )
     if record.is_closed:
@@ -323,12 +321,6 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
     ]
     targets = targets_for(scopes, on=first)
     rows = {r.scope.id: r for r in rows_for_scopes(scopes, start=start, end=end, targets=targets)}
-    source = qa_source()
-    tests = (
-        source.monthly_test_scores(first)
-        if source is not None and hasattr(source, "monthly_test_scores")
-        else None
-    )
     weight_cache: dict[int, dict] = {}
     worked: dict[int, list[int]] = {}
     for agent in agents:
@@ -346,8 +338,6 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
                 targets.get(("agent", agent.pk), {}),
                 weights,
                 dept.kind,
-                agent.team,
-                tests,
             )
         ]
         row = rows[agent.pk]
@@ -375,7 +365,7 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
     dept_rank = {k: v for group in by_dept.values() for k, v in rank(group).items()}
     for pk, sheet in sheets.items():
         agent = sheet["agent"]
-        Evaluation.objects.update_or_create(
+        PerformanceSheet.objects.update_or_create(
             month=record,
             agent=agent,
             defaults={
@@ -396,9 +386,9 @@ def evaluation_compute(*, month: date, at: datetime | None = None) -> Evaluation
     return record
 
 
-def evaluations_visible_to(person: Person, month: date):
+def performance_sheets_visible_to(person: Person, month: date):
     return (
-        Evaluation.objects.filter(
+        PerformanceSheet.objects.filter(
             month__month=month_start(month), agent__in=people_visible_to(person)
         )
         .select_related("agent", "team", "department", "month")
@@ -410,26 +400,26 @@ def evaluations_visible_to(person: Person, month: date):
     )
 
 
-def evaluation_get_for(person: Person, evaluation_id: int) -> Evaluation:
+def performance_sheet_get_for(person: Person, sheet_id: int) -> PerformanceSheet:
     try:
         return (
-            Evaluation.objects.select_related(
+            PerformanceSheet.objects.select_related(
                 "agent", "team", "department", "month", "commented_by"
             )
             .filter(agent__in=people_visible_to(person))
-            .get(pk=evaluation_id)
+            .get(pk=sheet_id)
         )
-    except Evaluation.DoesNotExist as exc:
+    except PerformanceSheet.DoesNotExist as exc:
         raise Http404 from exc
 
 
 @transaction.atomic
-def evaluation_comment(
-    *, person: Person, evaluation_id: int, text: str, pii_found=()
-) -> Evaluation:
+def performance_sheet_comment(
+    *, person: Person, sheet_id: int, text: str, pii_found=()
+) -> PerformanceSheet:
     """The agent's own 실장 writes the sheet's comment while the month is open.
     `pii_found` is what the PII guard masked in it."""
-    sheet = evaluation_get_for(person, evaluation_id)
+    sheet = performance_sheet_get_for(person, sheet_id)
     if not (person.role == Role.TEAM_LEAD and person.team_id == sheet.team_id):
         raise PermissionDenied
     if sheet.month.is_closed:

@@ -13,11 +13,11 @@ import pytest
 from django.utils import timezone
 
 from agents.scoping import KpiScope
-from kpi import csat
-from kpi.models import Survey, SurveyChannel
 from kpi.selectors import rows_for_scopes
 from kpi.services import kpi_fill_incremental
 from telephony import services
+from telephony.models import Survey, SurveyChannel
+from telephony.services import surveys
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available, post_signed
 from tests.telephony.test_ivr import first_gather, menu, press, short_wait  # noqa: F401
@@ -114,7 +114,7 @@ def test_the_agent_hanging_up_sends_an_opted_in_caller_to_the_survey(
     org, gateway, django_capture_on_commit_callbacks
 ):
     call = connected_call(org)
-    csat.survey_ivr_opt_in(call_sid=call.sid, digits="1")
+    surveys.survey_ivr_opt_in(call_sid=call.sid, digits="1")
     with django_capture_on_commit_callbacks(execute=True):
         services.call_hangup(agent=org.agent1, call_id=call.pk)
     (request,) = [r for r in gateway.requests if r[0] in {"survey", "hangup"}]
@@ -139,7 +139,7 @@ def survey_path(sid, step, t=0):
 @pytest.fixture
 def surveyed(org, gateway, django_capture_on_commit_callbacks):
     call = connected_call(org)
-    csat.survey_ivr_opt_in(call_sid=call.sid, digits="1")
+    surveys.survey_ivr_opt_in(call_sid=call.sid, digits="1")
     with django_capture_on_commit_callbacks(execute=True):
         services.call_hangup(agent=org.agent1, call_id=call.pk)
     return call
@@ -186,8 +186,8 @@ def test_a_handled_call_from_a_mobile_gets_one_sms_survey(
     call = handled_call(org)
     handled_call(org, from_number=LANDLINE)  # a landline cannot text back
     with django_capture_on_commit_callbacks(execute=True):
-        assert csat.survey_sms_send_due() == 1
-        assert csat.survey_sms_send_due() == 0  # the sweep runs again: nothing twice
+        assert surveys.survey_sms_send_due() == 1
+        assert surveys.survey_sms_send_due() == 0  # the sweep runs again: nothing twice
     (sms,) = [r for r in gateway.requests if r[0] == "send_sms"]
     assert sms[1]["to"] == MOBILE and "1" in sms[1]["body"] and "5" in sms[1]["body"]
     survey = Survey.objects.get(channel=SurveyChannel.SMS)
@@ -196,7 +196,7 @@ def test_a_handled_call_from_a_mobile_gets_one_sms_survey(
 
 def test_no_sms_survey_after_an_ivr_survey(org, gateway, django_capture_on_commit_callbacks):
     call = connected_call(org)
-    csat.survey_ivr_opt_in(call_sid=call.sid, digits="1")
+    surveys.survey_ivr_opt_in(call_sid=call.sid, digits="1")
     with django_capture_on_commit_callbacks(execute=True):
         services.call_hangup(agent=org.agent1, call_id=call.pk)
     services.wrapup_submit(
@@ -206,7 +206,7 @@ def test_no_sms_survey_after_an_ivr_survey(org, gateway, django_capture_on_commi
         note="n",
         subject="s",
     )
-    assert csat.survey_sms_send_due() == 0
+    assert surveys.survey_sms_send_due() == 0
 
 
 def reply(client, body, *, sid=None, signed=True, from_number=MOBILE):
@@ -224,7 +224,7 @@ def reply(client, body, *, sid=None, signed=True, from_number=MOBILE):
 @pytest.fixture
 def sms_survey(org, gateway):
     call = handled_call(org)
-    csat.survey_sms_send_due()
+    surveys.survey_sms_send_due()
     return Survey.objects.get(channel=SurveyChannel.SMS, call_sid=call.sid)
 
 
@@ -292,7 +292,7 @@ def test_a_text_from_someone_never_surveyed_is_just_a_message(client, org, sms_s
     ],
 )
 def test_parse_score(text, score):
-    assert csat.parse_score(text) == score
+    assert surveys.parse_score(text) == score
 
 
 def test_survey_answers_show_in_the_customers_history(client, org, sms_survey):
@@ -306,7 +306,7 @@ def test_survey_answers_show_in_the_customers_history(client, org, sms_survey):
 
 def test_an_opt_in_whose_phone_survey_never_ran_gets_the_sms(org, gateway):
     call = connected_call(org)
-    csat.survey_ivr_opt_in(call_sid=call.sid, digits="1")
+    surveys.survey_ivr_opt_in(call_sid=call.sid, digits="1")
     Survey.objects.filter(call_sid=call.sid).update(opted_in_at=timezone.now())
     # The caller hung up before the agent did: no redirect, the phone survey never ran.
     services.call_status_update(sid=call.sid, status="completed", sequence_number=5)
@@ -319,4 +319,4 @@ def test_an_opt_in_whose_phone_survey_never_ran_gets_the_sms(org, gateway):
             note="n",
             subject="s",
         )
-    assert csat.survey_sms_send_due() == 1
+    assert surveys.survey_sms_send_due() == 1

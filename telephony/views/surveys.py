@@ -1,13 +1,14 @@
 """The post-call survey's Twilio webhook (signed like every Twilio endpoint): the opt-in
-answer and each survey question's DTMF (kpi/csat.py). Routed at /telephony/voice/survey/."""
+answer and each survey question's DTMF (telephony/services/surveys.py). Routed at
+/telephony/voice/survey/."""
 
 from __future__ import annotations
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
-from kpi import csat
 from telephony.security import twilio_webhook
+from telephony.services import surveys
 
 
 class SurveyStepForm(forms.Form):
@@ -31,7 +32,7 @@ def voice_survey(request: HttpRequest) -> HttpResponse:
             "\n".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), content_type="text/plain"
         )
     q = where.cleaned_data
-    response = csat.ivr_survey_response(
+    response = surveys.ivr_survey_response(
         step=q["step"],
         call_sid=q["sid"],
         lang=q["lang"],

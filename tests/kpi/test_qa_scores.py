@@ -1,4 +1,4 @@
-"""QA scores reach the KPI rollups (qa/kpi_source.py is settings.KPI_QA_SOURCE)."""
+"""QA scores reach the KPI rollups (kpi/qa_scores.py reads QA's evaluations)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
+from kpi import qa_scores
 from kpi.models import IntervalStat
 from kpi.services import kpi_fill_incremental, kpi_fill_intervals
-from qa import kpi_source
 from qa.models import Evaluation, EvaluationStatus
-from tests.qa.conftest import make_call
+from tests.qa.conftest import card, make_call  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
-def _evaluation(org, card, call, *, score, status=EvaluationStatus.SUBMITTED, **extra):
+def qa_evaluation(org, card, call, *, score, status=EvaluationStatus.SUBMITTED, **extra):  # noqa: F811
     return Evaluation.objects.create(
         call=call,
         scorecard=card,
@@ -33,24 +33,24 @@ def _evaluation(org, card, call, *, score, status=EvaluationStatus.SUBMITTED, **
     )
 
 
-def test_scored_evaluations_count_at_the_time_of_their_call(org, card):
+def test_scored_evaluations_count_at_the_time_of_their_call(org, card):  # noqa: F811
     at = timezone.now() - timedelta(hours=2)
     call = make_call(org, org.agent1, at=at)
     other = make_call(org, org.agent1, at=at)
-    _evaluation(org, card, call, score=80.0)
-    _evaluation(org, card, other, score=None)  # all N/A: no score
+    qa_evaluation(org, card, call, score=80.0)
+    qa_evaluation(org, card, other, score=None)  # all N/A: no score
     draft = make_call(org, org.agent1, at=at)
-    _evaluation(org, card, draft, score=50.0, status=EvaluationStatus.DRAFT)
-    rows = list(kpi_source.scores_between(at - timedelta(hours=1), at + timedelta(hours=1)))
+    qa_evaluation(org, card, draft, score=50.0, status=EvaluationStatus.DRAFT)
+    rows = list(qa_scores.qa_scores_between(at - timedelta(hours=1), at + timedelta(hours=1)))
     assert rows == [(org.agent1.pk, call.enqueued_at, 80.0)]
-    assert set(kpi_source.changed_since(None)) >= {call.enqueued_at}
+    assert set(qa_scores.qa_changed_since(None)) >= {call.enqueued_at}
 
 
-def test_the_qa_average_moves_in_the_rollups_when_a_score_changes(org, card):
+def test_the_qa_average_moves_in_the_rollups_when_a_score_changes(org, card):  # noqa: F811
     at = timezone.now() - timedelta(hours=2)
     call = make_call(org, org.agent1, at=at)
     kpi_fill_incremental()
-    evaluation = _evaluation(org, card, call, score=70.0)
+    evaluation = qa_evaluation(org, card, call, score=70.0)
     kpi_fill_incremental()
 
     def agent_qa():
