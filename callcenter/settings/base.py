@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "qa",
     "kpi",
     "privacy",
+    "demo",
 ]
 
 # Order matters (issue 17): NUL bytes are refused before anything reads the input; no-store

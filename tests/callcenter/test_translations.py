@@ -18,7 +18,17 @@ from django.utils import translation
 from tests.conftest import _needs
 
 ROOT = Path(settings.BASE_DIR)
-SOURCE = ["agents", "callcenter", "kpi", "privacy", "qa", "telephony", "tickets", "templates"]
+SOURCE = [
+    "agents",
+    "callcenter",
+    "demo",
+    "kpi",
+    "privacy",
+    "qa",
+    "telephony",
+    "tickets",
+    "templates",
+]
 PO = Path("locale/ko/LC_MESSAGES/django.po")
 
 

@@ -28,8 +28,9 @@ from agents.models import (
 )
 from agents.services import agent_set_state, agent_status_ensure
 from callcenter.dispatch import suppress_dispatch
-from kpi import demo as kpi_demo
-from qa import demo as qa_demo
+from demo.seed import kpi as kpi_demo
+from demo.seed import qa as qa_demo
+from demo.seed import tickets as tickets_demo
 from telephony import services as tel
 from telephony.models import (
     Call,
@@ -45,7 +46,6 @@ from telephony.models import (
     RoutingStrategy,
 )
 from telephony.simulator import new_call_sid, new_recording_sid
-from tickets import demo as tickets_demo
 from tickets.models import Customer, Disposition, TicketStatus
 
 CENTER_NAME = "상담 고객센터"
@@ -186,7 +186,7 @@ class Command(BaseCommand):
             tickets_demo.seed_work()  # once there is history to work on
         qa_demo.seed(center)
         call_command("kpi_backfill", days=opts["days"] + 1, stdout=self.stdout)
-        kpi_demo.seed(days=opts["days"] + 1)  # targets, surveys, evaluations (kpi/demo.py)
+        kpi_demo.seed(days=opts["days"] + 1)  # targets, surveys, evaluations (demo/seed/kpi.py)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {Person.objects.count()} people, {Customer.objects.count()} customers, "
@@ -290,7 +290,7 @@ class Command(BaseCommand):
             )
             manager.managed_departments.add(dept)
             for team_no in (1, 2):
-                # The daily call target comes from the center's targets (kpi/demo.py).
+                # The daily call target comes from the center's targets (demo/seed/kpi.py).
                 team = Team.objects.create(department=dept, name=f"{name} {team_no}팀")
                 lead_no += 1
                 lead = person(f"lead{lead_no}", Role.TEAM_LEAD, team=team, reports_to=manager)
