@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from agents.models import AgentStatus, Person, Role
 from agents.scoping import calls_visible_to, people_visible_to, tickets_visible_to
 from agents.services import agent_status_ensure
-from kpi.selectors import day_bounds
+from callcenter.clock import day_bounds
 from telephony.models import Call, CallPhase, Offer, OfferStatus
 
 HOME_FOR_ROLE = {

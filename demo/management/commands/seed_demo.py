@@ -27,6 +27,7 @@ from agents.models import (
     Team,
 )
 from agents.services import agent_set_state, agent_status_ensure
+from callcenter.clock import day_bounds
 from callcenter.dispatch import suppress_dispatch
 from demo.seed import kpi as kpi_demo
 from demo.seed import qa as qa_demo
@@ -344,7 +345,7 @@ class Command(BaseCommand):
     # --- 30 days of calls, through the real services ----------------------------------------
     def _history(self, rng, departments, customers, *, days: int, per_day: int) -> None:
         now = timezone.now()
-        today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        today, _ = day_bounds(now)
         agents_by_dept = {
             d.pk: list(
                 Person.objects.filter(role=Role.AGENT, team__department=d).exclude(
