@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from agents.models import Person, Role
 from agents.scoping import people_visible_to
-from kpi.selectors import day_bounds
+from callcenter.clock import day_bounds
 
 HOME_FOR_ROLE = {
     Role.AGENT: "desk:desktop",

@@ -20,6 +20,7 @@ from agents.models import (
     Team,
     WorkingHours,
 )
+from callcenter.clock import day_bounds
 from callcenter.precompiled import PrecompiledBulkInsert, UpdateIn
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ def agent_idle_since(*, person: Person, at: datetime) -> datetime:
     interaction (Genesys Cloud's longest idle), a break does not send an agent to the back
     of the line. After wrap-up the agent is idle from that moment (agent_transition)."""
     local = timezone.localtime(at)
-    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_start, _ = day_bounds(at)
     last_call_end = (
         AgentStateInterval.objects.filter(
             person=person, state__in=_CALL_WORK, ended_at__gte=day_start, ended_at__lte=at

@@ -18,6 +18,8 @@ from typing import Any
 
 from django.http import HttpResponse
 
+from callcenter.clock import format_mss
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -67,11 +69,6 @@ XLSX_FORMATS = {INTEGER: "0", NUMBER: "0.0", PERCENT: "0.0%", DURATION: "[mm]:ss
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def mmss(seconds: float) -> str:
-    seconds = round(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
 def csv_value(value: Any, kind: str) -> Any:
     """A figure as a CSV cell a person reads: None empty, a rate as a percent, seconds as
     m:ss, a mean with one decimal."""
@@ -80,7 +77,7 @@ def csv_value(value: Any, kind: str) -> Any:
     if kind == PERCENT:
         return f"{value * 100:.1f}%"
     if kind == DURATION:
-        return mmss(value)
+        return format_mss(value)
     if kind == NUMBER and isinstance(value, float):
         return round(value, 1)
     return value

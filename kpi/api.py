@@ -3,7 +3,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kpi.selectors import day_bounds, kpi_rows_for
+from callcenter.clock import day_bounds
+from kpi.selectors import kpi_rows_for
 
 
 class KpiTodayApi(APIView):

@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from agents.models import Person, Role
+from callcenter.clock import month_start, next_month_start
 from callcenter.pii import pii_redact
 from kpi.models import PerformanceMonth, PerformanceMonthAction, PerformanceMonthEvent
-from kpi.performance import month_end, month_start, performance_sheets_compute
+from kpi.performance import performance_sheets_compute
 
 REASON_MAX = 500
 
@@ -31,7 +32,7 @@ def may_close(person: Person) -> bool:
 
 def days_left(month: date, today: date) -> int:
     """The month's days from `today` to its end, today included; 0 once it has ended."""
-    return max(0, (month_end(month_start(month)) - today).days)
+    return max(0, (next_month_start(month) - today).days)
 
 
 def early_close_message(month: date, left: int) -> str:

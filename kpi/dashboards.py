@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 
 from agents.models import Person, Role
 from agents.scoping import CENTER_WIDE_ROLES
+from callcenter.clock import day_bounds, month_start
 from kpi.forms import KpiFilters
 from kpi.models import TargetMetric
 from kpi.selectors import (
     KpiRow,
-    day_bounds,
     kpi_rows_for,
     kpi_scope_get_for,
     kpi_series,
@@ -122,11 +122,6 @@ def _volume_chart(scope, f: KpiFilters):
     ]
 
 
-def _month_bounds(today):
-    first = today.replace(day=1)
-    return KpiFilters(first_day=first, last_day=today)
-
-
 def agent_dashboard(person: Person, f: KpiFilters) -> dict:
     today = timezone.localdate()
     try:
@@ -134,7 +129,7 @@ def agent_dashboard(person: Person, f: KpiFilters) -> dict:
     except Http404:  # a person without a team has no KPI of their own
         return {"rows": [], "charts": [], "cards": []}
     day = KpiFilters(first_day=today, last_day=today)
-    month = _month_bounds(today)
+    month = KpiFilters(first_day=month_start(today), last_day=today)
     targets = targets_for([scope])
     (range_row,) = rows_for_scopes([scope], start=f.start, end=f.end, targets=targets)
     (day_row,) = rows_for_scopes([scope], start=day.start, end=day.end, targets=targets)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import Person
 from agents.scoping import departments_visible_to, teams_visible_to
-from kpi.selectors import day_bounds
+from callcenter.clock import day_bounds
 
 MAX_RANGE_DAYS = 366
 

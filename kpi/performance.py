@@ -32,6 +32,7 @@ from django.utils.translation import gettext_noop
 
 from agents.models import Person, Role
 from agents.scoping import KpiScope, people_visible_to
+from callcenter.clock import day_bounds, month_start, next_month_start
 from kpi.models import (
     IncentiveBand,
     PerformanceComponent,
@@ -40,16 +41,8 @@ from kpi.models import (
     PerformanceWeight,
     TargetMetric,
 )
-from kpi.selectors import day_bounds, rows_for_scopes, targets_for
+from kpi.selectors import rows_for_scopes, targets_for
 from tickets.services import pii_detections_record
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def month_end(first: date) -> date:
-    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
 
 def normalise(actual: float | None, target: float | None, *, lower_is_better: bool = False):
@@ -307,7 +300,7 @@ def performance_sheets_compute(*, month: date, at: datetime | None = None) -> Pe
     if record.is_closed:
         raise ValidationError(_("This month is closed; its evaluations are frozen."))
     at = at or timezone.now()
-    start, end = day_bounds(first)[0], day_bounds(month_end(first))[0]
+    start, end = day_bounds(first)[0], day_bounds(next_month_start(first))[0]
     agents = list(
         Person.objects.filter(role=Role.AGENT, is_active=True, team__isnull=False).select_related(
             "team__department"

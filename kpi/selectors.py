@@ -14,6 +14,7 @@ from django.utils import timezone
 from agents.models import Person
 from agents.scoping import KpiScope, kpi_scopes_visible_to
 from agents.targets.selectors import targets_resolved
+from callcenter.clock import day_bounds
 from kpi import formulas
 from kpi.models import (
     LOWER_IS_BETTER,
@@ -171,15 +172,6 @@ class KpiRow:
             if (actual > target) if metric in LOWER_IS_BETTER else (actual < target):
                 missed.append(metric)
         return missed
-
-
-def day_bounds(day: datetime | date | None = None) -> tuple[datetime, datetime]:
-    if isinstance(day, date) and not isinstance(day, datetime):
-        start = datetime.combine(day, time.min).replace(tzinfo=timezone.get_current_timezone())
-        return start, start + timedelta(days=1)
-    local = timezone.localtime(day or timezone.now())
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStateInterval, Department, Person
+from callcenter.clock import day_bounds, interval_start
 from kpi.formulas import contact_outcome, is_satisfied
 from kpi.models import STAT_FIELDS, DailyStat, FillState, IntervalStat, ScopeKind
 from kpi.qa_scores import qa_changed_since, qa_scores_between
@@ -49,8 +50,8 @@ Key = tuple[datetime, str, int]
 
 
 def interval_floor(at: datetime) -> datetime:
-    at = at.astimezone(timezone.get_current_timezone())
-    return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+    """The start of the rollup interval (INTERVAL long) that `at` falls in."""
+    return interval_start(at, minutes=INTERVAL // timedelta(minutes=1))
 
 
 def fcr_window() -> timedelta:
@@ -317,12 +318,6 @@ def _day_of(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(day, datetime.min.time()).replace(tzinfo=tz)
-    return start, datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(tzinfo=tz)
-
-
 def _write_range(start: datetime, end: datetime, rows: dict) -> int:
     IntervalStat.objects.filter(interval_start__gte=start, interval_start__lt=end).delete()
     if connection.vendor == "postgresql":
@@ -355,7 +350,7 @@ def _refresh_days(days: Iterable[date]) -> None:
     """Re-sum each day's DailyStat rows from its 15-minute rows (and count the agents who
     handled a call that day per unit)."""
     for day in sorted(set(days)):
-        start, end = _day_bounds(day)
+        start, end = day_bounds(day)
         sums = (
             IntervalStat.objects.filter(interval_start__gte=start, interval_start__lt=end)
             .values("scope_kind", "scope_id")
@@ -596,7 +591,7 @@ def kpi_backfill(
     # The interval holding `end` is rebuilt whole: rollup rows are never partial.
     hi_bound = interval_floor(end - timedelta(microseconds=1)) + INTERVAL
     for done, day in enumerate(days, 1):
-        day_start, day_end = _day_bounds(day)
+        day_start, day_end = day_bounds(day)
         lo, hi = max(day_start, lo_bound), min(day_end, hi_bound)
         rows = _compute_range(lo, hi, now=now, org=org)  # outside the write transaction
         with transaction.atomic():

@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agents.models import Role
+from callcenter.clock import day_bounds, month_start
 from callcenter.inputs import BUSINESS_YEARS, parse_id, parse_month
 from kpi import closing, exports, performance
 from kpi.dashboards import dashboard_for
 from kpi.forms import DrillForm, KpiFilterForm, KpiFilters
 from kpi.models import FillState, PerformanceMonth
-from kpi.selectors import calls_behind, day_bounds, kpi_scope_get_for
+from kpi.selectors import calls_behind, kpi_scope_get_for
 from tickets.forms import PII_MESSAGE, PiiCheck
 
 
@@ -80,7 +81,7 @@ def _month_param(request: HttpRequest):
     outside 2000–2100 are refused: a crafted POST once closed 1900-01."""
     raw = request.GET.get("month") or request.POST.get("month")
     if not raw:
-        return timezone.localdate().replace(day=1), None
+        return month_start(), None
     month = parse_month(raw, years=BUSINESS_YEARS)
     if month is not None:
         return month, None

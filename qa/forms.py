@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import Person, Role
 from agents.scoping import departments_visible_to, people_visible_to
+from callcenter.clock import month_start
 from callcenter.inputs import BUSINESS_YEARS
 from qa.models import AssignMode, ItemKind, SampleReason, ScorecardItem
 from qa.scoring import Mark
@@ -55,7 +56,7 @@ class ReportRangeForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        end = data.get("end") or timezone.localdate().replace(day=1)
+        end = data.get("end") or month_start()
         start = data.get("start") or six_months_back(end)
         if start > end:
             start, end = end, start

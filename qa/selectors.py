@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from django.db.models import Avg, Count, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from agents.models import Person, Role
 from agents.scoping import (
@@ -17,6 +16,7 @@ from agents.scoping import (
     people_visible_to,
     teams_visible_to,
 )
+from callcenter import clock
 from qa.models import (
     OPEN_STATUSES,
     SCORED_STATUSES,
@@ -43,23 +43,6 @@ from qa.scoring import (
     item_failed,
     items_alignment,
 )
-
-
-def month_start(day: date | None = None) -> date:
-    return (day or timezone.localdate()).replace(day=1)
-
-
-def next_month(month: date) -> date:
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    """[first day 00:00, next month's first day 00:00) in the center's time zone."""
-    tz = timezone.get_current_timezone()
-    start = datetime(month.year, month.month, 1, tzinfo=tz)
-    end_month = next_month(month)
-    return start, datetime(end_month.year, end_month.month, 1, tzinfo=tz)
-
 
 # --- Scorecards ----------------------------------------------------------------------------
 
@@ -345,20 +328,12 @@ class ReportRow:
     compliance: float | None = None
 
 
-def _months(start: date, end: date) -> list[date]:
-    months, m = [], start
-    while m <= end:
-        months.append(m)
-        m = next_month(m)
-    return months
-
-
 def report_scores(
     person: Person, *, start: date, end: date, group: str
 ) -> tuple[list[date], list[ReportRow]]:
     """Average QA score (and compliance sub-score) per agent, team or department and month,
     over scored evaluations; evaluations with no score (all N/A) are left out."""
-    months = _months(start, end)
+    months = clock.months(start, end)
     field_id, field_label = {
         "agent": ("agent_id", "agent__display_name"),
         "team": ("team_id", "team__name"),

@@ -24,6 +24,7 @@ from agents.scoping import (
     departments_visible_to,
     people_visible_to,
 )
+from callcenter.clock import month_bounds
 from qa.models import (
     OPEN_STATUSES,
     Answer,
@@ -51,7 +52,7 @@ from qa.models import (
     ScorecardStatus,
 )
 from qa.scoring import Mark, ScoreResult, score
-from qa.selectors import month_bounds, scorecard_specs
+from qa.selectors import scorecard_specs
 from telephony.models import Call, CallPhase, Survey
 
 logger = logging.getLogger(__name__)

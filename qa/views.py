@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents.models import Role
 from agents.scoping import calls_visible_to, departments_visible_to, evaluations_visible_to
+from callcenter.clock import month_start
 from callcenter.exports import csv_writer
 from callcenter.inputs import parse_id
 from qa import selectors, services
@@ -75,7 +76,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The person's QA work: what to score, disputes to review, calibrations; for an agent,
     their evaluations (new ones first) and coaching plans."""
     me = request.user
-    month = selectors.month_start()
+    month = month_start()
     context = {
         "queue": selectors.evaluator_queue(me),
         "reviews": selectors.disputes_to_review(me),
@@ -631,7 +632,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     if valid:
         start, end, group = (form.cleaned_data[k] for k in ("start", "end", "group"))
     else:  # a month outside 2000–2100 or over two years: the default range, and the error
-        end = selectors.month_start()
+        end = month_start()
         start, group = six_months_back(end), "agent"
     export = request.GET.get("export")
     if export and not valid:

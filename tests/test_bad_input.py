@@ -358,10 +358,10 @@ SETTINGS = settings(
 def world(org):
     """One of each thing a URL names, made the way the app makes it."""
     from agents.services import approval_request_create
+    from demo.seed.qa import build_scorecard
     from kpi.models import PerformanceMonth
     from kpi.models import PerformanceSheet as Sheet
     from qa import services as qa
-    from qa.demo import build_scorecard
     from qa.models import SamplingPolicy
     from telephony import services as tel
     from telephony.models import Voicemail

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import TARGET_UNITS, TargetMetric, TargetUnit
 from agents.targets.selectors import TargetUnitRef
+from callcenter.clock import format_mss
 from callcenter.inputs import BUSINESS_YEARS, parse_month
 
 MIN_YEAR, MAX_YEAR = BUSINESS_YEARS
@@ -29,8 +30,7 @@ def format_target(metric: str, value: float | None) -> str:
     if unit == TargetUnit.RATE:
         return f"{value * 100:.1f}".removesuffix(".0") + " %"
     if unit == TargetUnit.SECONDS:
-        seconds = round(value)
-        return f"{seconds // 60}:{seconds % 60:02d}"
+        return format_mss(value)
     return f"{round(value)}"
 
 

@@ -19,16 +19,13 @@ from django.utils import timezone
 
 from agents.models import Center, Department, Person, Role, Target, TargetMetric, Team
 from agents.scoping import departments_visible_to, is_center_wide, teams_visible_to
+from callcenter.clock import month_start
 
 Key = tuple[str, int]  # ("center" | "department" | "team" | "agent", id)
 
 # Who sets targets: the director (and staff admin) for the center, its departments and
 # teams; a manager for their departments and their teams. Nobody else opens the page.
 TARGET_SETTERS = {Role.DIRECTOR, Role.ADMIN, Role.MANAGER}
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
 
 
 @dataclass(frozen=True)

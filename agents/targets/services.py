@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import TARGET_UNITS, Person, Target, TargetMetric, TargetUnit
-from agents.targets.selectors import month_start, target_unit_get_for
+from agents.targets.selectors import target_unit_get_for
+from callcenter.clock import month_start
 
 
 def target_set(

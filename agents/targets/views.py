@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from agents.models import SINCE_THE_START, TargetMetric
 from agents.targets import selectors, services
 from agents.targets.forms import TargetForm, format_target
+from callcenter.clock import month_start
 from callcenter.inputs import BUSINESS_YEARS, parse_month
 
 
@@ -42,7 +43,7 @@ def _grid(units, month) -> list[dict]:
 @login_required
 def targets_page(request: HttpRequest) -> HttpResponse:
     units = selectors.target_units_for(request.user)  # 403 for agents and team leads
-    this_month = selectors.month_start(timezone.localdate())
+    this_month = month_start(timezone.localdate())
     month = this_month
     if request.GET.get("month"):
         month = parse_month(request.GET["month"], years=BUSINESS_YEARS)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "kpi",
     "desk",
     "privacy",
+    "demo",
 ]
 
 # Order matters (issue 17): NUL bytes are refused before anything reads the input; no-store

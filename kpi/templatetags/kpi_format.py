@@ -1,5 +1,7 @@
 from django import template
 
+from callcenter.clock import format_mss
+
 register = template.Library()
 
 
@@ -8,8 +10,7 @@ def mmss(seconds: float | None) -> str:
     """Seconds as m:ss; an absent figure (nothing measured) shows as a dash, never 0."""
     if seconds is None:
         return "–"
-    seconds = round(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
+    return format_mss(seconds)
 
 
 @register.filter
@@ -27,7 +28,7 @@ def span_mmss(start, end) -> str:
     seconds = max(0, round((end - start).total_seconds()))
     if seconds >= 3600:
         return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-    return f"{seconds // 60}:{seconds % 60:02d}"
+    return format_mss(seconds)
 
 
 @register.simple_tag(takes_context=True)

@@ -1,6 +1,8 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from callcenter.clock import format_mss
+
 register = template.Library()
 
 EVENT_LABELS = {
@@ -19,8 +21,7 @@ def mmss(seconds) -> str:
     """Seconds as m:ss (a recording position or a duration)."""
     if seconds is None or seconds == "":
         return "–"
-    total = max(0, int(float(seconds)))
-    return f"{total // 60}:{total % 60:02d}"
+    return format_mss(max(0, int(float(seconds))))  # a position: the second it is in
 
 
 @register.filter

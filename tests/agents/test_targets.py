@@ -16,16 +16,10 @@ from django.utils import timezone
 
 from agents.models import Target, TargetMetric
 from agents.targets.selectors import daily_call_target_for, targets_resolved
+from callcenter.clock import month_start as this_month
+from callcenter.clock import next_month_start as next_month
 
 URL = "/agents/targets/"
-
-
-def this_month() -> date:
-    return timezone.localdate().replace(day=1)
-
-
-def next_month(month: date) -> date:
-    return (month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
 
 
 def put(metric, value, month, **unit):

@@ -12,7 +12,7 @@ from tickets import services
 from tickets.forms import PII_KINDS
 from tickets.models import PiiDetection
 
-APPS = ["agents", "telephony", "tickets", "qa", "kpi", "privacy"]
+APPS = ["agents", "telephony", "tickets", "qa", "kpi", "privacy", "demo"]
 
 
 @pytest.mark.parametrize("label", APPS)

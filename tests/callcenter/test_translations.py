@@ -21,6 +21,7 @@ ROOT = Path(settings.BASE_DIR)
 SOURCE = [
     "agents",
     "callcenter",
+    "demo",
     "desk",
     "kpi",
     "privacy",

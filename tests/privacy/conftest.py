@@ -16,9 +16,9 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from demo.seed.qa import build_scorecard
 from kpi.models import STAT_FIELDS, DailyStat, IntervalStat
 from kpi.services import kpi_backfill
-from qa.demo import build_scorecard
 from qa.models import Evaluation, EvaluationComment, EvaluationStatus
 from qa.selectors import report_scores
 from telephony import services

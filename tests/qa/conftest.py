@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from qa.demo import build_scorecard
+from demo.seed.qa import build_scorecard
 from qa.models import SamplingPolicy
 from telephony.models import Call, CallPhase
 

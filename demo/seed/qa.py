@@ -15,7 +15,18 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from agents.models import Center, Department, DepartmentKind, Person, Role
+from agents.models import (
+    AgentState,
+    AgentStatus,
+    Center,
+    Department,
+    DepartmentKind,
+    Person,
+    Role,
+)
+from agents.services import agent_set_state
+from callcenter.clock import month_start
+from callcenter.dispatch import suppress_dispatch
 from qa.models import (
     AutoFailMode,
     ComplianceTag,
@@ -28,6 +39,11 @@ from qa.models import (
     ScorecardStatus,
 )
 from qa.scoring import Mark
+from qa.services import evaluation_save, sample_run_execute, sample_run_start
+from telephony import services as tel
+from telephony.models import Call
+from telephony.simulator import new_call_sid, new_recording_sid
+from tickets.models import Customer
 
 STANDARD_FAMILY = "standard-call"
 
@@ -160,12 +176,6 @@ def random_marks(card: Scorecard, rng: random.Random, *, skill: float) -> dict[i
 def _agent1_calls(center: Center, rng: random.Random) -> None:
     """Three calls agent1 handled earlier this month, through the real services (the ACD
     offers them to agent1, the only agent available at that past moment)."""
-    from agents.models import AgentState, AgentStatus
-    from callcenter.dispatch import suppress_dispatch
-    from qa.selectors import month_start
-    from telephony.models import Call
-    from tickets.models import Customer
-
     agent = Person.objects.filter(username="agent1", center=center, team__isnull=False).first()
     if agent is None or Call.objects.filter(agent=agent).exists():
         return
@@ -196,11 +206,6 @@ class _NotOffered(Exception):
 
 
 def _agent1_call(agent, dept, disposition, customer, t, rng) -> None:
-    from agents.models import AgentState
-    from agents.services import agent_set_state
-    from telephony import services as tel
-    from telephony.simulator import new_call_sid, new_recording_sid
-
     with transaction.atomic():
         agent_set_state(person=agent, state=AgentState.AVAILABLE, at=t)
         call = tel.call_receive(
@@ -243,9 +248,6 @@ def _agent1_call(agent, dept, disposition, customer, t, rng) -> None:
 
 
 def seed(center: Center) -> None:
-    from qa.selectors import month_start
-    from qa.services import evaluation_save, sample_run_execute, sample_run_start
-
     _agent1_calls(center, random.Random(7))  # noqa: S311 (demo data)
     with transaction.atomic():
         if not Scorecard.objects.filter(family=STANDARD_FAMILY).exists():

@@ -21,7 +21,7 @@ def test_a_rate_of_zero_waits_until_stopped_without_placing_calls(org, monkeypat
         if len(naps) == 2:
             raise _Stopped
 
-    monkeypatch.setattr("telephony.management.commands.simulate_calls.time.sleep", nap)
+    monkeypatch.setattr("demo.management.commands.simulate_calls.time.sleep", nap)
     placed = []
     monkeypatch.setattr(
         "telephony.simulator.Simulator.place_call", lambda *a, **kw: placed.append(kw)

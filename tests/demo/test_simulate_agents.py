@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 
 from agents.models import AgentState, AgentStatus, QueueMembership, Role
 from callcenter.dispatch import suppress_dispatch
+from demo.management.commands.simulate_agents import Colleague, Command, colleagues_in
 from telephony import services
-from telephony.management.commands.simulate_agents import Colleague, Command, colleagues_in
 from telephony.models import Call, CallPhase
 from tests.conftest import GENERAL_NUMBER, make_person
 
@@ -74,7 +74,7 @@ def test_with_nobody_to_play_it_stays_up_until_stopped(org, monkeypatch):
         if len(naps) == 3:
             command._stop()  # SIGTERM from the process manager
 
-    monkeypatch.setattr("telephony.management.commands.simulate_agents.time.sleep", nap)
+    monkeypatch.setattr("demo.management.commands.simulate_agents.time.sleep", nap)
     call_command(command, count=0)
     assert len(naps) == 3  # it waited until stopped
     naps.clear()
@@ -89,7 +89,7 @@ def test_a_colleague_keeps_working_when_redis_or_the_broker_is_down(org, monkeyp
     from kombu.exceptions import OperationalError
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    from telephony.management.commands import simulate_agents
+    from demo.management.commands import simulate_agents
 
     person = make_person("colleague1", Role.AGENT, center=org.center, team=org.team_a)
     QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
@@ -111,7 +111,7 @@ def test_a_colleague_keeps_working_when_redis_or_the_broker_is_down(org, monkeyp
         if len(naps) == 3:
             command._stop()
 
-    monkeypatch.setattr("telephony.management.commands.simulate_agents.time.sleep", nap)
+    monkeypatch.setattr("demo.management.commands.simulate_agents.time.sleep", nap)
     call_command(command, department=["일반"], count=1)
     assert len(naps) == 3  # it kept stepping until stopped
     assert failures == [AgentState.AVAILABLE, AgentState.OFFLINE]  # and still logged off

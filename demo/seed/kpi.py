@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from agents.models import Center, Department, DepartmentKind, Person, Role, Target, TargetMetric
+from callcenter.clock import month_start
 from kpi import closing, performance
 from kpi.models import IncentiveBand
 from kpi.services import kpi_backfill, kpi_mark_filled
@@ -46,8 +47,8 @@ def _seed_targets(*, days: int) -> None:
     """In effect from the month the demo's history starts (last month's evaluation needs them),
     set by the director."""
     today = timezone.localdate()
-    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    since = min(last_month, (today - timedelta(days=days)).replace(day=1))
+    last_month = month_start(month_start(today) - timedelta(days=1))
+    since = min(last_month, month_start(today - timedelta(days=days)))
     director = Person.objects.filter(role=Role.DIRECTOR).first()
     now = timezone.now()
 
@@ -110,8 +111,8 @@ def seed(*, days: int, rng_seed: int = 20261122) -> None:
     Survey.objects.bulk_create(surveys, ignore_conflicts=True)
     kpi_backfill(start=now - timedelta(days=days), end=now)
     kpi_mark_filled(now=now)  # the backfill covered every demo call: fill onwards from here
-    this_month = timezone.localdate().replace(day=1)
-    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    this_month = month_start()
+    last_month = month_start(this_month - timedelta(days=1))
     director = Person.objects.filter(role=Role.DIRECTOR).first()
     for month in (last_month, this_month):
         record = performance.performance_sheets_compute(month=month)

@@ -3,14 +3,19 @@ scripts and canned responses per department. Idempotent (get_or_create)."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
-from agents.models import Center, DepartmentKind
+from django.utils import timezone
+
+from agents.models import ApprovalRequest, Center, DepartmentKind, Person
+from tickets import services
 from tickets.models import (
     BusinessHours,
     CallScript,
     CannedResponse,
+    FollowUpTask,
     SlaPolicy,
+    Ticket,
     TicketCategory,
 )
 
@@ -99,14 +104,6 @@ def seed_work() -> None:
     """A few things waiting when the demo starts (once): agent1's follow-up call in five
     minutes, a public update on one of their team's tickets, and an escalation waiting in
     lead1's inbox."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from agents.models import ApprovalRequest, Person
-    from tickets import services
-    from tickets.models import FollowUpTask, Ticket
-
     agent = Person.objects.filter(username="agent1").first()
     if (
         agent is None
