@@ -20,6 +20,7 @@ from agents.models import (
     Team,
     WorkingHours,
 )
+from callcenter.events import AgentBecameAvailable, emit
 from callcenter.precompiled import PrecompiledBulkInsert, UpdateIn
 
 log = logging.getLogger(__name__)
@@ -178,9 +179,7 @@ def agent_set_state(
         status.available_since = agent_idle_since(person=person, at=status.since)
         status.save(update_fields=["available_since"])
     if state == AgentState.AVAILABLE:
-        from telephony.tasks import acd_route_soon
-
-        transaction.on_commit(acd_route_soon)
+        emit(AgentBecameAvailable(agent_id=person.pk))
     return status
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from agents.models import Person
 from agents.scoping import customer_get_for, ticket_get_for
 from callcenter.dispatch import dispatch_allowed
+from callcenter.events import StatusCodeRequested, emit
 from callcenter.pii import pii_scan
 from tickets.models import (
     Customer,
@@ -803,10 +804,8 @@ def status_check_start(
     """A customer asks to see their case. A check is created whether or not the case number
     and the phone on file match, the limits (per address, per case number) count it either
     way, and the same work is done: the page answers exactly the same and reveals nothing.
-    After commit a Celery task makes the one-time code and, only on a match, texts it
-    (tickets.tasks.status_check_sms): no provider call inside the request."""
-    from tickets.tasks import status_check_sms
-
+    After commit the StatusCodeRequested event has telephony text the one-time code from a
+    worker, only on a match: no provider call inside the request."""
     at = at or timezone.now()
     hour_ago = at - timedelta(hours=1)
     key = _ticket_key(ticket_number)
@@ -844,17 +843,16 @@ def status_check_start(
             expires_at=at + STATUS_CODE_TTL,
         )
         if dispatch_allowed():
-            language = translation.get_language()
-            transaction.on_commit(lambda: status_check_sms.delay(check.pk, language))
+            emit(StatusCodeRequested(check_id=check.pk, language=translation.get_language()))
     return check
 
 
-def status_check_code_send(*, check_id: int, at: datetime | None = None) -> bool:
-    """Make a fresh one-time code for the check (committed first), then text it if the
-    check matched a case. The stored SMS shows the code masked. Returns whether an SMS went
-    out; a provider error propagates (the task retries)."""
-    from tickets.sms import sms_send
-
+def status_check_code_issue(
+    *, check_id: int, at: datetime | None = None
+) -> tuple[StatusCheck, str] | None:
+    """Make a fresh one-time code for the check (committed before it is returned). Returns
+    the check and the code when the check matched a case, so the code is to be texted to
+    its phone (telephony.sms.status_check_code_send); None otherwise, with nothing to send."""
     at = at or timezone.now()
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
@@ -865,21 +863,12 @@ def status_check_code_send(*, check_id: int, at: datetime | None = None) -> bool
             .first()
         )
         if check is None or check.verified_at is not None or check.expires_at <= at:
-            return False
+            return None
         check.code_hash = _code_hash(check.pk, code)
         check.save(update_fields=["code_hash"])
     if check.ticket is None or not check.phone:
-        return False
-    text = _("[Sangdam] Your code for case %(number)s: %(code)s (valid 10 minutes)")
-    number = check.ticket.number
-    sms_send(
-        to=check.phone,
-        body=text % {"number": number, "code": code},
-        stored_body=text % {"number": number, "code": "******"},
-        department=check.ticket.department,
-        customer=check.ticket.customer,
-    )
-    return True
+        return None
+    return check, code
 
 
 def status_check_verify(*, check_id: int, code: str, at: datetime | None = None) -> Ticket:
