@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import Person
 from agents.scoping import customer_get_for, ticket_get_for
+from agents.services import approval_request_record
 from callcenter.dispatch import dispatch_allowed
 from callcenter.events import StatusCodeRequested, emit
 from callcenter.pii import pii_scan
@@ -456,8 +457,6 @@ def ticket_escalate(
     *, actor: Person, ticket_id: int, reason: str, pii_found=(), at: datetime | None = None
 ):
     """Ask the 실장 of the ticket's team to take it over; lands in their escalations inbox."""
-    from agents.services import approval_request_create
-
     at = at or timezone.now()
     ticket = ticket_get_for(actor, ticket_id)
     # Locked, so two escalations of one ticket at once cannot both pass the check; the
@@ -470,16 +469,12 @@ def ticket_escalate(
         raise ValidationError(already)
     try:
         with transaction.atomic():
-            request = approval_request_create(
-                requester=actor,
-                kind="escalation",
-                reason=reason,
-                ticket=ticket,
-                pii_found=pii_found,
-                at=at,
+            request = approval_request_record(
+                requester=actor, kind="escalation", reason=reason, ticket=ticket, at=at
             )
     except IntegrityError as exc:
         raise ValidationError(already) from exc
+    pii_detections_record(agent=actor, call=None, ticket=ticket, found=list(pii_found), at=at)
     _ticket_event(ticket, actor, "escalated", at, new_value=request.reason[:200])
     ticket.escalated_at = at
     ticket.updated_at = at
