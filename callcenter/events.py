@@ -52,11 +52,31 @@ class StatusCodeRequested(Event):
     language: str | None = None
 
 
+@dataclass(frozen=True)
+class CustomerMerged(Event):
+    """A duplicate customer was folded into another (tickets.services.customer_merge): what
+    upper floors keep about the duplicate (calls, texts, voicemails) follows it."""
+
+    source_id: int
+    target_id: int
+
+
+@dataclass(frozen=True)
+class TicketMerged(Event):
+    """A duplicate ticket was merged into another (tickets.services.ticket_merge): the calls
+    recorded on the duplicate follow it."""
+
+    source_id: int
+    target_id: int
+
+
 # Who reacts to what: dotted paths of functions taking the event, in the order they run.
 REACTIONS: dict[type[Event], list[str]] = {
     AgentBecameAvailable: ["telephony.reactions.route_waiting_calls"],
     CallHandled: ["kpi.reactions.fill_rollups_soon"],
     StatusCodeRequested: ["telephony.reactions.text_status_code"],
+    CustomerMerged: ["telephony.reactions.customer_merged"],
+    TicketMerged: ["telephony.reactions.ticket_merged"],
 }
 
 

@@ -19,7 +19,7 @@ from agents.models import Person
 from agents.scoping import customer_get_for, ticket_get_for
 from agents.services import approval_request_record
 from callcenter.dispatch import dispatch_allowed
-from callcenter.events import StatusCodeRequested, emit
+from callcenter.events import CustomerMerged, StatusCodeRequested, TicketMerged, emit
 from callcenter.pii import pii_scan
 from tickets.models import (
     Customer,
@@ -202,9 +202,8 @@ def customer_merge(
 ) -> Customer:
     """Fold a duplicate customer into another: their tickets, calls, notes, follow-ups,
     messages and phone numbers move to the target; the duplicate stays as a pointer
-    (`merged_into`) and both histories say what happened."""
-    from telephony.models import Call, SmsMessage, Voicemail
-
+    (`merged_into`) and both histories say what happened. The calls, texts and voicemails
+    (telephony) follow after commit (callcenter.events.CustomerMerged)."""
     at = at or timezone.now()
     if source_id == target_id:
         raise ValidationError(_("Choose two different customers."))
@@ -224,9 +223,6 @@ def customer_merge(
             new_value=target.number,
         )
     Ticket.objects.filter(customer=source).update(customer=target)
-    Call.objects.filter(customer=source).update(customer=target)
-    SmsMessage.objects.filter(customer=source).update(customer=target)
-    Voicemail.objects.filter(customer=source).update(customer=target)
     CustomerNote.objects.filter(customer=source).update(customer=target)
     FollowUpTask.objects.filter(customer=source).update(customer=target)
     numbers = {source.phone, *source.phones.values_list("number", flat=True)}
@@ -263,6 +259,7 @@ def customer_merge(
         body=_("Merged customer %(source)s into this record.") % {"source": source.number},
         created_at=at,
     )
+    emit(CustomerMerged(source_id=source.pk, target_id=target.pk))
     return target
 
 
@@ -522,9 +519,8 @@ def ticket_merge(
 ) -> Ticket:
     """Merge a duplicate ticket into another of the same customer: its notes and calls move
     over (history kept, marked with where they came from), the duplicate becomes MERGED and
-    points at the target."""
-    from telephony.models import Call
-
+    points at the target. Its calls (telephony) follow after commit
+    (callcenter.events.TicketMerged)."""
     at = at or timezone.now()
     if source_id == target_id:
         raise ValidationError(_("Choose two different tickets."))
@@ -538,7 +534,6 @@ def ticket_merge(
     if TicketStatus.MERGED in {source.status, target.status}:
         raise ValidationError(_("A merged ticket cannot be merged again."))
     moved = TicketNote.objects.filter(ticket=source).update(ticket=target)
-    Call.objects.filter(ticket=source).update(ticket=target)
     FollowUpTask.objects.filter(ticket=source).update(ticket=target)
     _ticket_event(
         target,
@@ -559,6 +554,7 @@ def ticket_merge(
         target.first_response_at = source.first_response_at
     target.save()
     sla_refresh(ticket=target, now=at)
+    emit(TicketMerged(source_id=source.pk, target_id=target.pk))
     return target
 
 
@@ -700,17 +696,15 @@ def saved_view_save(*, owner: Person, name: str, query: str, pii_found=()) -> Sa
     return view
 
 
-def call_customer_link(*, agent: Person, call_id: int, customer_id: int | None, name: str = ""):
-    """Screen pop for an unknown caller: link the live call to a customer found by search
-    (which the agent may see), or create one for the caller's number."""
-    from telephony.models import Call
-
-    call = Call.objects.filter(pk=call_id, agent=agent).first()
-    if call is None:
-        raise ValidationError(_("This is not your call."))
+def customer_for_call(
+    *, agent: Person, from_number: str, customer_id: int | None, name: str = ""
+) -> Customer:
+    """Screen pop for an unknown caller (telephony.services.customers.call_customer_link):
+    the customer found by search (which the agent may see), with the caller's number added,
+    or a new customer for the caller's number."""
     if customer_id:
         customer = customer_get_for(agent, customer_id)
-        number = phone_normalize(call.from_number)
+        number = phone_normalize(from_number)
         if (
             number
             and number != customer.phone
@@ -725,11 +719,10 @@ def call_customer_link(*, agent: Person, call_id: int, customer_id: int | None, 
                 field="phone",
                 new_value=_customer_shown("phone", number),
             )
-    else:
-        number = phone_normalize(call.from_number) or call.from_number
-        customer = Customer.objects.create(phone=number, name=name.strip()[:100])
-        _customer_event(customer, agent, "created", timezone.now(), new_value=customer.name)
-    Call.objects.filter(pk=call.pk).update(customer=customer)
+        return customer
+    number = phone_normalize(from_number) or from_number
+    customer = Customer.objects.create(phone=number, name=name.strip()[:100])
+    _customer_event(customer, agent, "created", timezone.now(), new_value=customer.name)
     return customer
 
 

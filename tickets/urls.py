@@ -1,5 +1,6 @@
 from django.urls import path
 
+from telephony.views import screen_pop
 from tickets import views
 
 app_name = "tickets"
@@ -27,5 +28,5 @@ urlpatterns = [
         views.customer_ticket_create,
         name="customer-ticket-create",
     ),
-    path("calls/<int:call_id>/customer/", views.call_customer_link, name="call-customer"),
+    path("calls/<int:call_id>/customer/", screen_pop.call_customer_link, name="call-customer"),
 ]

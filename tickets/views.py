@@ -28,7 +28,6 @@ from tickets.forms import (
     FollowUpForm,
     NoteForm,
     PhoneAddForm,
-    PiiCheck,
     SavedViewForm,
     StatusCodeForm,
     StatusLookupForm,
@@ -466,36 +465,6 @@ def customer_search(request: HttpRequest) -> HttpResponse:
         "tickets/_customer_search.html",
         {"customers": customers, "q": q, "call_id": parse_id(call_id) or ""},
     )
-
-
-@login_required
-@require_POST
-def call_customer_link(request: HttpRequest, call_id: int) -> HttpResponse:
-    """Screen pop: link the caller to a found customer, or create one with a name."""
-    from agents.views import render_desktop_panel
-
-    raw = request.POST.get("customer", "")
-    if raw and parse_id(raw) is None:
-        return HttpResponseBadRequest(_("Choose a customer from the list."))
-    # The new customer's name is free text: an identifier in it is refused with what was
-    # found (the quick-create box on the desk is edited, not confirmed).
-    name = PiiCheck({"name": request.POST.get("name", "")}, action=request.POST.get("pii_action"))
-    if name.blocked:
-        found = ", ".join(f"{f['kind']} {f['masked']}" for f in name.pii_list())
-        error = _("Personal data in the name (%(found)s): write the name only.") % {"found": found}
-        return render_desktop_panel(request, error=error, status=422)
-    try:
-        services.call_customer_link(
-            agent=request.user,
-            call_id=call_id,
-            customer_id=parse_id(raw),
-            name=name.texts["name"],
-        )
-    except ValidationError as exc:
-        return render_desktop_panel(request, error=_errors(exc), status=409)
-    if request.htmx:
-        return render_desktop_panel(request)
-    return redirect("agents:desktop")
 
 
 # --- the public case-status page -----------------------------------------------------------
