@@ -27,7 +27,6 @@ from agents.models import Center
 from telephony import services, twiml
 from telephony.models import (
     FullAction,
-    Holiday,
     IvrAction,
     IvrMenu,
     IvrOption,
@@ -35,6 +34,7 @@ from telephony.models import (
     Queue,
 )
 from telephony.security import public_url
+from tickets.models import Holiday
 
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
