@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from agents.models import Person
 from agents.scoping import calls_visible_to, tickets_visible_to
-from agents.targets.selectors import daily_call_target_for
 from callcenter.precompiled import Precompiled
 from tickets.models import (
     CallScript,
@@ -270,31 +269,6 @@ def customer_events_for(customer: Customer) -> QuerySet[CustomerEvent]:
     """The customer's history, newest first (the caller has checked the customer is
     visible: customer_get_for)."""
     return CustomerEvent.objects.filter(customer=customer).select_related("actor")
-
-
-@dataclass
-class TodayFigures:
-    handled: int
-    target: int | None
-    aht_seconds: float | None
-    acw_seconds: float | None
-
-
-def today_figures_for(person: Person, *, now: datetime | None = None) -> TodayFigures:
-    """The agent's own day: calls handled vs the daily call target (the one resolved for
-    their team: team, department or center), AHT and mean wrap-up time (DOMAIN.md formulas;
-    handle time counts on the day its wrap-up ended)."""
-    from kpi.selectors import NOTHING_HANDLED, handled_today
-
-    figures = handled_today([person.pk], now=now).get(person.pk, NOTHING_HANDLED)
-    day = timezone.localdate(now) if now else None
-    target = daily_call_target_for(person, on=day)
-    return TodayFigures(
-        handled=figures.handled,
-        target=target,
-        aht_seconds=figures.aht,
-        acw_seconds=figures.acw_average,
-    )
 
 
 def followups_for(person: Person, *, now: datetime | None = None) -> list[FollowUpTask]:

@@ -7,12 +7,12 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from kpi.today import today_figures_for
 from tests.conftest import GENERAL_NUMBER
 from tests.tickets.helpers import make_ticket
 from tests.tickets.test_pii_wrapup import call_in_wrapup, post_wrapup
 from tickets import services
 from tickets.models import FollowUpTask, Ticket, TicketCategory
-from tickets.selectors import today_figures_for
 
 
 def test_wrapup_sets_category_priority_and_a_follow_up(client, org):
