@@ -102,3 +102,43 @@ def test_an_agent_choosing_available_asks_for_a_routing_run_after_commit(
         agent_set_state(person=org.agent1, state=AgentState.AVAILABLE)
         assert asked == []
     assert asked == [1]
+
+
+def test_a_handled_call_asks_for_a_kpi_refill_after_commit(
+    org, monkeypatch, django_capture_on_commit_callbacks
+):
+    from telephony import services
+    from tests.tickets.test_pii_wrapup import call_in_wrapup
+
+    call = call_in_wrapup(org)
+    asked = []
+    monkeypatch.setattr("kpi.reactions.kpi_fill_soon", lambda: asked.append(1))
+    disposition = org.general.dispositions.get(code="resolved")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.wrapup_submit(
+            agent=org.agent1,
+            call_id=call.pk,
+            disposition_id=disposition.pk,
+            note="메모",
+            subject="문의",
+        )
+        assert asked == []
+    assert asked == [1]
+
+
+def test_a_merged_customers_calls_follow_after_commit(org, django_capture_on_commit_callbacks):
+    from tests.tickets.helpers import make_ticket
+    from tests.tickets.test_merge import add_call
+    from tickets.services import customer_merge
+
+    target = make_ticket(org, phone="+821012340000").customer
+    dup = make_ticket(org, phone="+821099990000").customer
+    call = add_call(org, dup)
+    with django_capture_on_commit_callbacks() as callbacks:
+        customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.pk)
+    call.refresh_from_db()
+    assert call.customer == dup  # not yet: the merge has not committed
+    for callback in callbacks:
+        callback()
+    call.refresh_from_db()
+    assert call.customer == target
