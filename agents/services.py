@@ -21,6 +21,7 @@ from agents.models import (
     WorkingHours,
 )
 from callcenter.clock import day_bounds
+from callcenter.events import AgentBecameAvailable, emit
 from callcenter.precompiled import PrecompiledBulkInsert, UpdateIn
 
 log = logging.getLogger(__name__)
@@ -179,9 +180,7 @@ def agent_set_state(
         status.available_since = agent_idle_since(person=person, at=status.since)
         status.save(update_fields=["available_since"])
     if state == AgentState.AVAILABLE:
-        from telephony.tasks import acd_route_soon
-
-        transaction.on_commit(acd_route_soon)
+        emit(AgentBecameAvailable(agent_id=person.pk))
     return status
 
 
@@ -219,7 +218,7 @@ def agent_finish_work(*, status: AgentStatus, at: datetime | None = None) -> Age
 DECIDING_ROLES = {"team_lead", "manager", "director"}
 
 
-def approval_request_create(
+def approval_request_record(
     *,
     requester: Person,
     kind: str,
@@ -228,11 +227,11 @@ def approval_request_create(
     amount: int | None = None,
     break_start: datetime | None = None,
     break_minutes: int | None = None,
-    pii_found=(),
     at: datetime | None = None,
 ):
-    """An agent asks their 실장: an escalation, a refund or exception, a break. `reason` has
-    been through the PII guard; what it masked is logged for QA."""
+    """The request row of an agent asking their 실장: an escalation, a refund or exception,
+    a break. `reason` has been through the PII guard. The whole request, with the log of
+    what the guard masked, is tickets.approvals.approval_request_create."""
     from agents.models import ApprovalRequest, RequestKind
 
     at = at or timezone.now()
@@ -251,12 +250,6 @@ def approval_request_create(
             raise ValidationError(_("A break needs a start and 5 to 120 minutes."))
     if kind == RequestKind.REFUND and not amount:
         raise ValidationError(_("A refund needs an amount."))
-    if pii_found:
-        from tickets.services import pii_detections_record
-
-        pii_detections_record(
-            agent=requester, call=None, ticket=ticket, found=list(pii_found), at=at
-        )
     return ApprovalRequest.objects.create(
         kind=kind,
         requester=requester,
@@ -271,18 +264,18 @@ def approval_request_create(
 
 
 @transaction.atomic
-def approval_request_decide(
+def approval_request_record_decision(
     *,
     decider: Person,
     request_id: int,
     approve: bool,
     note: str = "",
-    pii_found=(),
     at: datetime | None = None,
 ):
-    """The 실장 (or someone above them) approves or denies. An approved escalation hands the
-    ticket to the decider; an approved break becomes a scheduled break. `note` has been
-    through the PII guard (see DecisionForm)."""
+    """The 실장 (or someone above them) approves or denies; an approved break becomes a
+    scheduled break. `note` has been through the PII guard (see DecisionForm). The whole
+    decision, with the escalated ticket and the PII log, is
+    tickets.approvals.approval_request_decide."""
     from agents.models import ApprovalRequest, BreakSlot, RequestKind, RequestStatus
     from agents.scoping import approval_request_get_for
 
@@ -300,16 +293,6 @@ def approval_request_decide(
     request.decided_at = at
     request.decision_note = (note or "").strip()[:300]
     request.save()
-    if pii_found:
-        from tickets.services import pii_detections_record
-
-        pii_detections_record(
-            agent=decider, call=None, ticket=request.ticket, found=list(pii_found), at=at
-        )
-    if request.kind == RequestKind.ESCALATION and request.ticket_id:
-        from tickets.services import ticket_escalation_decided
-
-        ticket_escalation_decided(request=request, lead=decider, approved=approve, at=at)
     if request.kind == RequestKind.BREAK and approve:
         BreakSlot.objects.create(
             person_id=request.requester_id,

@@ -5,7 +5,6 @@ from agents.models import QueueMembership
 from telephony.models import (
     Call,
     CallEvent,
-    Holiday,
     IvrMenu,
     IvrOption,
     Offer,
@@ -167,13 +166,6 @@ class IvrMenuAdmin(admin.ModelAdmin):
             {"fields": ["closed_action", "closed_message_ko", "closed_message_en"]},
         ),
     ]
-
-
-@admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
-    list_display = ["date", "name", "center"]
-    list_filter = ["center"]
-    date_hierarchy = "date"
 
 
 admin.site.register(

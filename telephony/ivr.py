@@ -27,7 +27,6 @@ from agents.models import Center
 from telephony import services, twiml
 from telephony.models import (
     FullAction,
-    Holiday,
     IvrAction,
     IvrMenu,
     IvrOption,
@@ -36,6 +35,7 @@ from telephony.models import (
 )
 from telephony.security import public_url
 from telephony.services.surveys import optin_prompt
+from tickets.models import Holiday
 
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"

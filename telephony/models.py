@@ -788,22 +788,3 @@ class OpeningHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
-
-
-class Holiday(models.Model):
-    center = models.ForeignKey(
-        "agents.Center", on_delete=models.CASCADE, related_name="holidays", verbose_name=_("center")
-    )
-    date = models.DateField(_("date"))
-    name = models.CharField(_("name"), max_length=100)
-
-    class Meta:
-        verbose_name = _("holiday")
-        verbose_name_plural = _("holidays")
-        ordering = ["date"]
-        constraints = [
-            models.UniqueConstraint(fields=["center", "date"], name="one_holiday_per_day")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.date} {self.name}"

@@ -9,12 +9,13 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
+from django.utils import translation
 from kombu.exceptions import OperationalError
 
 from callcenter.dispatch import dispatch_allowed
 from callcenter.redis_health import REDIS_ERRORS, redis_down, redis_failed
 from callcenter.sqlite import wal_checkpoint
-from telephony import services
+from telephony import services, sms
 from telephony.services import surveys
 
 logger = logging.getLogger(__name__)
@@ -176,3 +177,20 @@ def connect_to_agent_task(self, *, call_sid: str, offer_id: int) -> None:
             raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
         logger.error("bridging offer %s failed for good; the call goes back to the queue", offer_id)
         services.call_bridge_failed(offer_id=offer_id)
+
+
+STATUS_SMS_RETRIES = 3
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=STATUS_SMS_RETRIES)
+def status_check_sms(self, check_id: int, language: str | None = None) -> None:
+    """The case-status page's one-time code, after the check committed. A provider error
+    is retried with a fresh code (5 s, 10 s, 20 s), then logged: the customer starts again."""
+    try:
+        with translation.override(language):
+            sms.status_check_code_send(check_id=check_id)
+    except Exception as exc:
+        if self.request.retries < STATUS_SMS_RETRIES:
+            logger.warning("status-page SMS for check %s failed, retrying: %s", check_id, exc)
+            raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+        logger.exception("status-page SMS for check %s failed; giving up", check_id)

@@ -357,7 +357,6 @@ SETTINGS = settings(
 @pytest.fixture
 def world(org):
     """One of each thing a URL names, made the way the app makes it."""
-    from agents.services import approval_request_create
     from demo.seed.qa import build_scorecard
     from kpi.models import PerformanceMonth
     from kpi.models import PerformanceSheet as Sheet
@@ -368,6 +367,7 @@ def world(org):
     from tests.qa.conftest import make_call
     from tests.tickets.helpers import make_ticket
     from tickets import services as tickets
+    from tickets.approvals import approval_request_create
     from tickets.models import SavedView
 
     admin = make_person("admin1", Role.ADMIN, center=org.center, is_staff=True)

@@ -12,6 +12,7 @@ from tickets.models import (
     CustomerPhone,
     Disposition,
     FollowUpTask,
+    Holiday,
     IdentifierView,
     PiiDetection,
     SlaPolicy,
@@ -121,6 +122,15 @@ admin.site.register(
     ],
 )
 admin.site.register(BusinessHours, list_display=["center", "weekday", "opens", "closes"])
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name", "center"]
+    list_filter = ["center"]
+    date_hierarchy = "date"
+
+
 admin.site.register(CannedResponse, list_display=["title", "department", "category"])
 admin.site.register(CallScript, list_display=["title", "department", "category"])
 admin.site.register(

@@ -192,7 +192,7 @@ class Severity(models.TextChoices):
 
 class BusinessHours(models.Model):
     """The center's working hours for SLA clocks (0 = Monday, center time zone). Public
-    holidays come from the center's holiday calendar (telephony.Holiday). A closing time
+    holidays come from the center's holiday calendar (Holiday, below). A closing time
     earlier than the opening time runs past midnight into the next day."""
 
     class Weekday(models.IntegerChoices):
@@ -227,6 +227,29 @@ class BusinessHours(models.Model):
             raise ValidationError(
                 {"closes": _("Closing time must differ from opening time (an empty window).")}
             )
+
+
+class Holiday(models.Model):
+    """A public holiday of the center: no business hours that day (SLA clocks), and the
+    voice menu is closed (telephony.ivr)."""
+
+    center = models.ForeignKey(
+        "agents.Center", on_delete=models.CASCADE, related_name="holidays", verbose_name=_("center")
+    )
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        db_table = "telephony_holiday"  # its table from before it moved here (issue 19)
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["center", "date"], name="one_holiday_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
 
 
 class SlaPolicy(models.Model):

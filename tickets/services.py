@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 
 from agents.models import Person
 from agents.scoping import customer_get_for, ticket_get_for
+from agents.services import approval_request_record
 from callcenter.dispatch import dispatch_allowed
+from callcenter.events import CustomerMerged, StatusCodeRequested, TicketMerged, emit
 from callcenter.pii import pii_scan
 from tickets.models import (
     Customer,
@@ -200,9 +202,8 @@ def customer_merge(
 ) -> Customer:
     """Fold a duplicate customer into another: their tickets, calls, notes, follow-ups,
     messages and phone numbers move to the target; the duplicate stays as a pointer
-    (`merged_into`) and both histories say what happened."""
-    from telephony.models import Call, SmsMessage, Voicemail
-
+    (`merged_into`) and both histories say what happened. The calls, texts and voicemails
+    (telephony) follow after commit (callcenter.events.CustomerMerged)."""
     at = at or timezone.now()
     if source_id == target_id:
         raise ValidationError(_("Choose two different customers."))
@@ -222,9 +223,6 @@ def customer_merge(
             new_value=target.number,
         )
     Ticket.objects.filter(customer=source).update(customer=target)
-    Call.objects.filter(customer=source).update(customer=target)
-    SmsMessage.objects.filter(customer=source).update(customer=target)
-    Voicemail.objects.filter(customer=source).update(customer=target)
     CustomerNote.objects.filter(customer=source).update(customer=target)
     FollowUpTask.objects.filter(customer=source).update(customer=target)
     numbers = {source.phone, *source.phones.values_list("number", flat=True)}
@@ -261,6 +259,7 @@ def customer_merge(
         body=_("Merged customer %(source)s into this record.") % {"source": source.number},
         created_at=at,
     )
+    emit(CustomerMerged(source_id=source.pk, target_id=target.pk))
     return target
 
 
@@ -455,8 +454,6 @@ def ticket_escalate(
     *, actor: Person, ticket_id: int, reason: str, pii_found=(), at: datetime | None = None
 ):
     """Ask the 실장 of the ticket's team to take it over; lands in their escalations inbox."""
-    from agents.services import approval_request_create
-
     at = at or timezone.now()
     ticket = ticket_get_for(actor, ticket_id)
     # Locked, so two escalations of one ticket at once cannot both pass the check; the
@@ -469,16 +466,12 @@ def ticket_escalate(
         raise ValidationError(already)
     try:
         with transaction.atomic():
-            request = approval_request_create(
-                requester=actor,
-                kind="escalation",
-                reason=reason,
-                ticket=ticket,
-                pii_found=pii_found,
-                at=at,
+            request = approval_request_record(
+                requester=actor, kind="escalation", reason=reason, ticket=ticket, at=at
             )
     except IntegrityError as exc:
         raise ValidationError(already) from exc
+    pii_detections_record(agent=actor, call=None, ticket=ticket, found=list(pii_found), at=at)
     _ticket_event(ticket, actor, "escalated", at, new_value=request.reason[:200])
     ticket.escalated_at = at
     ticket.updated_at = at
@@ -526,9 +519,8 @@ def ticket_merge(
 ) -> Ticket:
     """Merge a duplicate ticket into another of the same customer: its notes and calls move
     over (history kept, marked with where they came from), the duplicate becomes MERGED and
-    points at the target."""
-    from telephony.models import Call
-
+    points at the target. Its calls (telephony) follow after commit
+    (callcenter.events.TicketMerged)."""
     at = at or timezone.now()
     if source_id == target_id:
         raise ValidationError(_("Choose two different tickets."))
@@ -542,7 +534,6 @@ def ticket_merge(
     if TicketStatus.MERGED in {source.status, target.status}:
         raise ValidationError(_("A merged ticket cannot be merged again."))
     moved = TicketNote.objects.filter(ticket=source).update(ticket=target)
-    Call.objects.filter(ticket=source).update(ticket=target)
     FollowUpTask.objects.filter(ticket=source).update(ticket=target)
     _ticket_event(
         target,
@@ -563,6 +554,7 @@ def ticket_merge(
         target.first_response_at = source.first_response_at
     target.save()
     sla_refresh(ticket=target, now=at)
+    emit(TicketMerged(source_id=source.pk, target_id=target.pk))
     return target
 
 
@@ -704,17 +696,15 @@ def saved_view_save(*, owner: Person, name: str, query: str, pii_found=()) -> Sa
     return view
 
 
-def call_customer_link(*, agent: Person, call_id: int, customer_id: int | None, name: str = ""):
-    """Screen pop for an unknown caller: link the live call to a customer found by search
-    (which the agent may see), or create one for the caller's number."""
-    from telephony.models import Call
-
-    call = Call.objects.filter(pk=call_id, agent=agent).first()
-    if call is None:
-        raise ValidationError(_("This is not your call."))
+def customer_for_call(
+    *, agent: Person, from_number: str, customer_id: int | None, name: str = ""
+) -> Customer:
+    """Screen pop for an unknown caller (telephony.services.customers.call_customer_link):
+    the customer found by search (which the agent may see), with the caller's number added,
+    or a new customer for the caller's number."""
     if customer_id:
         customer = customer_get_for(agent, customer_id)
-        number = phone_normalize(call.from_number)
+        number = phone_normalize(from_number)
         if (
             number
             and number != customer.phone
@@ -729,11 +719,10 @@ def call_customer_link(*, agent: Person, call_id: int, customer_id: int | None, 
                 field="phone",
                 new_value=_customer_shown("phone", number),
             )
-    else:
-        number = phone_normalize(call.from_number) or call.from_number
-        customer = Customer.objects.create(phone=number, name=name.strip()[:100])
-        _customer_event(customer, agent, "created", timezone.now(), new_value=customer.name)
-    Call.objects.filter(pk=call.pk).update(customer=customer)
+        return customer
+    number = phone_normalize(from_number) or from_number
+    customer = Customer.objects.create(phone=number, name=name.strip()[:100])
+    _customer_event(customer, agent, "created", timezone.now(), new_value=customer.name)
     return customer
 
 
@@ -803,10 +792,8 @@ def status_check_start(
     """A customer asks to see their case. A check is created whether or not the case number
     and the phone on file match, the limits (per address, per case number) count it either
     way, and the same work is done: the page answers exactly the same and reveals nothing.
-    After commit a Celery task makes the one-time code and, only on a match, texts it
-    (tickets.tasks.status_check_sms): no provider call inside the request."""
-    from tickets.tasks import status_check_sms
-
+    After commit the StatusCodeRequested event has telephony text the one-time code from a
+    worker, only on a match: no provider call inside the request."""
     at = at or timezone.now()
     hour_ago = at - timedelta(hours=1)
     key = _ticket_key(ticket_number)
@@ -844,17 +831,16 @@ def status_check_start(
             expires_at=at + STATUS_CODE_TTL,
         )
         if dispatch_allowed():
-            language = translation.get_language()
-            transaction.on_commit(lambda: status_check_sms.delay(check.pk, language))
+            emit(StatusCodeRequested(check_id=check.pk, language=translation.get_language()))
     return check
 
 
-def status_check_code_send(*, check_id: int, at: datetime | None = None) -> bool:
-    """Make a fresh one-time code for the check (committed first), then text it if the
-    check matched a case. The stored SMS shows the code masked. Returns whether an SMS went
-    out; a provider error propagates (the task retries)."""
-    from tickets.sms import sms_send
-
+def status_check_code_issue(
+    *, check_id: int, at: datetime | None = None
+) -> tuple[StatusCheck, str] | None:
+    """Make a fresh one-time code for the check (committed before it is returned). Returns
+    the check and the code when the check matched a case, so the code is to be texted to
+    its phone (telephony.sms.status_check_code_send); None otherwise, with nothing to send."""
     at = at or timezone.now()
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
@@ -865,21 +851,12 @@ def status_check_code_send(*, check_id: int, at: datetime | None = None) -> bool
             .first()
         )
         if check is None or check.verified_at is not None or check.expires_at <= at:
-            return False
+            return None
         check.code_hash = _code_hash(check.pk, code)
         check.save(update_fields=["code_hash"])
     if check.ticket is None or not check.phone:
-        return False
-    text = _("[Sangdam] Your code for case %(number)s: %(code)s (valid 10 minutes)")
-    number = check.ticket.number
-    sms_send(
-        to=check.phone,
-        body=text % {"number": number, "code": code},
-        stored_body=text % {"number": number, "code": "******"},
-        department=check.ticket.department,
-        customer=check.ticket.customer,
-    )
-    return True
+        return None
+    return check, code
 
 
 def status_check_verify(*, check_id: int, code: str, at: datetime | None = None) -> Ticket:

@@ -1,7 +1,7 @@
 """SLA clocks on the center's business calendar.
 
 A ticket's clock runs only inside business hours (`BusinessHours` of its center, in the
-center's time zone), never on the center's public holidays (`telephony.Holiday`, the same
+center's time zone), never on the center's public holidays (`tickets.Holiday`, the same
 calendar the voice menu uses), and not while the ticket waits for the customer: pending
 intervals are read from the ticket's own audit trail (status events), so the clock is
 derived from data and recomputing it changes nothing. A center with no business hours
@@ -80,8 +80,7 @@ class Calendar:
 
 def calendar_for_center(center_id: int) -> Calendar:
     from agents.models import Center
-    from telephony.models import Holiday
-    from tickets.models import BusinessHours
+    from tickets.models import BusinessHours, Holiday
 
     center = Center.objects.get(pk=center_id)
     hours: dict[int, list[tuple]] = {}

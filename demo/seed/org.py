@@ -22,7 +22,6 @@ from agents.models import (
 from agents.services import agent_status_ensure
 from telephony.models import (
     FullAction,
-    Holiday,
     IvrAction,
     IvrMenu,
     IvrOption,
@@ -31,7 +30,7 @@ from telephony.models import (
     QueueTier,
     RoutingStrategy,
 )
-from tickets.models import Customer, Disposition
+from tickets.models import Customer, Disposition, Holiday
 
 CENTER_NAME = "상담 고객센터"
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모남궁탁국어은편용예경봉사부황보"

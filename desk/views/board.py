@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST
 
 from agents import scoping
 from agents.models import Role
-from agents.services import approval_request_create, approval_request_decide
 from callcenter.redirects import redirect_next
 from desk import selectors
 from desk.forms import ApprovalRequestForm, DecisionForm
 from desk.views.desktop import HtmxHttpRequest
+from tickets.approvals import approval_request_create, approval_request_decide
 from tickets.selectors import sla_alert_counts, sla_alerts_for
 
 

@@ -26,9 +26,9 @@ from desk.views.desktop import desk_notice_set, render_desktop_panel
 from telephony import services
 from telephony.forms import TransferForm
 from telephony.models import Call
+from telephony.services.customers import call_customer_link as customer_link
 from telephony.templatetags.bridging import monitor_controls
 from tickets.forms import PiiCheck
-from tickets.services import call_customer_link as customer_link
 
 
 def _panel_or_error(request: HttpRequest, action) -> HttpResponse:

@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [
         ("kpi", "0008_verbose_names"),
-        ("telephony", "0012_survey_moved_from_kpi"),
+        ("telephony", "0013_survey_moved_from_kpi"),
     ]
 
     operations = [

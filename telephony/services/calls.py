@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import AgentState, AgentStatus, Person
 from agents.services import agent_finish_work, agent_status_lock, agent_transition
+from callcenter.events import CallHandled, emit
 from callcenter.pii import pii_redact
 from callcenter.precompiled import PrecompiledInsert, insert_together
 from telephony.models import (
@@ -628,7 +629,7 @@ def wrapup_submit(
         status = agent_status_lock(person_id=agent.pk)
         if status.state == AgentState.WRAP_UP:
             agent_finish_work(status=status, at=at)
-        _after_work_done()
+        _after_work_done(agent_id=agent.pk)
     return call
 
 
@@ -638,12 +639,11 @@ def _complete(call: Call, at: datetime) -> None:
     call.acw_seconds = max(0.0, (at - call.ended_at).total_seconds())
 
 
-def _after_work_done() -> None:
-    from kpi.tasks import kpi_fill_soon
+def _after_work_done(*, agent_id: int) -> None:
     from telephony.tasks import acd_route_soon
 
     transaction.on_commit(acd_route_soon)
-    transaction.on_commit(kpi_fill_soon)
+    emit(CallHandled(agent_id=agent_id))
 
 
 # --- Deadlines ----------------------------------------------------------------------------
@@ -675,6 +675,6 @@ def wrapups_expire_due(*, at: datetime | None = None) -> int:
                 call.save()
                 _event(call, "wrapup_timed_out", at)
             agent_finish_work(status=status, at=at)
-            _after_work_done()
+            _after_work_done(agent_id=person_id)
             count += 1
     return count

@@ -20,7 +20,7 @@ from agents.models import Role
 from agents.scoping import require_role, voicemails_visible_to
 from telephony import ivr, recordings, services, softphone
 from telephony.gateway import get_gateway
-from telephony.models import Holiday
+from tickets.models import Holiday
 
 VOICEMAIL_PAGE_SIZE = 100
 

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from agents.models import ApprovalRequest, BreakSlot, WorkingHours
-from agents.services import approval_request_create
 from tests.tickets.helpers import make_ticket
+from tickets.approvals import approval_request_create
 from tickets.models import TicketEvent
 
 

@@ -9,15 +9,16 @@ import pytest
 from django.utils import timezone
 
 from agents.models import RequestKind
-from agents.services import approval_request_create, approval_request_decide
 from telephony import services
 from telephony.models import Call
+from telephony.services.customers import call_customer_link
 from telephony.simulator import new_call_sid
 from tests.browser import test_call_flow as call_flow
 from tests.conftest import GENERAL_NUMBER, make_available
 from tests.tickets.helpers import make_ticket
+from tickets.approvals import approval_request_create, approval_request_decide
 from tickets.models import TicketNote
-from tickets.services import call_customer_link, followup_create
+from tickets.services import followup_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = call_flow.ARTIFACTS

@@ -25,10 +25,10 @@ from telephony import services
 from telephony.models import Survey
 from telephony.services.messages import sms_receive, voicemail_record
 from telephony.simulator import new_call_sid
+from telephony.sms import sms_send
 from tests.conftest import GENERAL_NUMBER, make_available
 from tickets import services as tickets_services
 from tickets.models import Customer, StatusCheck
-from tickets.sms import sms_send
 
 HONG = SimpleNamespace(
     name="홍길동",

@@ -16,13 +16,13 @@ from telephony import ivr
 from telephony.models import (
     Call,
     CallPhase,
-    Holiday,
     IvrAction,
     IvrMenu,
     IvrOption,
     OpeningHours,
 )
 from tests.conftest import ClientTransport, make_available, post_signed, signature
+from tickets.models import Holiday
 
 IVR_NUMBER = "+8215880000"
 INCOMING = "/telephony/voice/incoming/"

@@ -29,14 +29,17 @@ def add_call(org, customer, ticket=None):
     )
 
 
-def test_ticket_merge_moves_notes_and_calls_and_keeps_both_histories(org):
+def test_ticket_merge_moves_notes_and_calls_and_keeps_both_histories(
+    org, django_capture_on_commit_callbacks
+):
     target = make_ticket(org, subject="요금 문의")
     source = make_ticket(org, customer=target.customer, subject="요금 문의 (중복)")
     services.ticket_note_add(actor=org.agent1, ticket=source, body="첫 통화 메모")
     call = add_call(org, target.customer, ticket=source)
     source_events = TicketEvent.objects.filter(ticket=source).count()
 
-    services.ticket_merge(actor=org.agent1, source_id=source.pk, target_id=target.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # the calls follow after commit
+        services.ticket_merge(actor=org.agent1, source_id=source.pk, target_id=target.pk)
 
     source.refresh_from_db()
     assert source.status == "merged" and source.merged_into == target
@@ -58,7 +61,9 @@ def test_tickets_of_different_customers_are_not_merged(org):
         services.ticket_merge(actor=org.agent1, source_id=a.pk, target_id=b.pk)
 
 
-def test_customer_merge_moves_everything_and_the_duplicates_number_still_pops(org):
+def test_customer_merge_moves_everything_and_the_duplicates_number_still_pops(
+    org, django_capture_on_commit_callbacks
+):
     target = make_ticket(org, phone="+821012340000").customer
     dup_ticket = make_ticket(org, phone="+821099990000")
     dup = dup_ticket.customer
@@ -67,7 +72,8 @@ def test_customer_merge_moves_everything_and_the_duplicates_number_still_pops(or
         customer=dup, author=org.agent1, body="메모", created_at=call.enqueued_at
     )
 
-    services.customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # the calls follow after commit
+        services.customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.pk)
 
     dup.refresh_from_db()
     dup_ticket.refresh_from_db()

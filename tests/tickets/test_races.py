@@ -13,9 +13,9 @@ from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 
 from agents.models import ApprovalRequest
-from agents.services import approval_request_decide
 from tests.tickets.helpers import make_ticket
 from tickets import services
+from tickets.approvals import approval_request_decide
 from tickets.models import Customer, Ticket, TicketStatus
 
 

@@ -6,10 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from telephony.models import Holiday
 from tests.tickets.helpers import make_ticket
 from tickets import services
-from tickets.models import BusinessHours, SlaPolicy, SlaState, TicketEvent
+from tickets.models import BusinessHours, Holiday, SlaPolicy, SlaState, TicketEvent
 from tickets.sla import calendar_for_center
 
 SEOUL = ZoneInfo("Asia/Seoul")

@@ -7,10 +7,10 @@ import re
 import pytest
 
 from telephony.models import SimulatorMessage, SmsMessage
+from telephony.tasks import status_check_sms
 from tests.tickets.helpers import make_ticket
 from tickets import services
 from tickets.models import StatusCheck
-from tickets.tasks import status_check_sms
 
 
 @pytest.fixture

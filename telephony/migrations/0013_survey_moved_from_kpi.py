@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         # The table was created and shaped by kpi's migrations.
         ("kpi", "0008_verbose_names"),
-        ("telephony", "0011_call_handover"),
+        ("telephony", "0012_holiday_moves_to_tickets"),
         ("tickets", "0011_customer_event"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -14,8 +14,12 @@ import uuid
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from callcenter.pii import pii_redact
+from telephony.gateway import get_gateway
+from telephony.models import SimulatorMessage, SmsMessage
+from tickets.services import status_check_code_issue
 
 logger = logging.getLogger("telephony.simulator")
 
@@ -23,12 +27,8 @@ logger = logging.getLogger("telephony.simulator")
 def sms_send(*, to: str, body: str, department, customer=None, stored_body: str | None = None):
     """Send `body`; the stored copy (admin, the customer's timeline) is `stored_body` when
     given, so a one-time code is delivered but never kept readable."""
-    from telephony.models import SimulatorMessage, SmsMessage
-
     from_number = department.phone_number if department else ""
     if settings.TELEPHONY_MODE == "twilio":
-        from telephony.gateway import get_gateway
-
         sid = get_gateway().send_sms(to=to, from_=from_number, body=body)
     else:
         sid = "SM" + uuid.uuid4().hex
@@ -56,3 +56,23 @@ def sms_send(*, to: str, body: str, department, customer=None, stored_body: str 
         department=department,
         at=timezone.now(),
     )
+
+
+def status_check_code_send(*, check_id: int) -> bool:
+    """Make a fresh one-time code for a case-status check (tickets) and, if the check matched
+    a case, text it to the phone on file. The stored SMS shows the code masked. Returns
+    whether an SMS went out; a provider error propagates (the task retries)."""
+    issued = status_check_code_issue(check_id=check_id)
+    if issued is None:
+        return False
+    check, code = issued
+    text = _("[Sangdam] Your code for case %(number)s: %(code)s (valid 10 minutes)")
+    number = check.ticket.number
+    sms_send(
+        to=check.phone,
+        body=text % {"number": number, "code": code},
+        stored_body=text % {"number": number, "code": "******"},
+        department=check.ticket.department,
+        customer=check.ticket.customer,
+    )
+    return True

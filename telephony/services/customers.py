@@ -1,0 +1,44 @@
+"""Telephony's side of the customer record (tickets): what follows a merge, and the screen
+pop linking a live call to a customer."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from agents.models import Person
+from telephony.models import Call, SmsMessage, Voicemail
+from tickets.models import Customer
+from tickets.services import customer_for_call
+
+
+@transaction.atomic
+def customer_merge_follow(*, source_id: int, target_id: int) -> None:
+    """After a customer merge (callcenter.events.CustomerMerged): the duplicate's calls,
+    texts and voicemails move to the customer it was merged into."""
+    for model in (Call, SmsMessage, Voicemail):
+        model.objects.filter(customer_id=source_id).update(customer_id=target_id)
+
+
+def ticket_merge_follow(*, source_id: int, target_id: int) -> None:
+    """After a ticket merge (callcenter.events.TicketMerged): the duplicate's calls move to
+    the ticket it was merged into."""
+    Call.objects.filter(ticket_id=source_id).update(ticket_id=target_id)
+
+
+@transaction.atomic
+def call_customer_link(
+    *, agent: Person, call_id: int, customer_id: int | None, name: str = ""
+) -> Customer:
+    """Screen pop for an unknown caller: link the agent's live call to a customer found by
+    search (which the agent may see; the caller's number is added to them), or to a new
+    customer for the caller's number."""
+    call = Call.objects.filter(pk=call_id, agent=agent).first()
+    if call is None:
+        raise ValidationError(_("This is not your call."))
+    customer = customer_for_call(
+        agent=agent, from_number=call.from_number, customer_id=customer_id, name=name
+    )
+    Call.objects.filter(pk=call.pk).update(customer=customer)
+    return customer
