@@ -159,12 +159,8 @@ def tallies_version() -> str:
     counted change writes one of them, so figures cached under a mark are those of the
     rows as long as the mark stands. One statement, two reads of the end of a primary key
     (read beside a queue: without one there is nothing to count)."""
-    row = (
-        Queue.objects.order_by()
-        .annotate(e=_newest(CallEvent), a=_newest(AgentStateInterval))
-        .values_list("e", "a")
-        .first()
-    )
+    rows = Queue.objects.order_by().annotate(e=_newest(CallEvent), a=_newest(AgentStateInterval))
+    row = next(iter(rows.values_list("e", "a")[:1]), None)
     return f"{row[0] or 0}.{row[1] or 0}" if row else "0.0"
 
 
