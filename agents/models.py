@@ -213,7 +213,7 @@ class AgentStateInterval(models.Model):
         verbose_name_plural = _("agent state intervals")
         indexes = [
             models.Index(fields=["person", "started_at"]),
-            # A person's newest interval (the live tallies' version of an agent): the end of
+            # A person's newest interval: the end of
             # one person's range. By the primary key alone, PostgreSQL walks back from the
             # newest interval of anyone until it meets the person's, for a person whose
             # last change is old most of the table.

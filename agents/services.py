@@ -22,7 +22,6 @@ from agents.models import (
 )
 from callcenter.clock import day_bounds
 from callcenter.events import AgentBecameAvailable, emit
-from callcenter.precompiled import PrecompiledBulkInsert, UpdateIn
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +80,7 @@ def agent_transition(
     for name, value in _transition_fields(to_state, reason, at).items():
         setattr(status, name, value)
     status.save()
-    from telephony.tallies import tallies_agent_changed
-
-    tallies_agent_changed(status.person_id)  # live tallies, refreshed after the commit
     return status
-
-
-# The router's batch writes, compiled once (callcenter.precompiled): through the ORM their
-# Python cost more than the statements.
-_open_intervals = UpdateIn(
-    lambda: AgentStateInterval.objects.filter(ended_at__isnull=True), "person_id"
-)
-_insert_intervals = PrecompiledBulkInsert(AgentStateInterval, ["person", "state", "started_at"])
-_statuses = UpdateIn(AgentStatus.objects.all, "person_id")
 
 
 def agents_transition_bulk(*, person_ids: list[int], to_state: str, at: datetime, **also) -> None:
@@ -105,13 +92,15 @@ def agents_transition_bulk(*, person_ids: list[int], to_state: str, at: datetime
     """
     if not person_ids:
         return
-    _open_intervals.run(person_ids, ended_at=at)
-    _insert_intervals.insert([(i, to_state, at) for i in person_ids])
-    _statuses.run(person_ids, **{**_transition_fields(to_state, "", at), **also})
-    from telephony.tallies import tallies_agent_changed
-
-    for person_id in person_ids:
-        tallies_agent_changed(person_id)
+    AgentStateInterval.objects.filter(person_id__in=person_ids, ended_at__isnull=True).update(
+        ended_at=at
+    )
+    AgentStateInterval.objects.bulk_create(
+        [AgentStateInterval(person_id=i, state=to_state, started_at=at) for i in person_ids]
+    )
+    AgentStatus.objects.filter(person_id__in=person_ids).update(
+        **{**_transition_fields(to_state, "", at), **also}
+    )
 
 
 def _validate_choice(state: str, reason: str) -> None:

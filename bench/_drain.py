@@ -7,9 +7,7 @@ grow to 20,000 callers and the check would count them all, a state no real queue
 (Twilio's own queues stop at 5,000). Run as `python -m bench._drain <queue id> <keep>`
 beside the server: every TICK it ends, as abandoned, the waiting calls beyond the newest
 `keep`, in one UPDATE in its own process (so it takes the database's write lock like the
-ACD worker would, and none of the load generator's CPU). Like the worker's periodic sweep
-(telephony.tasks.acd_sweep), it checkpoints SQLite's write-ahead log every 2 s. It stops
-when stdin closes.
+ACD worker would, and none of the load generator's CPU). It stops when stdin closes.
 """
 
 from __future__ import annotations
@@ -17,10 +15,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 
 TICK_S = 0.02
-SWEEP_S = 2.0
 
 
 def main(queue_id: int, keep: int) -> None:
@@ -30,18 +26,13 @@ def main(queue_id: int, keep: int) -> None:
     django.setup()
     from django.utils import timezone
 
-    from callcenter.sqlite import wal_checkpoint
     from telephony.models import Call, CallPhase
 
     stop = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     line = Call.objects.filter(queue_id=queue_id, phase=CallPhase.QUEUED)
     ended = 0
-    next_sweep = time.monotonic() + SWEEP_S
     while not stop.wait(TICK_S):
-        if time.monotonic() >= next_sweep:
-            wal_checkpoint()  # SQLite only; nothing elsewhere
-            next_sweep += SWEEP_S
         # Read first, outside the write lock; write only when there is something to end.
         beyond_kept = line.order_by("-enqueued_at", "-id").values_list("id", flat=True)[keep:]
         ids = list(beyond_kept[:5000])

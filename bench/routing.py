@@ -143,34 +143,28 @@ def _reset(queue, person_ids: list[int]) -> None:
         ).update(state=AgentState.AVAILABLE, since=now, available_since=now)
 
 
-def _decide(queue_id: int, n: int) -> tuple[list[float], list[float], int, float, float]:
+def _decide(queue_id: int, n: int) -> tuple[list[float], list[float], int, float]:
     """Route the queue as the worker does (acd_route: batches of ROUTE_BATCH pairs, one
-    transaction each, the live tallies refreshed once for the run at its end). Every
-    decision in a batch is committed when the batch commits, so each counts the batch's
-    whole wall time as its latency (no amortising). The run's tally refresh comes after
-    the last commit: it is timed apart (`refresh`) and counted in the throughput."""
+    transaction each). Every decision in a batch is committed when the batch commits, so
+    each counts the batch's whole wall time as its latency (no amortising)."""
     from telephony.models import Queue
     from telephony.services.routing import ROUTE_BATCH, acd_offer_batch
-    from telephony.tallies import tallies_deferred
 
     queue = Queue.objects.prefetch_related("tiers").get(pk=queue_id)
     latencies: list[float] = []
     batches: list[float] = []
     offered = 0
     cpu0 = time.process_time()
-    with tallies_deferred():
-        while offered < n:
-            t0 = time.perf_counter()
-            offers = acd_offer_batch(queue=queue, limit=ROUTE_BATCH)
-            took = time.perf_counter() - t0
-            if not offers:
-                break
-            batches.append(took)
-            latencies += [took] * len(offers)
-            offered += len(offers)
+    while offered < n:
         t0 = time.perf_counter()
-    refresh = time.perf_counter() - t0
-    return latencies, batches, offered, time.process_time() - cpu0, refresh
+        offers = acd_offer_batch(queue=queue, limit=ROUTE_BATCH)
+        took = time.perf_counter() - t0
+        if not offers:
+            break
+        batches.append(took)
+        latencies += [took] * len(offers)
+        offered += len(offers)
+    return latencies, batches, offered, time.process_time() - cpu0
 
 
 def _decide_single(queue_id: int, n: int) -> list[float]:
@@ -245,21 +239,18 @@ def run() -> dict:
     offered = 0
     batches: list[float] = []
     cpu_s = 0.0
-    # A warm-up round, not counted: a process's first routing compiles the router's queries
-    # (callcenter/precompiled.py) and fills Django's caches, which a long-running worker did
-    # long before the calls it routes now.
+    # A warm-up round, not counted: a process's first routing fills Django's caches, which a
+    # long-running worker did long before the calls it routes now.
     _reset(queue, person_ids)
     _enqueue(department, queue, CALLS, analyze=True)
     _decide(queue.pk, CALLS)
-    refreshes: list[float] = []
     rounds_started = time.perf_counter()
     for _ in range(ROUNDS):
         if latencies and time.perf_counter() - rounds_started > ROUND_BUDGET_S:
             break
         _reset(queue, person_ids)
         _enqueue(department, queue, CALLS)
-        lat, batch_times, ok, cpu, refresh = _decide(queue.pk, CALLS)
-        refreshes.append(refresh)
+        lat, batch_times, ok, cpu = _decide(queue.pk, CALLS)
         latencies += lat
         batches += batch_times
         offered += ok
@@ -280,7 +271,7 @@ def run() -> dict:
     _enqueue(department, queue, CALLS)
     single = _decide_single(queue.pk, 200)
 
-    decisions_per_s = len(latencies) / (sum(batches) + sum(refreshes))
+    decisions_per_s = len(latencies) / sum(batches)
     writes_per_s = len(base) / sum(base)
     p50, p99 = _pct(latencies, 50), _pct(latencies, 99)
     notes = [
@@ -303,9 +294,6 @@ def run() -> dict:
         f"round's batches {statistics.fmean(after_analyze) * 1000:.2f} ms on average"
         if after_analyze
         else "right after an ANALYZE: nothing routed",
-        f"live tallies refreshed once per run after its last commit (tallies_deferred): "
-        f"{statistics.fmean(refreshes) * 1000:.1f} ms a run of {CALLS} decisions on average, "
-        f"counted in the throughput, not in any decision's latency",
         f"single-decision event path (acd_offer_next, one transaction each): "
         f"{len(single) / sum(single):,.0f}/s, p50 {_pct(single, 50):.2f} ms, "
         f"p99 {_pct(single, 99):.2f} ms",

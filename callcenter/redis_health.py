@@ -1,12 +1,12 @@
 """Redis may go away; a webhook must still answer within Twilio's 15 s (we aim for 2 s).
 
 Everything Sangdam keeps in Redis is a copy or a hint: the route-request marker and the
-"route now" messages (the periodic sweep routes from the database rows), the live tallies
-(rebuilt from the rows). So when Redis does not answer:
+"route now" messages (the periodic sweep routes from the database rows), the live tallies'
+short-lived count (counted again from the rows). So when Redis does not answer:
 
-- every client gives up quickly: connect and read timeouts of REDIS_TIMEOUT seconds, and
-  one immediate retry only for a broken connection (a pooled connection from before a
-  Redis restart), never redis-py's default of ten retries with back-off;
+- every client gives up quickly (settings: CACHES, the broker's options): connect and read
+  timeouts of REDIS_TIMEOUT seconds, and one immediate retry only for a broken connection
+  (a pooled connection from before a Redis restart), never redis-py's retries with back-off;
 - after one failure this process stops asking Redis for REDIS_DOWN_SECONDS (`redis_down()`),
   so one webhook pays the timeout, not every one of them, and the callers take their
   fallback at once: no route request (the sweep routes), tallies from the database.
@@ -20,10 +20,8 @@ import logging
 import time
 
 from django.conf import settings
-from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +30,6 @@ logger = logging.getLogger(__name__)
 REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError)
 
 _down_until = 0.0
-
-
-def client_options() -> dict:
-    """Keyword arguments for a redis-py client or connection pool."""
-    timeout = settings.REDIS_TIMEOUT
-    return {
-        "socket_connect_timeout": timeout,
-        "socket_timeout": timeout,
-        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-    }
 
 
 def redis_down() -> bool:

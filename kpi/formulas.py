@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import F, Q
+
 
 def aht(*, talk: float, hold: float, acw: float, handled: int) -> float | None:
     """Average handle time = Σ(talk + hold + after-call work) / handled inbound calls."""
@@ -172,3 +174,24 @@ def contact_outcome(
         short_abandoned=abandoned and wait < short_abandon_seconds,
         abandoned_within=abandoned and wait <= service_level_seconds,
     )
+
+
+def contact_outcome_conditions(
+    *, service_level_seconds: F, short_abandon_seconds: float
+) -> dict[str, Q]:
+    """contact_outcome as conditions on Call rows, for counting in the database (the live
+    tallies): the same rule, one condition per counter. `service_level_seconds` is the
+    expression of the call's queue threshold. A call without a measured wait waited 0 s."""
+    counted = Q(direction="inbound", segment=0) & ~Q(phase="failed")
+    answered = Q(answered_at__isnull=False) & ~Q(queue_exit="callback_unreached")
+    abandoned = counted & ~answered & Q(phase="abandoned")
+    no_wait = Q(queue_wait_seconds__isnull=True)
+    within = no_wait | Q(queue_wait_seconds__lte=service_level_seconds)
+    return {
+        "offered": counted,
+        "answered": counted & answered,
+        "answered_within": counted & answered & within,
+        "abandoned": abandoned,
+        "short_abandoned": abandoned & (no_wait | Q(queue_wait_seconds__lt=short_abandon_seconds)),
+        "abandoned_within": abandoned & within,
+    }

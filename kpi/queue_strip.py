@@ -4,9 +4,9 @@ service level by the center's variant.
 
 The desktop (agents, a lower floor) loads it with hx-get and polls it every few seconds
 with ?v=<digest of the figures shown>: 204 while the agent's queues did not change, so an
-unchanged poll costs a read of the live tallies (kpi.wallboard's figures, telephony.tallies:
-one Redis round trip, or the in-process store) and no render. Nothing is recomputed from the
-calls per agent.
+unchanged poll costs a read of the live tallies (kpi.wallboard's figures, kpi.tallies: the
+database's change mark, then the figures counted once per change for everyone) and no
+render.
 """
 
 from __future__ import annotations
@@ -22,14 +22,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from agents.models import AgentState, Person
+from kpi.tallies import Tally, member_tally_scopes, service_level_target, tallies_snapshots
 from kpi.wallboard import sl_level, wait_level
-from telephony.tallies import (
-    Tally,
-    member_tally_scopes,
-    service_level_target,
-    tallies_snapshots,
-    tallies_version,
-)
 
 # Polling period of the strip; issue 20 moves live pages to push.
 POLL_SECONDS = 5
@@ -60,11 +54,10 @@ def strip_for(person: Person) -> tuple[list[StripQueue], str]:
     scopes = member_tally_scopes(person)
     if not scopes:
         return [], "none"
-    tallies_version()  # brings the store up to date (a rebuild when it is behind)
     target = service_level_target()
     now = timezone.now()
     rows = []
-    for t in tallies_snapshots(scopes, checked=True):
+    for t in tallies_snapshots(scopes):
         wait = t.longest_wait_seconds(now)
         rows.append(
             StripQueue(

@@ -1,11 +1,12 @@
 """The wallboard (현황판): live tallies on a TV, per queue and for the center.
 
 Live by polling: the page's tile grid asks for `/kpi/wallboard/tiles/?v=<version>` every
-500 ms; the answer is 204 (nothing to swap) while the tallies version is unchanged, and the
-new grid otherwise. An event is on screen within one polling period plus one render
+500 ms; the answer is 204 (nothing to swap) while the figures are unchanged (`v` is their
+digest), and the new grid otherwise. An event is on screen within one polling period plus one render
 (bench/wallboard_latency.py measures it). Polling rather than server-sent events: it works
 the same under `runserver` and gunicorn's sync workers (a held-open SSE stream would pin one
-worker per TV), and an unchanged poll costs one version read.
+worker per TV), and an unchanged poll costs one read of the database's change mark
+(kpi.tallies: the figures themselves are counted once per change, for every screen).
 
 Colour thresholds (green / amber / red), also shown in the page's legend:
 - service level today vs the target (SERVICE_LEVEL_TARGET, 80 %): ≥ target · ≥ target − 10
@@ -29,11 +30,11 @@ from django.views.decorators.http import require_GET
 
 from agents.models import AgentState
 from callcenter.inputs import parse_id
-from telephony.tallies import (
+from kpi.tallies import (
     Tally,
     service_level_target,
+    tallies_digest,
     tallies_snapshots,
-    tallies_version,
     tally_scopes_for,
 )
 
@@ -138,15 +139,15 @@ def _queue_param(request: HttpRequest) -> int | None | HttpResponse:
     return queue_id
 
 
-def _context(request: HttpRequest, scopes, version: str) -> dict:
+def _context(request: HttpRequest, tallies: list[Tally]) -> dict:
     target = service_level_target()
     now = timezone.now()
-    tiles = [_tile(t, target, now) for t in tallies_snapshots(scopes, checked=True)]
+    tiles = [_tile(t, target, now) for t in tallies]
     return {
         "tiles": tiles,
         "center": next((t for t in tiles if t.tally.kind == "center"), None),
         "queues": [t for t in tiles if t.tally.kind == "queue"],
-        "version": version,
+        "version": tallies_digest(tallies),
         "now_ms": int(now.timestamp() * 1000),
         "now": now,
         "target": _pct(target),
@@ -165,19 +166,18 @@ def wallboard(request: HttpRequest) -> HttpResponse:
     queue_id = _queue_param(request)
     if isinstance(queue_id, HttpResponse):
         return queue_id
-    scopes = tally_scopes_for(request.user, queue_id=queue_id)
-    return render(request, "kpi/wallboard.html", _context(request, scopes, tallies_version()))
+    tallies = tallies_snapshots(tally_scopes_for(request.user, queue_id=queue_id))
+    return render(request, "kpi/wallboard.html", _context(request, tallies))
 
 
 @login_required
 @require_GET
 def wallboard_tiles(request: HttpRequest) -> HttpResponse:
-    """The polled partial: 204 while the tallies version equals ?v=."""
+    """The polled partial: 204 while the digest of the figures equals ?v=."""
     queue_id = _queue_param(request)
     if isinstance(queue_id, HttpResponse):
         return queue_id
-    scopes = tally_scopes_for(request.user, queue_id=queue_id)
-    version = tallies_version()
-    if request.GET.get("v") == version:
+    tallies = tallies_snapshots(tally_scopes_for(request.user, queue_id=queue_id))
+    if request.GET.get("v") == tallies_digest(tallies):
         return HttpResponse(status=204)
-    return render(request, "kpi/wallboard.html#tiles", _context(request, scopes, version))
+    return render(request, "kpi/wallboard.html#tiles", _context(request, tallies))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -10,7 +9,6 @@ from django.db.models import Avg, F, Q
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus, Person
-from callcenter.precompiled import Precompiled, PrecompiledJoin
 from telephony.models import Call, CallPhase, Offer, OfferStatus, Queue
 
 if TYPE_CHECKING:
@@ -30,48 +28,29 @@ def _waiting(queue: Queue):
     return Call.objects.filter(queue=queue, phase__in=[CallPhase.QUEUED, CallPhase.OFFERED])
 
 
-@functools.lru_cache(maxsize=128)
-def _on_line(limit: int) -> Precompiled:
-    return Precompiled(
-        lambda queue_id: (
-            Call.objects.filter(
-                queue_id=queue_id,
-                phase__in=[CallPhase.QUEUED, CallPhase.OFFERED],
-                callback_requested_at__isnull=True,
-            )
-            .order_by()
-            .values_list("id")[:limit]
-        ),
-        int,
-        count=True,
-    )
-
-
 def queue_is_full(queue: Queue) -> bool:
     """Callers on the line count against max_size; booked callbacks hold no line. Asked for
-    every incoming call: one statement compiled once per process, reading at most max_size
-    index entries however long the line is."""
+    every incoming call: reads at most max_size index entries however long the line is."""
     if not queue.max_size:
         return False
-    return _on_line(queue.max_size).first(queue.pk)[0] >= queue.max_size
-
-
-@functools.lru_cache(maxsize=128)
-def _on_line_and_caller(limit: int) -> PrecompiledJoin:
-    from tickets.selectors import caller_match_query
-
-    return PrecompiledJoin(_on_line(limit), caller_match_query())
+    on_line = (
+        Call.objects.filter(
+            queue_id=queue.pk,
+            phase__in=[CallPhase.QUEUED, CallPhase.OFFERED],
+            callback_requested_at__isnull=True,
+        )
+        .order_by()
+        .values("id")[: queue.max_size]
+    )
+    return on_line.count() >= queue.max_size
 
 
 def queue_full_and_caller(queue: Queue, phone: str) -> tuple[bool, CallerMatch | None]:
     """queue_is_full(queue) and tickets.selectors.caller_match(phone), both asked for every
-    incoming call, in one statement (one round trip to PostgreSQL)."""
-    from tickets.selectors import caller_match, caller_match_from
+    incoming call."""
+    from tickets.selectors import caller_match
 
-    if not queue.max_size:
-        return False, caller_match(phone)
-    row = _on_line_and_caller(queue.max_size).first(queue.pk, phone)
-    return row[0] >= queue.max_size, caller_match_from(row[1:])
+    return queue_is_full(queue), caller_match(phone)
 
 
 def queue_position(call: Call) -> int:

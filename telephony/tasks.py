@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.signals import worker_ready
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connections
 from django.utils import translation
 from kombu.exceptions import OperationalError
 
 from callcenter.dispatch import dispatch_allowed
 from callcenter.redis_health import REDIS_ERRORS, redis_down, redis_failed
-from callcenter.sqlite import wal_checkpoint
 from telephony import services, sms
 from telephony.services import surveys
 
@@ -74,28 +71,6 @@ def acd_route_soon(queue_id: int | None = None) -> None:
         _route_request_clear()
 
 
-@worker_ready.connect
-def tallies_check_at_start(**_kwargs) -> None:
-    """A worker killed in the middle of a routing run (kill -9, the OOM killer) never made
-    the tally refresh it held for the batches it had committed (tallies.tallies_deferred),
-    and Redis keeps those calls and agents as they were until the next consistency check,
-    up to a minute later. The worker that takes over checks before it starts working. (The
-    in-process store, without Redis, dies with its process and others catch up by
-    themselves.)"""
-    if not settings.REDIS_URL:
-        return
-    from telephony.tallies import tallies_check
-
-    try:
-        tallies_check()
-    except Exception:
-        logger.warning("live tallies not checked at worker start", exc_info=True)
-    finally:
-        # The main process runs no tasks: nothing of this connection may outlive the
-        # check (pool processes forked later would inherit it).
-        connections.close_all()
-
-
 @shared_task(ignore_result=True)
 def surveys_sms_sweep() -> int:
     """Text the post-call survey to every caller who is due one (CELERY_BEAT_SCHEDULE)."""
@@ -104,9 +79,7 @@ def surveys_sms_sweep() -> int:
 
 @shared_task(ignore_result=True)
 def acd_sweep() -> dict[str, int]:
-    result = services.acd_sweep()
-    wal_checkpoint()  # SQLite: the WAL is folded in here, not inside a webhook's commit
-    return result
+    return services.acd_sweep()
 
 
 @shared_task(

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from agents.models import Person
 from agents.scoping import calls_visible_to, tickets_visible_to
-from callcenter.precompiled import Precompiled
 from tickets.models import (
     CallScript,
     CannedResponse,
@@ -87,20 +86,11 @@ def _caller_match_query(phone: str) -> QuerySet:
     return main.union(other, all=True).order_by("by_other_number", "created_at", "id")[:1]
 
 
-_caller_match = Precompiled(_caller_match_query, str)
-
-
 def caller_match(phone: str) -> CallerMatch | None:
     """What queueing needs to know about a caller (customer_for_phone's rule), for every
-    incoming call: one statement, compiled once per process."""
-    row = _caller_match.first(phone)
+    incoming call: one statement."""
+    row = next(iter(_caller_match_query(phone)), None)
     return caller_match_from(row) if row is not None else None
-
-
-def caller_match_query() -> Precompiled:
-    """caller_match's statement, for a caller that asks it together with another
-    (telephony.selectors.queue_full_and_caller); its row goes to caller_match_from."""
-    return _caller_match
 
 
 def caller_match_from(row: tuple) -> CallerMatch | None:

@@ -5,6 +5,9 @@ from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -131,31 +134,21 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web, worker, simulator) write: take the write lock when a
-    # transaction starts so routing stays serialised, wait instead of failing, and use WAL.
-    # The periodic sweep checkpoints the WAL (callcenter/sqlite.py); the automatic
-    # checkpoint (every 20,000 pages, 80 MB) is only the safety net.
-    # Writers queue on a file lock instead of SQLite's sleeping busy handler
-    # (callcenter/db/sqlite3/base.py).
-    DATABASES["default"]["ENGINE"] = "callcenter.db.sqlite3"
+    # Several processes (web, worker, simulator) write: WAL lets readers go on beside the
+    # writer, a transaction takes the write lock when it starts (IMMEDIATE, so routing
+    # stays serialised and no reader has to be upgraded), and a writer waits for the lock
+    # up to `timeout` seconds instead of failing at once.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
+        "timeout": 20,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
         ),
     }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's own, with a health check that needs no round trip (callcenter/db/postgresql).
-    DATABASES["default"]["ENGINE"] = "callcenter.db.postgresql"
 # Connections are kept between requests: opening one costs more than a webhook's own work
-# (PostgreSQL: a backend process; SQLite: reading the schema, and closing the last one
-# checkpoints the WAL).
+# (PostgreSQL: a backend process; SQLite: reading the schema).
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# PostgreSQL: the hot paths' statements are prepared once per connection on the server
-# (callcenter/precompiled.py). Set to false behind a pooler in transaction mode (PgBouncer).
-DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "agents.Person"
@@ -191,7 +184,19 @@ REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
 REDIS_DOWN_SECONDS = env.float("REDIS_DOWN_SECONDS", default=5.0)
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "callcenter.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A cached value Redis cannot give within REDIS_TIMEOUT is not worth a
+            # webhook's wait: short timeouts, one retry for a broken connection only.
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+                "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            },
+        }
+    }
     # Small markers every process must see (telephony.tasks: a routing run is requested).
     CACHES["acd"] = CACHES["default"]
 else:
@@ -199,7 +204,7 @@ else:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         # Without Redis the web server and the worker share these markers through files.
         "acd": {
-            "BACKEND": "callcenter.cache.FileBasedMarkerCache",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache-acd"),
         },
     }

@@ -14,7 +14,6 @@ from agents.models import AgentState, AgentStatus, Person
 from agents.services import agent_finish_work, agent_status_lock, agent_transition
 from callcenter.events import CallHandled, emit
 from callcenter.pii import pii_redact
-from callcenter.precompiled import PrecompiledInsert, insert_together
 from telephony.models import (
     TERMINAL_TWILIO_STATUSES,
     TWILIO_STATUSES,
@@ -33,7 +32,6 @@ from telephony.services.common import (
     UnknownNumberError,
     _dedupe_seen,
     _event,
-    _event_row,
     call_for_sid,
     logger,
 )
@@ -57,9 +55,6 @@ def call_priority(queue: Queue, customer) -> int:
     return priority
 
 
-_insert_call = PrecompiledInsert(Call)  # every incoming call
-
-
 def call_receive(
     *,
     sid: str,
@@ -77,7 +72,6 @@ def call_receive(
     Raises UnknownNumberError, or QueueFullError when the queue is at its maximum size
     (unless `allow_full`: a callback booked instead of a place on the line).
     """
-    from telephony.tallies import tallies_call_written
     from tickets.services import phone_normalize
 
     at = at or timezone.now()
@@ -94,31 +88,25 @@ def call_receive(
         if Call.objects.filter(sid=sid).exists():
             return call_for_sid(sid)  # a retry of a call already in line: not a new caller
         raise QueueFullError(queue)
-    # Both rows are prepared first: the transaction then holds the write lock (SQLite's is
-    # one for every writer) for the two INSERTs and the commit only, and PostgreSQL
-    # writes both in one statement (callcenter.precompiled.insert_together).
-    insert_call = _insert_call.prepare(
-        sid=sid,
-        from_number=caller,
-        to_number=called,
-        department_id=queue.department_id,
-        queue=queue,
-        customer_id=match.customer_id if match else None,
-        priority=call_priority(queue, match),
-        language=language if language in {"ko", "en"} else "ko",
-        enqueued_at=at,
-        twilio_status="ringing",
-    )
-    insert_event = _event_row(
-        insert_call.obj, "enqueued", at, dedupe_key=f"{sid}:incoming", queue=queue.name
-    )
     try:
-        call, event = insert_together(insert_call, insert_event, "call")
+        with transaction.atomic():
+            call = Call.objects.create(
+                sid=sid,
+                from_number=caller,
+                to_number=called,
+                department_id=queue.department_id,
+                queue=queue,
+                customer_id=match.customer_id if match else None,
+                priority=call_priority(queue, match),
+                language=language if language in {"ko", "en"} else "ko",
+                enqueued_at=at,
+                twilio_status="ringing",
+            )
+            _event(call, "enqueued", at, dedupe_key=f"{sid}:incoming", queue=queue.name)
     except IntegrityError:
         # Twilio's retry of this webhook (or a concurrent copy of it): (sid, segment 0) is
         # unique, so the call already made is the answer.
         return call_for_sid(sid)
-    tallies_call_written(call, event.pk)  # the live tally, without reading the call back
     from telephony.tasks import acd_route_soon
 
     transaction.on_commit(lambda: acd_route_soon(queue_id=queue.pk))

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from agents.models import Person
-from callcenter.precompiled import PrecompiledBulkInsert, PrecompiledInsert, PreparedInsert
 from telephony.models import (
     Call,
     CallEvent,
@@ -32,32 +30,7 @@ class QueueFullError(Exception):
         self.queue = queue
 
 
-_insert_event = PrecompiledInsert(CallEvent)
-_insert_events = PrecompiledBulkInsert(CallEvent, ["call", "kind", "actor", "data", "at"])
-
-
-def _event(call: Call, kind: str, at: datetime, **fields) -> CallEvent:
-    """A call's audit-trail row, with its live-tally hook (fields: as _event_row's)."""
-    return _event_prepared(call, kind, at, **fields)()
-
-
-def _event_prepared(call: Call, kind: str, at: datetime, **fields) -> Callable[[], CallEvent]:
-    """_event in two halves (callcenter.precompiled.PrecompiledInsert.prepare): everything
-    but the INSERT now, the INSERT when called, inside the caller's transaction. `call`
-    may be a call not inserted yet, as long as it is by then."""
-    from telephony.tallies import tallies_call_changed
-
-    prepared = _event_row(call, kind, at, **fields)
-
-    def insert() -> CallEvent:
-        event = prepared()
-        tallies_call_changed(call.pk, event.pk)  # live tallies, refreshed after the commit
-        return event
-
-    return insert
-
-
-def _event_row(
+def _event(
     call: Call,
     kind: str,
     at: datetime,
@@ -66,10 +39,9 @@ def _event_row(
     actor_id: int | None = None,
     dedupe_key=None,
     **data,
-) -> PreparedInsert:
-    """The event row alone, without the live-tally hook: the caller refreshes the tallies
-    itself (telephony.tallies.tallies_call_written)."""
-    return _insert_event.prepare(
+) -> CallEvent:
+    """A call's audit-trail row."""
+    return CallEvent.objects.create(
         call=call,
         kind=kind,
         at=at,
@@ -80,13 +52,13 @@ def _event_row(
 
 
 def _events_bulk(rows: list[tuple[int, str, int | None, dict]], *, at: datetime) -> None:
-    """Many audit-trail rows (call id, kind, actor id, data) in one statement, with the
-    same live-tally hook as _event."""
-    from telephony.tallies import tallies_call_changed
-
-    ids = _insert_events.insert([(*row, at) for row in rows])
-    for (call_id, *_rest), event_id in zip(rows, ids, strict=True):
-        tallies_call_changed(call_id, event_id)
+    """Many audit-trail rows (call id, kind, actor id, data) in one statement."""
+    CallEvent.objects.bulk_create(
+        [
+            CallEvent(call_id=call_id, kind=kind, actor_id=actor_id, data=data, at=at)
+            for call_id, kind, actor_id, data in rows
+        ]
+    )
 
 
 def _dedupe_seen(key: str) -> bool:

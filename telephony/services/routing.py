@@ -8,7 +8,6 @@ on Offer are the backstop on both.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +22,6 @@ from agents.services import (
     agent_transition,
     agents_transition_bulk,
 )
-from callcenter.precompiled import Precompiled, PrecompiledBulkInsert, UpdateIn
 from telephony.models import (
     Call,
     CallPhase,
@@ -126,30 +124,6 @@ def _candidates_query(
     return qs.values_list("person_id", "available_since", "own_skill")
 
 
-@functools.lru_cache(maxsize=256)
-def _candidates_compiled(
-    strategy: str, min_proficiency: bool, overflow: bool, limit: int
-) -> Precompiled:
-    """_candidates_query for every strategy whose inputs are ids and numbers (all but
-    fewest-calls, which compares a date), compiled once per shape: routing runs it for
-    every batch, and compiling it costs more than running it."""
-    round_robin = strategy == RoutingStrategy.ROUND_ROBIN
-    kinds = [int] * (1 + round_robin + min_proficiency + overflow)
-
-    def build(queue_id, *rest):
-        rest = list(rest)
-        return _candidates_query(
-            queue_id=queue_id,
-            strategy=strategy,
-            last_offered_id=rest.pop(0) if round_robin else None,
-            min_proficiency=rest.pop(0) if min_proficiency else None,
-            overflow_queue_id=rest.pop(0) if overflow else None,
-            today=None,
-        )[:limit]
-
-    return Precompiled(build, *kinds)
-
-
 @dataclass
 class Candidate:
     person_id: int
@@ -158,39 +132,12 @@ class Candidate:
 
 
 def _candidates(queue: Queue, rule: Eligibility, at: datetime, limit: int) -> list[Candidate]:
-    if queue.strategy == RoutingStrategy.FEWEST_CALLS:
-        rows = list(_agent_candidates(queue, rule, at)[:limit])
-    else:
-        args = [queue.pk]
-        if queue.strategy == RoutingStrategy.ROUND_ROBIN:
-            args.append(queue.last_offered_person_id or 0)
-        if rule.min_proficiency is not None:
-            args.append(rule.min_proficiency)
-        if rule.overflow_queue_id:
-            args.append(rule.overflow_queue_id)
-        compiled = _candidates_compiled(
-            queue.strategy, rule.min_proficiency is not None, bool(rule.overflow_queue_id), limit
-        )
-        rows = compiled.rows(*args)
-    return [Candidate(*row) for row in rows]
+    return [Candidate(*row) for row in _agent_candidates(queue, rule, at)[:limit]]
 
 
 def _queued_calls(queue_id: int):
     return Call.objects.filter(queue_id=queue_id, phase=CallPhase.QUEUED).order_by(
         "-priority", "enqueued_at", "id"
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _queued_compiled(limit: int) -> Precompiled:
-    """The queue's next waiting calls, locked (skipping those another router holds)."""
-    return Precompiled(
-        lambda queue_id: (
-            _queued_calls(queue_id)
-            .select_for_update(skip_locked=True, of=("self",))
-            .values_list("pk", "enqueued_at", "overflowed_at")[:limit]
-        ),
-        int,
     )
 
 
@@ -216,7 +163,11 @@ def _pair(queue: Queue, at: datetime, limit: int) -> list[Pairing]:
     exactly what `limit` single decisions in a row would give. Calls whose eligibility
     already found no agent are skipped without a query."""
     tiers = list(queue.tiers.all())  # prefetched by the callers that route in bulk
-    calls = _queued_compiled(max(limit * 4, 50)).rows(queue.pk)
+    calls = (
+        _queued_calls(queue.pk)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", "enqueued_at", "overflowed_at")[: max(limit * 4, 50)]
+    )
     pools: dict[Eligibility, list[Candidate]] = {}
     taken: set[int] = set()
     pairs: list[Pairing] = []
@@ -239,14 +190,6 @@ def _pair(queue: Queue, at: datetime, limit: int) -> list[Pairing]:
     return pairs
 
 
-# The batch's writes, compiled once (callcenter.precompiled): through the ORM, building and
-# compiling them cost several times what the database spends on them.
-_queued_calls_offered = UpdateIn(lambda: Call.objects.filter(phase=CallPhase.QUEUED), "pk")
-_insert_offers = PrecompiledBulkInsert(
-    Offer, ["call_id", "agent_id", "offered_at", "expires_at", "agent_idle_since"]
-)
-
-
 def acd_offer_batch(*, queue: Queue, limit: int, at: datetime | None = None) -> list[Offer]:
     """Offer up to `limit` of the queue's waiting calls to the agents the strategy picks
     (longest-idle by default), within the tiers and overflow each call's wait has reached.
@@ -264,15 +207,24 @@ def acd_offer_batch(*, queue: Queue, limit: int, at: datetime | None = None) -> 
             # The rows are locked and were read under the lock (on PostgreSQL FOR UPDATE
             # re-checks the WHERE clause on the newest row version), so the flips hold.
             call_ids = [p.call_id for p in pairs]
-            flipped = _queued_calls_offered.run(call_ids, phase=CallPhase.OFFERED, updated_at=at)
+            flipped = Call.objects.filter(pk__in=call_ids, phase=CallPhase.QUEUED).update(
+                phase=CallPhase.OFFERED, updated_at=at
+            )
             if flipped != len(pairs):
                 raise IntegrityError("a paired call moved under the lock")
             expires_at = at + timedelta(seconds=queue.reservation_timeout_seconds)
-            rows = [
-                (p.call_id, p.status.person_id, at, expires_at, p.status.available_since)
-                for p in pairs
-            ]
-            offers = _insert_offers.instances(_insert_offers.insert(rows), rows)
+            offers = Offer.objects.bulk_create(
+                [
+                    Offer(
+                        call_id=p.call_id,
+                        agent_id=p.status.person_id,
+                        offered_at=at,
+                        expires_at=expires_at,
+                        agent_idle_since=p.status.available_since,
+                    )
+                    for p in pairs
+                ]
+            )
             agents_transition_bulk(
                 person_ids=[p.status.person_id for p in pairs],
                 to_state=AgentState.RESERVED,
@@ -318,25 +270,21 @@ def acd_offer_next(
 
 def acd_route(*, queue_id: int | None = None, at: datetime | None = None) -> list[Offer]:
     """Pair waiting calls with agents until one side runs out. Each batch commits on its
-    own (its offers ring at once); the live tallies are refreshed for the whole run at its
-    end (tallies_deferred)."""
-    from telephony.tallies import tallies_deferred
-
+    own (its offers ring at once)."""
     queue_ids = [queue_id] if queue_id else list(Queue.objects.values_list("id", flat=True))
     offers: list[Offer] = []
-    with tallies_deferred():
-        for qid in queue_ids:
-            queue = Queue.objects.prefetch_related("tiers").filter(pk=qid).first()
-            if queue is None:
-                continue
-            while True:
-                batch = acd_offer_batch(queue=queue, limit=ROUTE_BATCH, at=at)
-                offers.extend(batch)
-                # A short batch means calls or agents ran out (or the rest are locked by
-                # another router, which will pair them): no need for one more, empty,
-                # transaction.
-                if len(batch) < ROUTE_BATCH:
-                    break
+    for qid in queue_ids:
+        queue = Queue.objects.prefetch_related("tiers").filter(pk=qid).first()
+        if queue is None:
+            continue
+        while True:
+            batch = acd_offer_batch(queue=queue, limit=ROUTE_BATCH, at=at)
+            offers.extend(batch)
+            # A short batch means calls or agents ran out (or the rest are locked by
+            # another router, which will pair them): no need for one more, empty,
+            # transaction.
+            if len(batch) < ROUTE_BATCH:
+                break
     return offers
 
 

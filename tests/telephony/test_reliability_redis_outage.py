@@ -3,8 +3,8 @@ and stores the call (Twilio gives up at 15 s), the worker stays up, and when Red
 back the calls taken meanwhile are routed and the live tallies count them.
 
 A private redis-server (never the shared one) with the app's own Redis settings (the cache
-backend and its OPTIONS, the broker's transport options and publish retry policy, the
-tallies' client): the short timeouts are what is tested. It is killed (connections
+backend and its OPTIONS, the broker's transport options and publish retry policy): the
+short timeouts are what is tested. It is killed (connections
 refused) and later restarted empty, as after a crash without persistence.
 """
 
@@ -24,11 +24,9 @@ from django.test import override_settings
 
 from callcenter import redis_health
 from callcenter.redis_health import redis_down
-from kpi.selectors import day_bounds
-from telephony import tallies
+from kpi.tallies import TallyScope, tallies_snapshot
 from telephony.models import Call, CallPhase, Offer
 from telephony.simulator import new_call_sid
-from telephony.tallies import RedisStore, _redis, tallies_version
 from tests.conftest import GENERAL_NUMBER, make_available, post_signed
 from tests.telephony.reliability_support import (
     PrivateRedis,
@@ -47,7 +45,7 @@ PAUSE_SECONDS = 8.0
 
 @contextlib.contextmanager
 def app_on_redis(url: str) -> Iterator[None]:
-    """This process publishes, caches and keeps its tallies in `url`, with the settings the
+    """This process publishes and caches (its tallies too) in `url`, with the settings the
     app ships (only the address changes)."""
     from callcenter.celery import app
 
@@ -55,11 +53,8 @@ def app_on_redis(url: str) -> Iterator[None]:
         app._pool = None
         app.amqp._producer_pool = None
         kombu.pools.reset()
-        _redis.cache_clear()
-        _redis()  # the tallies' client for the URL now configured, kept for what follows
         # Nothing of this test's outage outlives it.
         redis_health._down_until = 0.0
-        tallies._missed = False
 
     caches = {name: {**conf, "LOCATION": url} for name, conf in settings.CACHES.items()}
     old = app.conf.broker_url
@@ -116,14 +111,12 @@ def assert_twiml(response) -> None:
 
 
 def offered_in_redis(org) -> int:
-    """Today's offered calls as Redis's copy of the tallies says, once this process asks
-    Redis again (it rebuilds what it missed first)."""
+    """Today's offered calls as the live tallies say, once this process asks Redis again
+    (their short-lived count is kept there)."""
     assert wait_for(lambda: not redis_down(), timeout=settings.REDIS_DOWN_SECONDS + 1)
-    tallies_version()
+    offered = tallies_snapshot(TallyScope("queue", org.q_general.pk)).offered
     assert not redis_down()
-    day = day_bounds()[0].date().isoformat()
-    counts = RedisStore().read(day, [org.q_general.pk], [])["q"][org.q_general.pk]["counts"]
-    return int(counts.get("offered", 0))
+    return offered
 
 
 def test_webhooks_answer_fast_while_redis_is_down_and_work_resumes_after(

@@ -218,9 +218,6 @@ def test_a_worker_killed_mid_routing_loses_no_call_and_offers_none_twice(
     assert Offer.objects.count() == offered_at_kill
 
     second = workers().wait_ready()
-    # Before taking work it found its Redis tallies behind the database (the killed run's
-    # held refresh never happened) and rebuilt them (telephony.tasks.tallies_check_at_start).
-    assert second.logged("tallies drifted from the database; rebuilding") == 1, second.log()
     assert sweep_until_all_offered(batch + late), second.log()
     assert_routed_exactly_once(batch + late)
     assert_duplicates_change_nothing(private_redis, org.q_general.pk, batch + late)

@@ -1,7 +1,7 @@
-"""The tallies and the KPI fill read by index, however much history is on file.
+"""The live tallies and the KPI fill read by index, however much history is on file.
 
-A wallboard polls twice a second and every poll asks the database how far the events
-went; a rebuild reads today's calls, the waiting line and every agent's newest state; the
+A wallboard polls twice a second and every poll reads the database's change mark (the
+newest event and state interval); a count reads today's calls and the waiting line; the
 KPI fill reads the agent states still open or ended since its watermark. With months of
 calls and state changes on file, a statement that reads the whole table costs a tenth of
 a second on each of those paths (SQLite as a fresh install runs it, without ANALYZE, and
@@ -18,12 +18,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStateInterval, AgentStatus, Person, Role
+from kpi import tallies
 from kpi.models import FillState
 from kpi.selectors import day_bounds
 from kpi.services import SOURCES, _touched_intervals, interval_floor, kpi_fill_intervals
-from telephony import tallies
+from kpi.tallies import TallyScope
 from telephony.models import Call, CallEvent, CallPhase
-from telephony.tallies import MemoryStore
 from tests.plans import analyze, explain
 
 pytestmark = pytest.mark.django_db
@@ -104,65 +104,40 @@ def history(org):
     return people
 
 
-def test_a_wallboard_poll_reads_only_the_events_above_its_watermark(history):
-    store = MemoryStore()
+def test_a_wallboard_poll_reads_the_change_mark_by_index(history):
     newest_event = CallEvent.objects.order_by("-id").values_list("id", flat=True)[0]
     newest_interval = AgentStateInterval.objects.order_by("-id").values_list("id", flat=True)[0]
-    store.event_mark, store.interval_mark = newest_event - 3, newest_interval - 2
     with CaptureQueriesContext(connection) as captured:
-        marks = store._db_marks()
-    assert marks == (3, newest_event, 2, newest_interval)
+        mark = tallies.tallies_version()
+    assert mark == f"{newest_event}.{newest_interval}"
     for table in ("telephony_callevent", "agents_agentstateinterval"):
         for plan in _plans(captured, table):
             assert not _reads_whole(plan, table), plan
-            assert "ORDER BY" not in plan and "Sort" not in plan, plan
+            assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
 
 
-def test_a_watermark_above_the_newest_id_means_another_database(history):
-    store = MemoryStore()
-    newest_event = CallEvent.objects.order_by("-id").values_list("id", flat=True)[0]
-    newest_interval = AgentStateInterval.objects.order_by("-id").values_list("id", flat=True)[0]
-    assert store._db_marks() == (
-        EVENTS,
-        newest_event,
-        AgentStateInterval.objects.count(),
-        newest_interval,
-    )
-    store.event_mark = newest_event + 1
-    assert store._db_marks() == (-1, 0, -1, 0)
-    store.event_mark, store.interval_mark = 0, newest_interval + 1
-    assert store._db_marks() == (-1, 0, -1, 0)
-    CallEvent.objects.all().delete()
-    store.event_mark, store.interval_mark = 0, 0
-    assert store._db_marks()[:2] == (0, 0)
-
-
-def test_every_agents_newest_state_is_one_index_probe(history, org):
-    # The person with the oldest last change is the one a walk down the primary key
-    # takes longest to reach.
-    AgentStateInterval.objects.create(
-        person=org.director,
-        state=AgentState.AVAILABLE,
-        started_at=timezone.now() - timedelta(days=100),
-        ended_at=timezone.now() - timedelta(days=99),
-    )
+def test_the_count_reads_today_and_the_waiting_line_by_index(history, org):
+    now = timezone.now()
+    waiting = [
+        # a callback booked days ago keeps its place in the line
+        Call(phase=CallPhase.QUEUED, enqueued_at=now - timedelta(days=3), queue=org.q_general),
+        Call(phase=CallPhase.OFFERED, enqueued_at=now - timedelta(days=1), queue=org.q_signup),
+        Call(phase=CallPhase.QUEUED, enqueued_at=now, queue=org.q_signup),
+    ]
+    for i, call in enumerate(waiting):
+        call.sid, call.from_number, call.to_number = f"CW{i:032d}", "+821033334444", "+8225550101"
+        call.department = call.queue.department
+        if i == 0:
+            call.callback_requested_at = now - timedelta(days=3)
+    Call.objects.bulk_create(waiting)
+    analyze(*BIG_TABLES)
+    scopes = [TallyScope("center", org.center.pk)]
     with CaptureQueriesContext(connection) as captured:
-        records = tallies._agent_records()
-    newest = {
-        r.person_id: r.version for r in records if r.person_id in (org.agent1.pk, history[0].pk)
-    }
-    assert newest == {
-        p.pk: AgentStateInterval.objects.filter(person=p).order_by("-id")[0].pk
-        for p in (org.agent1, history[0])
-    }
-    (plan,) = _plans(captured, "agents_agentstateinterval")
-    assert not _reads_whole(plan, "agents_agentstateinterval"), plan
-    if connection.vendor == "postgresql":
-        # Backwards through the primary key, filtering by person: for a person whose last
-        # change is old, most of the table.
-        assert "agents_agentstateinterval_pkey" not in plan, plan
-    else:
-        assert "TEMP B-TREE" not in plan, plan
+        (center,) = tallies._count(scopes)
+    assert (center.offered, center.waiting, center.callbacks) == (TODAY + 1, 2, 1)
+    assert center.oldest_enqueued_at == waiting[1].enqueued_at
+    for plan in _plans(captured, "telephony_call"):
+        assert not _reads_whole(plan, "telephony_call"), plan
 
 
 def test_the_kpi_fill_finds_open_and_recently_ended_states_by_index(history):
@@ -185,34 +160,3 @@ def test_the_kpi_fill_finds_open_and_recently_ended_states_by_index(history):
     plans += _plans(captured, "agents_agentstateinterval")
     for plan in plans:
         assert not _reads_whole(plan, "agents_agentstateinterval"), plan
-
-
-def test_a_tallies_rebuild_reads_today_and_the_waiting_line_by_index(history, org):
-    start, _end = day_bounds()
-    now = timezone.now()
-    waiting = [
-        # a callback booked days ago keeps its place in the line
-        Call(phase=CallPhase.QUEUED, enqueued_at=now - timedelta(days=3), queue=org.q_general),
-        Call(phase=CallPhase.OFFERED, enqueued_at=now - timedelta(days=1), queue=org.q_signup),
-        Call(phase=CallPhase.QUEUED, enqueued_at=now, queue=org.q_signup),
-    ]
-    for i, call in enumerate(waiting):
-        call.sid, call.from_number, call.to_number = f"CW{i:032d}", "+821033334444", "+8225550101"
-        call.department = call.queue.department
-        if i == 0:
-            call.callback_requested_at = now - timedelta(days=3)
-    Call.objects.bulk_create(waiting)
-    expected = set(Call.objects.filter(enqueued_at__gte=start).values_list("id", flat=True)) | {
-        c.pk for c in waiting
-    }
-    assert len(expected) == TODAY + len(waiting)
-    with CaptureQueriesContext(connection) as captured:
-        calls, _agents = tallies._rebuild_inputs()
-    assert sorted(r.id for r in calls) == sorted(expected)
-    assert {r.id: r.live for r in calls if r.live} == {
-        waiting[0].pk: "callback",
-        waiting[1].pk: "waiting",
-        waiting[2].pk: "waiting",
-    }
-    for plan in _plans(captured, "telephony_call"):
-        assert not _reads_whole(plan, "telephony_call"), plan
