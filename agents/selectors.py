@@ -8,10 +8,12 @@ from datetime import timedelta
 from django.db.models import QuerySet
 
 from agents.models import AgentStatus, Person, Role
-from agents.scoping import calls_visible_to, people_visible_to, tickets_visible_to
+from agents.reach import people_visible_to
 from agents.services import agent_status_ensure
 from kpi.selectors import day_bounds
 from telephony.models import Call, CallPhase, Offer, OfferStatus
+from telephony.selectors import calls_visible_to
+from tickets.selectors import tickets_visible_to
 
 HOME_FOR_ROLE = {
     Role.AGENT: "agents:desktop",
@@ -132,7 +134,7 @@ def team_board_rows_for(person: Person) -> list[Person]:
 def pending_requests_for(person: Person):
     """The escalations and approval requests waiting for this person's decision: their
     team's (a team lead), their departments' (a manager), none for an agent."""
-    from agents.scoping import approval_requests_visible_to
+    from agents.reach import approval_requests_visible_to
 
     if person.role == Role.AGENT and not person.is_superuser:
         return []

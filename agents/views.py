@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
-from agents import scoping, selectors, services
+from agents import selectors, services
 from agents.forms import (
     ApprovalRequestForm,
     BreakSlotForm,
@@ -22,10 +22,19 @@ from agents.forms import (
     WorkingHoursForm,
 )
 from agents.models import AgentState, NotReadyReason, Person, Role
+from agents.reach import (
+    approval_requests_visible_to,
+    people_visible_to,
+    person_get_for,
+    require,
+    teams_visible_to,
+)
+from agents.roles import roles_assignable_by, roles_that
 from agents.signin.services import password_reset_issue
 from agents.targets.selectors import daily_call_target_for, daily_call_targets_of_teams
 from callcenter.inputs import parse_id
 from callcenter.redirects import redirect_next
+from telephony.selectors import calls_visible_to
 from tickets.forms import WrapupForm
 
 
@@ -214,8 +223,8 @@ def state_set(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 def org_chart(request: HtmxHttpRequest) -> HttpResponse:
-    people = scoping.people_visible_to(request.user).select_related("status")
-    teams = scoping.teams_visible_to(request.user).prefetch_related(
+    people = people_visible_to(request.user).select_related("status")
+    teams = teams_visible_to(request.user).prefetch_related(
         Prefetch(
             "members", queryset=people.order_by("-role", "display_name"), to_attr="visible_members"
         )
@@ -225,9 +234,9 @@ def org_chart(request: HtmxHttpRequest) -> HttpResponse:
     for team in teams:
         team.daily_call_target = calls_targets.get(team.pk)
         departments.setdefault(team.department, []).append(team)
-    leaders = people.filter(
-        role__in=[Role.DIRECTOR, Role.MANAGER, Role.TRAINING_LEAD]
-    ).prefetch_related("managed_departments")
+    leaders = people.filter(role__in=roles_that("lead_the_center")).prefetch_related(
+        "managed_departments"
+    )
     return render(
         request, "agents/org_chart.html", {"departments": departments, "leaders": leaders}
     )
@@ -235,7 +244,7 @@ def org_chart(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 def roster(request: HtmxHttpRequest) -> HttpResponse:
-    teams = scoping.teams_visible_to(request.user)
+    teams = teams_visible_to(request.user)
     form = RosterFilterForm(request.GET or None, teams=teams)
     filters = form.cleaned_data if form.is_valid() else {}
     people = selectors.roster_for(
@@ -245,7 +254,7 @@ def roster(request: HtmxHttpRequest) -> HttpResponse:
         q=filters.get("q") or "",
     )
     template = "agents/roster.html#rows" if request.htmx else "agents/roster.html"
-    editable_roles = services.roles_assignable_by(request.user)
+    editable_roles = roles_assignable_by(request.user)
     return render(
         request,
         template,
@@ -256,8 +265,8 @@ def roster(request: HtmxHttpRequest) -> HttpResponse:
 def _person_editable_by(editor: Person, person_id: int) -> Person:
     """The person, if `editor` may edit them: 404 outside their reach, 403 for a role they
     may not give (a manager opening the director)."""
-    person = scoping.person_get_for(editor, person_id)
-    if person.role not in services.roles_assignable_by(editor):
+    person = person_get_for(editor, person_id)
+    if person.role not in roles_assignable_by(editor):
         raise PermissionDenied
     return person
 
@@ -266,7 +275,7 @@ def _person_editable_by(editor: Person, person_id: int) -> Person:
 def person_add(request: HtmxHttpRequest) -> HttpResponse:
     """The 센터장 (anyone in the center) or a 매니저 (their departments' teams) adds a person;
     they then hand over a one-time link to choose a password."""
-    if not services.roles_assignable_by(request.user):
+    if not roles_assignable_by(request.user):
         raise PermissionDenied
     form = PersonForm(request.POST or None, editor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -311,11 +320,11 @@ def person_signin_link(request: HtmxHttpRequest, person_id: int) -> HttpResponse
 
 @login_required
 def person_detail(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
-    person = scoping.person_get_for(request.user, person_id)
+    person = person_get_for(request.user, person_id)
     intervals = person.state_intervals.order_by("-started_at")[:30]
     skills = person.skills.select_related("queue")
     calls = (
-        scoping.calls_visible_to(request.user)
+        calls_visible_to(request.user)
         .filter(agent=person)
         .select_related("disposition", "customer")
         .order_by("-enqueued_at")[:20]
@@ -363,7 +372,7 @@ def requests_page(request: HtmxHttpRequest) -> HttpResponse:
                 form.add_error(None, " ".join(exc.messages))
         status = 422
     items = (
-        scoping.approval_requests_visible_to(request.user)
+        approval_requests_visible_to(request.user)
         .select_related("requester", "ticket", "decided_by", "team")
         .order_by("-created_at")[:100]
     )
@@ -406,7 +415,7 @@ def request_decide(request: HtmxHttpRequest, request_id: int) -> HttpResponse:
 def _team_board_context(request: HtmxHttpRequest) -> dict:
     return {
         "people": selectors.team_board_rows_for(request.user),
-        "teams": scoping.teams_visible_to(request.user),
+        "teams": teams_visible_to(request.user),
         **_inbox_context(request),
     }
 
@@ -434,9 +443,9 @@ def team_board_inbox(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def team_schedule(request: HtmxHttpRequest) -> HttpResponse:
     """The 실장 sets working hours and breaks for their team's agents."""
-    scoping.require_role(request.user, Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR)
+    require(request.user, "supervise")
     agents = (
-        scoping.people_visible_to(request.user)
+        people_visible_to(request.user)
         .filter(role=Role.AGENT)
         .prefetch_related("working_hours")
         .order_by("team_id", "display_name")

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from agents.models import Person, Role
-from agents.scoping import KpiScope, people_visible_to
+from agents.reach import people_visible_to
 from kpi.models import (
     Evaluation,
     EvaluationComponent,
@@ -40,6 +40,7 @@ from kpi.models import (
     IncentiveBand,
     TargetMetric,
 )
+from kpi.scopes import KpiScope
 from kpi.selectors import day_bounds, rows_for_scopes, targets_for
 from kpi.services import qa_source
 from tickets.services import pii_detections_record

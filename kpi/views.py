@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agents.models import Role
+from agents.roles import can
 from callcenter.inputs import BUSINESS_YEARS, parse_id, parse_month
 from kpi import closing, evaluation, exports
 from kpi.dashboards import dashboard_for
@@ -107,8 +108,7 @@ def _evaluation_page(request: HttpRequest, month, *, status=200, **extra) -> Htt
         "days_left": left,
         "started": month <= timezone.localdate(),
         "export_query": urlencode({"month": f"{month:%Y-%m}"}),
-        "can_compute": request.user.is_superuser
-        or request.user.role in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN},
+        "can_compute": can(request.user, "compute_performance_sheets"),
         "can_close": closing.may_close(request.user),
         "min_share": round(settings.KPI_EVALUATION_MIN_SHARE * 100),
         **extra,
@@ -137,9 +137,7 @@ def _back_to(month) -> HttpResponse:
 @login_required
 @require_POST
 def evaluation_compute(request: HttpRequest) -> HttpResponse:
-    if not (
-        request.user.is_superuser or request.user.role in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN}
-    ):
+    if not can(request.user, "compute_performance_sheets"):
         raise PermissionDenied
     month, error = _month_param(request)
     if error:

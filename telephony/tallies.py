@@ -1126,19 +1126,20 @@ def tallies_snapshot(scope: TallyScope) -> Tally | None:
 
 
 def tally_scopes_for(person: Person, *, queue_id: int | None = None) -> list[TallyScope]:
-    """What the person's wallboard shows, through agents.scoping. A queue they may not see
+    """What the person's wallboard shows, through telephony.selectors. A queue they may not see
     is a 404 (no existence leak)."""
     from django.http import Http404
 
-    from agents.scoping import wallboard_center_visible_to, wallboard_queues_visible_to
+    from agents.reach import reach_of
+    from telephony.selectors import queues_visible_to
 
-    queue_ids = list(wallboard_queues_visible_to(person).values_list("id", flat=True))
+    queue_ids = list(queues_visible_to(person).values_list("id", flat=True))
     if queue_id is not None:
         if queue_id not in queue_ids:
             raise Http404
         return [TallyScope("queue", queue_id)]
     scopes = []
-    if wallboard_center_visible_to(person):
+    if reach_of(person).center_id is not None:  # the center tile: center-wide roles
         scopes.append(TallyScope("center", person.center_id))
     return scopes + [TallyScope("queue", qid) for qid in queue_ids]
 
