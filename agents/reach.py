@@ -3,8 +3,8 @@
 agent: themself · team lead: their team · manager: their departments · director, training
 lead and staff admin: the whole center. `reach_of` is the one primitive; each app decides
 what of its own a reach sees, beside its models (`calls_visible_to` in telephony,
-`tickets_visible_to` in tickets, ...). The chart itself (departments, teams, people) is
-decided here.
+`tickets_visible_to` in tickets, ...). Agents' own things are decided here: the chart
+(departments, teams, people) and approval requests.
 """
 
 from __future__ import annotations

@@ -4,12 +4,21 @@ manager departments, director and training lead the center. Pages and API use th
 import pytest
 from django.http import Http404
 
-from agents.reach import departments_visible_to, people_visible_to, person_get_for, teams_visible_to
+from agents.models import Role
+from agents.reach import (
+    Reach,
+    departments_visible_to,
+    people_visible_to,
+    person_get_for,
+    reach_of,
+    teams_visible_to,
+)
+from agents.roles import CAPABILITIES, can, roles_assignable_by
 from kpi.scopes import KpiScope, kpi_scopes_visible_to
 from telephony import services
 from telephony.selectors import calls_visible_to
 from telephony.simulator import new_call_sid
-from tests.conftest import GENERAL_NUMBER, make_available
+from tests.conftest import GENERAL_NUMBER, make_available, make_person
 from tickets.models import Customer, Ticket
 from tickets.selectors import ticket_get_for, tickets_visible_to
 
@@ -151,3 +160,23 @@ def test_pages_render_for_every_role(client, org):
     client.force_login(org.agent1)
     assert client.get("/agents/desktop/").status_code == 200
     assert client.get("/api/schema/").status_code == 200
+
+
+def test_each_person_reaches_exactly_one_level(org):
+    assert reach_of(org.agent1) == Reach(org.agent1.pk)
+    assert reach_of(org.lead1) == Reach(org.lead1.pk, team_id=org.team_a.pk)
+    assert reach_of(org.manager) == Reach(org.manager.pk, managed_by=org.manager.pk)
+    for person in [org.director, org.trainer]:
+        assert reach_of(person) == Reach(person.pk, center_id=org.center.pk)
+    root = make_person("root", Role.AGENT, center=org.center, team=org.team_a, is_superuser=True)
+    assert reach_of(root) == Reach(root.pk, center_id=org.center.pk)
+
+
+def test_a_superuser_may_do_what_any_role_may_but_takes_calls_only_by_role(org):
+    root = make_person("root", Role.MANAGER, is_superuser=True)
+    assert all(can(root, capability) for capability in CAPABILITIES if capability != "take_calls")
+    assert not can(root, "take_calls")
+    assert can(org.agent1, "take_calls") and not can(org.agent1, "supervise")
+    assert roles_assignable_by(root) == tuple(Role)
+    assert roles_assignable_by(org.manager) == (Role.AGENT, Role.TEAM_LEAD)
+    assert roles_assignable_by(org.agent1) == ()
