@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.scoping import people_visible_to
+from agents.reach import people_visible_to
 
 
 class PeopleListApi(APIView):

@@ -7,5 +7,4 @@ def person(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    # Agents and team leads take calls: every page tells them when one rings.
-    return {"me": user, "Role": Role, "offer_alert_roles": (Role.AGENT, Role.TEAM_LEAD)}
+    return {"me": user, "Role": Role}

@@ -4,8 +4,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import AgentState, NotReadyReason, Person, Role
-from agents.scoping import people_visible_to, teams_visible_to, wallboard_queues_visible_to
-from agents.services import person_check, person_supervisor_resolve, roles_assignable_by
+from agents.reach import people_visible_to, teams_visible_to
+from agents.roles import roles_assignable_by, roles_that
+from agents.services import person_check, person_supervisor_resolve
+from telephony.selectors import queues_visible_to
 
 
 class StateForm(forms.Form):
@@ -119,12 +121,12 @@ class PersonForm(forms.Form):
         self.supervisors = {
             p.pk: p
             for p in people_visible_to(editor)
-            .filter(role__in=[Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR])
+            .filter(role__in=roles_that("supervise"))
             .select_related("team__department")
             .order_by("team__department_id", "team_id", "display_name")
         }
         self.fields["reports_to"].choices = self._supervisor_choices()
-        self.queues = list(wallboard_queues_visible_to(editor).order_by("department_id", "id"))
+        self.queues = list(queues_visible_to(editor).order_by("department_id", "id"))
         for queue in self.queues:
             self.fields[f"{self.SKILL_PREFIX}{queue.pk}"] = forms.IntegerField(
                 label=queue.name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from agents.models import Person, Role
-from agents.scoping import people_visible_to
+from agents.reach import people_visible_to
 from callcenter.clock import day_bounds
 
 HOME_FOR_ROLE = {

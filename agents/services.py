@@ -20,6 +20,7 @@ from agents.models import (
     Team,
     WorkingHours,
 )
+from agents.roles import can, role_can, roles_assignable_by
 from callcenter.clock import day_bounds
 from callcenter.events import AgentBecameAvailable, emit
 
@@ -204,8 +205,6 @@ def agent_finish_work(*, status: AgentStatus, at: datetime | None = None) -> Age
 
 # --- approvals, breaks and working hours (the 실장's board) ---------------------------------
 
-DECIDING_ROLES = {"team_lead", "manager", "director"}
-
 
 def approval_request_record(
     *,
@@ -266,11 +265,11 @@ def approval_request_record_decision(
     decision, with the escalated ticket and the PII log, is
     tickets.approvals.approval_request_decide."""
     from agents.models import ApprovalRequest, BreakSlot, RequestKind, RequestStatus
-    from agents.scoping import approval_request_get_for
+    from agents.reach import approval_request_get_for
 
     at = at or timezone.now()
     request = approval_request_get_for(decider, request_id)
-    if not (decider.is_superuser or decider.role in DECIDING_ROLES):
+    if not can(decider, "supervise"):
         raise ValidationError(_("Only a team lead or a manager decides requests."))
     if request.requester_id == decider.pk:
         raise ValidationError(_("You cannot decide your own request."))
@@ -293,10 +292,10 @@ def approval_request_record_decision(
 
 
 def _check_team_member(lead: Person, person_id: int) -> Person:
-    from agents.scoping import person_get_for
+    from agents.reach import person_get_for
 
     person = person_get_for(lead, person_id)
-    if not (lead.is_superuser or lead.role in DECIDING_ROLES):
+    if not can(lead, "supervise"):
         raise ValidationError(_("Only a team lead or a manager sets schedules."))
     if person.role != "agent":
         raise ValidationError(_("Schedules are set for agents."))
@@ -353,24 +352,15 @@ def break_slot_remove(*, lead: Person, slot_id: int) -> None:
 
 # --- people: adding, editing and moving (the roster and the admin) -------------------------
 
-TEAM_ROLES = {Role.AGENT, Role.TEAM_LEAD}
-# The roles each role may give and edit; a manager only inside their departments, the others
-# anywhere in their center (scoping.teams_visible_to decides which teams each may use).
-ROLES_ASSIGNABLE_BY = {
-    Role.MANAGER: (Role.AGENT, Role.TEAM_LEAD),
-    Role.DIRECTOR: (Role.AGENT, Role.TEAM_LEAD, Role.TRAINING_LEAD),
-    Role.ADMIN: tuple(Role),
-}
-
-
-def roles_assignable_by(person: Person) -> tuple[str, ...]:
-    return tuple(Role) if person.is_superuser else ROLES_ASSIGNABLE_BY.get(person.role, ())
+# The roles each role may give and edit are agents.roles' `assign_<role>`; a manager only
+# inside their departments, the others anywhere in their center (agents.reach.teams_visible_to
+# decides which teams each may use).
 
 
 def person_supervisor_default(*, role: str, team: Team | None) -> Person | None:
     """Who a person in `team` reports to when nobody is chosen: an agent to the team's 실장,
     a team lead to a manager of the team's department."""
-    if team is None or role not in TEAM_ROLES:
+    if team is None or not role_can(role, "take_calls"):
         return None
     if role == Role.AGENT:
         leads = Person.objects.filter(team=team, role=Role.TEAM_LEAD)
@@ -419,7 +409,7 @@ def person_check(
 ) -> None:
     """Every rule a person's place in the chart must meet, as field errors (ValidationError
     with a dict); PermissionDenied when `by` may not edit people or this person at all."""
-    from agents.scoping import people_visible_to, teams_visible_to
+    from agents.reach import people_visible_to, teams_visible_to
 
     assignable = roles_assignable_by(by)
     if not assignable:
@@ -431,9 +421,9 @@ def person_check(
     errors: dict[str, str] = {}
     if role not in assignable:
         errors["role"] = _("You cannot give this role.")
-    if role in TEAM_ROLES and team is None:
+    if role_can(role, "take_calls") and team is None:
         errors["team"] = _("Agents and team leads belong to a team: choose one.")
-    elif role not in TEAM_ROLES and team is not None:
+    elif not role_can(role, "take_calls") and team is not None:
         errors["team"] = _("Only agents and team leads belong to a team.")
     elif team is not None and not teams_visible_to(by).filter(pk=team.pk).exists():
         errors["team"] = _("This team is outside the departments you manage.")
@@ -459,9 +449,9 @@ def _skills_set(*, by: Person, person: Person, skills: dict[int, int | None]) ->
     """Set the person's level (1–10) in each queue of `skills`; None removes the skill.
     Only queues `by` may see are touched: other memberships stay as they are."""
     from agents.models import QueueMembership
-    from agents.scoping import wallboard_queues_visible_to
+    from telephony.selectors import queues_visible_to
 
-    allowed = set(wallboard_queues_visible_to(by).values_list("pk", flat=True))
+    allowed = set(queues_visible_to(by).values_list("pk", flat=True))
     for queue_id, level in skills.items():
         if queue_id not in allowed:
             raise PermissionDenied

@@ -12,7 +12,6 @@ urlpatterns = [
     path("targets/", target_views.targets_page, name="targets"),
     path("people/", views.roster, name="roster"),
     path("people/add/", views.person_add, name="person-add"),
-    path("people/<int:person_id>/", views.person_detail, name="person-detail"),
     path("people/<int:person_id>/edit/", views.person_edit, name="person-edit"),
     path(
         "people/<int:person_id>/sign-in-link/",

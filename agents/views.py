@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 
-from agents import scoping, selectors, services
+from agents import selectors, services
 from agents.forms import (
     BreakSlotForm,
     PersonForm,
@@ -18,8 +18,15 @@ from agents.forms import (
     WorkingHoursForm,
 )
 from agents.models import Person, Role
+from agents.reach import (
+    people_visible_to,
+    person_get_for,
+    require,
+    teams_visible_to,
+)
+from agents.roles import roles_assignable_by, roles_that
 from agents.signin.services import password_reset_issue
-from agents.targets.selectors import daily_call_target_for, daily_call_targets_of_teams
+from agents.targets.selectors import daily_call_targets_of_teams
 from callcenter.inputs import parse_id
 
 
@@ -34,8 +41,8 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 def org_chart(request: HtmxHttpRequest) -> HttpResponse:
-    people = scoping.people_visible_to(request.user).select_related("status")
-    teams = scoping.teams_visible_to(request.user).prefetch_related(
+    people = people_visible_to(request.user).select_related("status")
+    teams = teams_visible_to(request.user).prefetch_related(
         Prefetch(
             "members", queryset=people.order_by("-role", "display_name"), to_attr="visible_members"
         )
@@ -45,9 +52,9 @@ def org_chart(request: HtmxHttpRequest) -> HttpResponse:
     for team in teams:
         team.daily_call_target = calls_targets.get(team.pk)
         departments.setdefault(team.department, []).append(team)
-    leaders = people.filter(
-        role__in=[Role.DIRECTOR, Role.MANAGER, Role.TRAINING_LEAD]
-    ).prefetch_related("managed_departments")
+    leaders = people.filter(role__in=roles_that("lead_the_center")).prefetch_related(
+        "managed_departments"
+    )
     return render(
         request, "agents/org_chart.html", {"departments": departments, "leaders": leaders}
     )
@@ -55,7 +62,7 @@ def org_chart(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 def roster(request: HtmxHttpRequest) -> HttpResponse:
-    teams = scoping.teams_visible_to(request.user)
+    teams = teams_visible_to(request.user)
     form = RosterFilterForm(request.GET or None, teams=teams)
     filters = form.cleaned_data if form.is_valid() else {}
     people = selectors.roster_for(
@@ -65,7 +72,7 @@ def roster(request: HtmxHttpRequest) -> HttpResponse:
         q=filters.get("q") or "",
     )
     template = "agents/roster.html#rows" if request.htmx else "agents/roster.html"
-    editable_roles = services.roles_assignable_by(request.user)
+    editable_roles = roles_assignable_by(request.user)
     return render(
         request,
         template,
@@ -76,8 +83,8 @@ def roster(request: HtmxHttpRequest) -> HttpResponse:
 def _person_editable_by(editor: Person, person_id: int) -> Person:
     """The person, if `editor` may edit them: 404 outside their reach, 403 for a role they
     may not give (a manager opening the director)."""
-    person = scoping.person_get_for(editor, person_id)
-    if person.role not in services.roles_assignable_by(editor):
+    person = person_get_for(editor, person_id)
+    if person.role not in roles_assignable_by(editor):
         raise PermissionDenied
     return person
 
@@ -86,7 +93,7 @@ def _person_editable_by(editor: Person, person_id: int) -> Person:
 def person_add(request: HtmxHttpRequest) -> HttpResponse:
     """The 센터장 (anyone in the center) or a 매니저 (their departments' teams) adds a person;
     they then hand over a one-time link to choose a password."""
-    if not services.roles_assignable_by(request.user):
+    if not roles_assignable_by(request.user):
         raise PermissionDenied
     form = PersonForm(request.POST or None, editor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -130,35 +137,11 @@ def person_signin_link(request: HtmxHttpRequest, person_id: int) -> HttpResponse
 
 
 @login_required
-def person_detail(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
-    person = scoping.person_get_for(request.user, person_id)
-    intervals = person.state_intervals.order_by("-started_at")[:30]
-    skills = person.skills.select_related("queue")
-    calls = (
-        scoping.calls_visible_to(request.user)
-        .filter(agent=person)
-        .select_related("disposition", "customer")
-        .order_by("-enqueued_at")[:20]
-    )
-    return render(
-        request,
-        "agents/person_detail.html",
-        {
-            "person": person,
-            "intervals": intervals,
-            "skills": skills,
-            "calls": calls,
-            "daily_call_target": daily_call_target_for(person),
-        },
-    )
-
-
-@login_required
 def team_schedule(request: HtmxHttpRequest) -> HttpResponse:
     """The 실장 sets working hours and breaks for their team's agents."""
-    scoping.require_role(request.user, Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR)
+    require(request.user, "supervise")
     agents = (
-        scoping.people_visible_to(request.user)
+        people_visible_to(request.user)
         .filter(role=Role.AGENT)
         .prefetch_related("working_hours")
         .order_by("team_id", "display_name")

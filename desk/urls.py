@@ -19,6 +19,8 @@ urlpatterns = [
     # The 실장's board and the requests to them.
     path("agents/team/", board.team_board, name="team-board"),
     path("agents/requests/", board.requests_page, name="requests"),
+    # A person's page: their state log, skills and latest calls (the calls are telephony's).
+    path("agents/people/<int:person_id>/", board.person_detail, name="person-detail"),
     path("agents/requests/<int:request_id>/decide/", board.request_decide, name="request-decide"),
     # Call actions.
     path("telephony/offers/<int:offer_id>/accept/", calls.offer_accept, name="offer-accept"),

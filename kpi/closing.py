@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from agents.models import Person, Role
+from agents.models import Person
+from agents.roles import can
 from callcenter.clock import month_start, next_month_start
 from callcenter.pii import pii_redact
 from kpi.models import PerformanceMonth, PerformanceMonthAction, PerformanceMonthEvent
@@ -27,7 +28,7 @@ REASON_MAX = 500
 
 
 def may_close(person: Person) -> bool:
-    return person.is_superuser or person.role in {Role.DIRECTOR, Role.ADMIN}
+    return can(person, "close_months")
 
 
 def days_left(month: date, today: date) -> int:

@@ -16,8 +16,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agents.models import Person, Role
-from agents.scoping import CENTER_WIDE_ROLES
+from agents.models import Person
+from agents.reach import reach_of
 from callcenter.clock import day_bounds, month_start
 from kpi.forms import KpiFilters
 from kpi.models import TargetMetric
@@ -34,9 +34,12 @@ from kpi.selectors import (
 
 
 def dashboard_kind(person: Person) -> str:
-    if person.is_superuser or person.role in CENTER_WIDE_ROLES:
+    r = reach_of(person)
+    if r.is_center_wide:
         return "center"
-    return {Role.MANAGER: "manager", Role.TEAM_LEAD: "team"}.get(person.role, "agent")
+    if r.managed_by:
+        return "manager"
+    return "team" if r.team_id else "agent"
 
 
 def _pct(value):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Person
-from agents.scoping import departments_visible_to
+from agents.reach import departments_visible_to
 from callcenter.exports import DURATION, INTEGER, NUMBER, PERCENT, TEXT, TableExport
 from callcenter.pii import pii_redact
 from kpi.models import PerformanceComponent, PerformanceMonth

@@ -1,5 +1,5 @@
 """KPI filters: a date range and a department / team / queue, offered only within what the
-viewer may see (agents.scoping)."""
+viewer may see (agents.reach)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Person
-from agents.scoping import departments_visible_to, teams_visible_to
+from agents.reach import departments_visible_to, teams_visible_to
 from callcenter.clock import day_bounds
 
 MAX_RANGE_DAYS = 366

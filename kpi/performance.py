@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from agents.models import Person, Role
-from agents.scoping import KpiScope, people_visible_to
+from agents.reach import people_visible_to
 from callcenter.clock import day_bounds, month_start, next_month_start
 from kpi.models import (
     IncentiveBand,
@@ -41,6 +41,7 @@ from kpi.models import (
     PerformanceWeight,
     TargetMetric,
 )
+from kpi.scopes import KpiScope
 from kpi.selectors import rows_for_scopes, targets_for
 from tickets.services import pii_detections_record
 

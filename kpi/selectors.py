@@ -1,4 +1,4 @@
-"""KPI reads: from rollups only, scoped through agents.scoping."""
+"""KPI reads: from rollups only, scoped by the person's reach (kpi.scopes)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents.models import Person
-from agents.scoping import KpiScope, kpi_scopes_visible_to
 from agents.targets.selectors import targets_resolved
 from callcenter.clock import day_bounds
 from kpi import formulas
@@ -23,6 +22,7 @@ from kpi.models import (
     IntervalStat,
     TargetMetric,
 )
+from kpi.scopes import KpiScope, kpi_scopes_visible_to
 from telephony.models import Survey
 
 SUMMED = STAT_FIELDS
@@ -420,9 +420,9 @@ def surveys_for_agent(agent: Person, *, start: datetime, end: datetime, limit: i
 def calls_behind(person: Person, scope: KpiScope, metric: str, *, start: datetime, end: datetime):
     """The calls behind one figure of one unit: the drill-down. Reads calls (not rollups)
     through the person's scoping, with the same counting rules as the rollups."""
-    from agents.scoping import calls_visible_to
     from kpi.services import fcr_window
     from telephony.models import CallDirection, CallPhase
+    from telephony.selectors import calls_visible_to
 
     qs = calls_visible_to(person).filter(direction=CallDirection.INBOUND)
     qs = qs.filter(

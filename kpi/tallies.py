@@ -50,11 +50,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStateInterval, AgentStatus, Person, QueueMembership
-from agents.scoping import wallboard_center_visible_to, wallboard_queues_visible_to
+from agents.reach import reach_of
 from callcenter.redis_health import REDIS_ERRORS, redis_down, redis_failed
 from kpi import formulas
 from kpi.selectors import day_bounds
 from telephony.models import Call, CallEvent, CallPhase, Queue
+from telephony.selectors import queues_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -342,15 +343,15 @@ def tallies_digest(tallies: list[Tally]) -> str:
 
 
 def tally_scopes_for(person: Person, *, queue_id: int | None = None) -> list[TallyScope]:
-    """What the person's wallboard shows, through agents.scoping. A queue they may not see
+    """What the person's wallboard shows, through telephony.selectors. A queue they may not see
     is a 404 (no existence leak)."""
-    queue_ids = list(wallboard_queues_visible_to(person).values_list("id", flat=True))
+    queue_ids = list(queues_visible_to(person).values_list("id", flat=True))
     if queue_id is not None:
         if queue_id not in queue_ids:
             raise Http404
         return [TallyScope("queue", queue_id)]
     scopes = []
-    if wallboard_center_visible_to(person):
+    if reach_of(person).center_id is not None:  # the center tile: center-wide roles
         scopes.append(TallyScope("center", person.center_id))
     return scopes + [TallyScope("queue", qid) for qid in queue_ids]
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agents.models import Role
+from agents.roles import can
 from callcenter.clock import day_bounds, month_start
 from callcenter.inputs import BUSINESS_YEARS, parse_id, parse_month
 from kpi import closing, exports, performance
@@ -110,8 +111,7 @@ def _sheets_page(request: HttpRequest, month, *, status=200, **extra) -> HttpRes
         "days_left": left,
         "started": month <= timezone.localdate(),
         "export_query": urlencode({"month": f"{month:%Y-%m}"}),
-        "can_compute": request.user.is_superuser
-        or request.user.role in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN},
+        "can_compute": can(request.user, "compute_performance_sheets"),
         "can_close": closing.may_close(request.user),
         "min_share": round(settings.KPI_EVALUATION_MIN_SHARE * 100),
         **extra,
@@ -140,9 +140,7 @@ def _back_to(month) -> HttpResponse:
 @login_required
 @require_POST
 def sheets_compute(request: HttpRequest) -> HttpResponse:
-    if not (
-        request.user.is_superuser or request.user.role in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN}
-    ):
+    if not can(request.user, "compute_performance_sheets"):
         raise PermissionDenied
     month, error = _month_param(request)
     if error:

@@ -10,11 +10,11 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.scoping import evaluations_visible_to
 from callcenter.api_schema import ErrorOutputSerializer
 from qa import selectors, services
 from qa.models import Dispute
 from qa.scoring import Mark
+from qa.selectors import evaluations_visible_to
 from tickets.api import PiiErrorOutputSerializer
 from tickets.forms import PII_API_MESSAGE, PiiCheck, own_numbers
 

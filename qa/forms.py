@@ -6,8 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agents.models import Person, Role
-from agents.scoping import departments_visible_to, people_visible_to
+from agents.models import Person
+from agents.reach import departments_visible_to, people_visible_to
+from agents.roles import roles_that
 from callcenter.clock import month_start
 from callcenter.inputs import BUSINESS_YEARS
 from qa.models import AssignMode, ItemKind, SampleReason, ScorecardItem
@@ -170,7 +171,7 @@ class CalibrationForm(PiiGuardMixin, forms.Form):
         self._pii_init(())
         self.fields["participants"].queryset = (
             people_visible_to(person)
-            .filter(role__in=[Role.TEAM_LEAD, Role.TRAINING_LEAD, Role.MANAGER])
+            .filter(role__in=roles_that("join_calibrations"))
             .exclude(pk=person.pk)
             .order_by("role", "display_name")
         )

@@ -1,4 +1,4 @@
-"""QA reads with rules: what each person may see goes through agents/scoping.py."""
+"""QA reads with rules: what each person may see follows their reach (agents.reach)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,8 @@ from django.db.models import Avg, Count, Q, QuerySet
 from django.http import Http404
 
 from agents.models import Person, Role
-from agents.scoping import (
-    departments_visible_to,
-    evaluations_visible_to,
-    people_visible_to,
-    teams_visible_to,
-)
+from agents.reach import departments_visible_to, people_visible_to, reach_of, teams_visible_to
+from agents.roles import can
 from callcenter import clock
 from qa.models import (
     OPEN_STATUSES,
@@ -98,6 +94,25 @@ def scorecard_families(person: Person) -> list[list[Scorecard]]:
 
 
 # --- Evaluations ---------------------------------------------------------------------------
+
+
+def evaluations_visible_to(person: Person) -> QuerySet[Evaluation]:
+    """QA evaluations follow the chart like calls (by the agent's team and department at the
+    time of the call): an agent sees their own once scored, never calibration scores; a team
+    lead their team's; a manager their departments'; the center-wide roles the center's. An
+    evaluator also sees what they were given to score."""
+    r = reach_of(person)
+    qs = Evaluation.objects.all()
+    mine = Q(evaluator_id=r.person_id)
+    if r.is_center_wide:
+        return qs.filter(r.center())
+    if r.managed_by:
+        return qs.filter(r.departments() | mine).distinct()
+    if r.team_id:
+        return qs.filter(Q(team_id=r.team_id, calibration__isnull=True) | mine)
+    return qs.filter(
+        Q(agent_id=r.person_id, calibration__isnull=True, status__in=SCORED_STATUSES) | mine
+    )
 
 
 def evaluation_get_for(person: Person, evaluation_id: int) -> Evaluation:
@@ -262,7 +277,7 @@ def calibrations_for(person: Person) -> QuerySet[CalibrationSession]:
 
 def calibration_get_for(person: Person, session_id: int) -> CalibrationSession:
     session = calibrations_for(person).filter(pk=session_id).first()
-    if session is None and (person.role in (Role.DIRECTOR, Role.ADMIN) or person.is_superuser):
+    if session is None and can(person, "see_every_calibration"):
         session = CalibrationSession.objects.filter(pk=session_id).first()
     if session is None:
         raise Http404

@@ -18,12 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Center, Department, DepartmentKind, Person, Role
-from agents.scoping import (
-    CENTER_WIDE_ROLES,
-    calls_visible_to,
-    departments_visible_to,
-    people_visible_to,
-)
+from agents.reach import departments_visible_to, people_visible_to, reach_of
+from agents.roles import can, roles_that
 from callcenter.clock import month_bounds
 from qa.models import (
     OPEN_STATUSES,
@@ -54,6 +50,7 @@ from qa.models import (
 from qa.scoring import Mark, ScoreResult, score
 from qa.selectors import scorecard_specs
 from telephony.models import Call, CallPhase, Survey
+from telephony.selectors import calls_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +61,6 @@ TARGETED_RULES = (
     SampleReason.PII,
     SampleReason.NOT_SAVED,
 )
-SAMPLER_ROLES = (Role.TRAINING_LEAD, Role.MANAGER, Role.DIRECTOR, Role.ADMIN)
-REVIEWER_ROLES = (Role.TRAINING_LEAD, Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR, Role.ADMIN)
-COACH_ROLES = (Role.TEAM_LEAD, Role.TRAINING_LEAD, Role.MANAGER, Role.DIRECTOR, Role.ADMIN)
-
-
-def is_center_wide(person: Person) -> bool:
-    return person.role in CENTER_WIDE_ROLES or person.is_superuser
 
 
 def _event(
@@ -153,7 +143,6 @@ def scorecard_new_version(*, scorecard: Scorecard, actor: Person | None) -> Scor
     return new
 
 
-SCORECARD_EDITORS = (Role.TRAINING_LEAD, Role.DIRECTOR, Role.ADMIN)
 CARD_FIELDS = {"name", "description", "department", "queue", "auto_fail_mode"}
 SECTION_FIELDS = {"title", "weight", "position"}
 ITEM_FIELDS = {
@@ -171,7 +160,7 @@ ITEM_FIELDS = {
 
 
 def check_may_edit_scorecards(actor: Person) -> None:
-    if not (actor.is_superuser or actor.role in SCORECARD_EDITORS):
+    if not can(actor, "edit_scorecards"):
         raise PermissionDenied
 
 
@@ -320,7 +309,7 @@ def scorecard_for_call(call: Call) -> Scorecard | None:
 
 
 def check_may_sample(actor: Person) -> None:
-    if not (actor.is_superuser or actor.role in SAMPLER_ROLES):
+    if not can(actor, "sample_calls"):
         raise PermissionDenied
 
 
@@ -346,7 +335,7 @@ def sample_run_start(
     visible = departments_visible_to(actor)
     if department is not None and not visible.filter(pk=department.pk).exists():
         raise PermissionDenied
-    if department is None and not is_center_wide(actor):
+    if department is None and not reach_of(actor).is_center_wide:
         raise ValidationError(_("Choose one of your departments."))
     center = department.center if department else actor.center or Center.objects.first()
     if center is None:
@@ -935,7 +924,7 @@ def coaching_plan_create(
     pii_found=(),
 ) -> CoachingPlan:
     """`goals` and the tasks have been through the PII guard (CoachingPlanForm)."""
-    if not (actor.is_superuser or actor.role in COACH_ROLES):
+    if not can(actor, "coach_agents"):
         raise PermissionDenied
     if not people_visible_to(actor).filter(pk=agent.pk).exists():
         raise PermissionDenied
@@ -1000,7 +989,7 @@ def calibration_create(
 ) -> CalibrationSession:
     """A blind calibration of one call: the facilitator (benchmark) and each participant get
     their own evaluation of it. `pii_found` is what the PII guard masked in the title."""
-    if not (actor.is_superuser or actor.role in (Role.TRAINING_LEAD, Role.DIRECTOR, Role.ADMIN)):
+    if not can(actor, "run_calibrations"):
         raise PermissionDenied
     if not calls_visible_to(actor).filter(pk=call.pk).exists():
         raise PermissionDenied
@@ -1014,7 +1003,7 @@ def calibration_create(
         raise ValidationError(_("Invite at least one other evaluator."))
     allowed = set(
         people_visible_to(actor)
-        .filter(pk__in=people, role__in=[Role.TEAM_LEAD, Role.TRAINING_LEAD, Role.MANAGER])
+        .filter(pk__in=people, role__in=roles_that("join_calibrations"))
         .values_list("pk", flat=True)
     )
     if set(people) - allowed:

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.models import Role
-from agents.scoping import calls_visible_to, departments_visible_to, evaluations_visible_to
+from agents.reach import departments_visible_to
+from agents.roles import can, role_can
 from callcenter.clock import month_start
 from callcenter.exports import csv_writer
 from callcenter.inputs import parse_id
@@ -35,10 +36,10 @@ from qa.forms import (
     six_months_back,
 )
 from qa.models import CoachingTask, Dispute, SampleRun, ScorecardItem
+from qa.selectors import evaluations_visible_to
 from telephony.models import CallPhase
+from telephony.selectors import calls_visible_to
 from tickets.forms import PII_MESSAGE, PiiCheck, own_numbers
-
-QA_STAFF = (Role.TRAINING_LEAD, Role.DIRECTOR, Role.ADMIN)
 
 
 def _error_list(exc: ValidationError) -> list[str]:
@@ -66,7 +67,7 @@ def recordings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "qa/recordings.html",
-        {"calls": calls, "may_calibrate": me.role in QA_STAFF or me.is_superuser},
+        {"calls": calls, "may_calibrate": can(me, "run_calibrations")},
     )
 
 
@@ -223,7 +224,7 @@ def _evaluation_context(request, evaluation, *, errors=(), marks=None, form_data
         "form_data": form_data,
         "dispute_form": DisputeForm(own_phone=_own_numbers(evaluation)),
         "may_coach": (
-            me.role in services.COACH_ROLES
+            role_can(me.role, "coach_agents")
             and evaluation.is_scored
             and evaluation.calibration_id is None
             and me.pk != evaluation.agent_id
@@ -452,7 +453,7 @@ def dispute_resolve(request: HttpRequest, dispute_id: int) -> HttpResponse:
 def coaching_new(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     me = request.user
     evaluation = selectors.evaluation_get_for(me, evaluation_id)
-    if me.role not in services.COACH_ROLES or evaluation.agent_id == me.pk:
+    if not role_can(me.role, "coach_agents") or evaluation.agent_id == me.pk:
         raise Http404
     form = CoachingPlanForm(request.POST or None, own_phone=_own_numbers(evaluation))
     status = 200
@@ -524,7 +525,7 @@ def calibration_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def calibration_new(request: HttpRequest, call_id: int) -> HttpResponse:
     me = request.user
-    if me.role not in QA_STAFF and not me.is_superuser:
+    if not can(me, "run_calibrations"):
         raise Http404
     call = get_object_or_404(calls_visible_to(me), pk=call_id)
     form = CalibrationForm(request.POST or None, person=me)
@@ -588,7 +589,7 @@ def scorecard_list(request: HttpRequest) -> HttpResponse:
 def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     me = request.user
     scorecard = selectors.scorecard_get_for(me, scorecard_id)
-    may_edit = me.role in QA_STAFF or me.is_superuser
+    may_edit = can(me, "edit_scorecards")
     error = ""
     if request.method == "POST":
         if not may_edit:

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.scoping import calls_visible_to
+from telephony.selectors import calls_visible_to
 from tickets.templatetags.phone import phone_masked
 
 

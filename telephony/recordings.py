@@ -1,7 +1,7 @@
 """Recording and voicemail playback through Sangdam.
 
 The browser never sees the provider's URL: it asks Sangdam, which checks who may hear the
-call (agents/scoping.py) and relays the audio. In twilio mode the audio comes from Twilio's
+call (calls_visible_to) and relays the audio. In twilio mode the audio comes from Twilio's
 REST API with the account's credentials; in simulated mode the simulator plays Twilio's part
 and synthesises a WAV of the recording's length so the demo has something to play.
 """
@@ -22,8 +22,8 @@ from django.conf import settings
 from django.http import Http404
 
 from agents.models import Person
-from agents.scoping import calls_visible_to, voicemails_visible_to
 from telephony.models import Call, Voicemail
+from telephony.selectors import calls_visible_to, voicemails_visible_to
 
 RECORDING_PLAYABLE = "completed"
 MAX_SIMULATED_SECONDS = 600
@@ -63,7 +63,7 @@ def call_recording_get_for(person: Person, call_id: int) -> Call:
 
 
 def voicemail_get_for(person: Person, voicemail_id: int) -> Voicemail:
-    """The voicemail, if `person` may see it (agents.scoping) and it has audio; 404 otherwise."""
+    """The voicemail, if `person` may see it (voicemails_visible_to) and it has audio; 404 otherwise."""
     voicemail = (
         voicemails_visible_to(person).filter(pk=voicemail_id).exclude(recording_url="").first()
     )

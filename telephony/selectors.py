@@ -1,15 +1,21 @@
-"""Reads about queues that have rules: a caller's position and the expected wait."""
+"""Reads about calls and queues that have rules: what each person may see of calls,
+voicemails and queues (from agents.reach), a caller's position and the expected wait."""
 
 from __future__ import annotations
 
+import functools
+import operator
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Avg, F, Q
+from django.db.models import Avg, F, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus, Person
-from telephony.models import Call, CallPhase, Offer, OfferStatus, Queue
+from agents.reach import reach_of
+from agents.roles import roles_that
+from telephony.models import Call, CallPhase, Offer, OfferStatus, Queue, Voicemail
 
 if TYPE_CHECKING:
     from tickets.selectors import CallerMatch
@@ -22,6 +28,62 @@ SERVING_STATES = [
     AgentState.ON_CALL,
     AgentState.WRAP_UP,
 ]
+
+
+def call_alternatives(person: Person) -> list[Q]:
+    """calls_visible_to's rule as alternatives (a call is visible if it meets any one),
+    each with an index of its own: center, departments, team, or an agent's own calls and
+    those offered to them (answered or not)."""
+    r = reach_of(person)
+    if r.is_center_wide:
+        return [r.center()]
+    if r.managed_by:
+        return [r.departments()]
+    if r.team_id:
+        return [Q(team_id=r.team_id)]
+    return [Q(agent_id=r.person_id), Q(offers__agent_id=r.person_id)]
+
+
+def calls_visible_to(person: Person) -> QuerySet[Call]:
+    alternatives = call_alternatives(person)
+    qs = Call.objects.filter(functools.reduce(operator.or_, alternatives))
+    # Through its offers (a join, a row per offer) a call could come back more than once.
+    return qs.distinct() if len(alternatives) > 1 else qs
+
+
+def call_get_for(person: Person, call_id: int) -> Call:
+    try:
+        return calls_visible_to(person).get(pk=call_id)
+    except Call.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def voicemails_visible_to(person: Person) -> QuerySet[Voicemail]:
+    """Voicemails are their department's work: its agents and team leads (by their team),
+    its managers, and the center-wide roles (who also see messages left for no department)."""
+    r = reach_of(person)
+    qs = Voicemail.objects.all()
+    if r.is_center_wide:
+        return qs.filter(r.center() | Q(department__isnull=True)) if r.center_id else qs
+    if r.managed_by:
+        return qs.filter(r.departments())
+    if person.team_id:
+        return qs.filter(department__teams=person.team_id)
+    return qs.none()
+
+
+def queues_visible_to(person: Person) -> QuerySet[Queue]:
+    """Queues on the person's wallboard and skills: the center's for center-wide roles,
+    their departments' for a manager, their own department's for a team lead or an agent."""
+    r = reach_of(person)
+    qs = Queue.objects.all()
+    if r.is_center_wide:
+        return qs.filter(r.center())
+    if r.managed_by:
+        return qs.filter(r.departments())
+    if person.team_id:
+        return qs.filter(department__teams=person.team_id)
+    return qs.none()
 
 
 def _waiting(queue: Queue):
@@ -112,7 +174,6 @@ def bridge_options_for(person, call: Call) -> dict:
     """What the on-call panel offers for `call`: hold state, a transfer under way (and
     whether it is a 실장 연결), who and which queues it can go to, and who 실장 연결 rings
     now (`escalation`: the 실장, or none and why)."""
-    from agents.models import Role
     from telephony.services.bridging import escalation_target, transfer_pending
 
     pending = transfer_pending(call)
@@ -129,7 +190,7 @@ def bridge_options_for(person, call: Call) -> dict:
     colleagues = (
         Person.objects.filter(
             is_active=True,
-            role__in=[Role.AGENT, Role.TEAM_LEAD],
+            role__in=roles_that("take_calls"),
             status__state=AgentState.AVAILABLE,
             center_id=person.center_id,
         )

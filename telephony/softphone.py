@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
-from agents.models import Person, Role
+from agents.models import Person
+from agents.roles import can
 from telephony.twiml import agent_identity
 
 MAX_TOKEN_TTL_SECONDS = 3600  # the issue's bound; Twilio itself would allow 24 h
-SOFTPHONE_ROLES = {Role.AGENT, Role.TEAM_LEAD}
 
 
 class SoftphoneUnavailable(Exception):
@@ -33,7 +33,7 @@ class SoftphoneToken:
 
 def softphone_may_register(person: Person) -> bool:
     """Agents take calls; team leads take escalations and listen in."""
-    return person.role in SOFTPHONE_ROLES
+    return can(person, "take_calls")
 
 
 def softphone_token_ttl() -> int:

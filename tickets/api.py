@@ -8,10 +8,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.scoping import customer_get_for, ticket_get_for
 from tickets import selectors, services
 from tickets.forms import PII_API_MESSAGE, NoteForm, TicketUpdateForm, own_numbers
 from tickets.models import Priority, Severity, TicketStatus
+from tickets.selectors import customer_get_for, ticket_get_for
 
 
 class TicketOutputSerializer(serializers.Serializer):

@@ -202,13 +202,14 @@ class TicketUpdateForm(PartialUpdateMixin, PiiGuardMixin, forms.Form):
     def __init__(self, *args, ticket, person, **kwargs):
         from django.db.models import Q
 
-        from agents.models import Person, Role
-        from agents.scoping import people_visible_to
+        from agents.models import Person
+        from agents.reach import people_visible_to
+        from agents.roles import roles_that
 
         super().__init__(*args, **kwargs)
         self._pii_init(own_numbers(ticket.customer))
         self.fields["category"].queryset = _categories(ticket.department_id)
-        visible = people_visible_to(person).filter(role__in=[Role.AGENT, Role.TEAM_LEAD])
+        visible = people_visible_to(person).filter(role__in=roles_that("take_calls"))
         self.fields["assignee"].queryset = Person.objects.filter(
             Q(pk__in=visible.values("pk")) | Q(pk=person.pk) | Q(pk=ticket.assignee_id or 0)
         ).order_by("display_name")

@@ -16,7 +16,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agents.models import Person
-from agents.scoping import customer_get_for, ticket_get_for
 from agents.services import approval_request_record
 from callcenter.dispatch import dispatch_allowed
 from callcenter.events import CustomerMerged, StatusCodeRequested, TicketMerged, emit
@@ -39,6 +38,7 @@ from tickets.models import (
     TicketNote,
     TicketStatus,
 )
+from tickets.selectors import customer_get_for, ticket_get_for
 
 
 @functools.lru_cache(maxsize=4096)
@@ -341,7 +341,7 @@ def ticket_update(
 ) -> Ticket:
     """Change a ticket's fields; every change is an event (who, when, old → new). The
     assignee and team must be visible to the actor."""
-    from agents.scoping import people_visible_to, teams_visible_to
+    from agents.reach import people_visible_to, teams_visible_to
 
     at = at or timezone.now()
     ticket = ticket_get_for(actor, ticket_id)

@@ -15,10 +15,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agents.scoping import calls_visible_to, customer_get_for, ticket_get_for
 from callcenter.clients import client_ip
 from callcenter.inputs import parse_id
 from callcenter.redirects import redirect_next
+from telephony.selectors import calls_visible_to
 from tickets import selectors, services
 from tickets.forms import (
     CustomerForm,
@@ -38,7 +38,7 @@ from tickets.forms import (
     own_numbers,
 )
 from tickets.models import SavedView
-from tickets.selectors import BUILTIN_VIEWS, TIMELINE_KINDS
+from tickets.selectors import BUILTIN_VIEWS, TIMELINE_KINDS, customer_get_for, ticket_get_for
 
 
 def _errors(exc: ValidationError) -> str:

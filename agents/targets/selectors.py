@@ -17,15 +17,15 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from agents.models import Center, Department, Person, Role, Target, TargetMetric, Team
-from agents.scoping import departments_visible_to, is_center_wide, teams_visible_to
+from agents.models import Center, Department, Person, Target, TargetMetric, Team
+from agents.reach import departments_visible_to, reach_of, teams_visible_to
+from agents.roles import can
 from callcenter.clock import month_start
 
 Key = tuple[str, int]  # ("center" | "department" | "team" | "agent", id)
 
 # Who sets targets: the director (and staff admin) for the center, its departments and
 # teams; a manager for their departments and their teams. Nobody else opens the page.
-TARGET_SETTERS = {Role.DIRECTOR, Role.ADMIN, Role.MANAGER}
 
 
 @dataclass(frozen=True)
@@ -154,10 +154,10 @@ class TargetUnitRef:
 def target_units_for(person: Person) -> list[TargetUnitRef]:
     """The units whose targets the person may set, center first, each department followed
     by its teams. 403 for a role that sets no targets."""
-    if not (person.is_superuser or person.role in TARGET_SETTERS):
+    if not can(person, "set_targets"):
         raise PermissionDenied
     units = []
-    if is_center_wide(person) and person.center_id:
+    if reach_of(person).center_id:
         center = Center.objects.get(pk=person.center_id)
         units.append(TargetUnitRef("center", center.pk, center.name, 0))
     teams_by_dept = defaultdict(list)

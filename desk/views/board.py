@@ -11,12 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agents import scoping
 from agents.models import Role
+from agents.reach import approval_requests_visible_to, person_get_for, teams_visible_to
+from agents.targets.selectors import daily_call_target_for
 from callcenter.redirects import redirect_next
 from desk import selectors
 from desk.forms import ApprovalRequestForm, DecisionForm
 from desk.views.desktop import HtmxHttpRequest
+from telephony.selectors import calls_visible_to
 from tickets.approvals import approval_request_create, approval_request_decide
 from tickets.selectors import sla_alert_counts, sla_alerts_for
 
@@ -51,7 +53,7 @@ def requests_page(request: HtmxHttpRequest) -> HttpResponse:
                 form.add_error(None, " ".join(exc.messages))
         status = 422
     items = (
-        scoping.approval_requests_visible_to(request.user)
+        approval_requests_visible_to(request.user)
         .select_related("requester", "ticket", "decided_by", "team")
         .order_by("-created_at")[:100]
     )
@@ -94,7 +96,7 @@ def request_decide(request: HtmxHttpRequest, request_id: int) -> HttpResponse:
 def _team_board_context(request: HtmxHttpRequest) -> dict:
     return {
         "people": selectors.team_board_rows_for(request.user),
-        "teams": scoping.teams_visible_to(request.user),
+        "teams": teams_visible_to(request.user),
         **_inbox_context(request),
     }
 
@@ -115,3 +117,27 @@ def _inbox_context(request: HtmxHttpRequest) -> dict:
 
 def team_board_inbox(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "desk/team_board.html#inbox", _inbox_context(request))
+
+
+@login_required
+def person_detail(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
+    person = person_get_for(request.user, person_id)
+    intervals = person.state_intervals.order_by("-started_at")[:30]
+    skills = person.skills.select_related("queue")
+    calls = (
+        calls_visible_to(request.user)
+        .filter(agent=person)
+        .select_related("disposition", "customer")
+        .order_by("-enqueued_at")[:20]
+    )
+    return render(
+        request,
+        "desk/person_detail.html",
+        {
+            "person": person,
+            "intervals": intervals,
+            "skills": skills,
+            "calls": calls,
+            "daily_call_target": daily_call_target_for(person),
+        },
+    )

@@ -2,8 +2,8 @@
 
 from django import template
 
-from agents.scoping import calls_visible_to
 from telephony.models import Survey
+from telephony.selectors import calls_visible_to
 
 register = template.Library()
 

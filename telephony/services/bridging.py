@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import AgentState, Person, Role
+from agents.roles import roles_that
 from agents.services import agent_set_escalations_only, agent_status_lock, agent_transition
 from callcenter.inputs import parse_id
 from telephony.models import Call, CallPhase, Handover, Offer, Queue
@@ -317,9 +318,7 @@ def call_transfer(
     call = _lock_own_call(agent, call_id)
     if to_agent_id is not None:
         target = (
-            Person.objects.filter(
-                pk=to_agent_id, is_active=True, role__in=[Role.AGENT, Role.TEAM_LEAD]
-            )
+            Person.objects.filter(pk=to_agent_id, is_active=True, role__in=roles_that("take_calls"))
             .exclude(pk=agent.pk)
             .first()
         )

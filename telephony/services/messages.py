@@ -114,7 +114,7 @@ def voicemail_caller_reveal(*, viewer: Person, voicemail_id: int) -> str:
     the customer page's Show (an unmasked identifier view of the caller's customer record).
     A caller the center did not know yet gets that record now, as the wrap-up of a call from
     an unknown number does. PermissionDenied outside the viewer's scope."""
-    from agents.scoping import voicemails_visible_to
+    from telephony.selectors import voicemails_visible_to
     from tickets.services import customer_create, customer_identifier_reveal
 
     voicemail = (
@@ -143,7 +143,7 @@ def voicemail_mark_handled(
 ) -> Voicemail:
     """Someone of the department dealt with the message (called back, noted it). Marking
     twice keeps the first handler. Raises PermissionDenied outside the person's scope."""
-    from agents.scoping import voicemails_visible_to
+    from telephony.selectors import voicemails_visible_to
 
     voicemail = (
         voicemails_visible_to(person)

@@ -16,13 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agents.models import Person, Role
+from agents.models import Person
+from agents.roles import can
 from telephony.models import Call, CallPhase
 from telephony.services.bridging import _conference, _gateway, agent_label
 from telephony.services.common import _event
 
 MONITOR_MODES = {"listen", "whisper", "barge"}
-MONITOR_ROLES = {Role.TEAM_LEAD, Role.MANAGER}
 
 
 def monitor_label(person_id: int) -> str:
@@ -43,9 +43,9 @@ def monitor_mode_of(call: Call, lead: Person) -> str:
 
 
 def _lock_monitored_call(lead: Person, call_id: int) -> Call:
-    from agents.scoping import calls_visible_to
+    from telephony.selectors import calls_visible_to
 
-    if lead.role not in MONITOR_ROLES and not lead.is_superuser:
+    if not can(lead, "listen_to_calls"):
         raise PermissionDenied
     call = (
         calls_visible_to(lead)

@@ -26,7 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agents.models import AgentState, Person, Role
+from agents.models import AgentState, Person
+from agents.roles import can
 from agents.services import (
     agent_finish_work,
     agent_status_ensure,
@@ -52,7 +53,6 @@ PENDING_SID_PREFIX = "pending"
 DIAL_TIMEOUT_SECONDS = 30
 # A dial with no sid or no final status after this long was lost on the way.
 DIAL_STUCK_SECONDS = 120
-DIALLING_ROLES = {Role.AGENT, Role.TEAM_LEAD}
 # Where an agent may start a follow-up call from: not while another call is theirs.
 CAN_DIAL_STATES = {AgentState.AVAILABLE, AgentState.NOT_READY}
 CALLBACK_UNREACHED = "callback_unreached"
@@ -84,10 +84,10 @@ def call_dial_out(
     ID is the one of the agent's department queue. The agent is ON_CALL while it rings, as
     TaskRouter does; a NOT_READY agent returns to NOT_READY (same reason) after wrap-up.
     """
-    from agents.scoping import customer_get_for, ticket_get_for
+    from tickets.selectors import customer_get_for, ticket_get_for
 
     at = at or timezone.now()
-    if agent.role not in DIALLING_ROLES or not agent.team_id:
+    if not can(agent, "take_calls") or not agent.team_id:
         raise PermissionDenied
     customer = customer_get_for(agent, customer_id)
     ticket = ticket_get_for(agent, ticket_id) if ticket_id is not None else None

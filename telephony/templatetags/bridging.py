@@ -72,8 +72,8 @@ def monitor_controls(context, call, error: str = "") -> dict:
 def live_calls_by_agent(context) -> dict:
     """The connected calls the viewer may see, by agent, each with how the viewer is in it
     (`monitor_mode`: listen, whisper, barge or ""): two queries for the whole board."""
-    from agents.scoping import calls_visible_to
     from telephony.models import CallEvent, CallPhase
+    from telephony.selectors import calls_visible_to
 
     viewer = context["request"].user
     calls = list(

@@ -16,10 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from agents.models import Role
-from agents.scoping import require_role, voicemails_visible_to
+from agents.reach import require
 from telephony import ivr, recordings, services, softphone
 from telephony.gateway import get_gateway
+from telephony.selectors import voicemails_visible_to
 from tickets.models import Holiday
 
 VOICEMAIL_PAGE_SIZE = 100
@@ -153,7 +153,7 @@ def voicemail_reveal(request: HttpRequest, voicemail_id: int) -> HttpResponse:
 @require_GET
 def ivr_tree(request: HttpRequest) -> HttpResponse:
     """Read-only: every voice menu of the center, its options, hours and holidays."""
-    require_role(request.user, Role.MANAGER, Role.DIRECTOR, Role.TRAINING_LEAD, Role.ADMIN)
+    require(request.user, "see_voice_menus")
     center_id = request.user.center_id
     roots = [ivr.menu_tree(menu) for menu in ivr.root_menus_for(center_id)]
     holidays = Holiday.objects.all()

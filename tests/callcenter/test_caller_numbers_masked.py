@@ -52,7 +52,7 @@ def test_the_calls_api_masks_callers(client, org):
 def test_a_person_page_masks_their_callers(client, org):
     make_call(org, enq=timezone.now() - timedelta(hours=1), wait=5, agent=org.agent1, talk=60)
     client.force_login(org.lead1)
-    response = client.get(reverse("agents:person-detail", args=[org.agent1.pk]))
+    response = client.get(reverse("desk:person-detail", args=[org.agent1.pk]))
     assert response.status_code == 200
     assert_masked(response.content.decode())
 

@@ -1,4 +1,4 @@
-"""Role dashboards: scoped through agents.scoping, read rollups only, drill down to calls,
+"""Role dashboards: scoped by the person's reach, read rollups only, drill down to calls,
 export CSV/XLSX, bounded query counts."""
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStateInterval
-from agents.scoping import KpiScope
 from kpi import formulas
 from kpi.models import DailyStat, IntervalStat
+from kpi.scopes import KpiScope
 from kpi.selectors import KpiRow, rows_for_scopes
 from kpi.services import kpi_backfill
 from telephony.models import Call, CallDirection, CallEvent, CallPhase, Survey, SurveyChannel

@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 import pytest
 from django.utils import timezone
 
-from agents.scoping import KpiScope
+from kpi.scopes import KpiScope
 from kpi.selectors import rows_for_scopes
 from kpi.services import kpi_fill_incremental
 from telephony import services

@@ -1,4 +1,4 @@
-"""Customers are seen through the work about them (agents.scoping.customer_seen_by): the
+"""Customers are seen through the work about them (tickets.selectors.customer_seen_by): the
 desktop asks about the caller for every call whose timeline it shows, and every customer
 search asks too.
 
@@ -23,13 +23,18 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from agents import scoping
 from agents.models import Person, Role, Team
 from telephony.models import Call, CallPhase, Offer, OfferStatus
+from telephony.selectors import calls_visible_to
 from tests.conftest import make_person
 from tests.plans import analyze, explain
 from tickets.models import Customer, Ticket
-from tickets.selectors import customer_search_for
+from tickets.selectors import (
+    customer_get_for,
+    customer_search_for,
+    customer_seen_by,
+    tickets_visible_to,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -186,7 +191,7 @@ def test_one_customers_check_seeks_that_customers_own_tickets_and_calls(org, wor
     for customer in [work["call"], work["elsewhere"]]:
         with CaptureQueriesContext(connection) as ctx:
             try:
-                scoping.customer_get_for(person, customer.pk)
+                customer_get_for(person, customer.pk)
             except Http404:
                 pass
         sql = _only_query(ctx)
@@ -251,10 +256,10 @@ def test_each_role_sees_the_customers_of_the_work_it_may_see(org, work, persona)
     person = getattr(org, persona)
     for way, customer in work.items():
         if way in SEES[persona]:
-            assert scoping.customer_get_for(person, customer.pk) == customer, way
+            assert customer_get_for(person, customer.pk) == customer, way
         else:
             with pytest.raises(Http404):
-                scoping.customer_get_for(person, customer.pk)
+                customer_get_for(person, customer.pk)
     found = {c.name.removeprefix("한길 ") for c in customer_search_for(person, "한길")}
     assert found == SEES[persona]
 
@@ -269,20 +274,16 @@ def test_customers_are_those_of_the_tickets_and_calls_each_person_may_see(org, w
     ]
     everyone = set(Customer.objects.values_list("pk", flat=True))
     for person in people:
-        expected = set(
-            scoping.tickets_visible_to(person).values_list("customer_id", flat=True)
-        ) | set(
-            scoping.calls_visible_to(person)
+        expected = set(tickets_visible_to(person).values_list("customer_id", flat=True)) | set(
+            calls_visible_to(person)
             .filter(customer__isnull=False)
             .values_list("customer_id", flat=True)
         )
-        seen = set(
-            Customer.objects.filter(scoping.customer_seen_by(person)).values_list("pk", flat=True)
-        )
+        seen = set(Customer.objects.filter(customer_seen_by(person)).values_list("pk", flat=True))
         assert seen == expected, person.username
         for pk in random.Random(person.pk).sample(sorted(everyone), 100):
             try:
-                got = scoping.customer_get_for(person, pk).pk
+                got = customer_get_for(person, pk).pk
             except Http404:
                 got = None
             assert got == (pk if pk in expected else None), (person.username, pk)

@@ -1,14 +1,26 @@
-"""agents.scoping, role by role: agent self, team lead team, manager departments,
-director and training lead the center. Pages and API use the same rules."""
+"""agents.reach and the visibility built on it, role by role: agent self, team lead team,
+manager departments, director and training lead the center. Pages and API use the same rules."""
 
 import pytest
 from django.http import Http404
 
-from agents import scoping
+from agents.models import Role
+from agents.reach import (
+    Reach,
+    departments_visible_to,
+    people_visible_to,
+    person_get_for,
+    reach_of,
+    teams_visible_to,
+)
+from agents.roles import CAPABILITIES, can, roles_assignable_by
+from kpi.scopes import KpiScope, kpi_scopes_visible_to
 from telephony import services
+from telephony.selectors import calls_visible_to
 from telephony.simulator import new_call_sid
-from tests.conftest import GENERAL_NUMBER, make_available
+from tests.conftest import GENERAL_NUMBER, make_available, make_person
 from tickets.models import Customer, Ticket
+from tickets.selectors import ticket_get_for, tickets_visible_to
 
 
 def names(qs):
@@ -16,9 +28,9 @@ def names(qs):
 
 
 def test_an_agent_sees_only_themself(org):
-    assert names(scoping.people_visible_to(org.agent1)) == {"agent1"}
-    assert scoping.kpi_scopes_visible_to(org.agent1) == [
-        scoping.KpiScope(
+    assert names(people_visible_to(org.agent1)) == {"agent1"}
+    assert kpi_scopes_visible_to(org.agent1) == [
+        KpiScope(
             "agent",
             org.agent1.pk,
             "agent1",
@@ -26,39 +38,37 @@ def test_an_agent_sees_only_themself(org):
             team_id=org.team_a.pk,
         )
     ]
-    assert not scoping.teams_visible_to(org.agent1).exists()
+    assert not teams_visible_to(org.agent1).exists()
 
 
 def test_a_team_lead_sees_their_team_only(org):
-    assert names(scoping.people_visible_to(org.lead1)) == {"lead1", "agent1", "agent2"}
-    assert list(scoping.teams_visible_to(org.lead1)) == [org.team_a]
-    kinds = {(s.kind, s.id) for s in scoping.kpi_scopes_visible_to(org.lead1)}
+    assert names(people_visible_to(org.lead1)) == {"lead1", "agent1", "agent2"}
+    assert list(teams_visible_to(org.lead1)) == [org.team_a]
+    kinds = {(s.kind, s.id) for s in kpi_scopes_visible_to(org.lead1)}
     assert kinds == {("team", org.team_a.pk), ("agent", org.agent1.pk), ("agent", org.agent2.pk)}
 
 
 def test_a_manager_sees_their_departments(org):
-    seen = names(scoping.people_visible_to(org.manager))
+    seen = names(people_visible_to(org.manager))
     assert seen == {"manager1", "lead1", "lead2", "agent1", "agent2", "agent3"}
-    assert list(scoping.departments_visible_to(org.manager)) == [org.general]
+    assert list(departments_visible_to(org.manager)) == [org.general]
     assert "agent4" not in seen
 
 
 @pytest.mark.parametrize("who", ["director", "trainer"])
 def test_director_and_training_lead_see_the_center(org, who):
     person = getattr(org, who)
-    assert {"agent1", "agent3", "agent4", "lead3", "manager1"} <= names(
-        scoping.people_visible_to(person)
-    )
-    kinds = [s.kind for s in scoping.kpi_scopes_visible_to(person)]
+    assert {"agent1", "agent3", "agent4", "lead3", "manager1"} <= names(people_visible_to(person))
+    kinds = [s.kind for s in kpi_scopes_visible_to(person)]
     assert kinds[0] == "center" and kinds.count("department") == 2 and kinds.count("team") == 3
 
 
 def test_person_get_for_404s_outside_scope(org):
-    assert scoping.person_get_for(org.lead1, org.agent1.pk) == org.agent1
+    assert person_get_for(org.lead1, org.agent1.pk) == org.agent1
     with pytest.raises(Http404):
-        scoping.person_get_for(org.lead1, org.agent3.pk)
+        person_get_for(org.lead1, org.agent3.pk)
     with pytest.raises(Http404):
-        scoping.person_get_for(org.agent1, org.agent2.pk)
+        person_get_for(org.agent1, org.agent2.pk)
 
 
 def _handled_call(agent):
@@ -82,16 +92,16 @@ def _handled_call(agent):
 
 def test_calls_and_tickets_follow_the_chart(org):
     call = _handled_call(org.agent3)  # team B
-    assert list(scoping.calls_visible_to(org.agent3)) == [call]
-    assert not scoping.calls_visible_to(org.agent1).exists()
-    assert not scoping.calls_visible_to(org.lead1).exists()
-    assert list(scoping.calls_visible_to(org.lead2)) == [call]
-    assert list(scoping.calls_visible_to(org.manager)) == [call]
-    assert list(scoping.calls_visible_to(org.director)) == [call]
-    assert not scoping.tickets_visible_to(org.agent1).exists()
+    assert list(calls_visible_to(org.agent3)) == [call]
+    assert not calls_visible_to(org.agent1).exists()
+    assert not calls_visible_to(org.lead1).exists()
+    assert list(calls_visible_to(org.lead2)) == [call]
+    assert list(calls_visible_to(org.manager)) == [call]
+    assert list(calls_visible_to(org.director)) == [call]
+    assert not tickets_visible_to(org.agent1).exists()
     with pytest.raises(Http404):
-        scoping.ticket_get_for(org.agent1, call.ticket_id)
-    assert scoping.ticket_get_for(org.agent3, call.ticket_id) == call.ticket
+        ticket_get_for(org.agent1, call.ticket_id)
+    assert ticket_get_for(org.agent3, call.ticket_id) == call.ticket
 
 
 def test_another_teams_ticket_is_404_by_url_and_api(client, org):
@@ -150,3 +160,23 @@ def test_pages_render_for_every_role(client, org):
     client.force_login(org.agent1)
     assert client.get("/agents/desktop/").status_code == 200
     assert client.get("/api/schema/").status_code == 200
+
+
+def test_each_person_reaches_exactly_one_level(org):
+    assert reach_of(org.agent1) == Reach(org.agent1.pk)
+    assert reach_of(org.lead1) == Reach(org.lead1.pk, team_id=org.team_a.pk)
+    assert reach_of(org.manager) == Reach(org.manager.pk, managed_by=org.manager.pk)
+    for person in [org.director, org.trainer]:
+        assert reach_of(person) == Reach(person.pk, center_id=org.center.pk)
+    root = make_person("root", Role.AGENT, center=org.center, team=org.team_a, is_superuser=True)
+    assert reach_of(root) == Reach(root.pk, center_id=org.center.pk)
+
+
+def test_a_superuser_may_do_what_any_role_may_but_takes_calls_only_by_role(org):
+    root = make_person("root", Role.MANAGER, is_superuser=True)
+    assert all(can(root, capability) for capability in CAPABILITIES if capability != "take_calls")
+    assert not can(root, "take_calls")
+    assert can(org.agent1, "take_calls") and not can(org.agent1, "supervise")
+    assert roles_assignable_by(root) == tuple(Role)
+    assert roles_assignable_by(org.manager) == (Role.AGENT, Role.TEAM_LEAD)
+    assert roles_assignable_by(org.agent1) == ()
