@@ -21,7 +21,7 @@ from kpi.models import (
     TargetMetric,
 )
 from kpi.services import kpi_backfill
-from tests.kpi.test_metrics import make_call
+from tests.factories import CallFactory
 
 MONTH = date(2026, 3, 1)
 
@@ -84,7 +84,14 @@ def month(org, settings):
         (4, 30, "agent3"),
     ]:
         for i in range(n):
-            make_call(org, enq=at(day, 9, i), wait=2, agent=getattr(org, agent), talk=60)
+            CallFactory(
+                enqueued_at=at(day, 9, i),
+                wait=2,
+                agent=getattr(org, agent),
+                talk=60,
+                acw=0,
+                department=org.general,
+            )
     # agent1: 4 survey answers, 3 of them 4–5 (CSAT 75 %).
     calls = list(org.agent1.handled_calls.all()[:4])
     for call, score in zip(calls, [5, 4, 4, 2], strict=True):
@@ -163,7 +170,7 @@ def test_a_closed_month_is_frozen(org, month):
         closing.evaluation_close(person=org.manager, month=month)
     closing.evaluation_close(person=org.director, month=month)
     before = sheet(org, "agent1").score
-    make_call(org, enq=at(20), wait=1, agent=org.agent1, talk=10)
+    CallFactory(enqueued_at=at(20), wait=1, agent=org.agent1, talk=10, acw=0)
     kpi_backfill(start=at(20, 0), end=at(21, 0), now=at(31, 23))
     with pytest.raises(ValidationError):
         evaluation.evaluation_compute(month=month)

@@ -15,11 +15,11 @@ from django.utils import timezone
 from agents.models import Department, QueueMembership
 from kpi.selectors import day_bounds
 from telephony import services, tallies
-from telephony.models import CallPhase, Queue
+from telephony.models import Queue
 from telephony.simulator import new_call_sid
 from telephony.tallies import MemoryStore
 from tests.conftest import GENERAL_NUMBER
-from tests.kpi.test_metrics import make_call
+from tests.factories import CallFactory
 
 STRIP = "/kpi/queues/mine/"
 
@@ -42,14 +42,16 @@ def two_queues(org):
     nothing answered yet."""
     QueueMembership.objects.create(person=org.agent1, queue=org.q_signup)
     t0 = base_time()
-    make_call(org, enq=t0, wait=12, agent=org.agent2, talk=60, acw=10)
-    make_call(org, enq=t0 + timedelta(seconds=5), wait=45, agent=org.agent2, talk=60, acw=10)
-    make_call(org, enq=t0 + timedelta(seconds=10), wait=40, phase=CallPhase.ABANDONED)
-    oldest = make_call(org, enq=t0 + timedelta(seconds=60), phase=CallPhase.QUEUED)
-    make_call(org, enq=t0 + timedelta(seconds=90), phase=CallPhase.QUEUED)
-    signup = make_call(
-        org, enq=t0 + timedelta(seconds=30), phase=CallPhase.QUEUED, department=org.signup
+    CallFactory(enqueued_at=t0, wait=12, agent=org.agent2, talk=60, acw=10)
+    CallFactory(enqueued_at=t0 + timedelta(seconds=5), wait=45, agent=org.agent2, talk=60, acw=10)
+    CallFactory(
+        abandoned=True, enqueued_at=t0 + timedelta(seconds=10), wait=40, department=org.general
     )
+    oldest = CallFactory(
+        queued=True, enqueued_at=t0 + timedelta(seconds=60), department=org.general
+    )
+    CallFactory(queued=True, enqueued_at=t0 + timedelta(seconds=90), department=org.general)
+    signup = CallFactory(queued=True, enqueued_at=t0 + timedelta(seconds=30), department=org.signup)
     return {"general": oldest, "signup": signup}
 
 

@@ -12,7 +12,7 @@ from kpi.models import IntervalStat
 from kpi.services import kpi_fill_incremental, kpi_fill_intervals
 from qa import kpi_source
 from qa.models import Evaluation, EvaluationStatus
-from tests.qa.conftest import make_call
+from tests.factories import CallFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +35,11 @@ def _evaluation(org, card, call, *, score, status=EvaluationStatus.SUBMITTED, **
 
 def test_scored_evaluations_count_at_the_time_of_their_call(org, card):
     at = timezone.now() - timedelta(hours=2)
-    call = make_call(org, org.agent1, at=at)
-    other = make_call(org, org.agent1, at=at)
+    call = CallFactory(agent=org.agent1, ended=at, recorded=True)
+    other = CallFactory(agent=org.agent1, ended=at, recorded=True)
     _evaluation(org, card, call, score=80.0)
     _evaluation(org, card, other, score=None)  # all N/A: no score
-    draft = make_call(org, org.agent1, at=at)
+    draft = CallFactory(agent=org.agent1, ended=at, recorded=True)
     _evaluation(org, card, draft, score=50.0, status=EvaluationStatus.DRAFT)
     rows = list(kpi_source.scores_between(at - timedelta(hours=1), at + timedelta(hours=1)))
     assert rows == [(org.agent1.pk, call.enqueued_at, 80.0)]
@@ -48,7 +48,7 @@ def test_scored_evaluations_count_at_the_time_of_their_call(org, card):
 
 def test_the_qa_average_moves_in_the_rollups_when_a_score_changes(org, card):
     at = timezone.now() - timedelta(hours=2)
-    call = make_call(org, org.agent1, at=at)
+    call = CallFactory(agent=org.agent1, ended=at, recorded=True)
     kpi_fill_incremental()
     evaluation = _evaluation(org, card, call, score=70.0)
     kpi_fill_incremental()

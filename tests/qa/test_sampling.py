@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from qa.models import AssignMode, Evaluation, SampleReason, SampleRunStatus
 from qa.services import sample_run_execute, sample_run_start
-from tests.qa.conftest import make_call
+from tests.factories import CallFactory
 
 
 def run(org, month, actor=None, **kw):
@@ -60,7 +60,7 @@ def test_a_rerun_adds_only_what_is_missing(org, card, month_calls, this_month):
     assert again.created == 0
     assert sampled() == before
     # A new agent's calls arrive later: only that agent gets a sample on the next run.
-    make_call(org, org.agent4)
+    CallFactory(agent=org.agent4, recorded=True)
     third = run(org, this_month)
     assert third.created == 1
     assert len(sampled()) == len(before) + 1
@@ -95,9 +95,9 @@ def test_targeted_rules_add_calls_on_top(org, card, month_calls, this_month):
 
 def test_qa_staff_mode_balances_by_workload(org, card, month_calls, this_month):
     from agents.models import Role
-    from tests.conftest import make_person
+    from tests.factories import PersonFactory
 
-    trainer2 = make_person("trainer2", Role.TRAINING_LEAD, center=org.center)
+    trainer2 = PersonFactory(username="trainer2", role=Role.TRAINING_LEAD, center=org.center)
     run(org, this_month, assign_mode=AssignMode.QA_STAFF)
     loads = {p.pk: Evaluation.objects.filter(evaluator=p).count() for p in (org.trainer, trainer2)}
     assert sum(loads.values()) == 6
