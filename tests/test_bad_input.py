@@ -365,13 +365,12 @@ def world(org):
     from qa.models import SamplingPolicy
     from telephony import services as tel
     from telephony.models import Voicemail
-    from tests.factories import CallFactory, PersonFactory
-    from tests.tickets.helpers import make_ticket
+    from tests.factories import CallFactory, PersonFactory, TicketFactory
     from tickets import services as tickets
     from tickets.models import SavedView
 
     admin = PersonFactory(username="admin1", role=Role.ADMIN, center=org.center, is_staff=True)
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     SamplingPolicy.objects.create(department=org.general, calls_per_agent=2)
     scorecard = build_scorecard()
     call = CallFactory(agent=org.agent1, customer=ticket.customer, recorded=True)
