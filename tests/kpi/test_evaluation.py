@@ -16,12 +16,10 @@ from kpi.models import (
     Evaluation,
     EvaluationWeight,
     IncentiveBand,
-    Survey,
-    SurveyChannel,
     TargetMetric,
 )
 from kpi.services import kpi_backfill
-from tests.factories import CallFactory
+from tests.factories import CallFactory, SurveyFactory
 
 MONTH = date(2026, 3, 1)
 
@@ -95,14 +93,7 @@ def month(org, settings):
     # agent1: 4 survey answers, 3 of them 4–5 (CSAT 75 %).
     calls = list(org.agent1.handled_calls.all()[:4])
     for call, score in zip(calls, [5, 4, 4, 2], strict=True):
-        Survey.objects.create(
-            channel=SurveyChannel.SMS,
-            call_sid=call.sid,
-            call=call,
-            agent=org.agent1,
-            score=score,
-            answered_at=at(5),
-        )
+        SurveyFactory(call=call, score=score, answered_at=at(5))
     for metric, value in [(TargetMetric.CALLS_PER_DAY, 20), (TargetMetric.CSAT, 0.8)]:
         Target.objects.create(
             department=org.general,

@@ -13,12 +13,12 @@ from django.utils import timezone
 from agents.models import AgentState, AgentStateInterval
 from agents.scoping import KpiScope
 from kpi import formulas
-from kpi.models import DailyStat, IntervalStat, Survey, SurveyChannel
+from kpi.models import DailyStat, IntervalStat
 from kpi.selectors import KpiRow, rows_for_scopes
 from kpi.services import kpi_backfill
 from telephony.models import Call, CallDirection, CallEvent, CallPhase
-from tests.factories import CallFactory
-from tickets.models import Customer, Disposition, PiiDetection
+from tests.factories import CallFactory, CustomerFactory, SurveyFactory
+from tickets.models import Disposition, PiiDetection
 
 
 def at(hour, minute=0, second=0, day=0):
@@ -153,15 +153,7 @@ def test_csat_counts_fours_and_fives(org):
     scores = [5, 4, 3, 1, 5]
     for i, score in enumerate(scores):
         call = CallFactory(enqueued_at=at(9, i), wait=1, agent=org.agent1, talk=10, acw=0)
-        Survey.objects.create(
-            channel=SurveyChannel.SMS,
-            call_sid=call.sid,
-            call=call,
-            agent=org.agent1,
-            score=score,
-            resolved=i % 2 == 0,
-            answered_at=at(11, i),
-        )
+        SurveyFactory(call=call, score=score, resolved=i % 2 == 0, answered_at=at(11, i))
     agent = KpiScope("agent", org.agent1.pk, "a")
     row = rollup(org, agent, start=at(9), end=at(12))
     assert row.csat == pytest.approx(3 / 5)
@@ -291,7 +283,7 @@ def fcr_row(org, *, now):
 
 
 def test_a_repeat_exactly_seven_days_later_is_a_repeat(org):
-    customer = Customer.objects.create(phone="+821011112222")
+    customer = CustomerFactory()
     CallFactory(enqueued_at=at(10), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer)
     CallFactory(
         enqueued_at=at(10, day=7), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer
@@ -301,7 +293,7 @@ def test_a_repeat_exactly_seven_days_later_is_a_repeat(org):
 
 
 def test_a_contact_one_second_after_the_window_is_not_a_repeat(org):
-    customer = Customer.objects.create(phone="+821011112222")
+    customer = CustomerFactory()
     CallFactory(enqueued_at=at(10), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer)
     CallFactory(
         enqueued_at=at(10, 0, 1, day=7), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer
@@ -311,15 +303,15 @@ def test_a_contact_one_second_after_the_window_is_not_a_repeat(org):
 
 
 def test_fcr_waits_until_the_window_has_closed(org):
-    customer = Customer.objects.create(phone="+821011112222")
+    customer = CustomerFactory()
     CallFactory(enqueued_at=at(10), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer)
     assert fcr_row(org, now=at(10, day=7)).fcr_eligible == 0  # window still open (edge)
     assert fcr_row(org, now=at(10, 0, 1, day=7)).fcr_eligible == 1
 
 
 def test_fcr_repeats_are_same_customer_same_department_and_handled(org):
-    customer = Customer.objects.create(phone="+821011112222")
-    other = Customer.objects.create(phone="+821033334444")
+    customer = CustomerFactory()
+    other = CustomerFactory()
     CallFactory(
         enqueued_at=at(10),
         wait=1,
@@ -368,7 +360,7 @@ def test_unknown_callers_are_left_out_of_fcr(org):
 def test_the_live_fill_revisits_a_contact_when_its_repeat_arrives(org):
     from kpi.services import kpi_fill_incremental
 
-    customer = Customer.objects.create(phone="+821011112222")
+    customer = CustomerFactory()
     CallFactory(enqueued_at=at(10), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer)
     kpi_fill_incremental(now=at(12, day=9))
     scope = KpiScope("department", org.general.pk, "d")

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from qa.models import AssignMode, Evaluation, SampleReason, SampleRunStatus
 from qa.services import sample_run_execute, sample_run_start
-from tests.factories import CallFactory
+from tests.factories import CallFactory, SurveyFactory
 
 
 def run(org, month, actor=None, **kw):
@@ -158,14 +158,11 @@ def test_after_a_run_the_page_says_how_many_evaluations_were_created_for_whom(
 def test_a_call_its_caller_rated_low_is_sampled_under_the_low_csat_rule(
     org, card, month_calls, this_month
 ):
-    from kpi.models import Survey
     from qa.models import SamplingPolicy
 
     SamplingPolicy.objects.filter(department=org.general).update(calls_per_agent=0)
     for call, score in ((month_calls["agent3"][0], 1), (month_calls["agent3"][1], 5)):
-        Survey.objects.create(
-            channel="sms", call_sid=call.sid, call=call, agent=call.agent, score=score
-        )
+        SurveyFactory(call=call, score=score)
     run(org, this_month, rules=[SampleReason.LOW_CSAT])
     # No random calls this month: only the call rated 1 of 5 is taken.
     assert list(Evaluation.objects.values_list("call_id", "reason")) == [
