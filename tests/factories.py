@@ -252,8 +252,9 @@ class EvaluationFactory(DjangoModelFactory):
     team = factory.SelfAttribute("call.team")
     department = factory.SelfAttribute("call.department")
     evaluator = None
-    month = factory.LazyAttribute(lambda o: timezone.localdate(o.call.ended_at).replace(day=1))
+    month = factory.LazyAttribute(lambda o: timezone.localdate(o.call.enqueued_at).replace(day=1))
     status = EvaluationStatus.ASSIGNED
+    created_at = factory.LazyFunction(timezone.now)
 
     class Params:
         submitted = factory.Trait(

@@ -11,25 +11,15 @@ from django.utils import timezone
 from kpi.models import IntervalStat
 from kpi.services import kpi_fill_incremental, kpi_fill_intervals
 from qa import kpi_source
-from qa.models import Evaluation, EvaluationStatus
-from tests.factories import CallFactory
+from qa.models import EvaluationStatus
+from tests.factories import CallFactory, EvaluationFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _evaluation(org, card, call, *, score, status=EvaluationStatus.SUBMITTED, **extra):
-    return Evaluation.objects.create(
-        call=call,
-        scorecard=card,
-        agent=call.agent,
-        team=call.team,
-        department=call.department,
-        evaluator=org.lead1,
-        month=timezone.localdate(call.enqueued_at).replace(day=1),
-        status=status,
-        score=score,
-        created_at=timezone.now(),
-        **extra,
+    return EvaluationFactory(
+        call=call, scorecard=card, evaluator=org.lead1, status=status, score=score, **extra
     )
 
 
