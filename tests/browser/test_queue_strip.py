@@ -8,13 +8,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from agents.models import QueueMembership
 from kpi.selectors import day_bounds
 from kpi.services import kpi_backfill
 from telephony import tallies
 from telephony.tallies import MemoryStore
 from tests.browser.test_call_flow import ARTIFACTS, browser, login  # noqa: F401
-from tests.factories import CallFactory
+from tests.factories import CallFactory, QueueMembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -25,7 +24,7 @@ def test_the_agent_sees_their_queues_on_the_desktop(live_server, org, browser, s
 
     settings.REDIS_URL = ""
     tallies._memory = MemoryStore()
-    QueueMembership.objects.create(person=org.agent1, queue=org.q_signup)
+    QueueMembershipFactory(person=org.agent1, queue=org.q_signup)
     start, _ = day_bounds()
     now = timezone.now()
     t0 = max(now - timedelta(minutes=5), start + timedelta(seconds=1))

@@ -10,9 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from agents.models import QueueMembership, Target, TargetMetric
+from agents.models import Target, TargetMetric
 from kpi.services import kpi_backfill
-from tests.factories import CallFactory, PersonFactory
+from tests.factories import CallFactory, PersonFactory, QueueMembershipFactory
 from tests.kpi.exports import csv_table, xlsx_table
 
 TODAY = "kpi/"
@@ -203,7 +203,7 @@ def test_dashboard_queries_do_not_grow_with_agents_or_calls(
     before = _queries(client, person)
     for i in range(15):
         agent = PersonFactory(username=f"extra{i}", team=org.team_a)
-        QueueMembership.objects.create(person=agent, queue=org.q_general)
+        QueueMembershipFactory(person=agent, queue=org.q_general)
         CallFactory(
             enqueued_at=today + timedelta(minutes=20 + i), wait=3, agent=agent, talk=60, acw=0
         )

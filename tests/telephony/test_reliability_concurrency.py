@@ -20,13 +20,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from agents.models import AgentState, AgentStatus, QueueMembership
+from agents.models import AgentState, AgentStatus
 from callcenter.dispatch import suppress_dispatch
 from telephony import services
 from telephony.models import Call, CallPhase, Offer, OfferStatus
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, QueueMembershipFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -105,7 +105,7 @@ def floor(org):
         agents = []
         for i in range(AGENTS):
             person = PersonFactory(username=f"conc{i:02d}", team=org.team_a)
-            QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
+            QueueMembershipFactory(person=person, queue=org.q_general)
             agents.append(person)
         make_available(*agents)
         for i in range(CALLS):

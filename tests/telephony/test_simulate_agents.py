@@ -13,14 +13,14 @@ from telephony import services
 from telephony.management.commands.simulate_agents import Colleague, Command, colleagues_in
 from telephony.models import Call, CallPhase
 from tests.conftest import GENERAL_NUMBER
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, QueueMembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_colleague_answers_talks_hangs_up_and_wraps_up(org):
     person = PersonFactory(username="colleague1", team=org.team_a)
-    QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
+    QueueMembershipFactory(person=person, queue=org.q_general)
     command = Command()
     command.rng = random.Random(1)
     command.opts = {"answer": (0, 0), "talk": (0, 0), "wrapup": (0, 0)}
@@ -47,7 +47,7 @@ def test_a_colleague_answers_talks_hangs_up_and_wraps_up(org):
 
 def test_people_a_newcomer_logs_in_as_are_never_played(org):
     person = PersonFactory(username="colleague1", team=org.team_a)
-    QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
+    QueueMembershipFactory(person=person, queue=org.q_general)
     for name in ("agent1", "agent2"):  # they take 일반's calls too
         QueueMembership.objects.get_or_create(
             person=getattr(org, name), queue=org.q_general, defaults={"proficiency": 5}
@@ -93,7 +93,7 @@ def test_a_colleague_keeps_working_when_redis_or_the_broker_is_down(org, monkeyp
     from telephony.management.commands import simulate_agents
 
     person = PersonFactory(username="colleague1", team=org.team_a)
-    QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
+    QueueMembershipFactory(person=person, queue=org.q_general)
     real = simulate_agents.agent_set_state
     failures = []
 
