@@ -19,7 +19,6 @@ from tests.factories import (
     DepartmentFactory,
     DispositionFactory,
     PersonFactory,
-    QueueFactory,
     QueueMembershipFactory,
     TeamFactory,
 )
@@ -54,15 +53,17 @@ def org(db):
     가입 has team C (lead3, agent4). manager1 manages 일반 only."""
     center = CenterFactory(name="테스트 센터")
     general = DepartmentFactory(
-        center=center, name="일반", kind=DepartmentKind.GENERAL, phone_number=GENERAL_NUMBER
+        center=center,
+        name="일반",
+        kind=DepartmentKind.GENERAL,
+        phone_number=GENERAL_NUMBER,
+        queue__reservation_timeout_seconds=20,
+        queue__wrapup_seconds=60,
     )
     signup = DepartmentFactory(
         center=center, name="가입", kind=DepartmentKind.SIGNUP, phone_number=SIGNUP_NUMBER
     )
-    q_general = QueueFactory(
-        department=general, name="일반 대기열", reservation_timeout_seconds=20, wrapup_seconds=60
-    )
-    q_signup = QueueFactory(department=signup, name="가입 대기열")
+    q_general, q_signup = general.queue, signup.queue
     for dept in (general, signup):
         DispositionFactory(department=dept)
         DispositionFactory(department=dept, callback=True)

@@ -49,13 +49,18 @@ class DepartmentFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"부서 {n}")
     kind = DepartmentKind.GENERAL
     phone_number = factory.Sequence(lambda n: f"+822555{n:04d}")
+    # Every department takes calls through its queue: `queue__name=…` sets it up,
+    # `queue=None` leaves it out.
+    queue = factory.RelatedFactory(
+        "tests.factories.QueueFactory", factory_related_name="department"
+    )
 
 
 class QueueFactory(DjangoModelFactory):
     class Meta:
         model = Queue
 
-    department = factory.SubFactory(DepartmentFactory)
+    department = factory.SubFactory(DepartmentFactory, queue=None)
     name = factory.LazyAttribute(lambda o: f"{o.department.name} 대기열")
 
 
@@ -93,7 +98,12 @@ class PersonFactory(DjangoModelFactory):
     password = factory.django.Password("pw")
     role = Role.AGENT
     center = factory.LazyAttribute(lambda o: o.team.department.center if o.team else None)
-    team = None
+    # Agents and team leads belong to a team (person_agents_and_leads_have_a_team).
+    team = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.role in (Role.AGENT, Role.TEAM_LEAD)),
+        factory.SubFactory(TeamFactory),
+        None,
+    )
 
     class Params:
         agent = factory.Trait(role=Role.AGENT)
@@ -246,12 +256,15 @@ class EvaluationFactory(DjangoModelFactory):
     class Meta:
         model = Evaluation
 
-    call = factory.SubFactory(CallFactory, recorded=True)
+    call = factory.SubFactory(CallFactory, recorded=True, agent=factory.SubFactory(PersonFactory))
     scorecard = factory.LazyFunction(build_scorecard)
     agent = factory.SelfAttribute("call.agent")
     team = factory.SelfAttribute("call.team")
     department = factory.SelfAttribute("call.department")
-    evaluator = None
+    # The agent's team lead.
+    evaluator = factory.SubFactory(
+        PersonFactory, team_lead=True, team=factory.SelfAttribute("..call.team")
+    )
     month = factory.LazyAttribute(lambda o: timezone.localdate(o.call.enqueued_at).replace(day=1))
     status = EvaluationStatus.ASSIGNED
     created_at = factory.LazyFunction(timezone.now)
