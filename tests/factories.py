@@ -44,6 +44,7 @@ class CenterFactory(DjangoModelFactory):
 class DepartmentFactory(DjangoModelFactory):
     class Meta:
         model = Department
+        skip_postgeneration_save = True
 
     center = factory.SubFactory(CenterFactory)
     name = factory.Sequence(lambda n: f"부서 {n}")
