@@ -12,19 +12,16 @@ import pytest
 from django.conf import settings
 from twilio.request_validator import RequestValidator
 
-from agents.models import (
-    AgentState,
-    Center,
-    Department,
-    DepartmentKind,
-    Person,
-    QueueMembership,
-    Role,
-    Team,
+from agents.models import AgentState, DepartmentKind, Person, Role
+from agents.services import agent_set_state
+from tests.factories import (
+    CenterFactory,
+    DepartmentFactory,
+    DispositionFactory,
+    PersonFactory,
+    QueueMembershipFactory,
+    TeamFactory,
 )
-from agents.services import agent_set_state, agent_status_ensure
-from telephony.models import Queue
-from tickets.models import Disposition
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 GENERAL_NUMBER = "+8225550103"
@@ -50,42 +47,37 @@ def pytest_runtest_setup(item):
         _needs(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
 
 
-def make_person(username: str, role: str, **extra) -> Person:
-    person = Person.objects.create_user(
-        username=username, password="pw", display_name=username, role=role, **extra
-    )
-    agent_status_ensure(person=person)
-    return person
-
-
 @pytest.fixture
 def org(db):
     """Two departments; 일반 has teams A (lead1, agent1, agent2) and B (lead2, agent3);
     가입 has team C (lead3, agent4). manager1 manages 일반 only."""
-    center = Center.objects.create(name="테스트 센터")
-    general = Department.objects.create(
-        center=center, name="일반", kind=DepartmentKind.GENERAL, phone_number=GENERAL_NUMBER
+    center = CenterFactory(name="테스트 센터")
+    general = DepartmentFactory(
+        center=center,
+        name="일반",
+        kind=DepartmentKind.GENERAL,
+        phone_number=GENERAL_NUMBER,
+        queue__reservation_timeout_seconds=20,
+        queue__wrapup_seconds=60,
     )
-    signup = Department.objects.create(
+    signup = DepartmentFactory(
         center=center, name="가입", kind=DepartmentKind.SIGNUP, phone_number=SIGNUP_NUMBER
     )
-    q_general = Queue.objects.create(
-        department=general, name="일반 대기열", reservation_timeout_seconds=20, wrapup_seconds=60
-    )
-    q_signup = Queue.objects.create(department=signup, name="가입 대기열")
+    q_general, q_signup = general.queue, signup.queue
     for dept in (general, signup):
-        Disposition.objects.create(department=dept, code="resolved", label="해결", resolves=True)
-        Disposition.objects.create(department=dept, code="callback", label="재연락", resolves=False)
-    team_a = Team.objects.create(department=general, name="일반 A")
-    team_b = Team.objects.create(department=general, name="일반 B")
-    team_c = Team.objects.create(department=signup, name="가입 C")
-    director = make_person("director", Role.DIRECTOR, center=center)
-    trainer = make_person("trainer1", Role.TRAINING_LEAD, center=center)
-    manager = make_person("manager1", Role.MANAGER, center=center)
-    manager.managed_departments.add(general)
-    lead1 = make_person("lead1", Role.TEAM_LEAD, center=center, team=team_a, reports_to=manager)
-    lead2 = make_person("lead2", Role.TEAM_LEAD, center=center, team=team_b, reports_to=manager)
-    lead3 = make_person("lead3", Role.TEAM_LEAD, center=center, team=team_c)
+        DispositionFactory(department=dept)
+        DispositionFactory(department=dept, callback=True)
+    team_a = TeamFactory(department=general, name="일반 A")
+    team_b = TeamFactory(department=general, name="일반 B")
+    team_c = TeamFactory(department=signup, name="가입 C")
+    director = PersonFactory(username="director", director=True, center=center)
+    trainer = PersonFactory(username="trainer1", role=Role.TRAINING_LEAD, center=center)
+    manager = PersonFactory(
+        username="manager1", manager=True, center=center, managed_departments=[general]
+    )
+    lead1 = PersonFactory(username="lead1", team_lead=True, team=team_a, reports_to=manager)
+    lead2 = PersonFactory(username="lead2", team_lead=True, team=team_b, reports_to=manager)
+    lead3 = PersonFactory(username="lead3", team_lead=True, team=team_c)
     agents = {}
     for name, team, queue in [
         ("agent1", team_a, q_general),
@@ -93,14 +85,10 @@ def org(db):
         ("agent3", team_b, q_general),
         ("agent4", team_c, q_signup),
     ]:
-        agents[name] = make_person(
-            name,
-            Role.AGENT,
-            center=center,
-            team=team,
-            reports_to={team_a: lead1, team_b: lead2, team_c: lead3}[team],
+        agents[name] = PersonFactory(
+            username=name, team=team, reports_to={team_a: lead1, team_b: lead2, team_c: lead3}[team]
         )
-        QueueMembership.objects.create(person=agents[name], queue=queue, proficiency=5)
+        QueueMembershipFactory(person=agents[name], queue=queue)
     return SimpleNamespace(
         center=center,
         general=general,

@@ -50,7 +50,7 @@ from hypothesis import strategies as st
 
 from agents.models import Role
 from callcenter.dispatch import suppress_dispatch
-from tests.conftest import GENERAL_NUMBER, make_available, make_person, signature
+from tests.conftest import GENERAL_NUMBER, make_available, signature
 from tests.telephony.reliability_support import route_of
 from tests.telephony.test_reliability_garbage import QUERY, VALID, sid
 
@@ -364,17 +364,16 @@ def world(org):
     from qa.models import SamplingPolicy
     from telephony import services as tel
     from telephony.models import Voicemail
-    from tests.qa.conftest import make_call
-    from tests.tickets.helpers import make_ticket
+    from tests.factories import CallFactory, PersonFactory, TicketFactory
     from tickets import services as tickets
     from tickets.approvals import approval_request_create
     from tickets.models import SavedView
 
-    admin = make_person("admin1", Role.ADMIN, center=org.center, is_staff=True)
-    ticket = make_ticket(org, assignee=org.agent1)
+    admin = PersonFactory(username="admin1", role=Role.ADMIN, center=org.center, is_staff=True)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     SamplingPolicy.objects.create(department=org.general, calls_per_agent=2)
     scorecard = build_scorecard()
-    call = make_call(org, org.agent1, customer=ticket.customer)
+    call = CallFactory(agent=org.agent1, customer=ticket.customer, recorded=True)
     with suppress_dispatch():
         make_available(org.agent2)
         tel.call_receive(sid="CA" + "7" * 32, from_number="+821070000001", to_number=GENERAL_NUMBER)

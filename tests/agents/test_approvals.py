@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from agents.models import ApprovalRequest, BreakSlot, WorkingHours
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets.approvals import approval_request_create
 from tickets.models import TicketEvent
 
@@ -23,7 +23,7 @@ def escalate(client, org, ticket):
 
 
 def test_the_lead_sees_the_escalation_and_approving_takes_the_ticket(client, org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     request = escalate(client, org, ticket)
     client.force_login(org.lead1)
     board = client.get("/agents/team/").content.decode()
@@ -42,7 +42,7 @@ def test_the_lead_sees_the_escalation_and_approving_takes_the_ticket(client, org
 
 
 def test_deny_keeps_the_assignee_and_a_decided_request_cannot_be_decided_again(client, org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     request = escalate(client, org, ticket)
     client.force_login(org.lead1)
     client.post(f"/agents/requests/{request.pk}/decide/", {"decision": "deny"})
@@ -54,7 +54,7 @@ def test_deny_keeps_the_assignee_and_a_decided_request_cannot_be_decided_again(c
 
 
 def test_another_teams_lead_and_the_agent_cannot_decide(client, org):
-    request = escalate(client, org, make_ticket(org, assignee=org.agent1))
+    request = escalate(client, org, TicketFactory(team=org.team_a, assignee=org.agent1))
     client.force_login(org.lead2)
     assert (
         client.post(f"/agents/requests/{request.pk}/decide/", {"decision": "approve"}).status_code
@@ -145,7 +145,7 @@ def test_the_lead_sets_working_hours_and_breaks_for_their_team_only(client, org)
 
 
 def test_the_decision_reaches_the_agents_desktop(client, org):
-    request = escalate(client, org, make_ticket(org, assignee=org.agent1))
+    request = escalate(client, org, TicketFactory(team=org.team_a, assignee=org.agent1))
     client.force_login(org.agent1)
     page = client.get("/agents/desktop/").content.decode()
     assert f'data-request="{request.pk}"' in page and "req-pending" in page
@@ -190,11 +190,16 @@ def test_the_team_board_counts_sla_alerts_shows_the_most_urgent_and_links_the_re
 
     now = timezone.now()
     for i in range(8):
-        make_ticket(org, assignee=org.agent1, phone=f"+82101234{i:04d}", subject=f"지연 {i}")
+        TicketFactory(
+            team=org.team_a,
+            assignee=org.agent1,
+            customer__phone=f"+82101234{i:04d}",
+            subject=f"지연 {i}",
+        )
     Ticket.objects.update(sla_state="breached", sla_due_at=now - timedelta(hours=1))
     urgent = Ticket.objects.order_by("pk").last()
     Ticket.objects.filter(pk=urgent.pk).update(sla_due_at=now - timedelta(hours=5))
-    soon = make_ticket(org, assignee=org.agent2, phone="+821099990000")
+    soon = TicketFactory(team=org.team_a, assignee=org.agent2, customer__phone="+821099990000")
     Ticket.objects.filter(pk=soon.pk).update(sla_state="warning", sla_due_at=now)
     client.force_login(org.lead1)
     body = client.get("/agents/team/").content.decode()

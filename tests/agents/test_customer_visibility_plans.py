@@ -26,7 +26,7 @@ from django.utils import timezone
 from agents.models import Person, Role, Team
 from telephony.models import Call, CallPhase, Offer, OfferStatus
 from telephony.selectors import calls_visible_to
-from tests.conftest import make_person
+from tests.factories import PersonFactory
 from tests.plans import analyze, explain
 from tickets.models import Customer, Ticket
 from tickets.selectors import (
@@ -269,8 +269,8 @@ def test_customers_are_those_of_the_tickets_and_calls_each_person_may_see(org, w
     over every customer on file."""
     people = [getattr(org, persona) for persona in SEES]
     people += [
-        make_person("staff1", Role.ADMIN, center=org.center),
-        make_person("root", Role.AGENT, center=org.center, team=org.team_a, is_superuser=True),
+        PersonFactory(username="staff1", role=Role.ADMIN, center=org.center),
+        PersonFactory(username="root", team=org.team_a, is_superuser=True),
     ]
     everyone = set(Customer.objects.values_list("pk", flat=True))
     for person in people:

@@ -14,12 +14,14 @@ from django.urls import reverse
 from agents import services
 from agents.models import Person, Role
 from agents.services import agent_set_state
-from tests.conftest import make_person
+from tests.factories import PersonFactory
 
 
 @pytest.fixture
 def superuser(org):
-    return make_person("boss", Role.ADMIN, center=org.center, is_staff=True, is_superuser=True)
+    return PersonFactory(
+        username="boss", role=Role.ADMIN, center=org.center, is_staff=True, is_superuser=True
+    )
 
 
 def _as(person) -> Client:
@@ -219,7 +221,7 @@ def test_moving_an_agent_in_the_admin_change_form_moves_their_lead(org, superuse
 
 
 def test_a_lead_moving_away_hands_their_agents_to_the_teams_other_lead(org):
-    second = make_person("lead1b", Role.TEAM_LEAD, center=org.center, team=org.team_a)
+    second = PersonFactory(username="lead1b", role=Role.TEAM_LEAD, team=org.team_a)
 
     services.person_update(
         by=org.director,

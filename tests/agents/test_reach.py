@@ -19,7 +19,8 @@ from telephony import services
 from telephony.selectors import calls_visible_to
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available, make_person
-from tickets.models import Customer, Ticket
+from tests.factories import TicketFactory
+from tickets.models import TicketStatus
 from tickets.selectors import ticket_get_for, tickets_visible_to
 
 
@@ -105,17 +106,7 @@ def test_calls_and_tickets_follow_the_chart(org):
 
 
 def test_another_teams_ticket_is_404_by_url_and_api(client, org):
-    customer = Customer.objects.create(phone="+821055556666")
-    from django.utils import timezone
-
-    ticket = Ticket.objects.create(
-        customer=customer,
-        department=org.general,
-        team=org.team_b,
-        subject="x",
-        created_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
+    ticket = TicketFactory(team=org.team_b, subject="x", status=TicketStatus.NEW)
     client.force_login(org.agent1)
     assert client.get(f"/tickets/{ticket.pk}/").status_code == 404
     assert client.get(f"/api/tickets/{ticket.pk}/").status_code == 404

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from agents.models import ApprovalRequest
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets import services
 
 
@@ -20,7 +20,7 @@ from tickets import services
     ],
 )
 def test_deciding_a_request_goes_back_only_within_the_site(client, org, target, expected):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     client.force_login(org.agent1)
     client.post(f"/tickets/{ticket.pk}/escalate/", {"reason": "권한 밖"})
     req = ApprovalRequest.objects.get(ticket=ticket)
@@ -34,7 +34,7 @@ def test_deciding_a_request_goes_back_only_within_the_site(client, org, target, 
     [("https://evil.example/", "/agents/desktop/"), ("/tickets/", "/tickets/")],
 )
 def test_ticking_off_a_follow_up_goes_back_only_within_the_site(client, org, target, expected):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     task = services.followup_create(
         actor=org.agent1,
         customer=ticket.customer,

@@ -15,7 +15,7 @@ from telephony.services.customers import call_customer_link
 from telephony.simulator import new_call_sid
 from tests.browser import test_call_flow as call_flow
 from tests.conftest import GENERAL_NUMBER, make_available
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets.approvals import approval_request_create, approval_request_decide
 from tickets.models import TicketNote
 from tickets.services import followup_create
@@ -76,7 +76,7 @@ def test_a_half_typed_wrapup_survives_changes_from_other_sessions(live_server, o
     page.evaluate("document.querySelector('#wrapup-form textarea[name=note]').dataset.mark = '1'")
 
     # Meanwhile, from other sessions: the 실장 decides a request, a follow-up is added.
-    ticket = make_ticket(org, assignee=org.agent1, subject="감면 요청")
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1, subject="감면 요청")
     request = approval_request_create(
         requester=org.agent1, kind=RequestKind.ESCALATION, reason="감면 요구", ticket=ticket
     )

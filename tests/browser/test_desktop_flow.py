@@ -7,7 +7,7 @@ import pytest
 from telephony.simulator import Simulator
 from tests.browser import test_call_flow as call_flow
 from tests.conftest import GENERAL_NUMBER
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets.models import PiiDetection, Ticket, TicketCategory, TicketNote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,7 +28,12 @@ def test_screen_pop_shows_history_and_wrapup_creates_a_ticket(
     settings.PUBLIC_BASE_URL = live_server.url
     settings.SIMULATOR_TARGET_URL = live_server.url
     ARTIFACTS.mkdir(exist_ok=True)
-    old = make_ticket(org, phone="+821022223333", subject="지난달 요금 문의", status="resolved")
+    old = TicketFactory(
+        team=org.team_a,
+        customer__phone="+821022223333",
+        subject="지난달 요금 문의",
+        status="resolved",
+    )
     category = TicketCategory.objects.create(department=org.general, name="환불 요청")
 
     page = login(browser, live_server.url, "agent1")
@@ -85,7 +90,7 @@ def test_pii_warning_on_a_note_with_a_resident_registration_number(
     from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(exist_ok=True)
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     page = login(browser, live_server.url, "agent1")
     page.wait_for_url("**/agents/desktop/")
     page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
@@ -110,7 +115,7 @@ def test_team_lead_approves_an_escalation(live_server, org, browser):
     from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(exist_ok=True)
-    ticket = make_ticket(org, assignee=org.agent1, subject="요금 감면 요구")
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1, subject="요금 감면 요구")
     agent = login(browser, live_server.url, "agent1")
     agent.wait_for_url("**/agents/desktop/")
     agent.goto(f"{live_server.url}/tickets/{ticket.pk}/")

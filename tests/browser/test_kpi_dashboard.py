@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from kpi.services import kpi_backfill
 from tests.browser.test_call_flow import browser, login  # noqa: F401
-from tests.kpi.test_metrics import make_call
+from tests.factories import CallFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -20,7 +20,9 @@ def test_the_manager_sees_charts_drills_down_and_prints(live_server, org, browse
 
     base = timezone.localtime().replace(hour=0, minute=5, second=0, microsecond=0)
     for i in range(3):
-        make_call(org, enq=base + timedelta(minutes=i), wait=3, agent=org.agent1, talk=90)
+        CallFactory(
+            enqueued_at=base + timedelta(minutes=i), wait=3, agent=org.agent1, talk=90, acw=0
+        )
     kpi_backfill(start=base.replace(minute=0), end=timezone.now() + timedelta(minutes=1))
     page = login(browser, live_server.url, "manager1")
     page.goto(live_server.url + "/kpi/")

@@ -9,12 +9,10 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from agents.models import QueueMembership
 from kpi.selectors import day_bounds
 from kpi.services import kpi_backfill
-from telephony.models import CallPhase
 from tests.browser.test_call_flow import ARTIFACTS, browser, login  # noqa: F401
-from tests.kpi.test_metrics import make_call
+from tests.factories import CallFactory, QueueMembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -25,14 +23,20 @@ def test_the_agent_sees_their_queues_on_the_desktop(live_server, org, browser, s
 
     settings.REDIS_URL = ""
     cache.clear()  # a count kept by an earlier test
-    QueueMembership.objects.create(person=org.agent1, queue=org.q_signup)
+    QueueMembershipFactory(person=org.agent1, queue=org.q_signup)
     start, _ = day_bounds()
     now = timezone.now()
     t0 = max(now - timedelta(minutes=5), start + timedelta(seconds=1))
-    make_call(org, enq=t0, wait=12, agent=org.agent2, talk=60, acw=10)
-    make_call(org, enq=t0 + timedelta(seconds=5), wait=40, phase=CallPhase.ABANDONED)
-    make_call(org, enq=max(now - timedelta(seconds=8), t0), phase=CallPhase.QUEUED)
-    make_call(org, enq=max(now - timedelta(seconds=3), t0), phase=CallPhase.QUEUED)
+    CallFactory(enqueued_at=t0, wait=12, agent=org.agent2, talk=60, acw=10)
+    CallFactory(
+        abandoned=True, enqueued_at=t0 + timedelta(seconds=5), wait=40, department=org.general
+    )
+    CallFactory(
+        queued=True, enqueued_at=max(now - timedelta(seconds=8), t0), department=org.general
+    )
+    CallFactory(
+        queued=True, enqueued_at=max(now - timedelta(seconds=3), t0), department=org.general
+    )
 
     page = login(browser, live_server.url, "agent1")
     page.wait_for_url("**/agents/desktop/")
@@ -60,8 +64,12 @@ def test_the_kpi_table_has_the_answer_rate_beside_the_service_level(live_server,
 
     base = timezone.localtime().replace(hour=0, minute=5, second=0, microsecond=0)
     for i in range(3):
-        make_call(org, enq=base + timedelta(minutes=i), wait=3, agent=org.agent1, talk=90)
-    make_call(org, enq=base + timedelta(minutes=4), wait=30, phase=CallPhase.ABANDONED)
+        CallFactory(
+            enqueued_at=base + timedelta(minutes=i), wait=3, agent=org.agent1, talk=90, acw=0
+        )
+    CallFactory(
+        abandoned=True, enqueued_at=base + timedelta(minutes=4), wait=30, department=org.general
+    )
     kpi_backfill(start=base.replace(minute=0), end=timezone.now() + timedelta(minutes=1))
     page = login(browser, live_server.url, "manager1")
     page.goto(live_server.url + "/kpi/")

@@ -7,7 +7,7 @@ from django.apps import apps
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets import services
 from tickets.forms import PII_KINDS
 from tickets.models import PiiDetection
@@ -40,7 +40,7 @@ def admin_client(client, org):
 
 
 def test_raw_codes_show_as_labels_in_the_admin(admin_client, org):
-    ticket = make_ticket(org)
+    ticket = TicketFactory(team=org.team_a)
     services.ticket_note_add(actor=org.agent1, ticket=ticket, body="안내")
     PiiDetection.objects.create(
         agent=org.agent1,

@@ -14,11 +14,11 @@ from telephony import services
 from telephony.models import CallPhase, Voicemail
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
+from tests.factories import CallFactory
 from tests.kpi.test_dashboards import today  # noqa: F401 - the seeded day of calls
-from tests.kpi.test_metrics import make_call
 from tickets.models import Customer, IdentifierView
 
-# tests.kpi.test_metrics.make_call's caller, as the center writes it, masked, and raw.
+# The caller of tests.kpi.test_dashboards' day of calls, as the center writes it, masked, and raw.
 FULL = "010-1234-5678"
 MASKED = "010-****-5678"
 RAW = "+821012345678"
@@ -41,7 +41,14 @@ def test_the_kpi_drill_down_masks_callers(client, org, today):  # noqa: F811
 
 
 def test_the_calls_api_masks_callers(client, org):
-    make_call(org, enq=timezone.now() - timedelta(hours=1), wait=5, agent=org.agent1, talk=60)
+    CallFactory(
+        from_number=RAW,
+        enqueued_at=timezone.now() - timedelta(hours=1),
+        wait=5,
+        agent=org.agent1,
+        talk=60,
+        acw=0,
+    )
     client.force_login(org.lead1)
     response = client.get("/api/calls/")
     assert response.status_code == 200
@@ -50,7 +57,14 @@ def test_the_calls_api_masks_callers(client, org):
 
 
 def test_a_person_page_masks_their_callers(client, org):
-    make_call(org, enq=timezone.now() - timedelta(hours=1), wait=5, agent=org.agent1, talk=60)
+    CallFactory(
+        from_number=RAW,
+        enqueued_at=timezone.now() - timedelta(hours=1),
+        wait=5,
+        agent=org.agent1,
+        talk=60,
+        acw=0,
+    )
     client.force_login(org.lead1)
     response = client.get(reverse("desk:person-detail", args=[org.agent1.pk]))
     assert response.status_code == 200
@@ -58,8 +72,13 @@ def test_a_person_page_masks_their_callers(client, org):
 
 
 def test_the_desktops_unfinished_wrap_ups_mask_callers(client, org):
-    call = make_call(
-        org, enq=timezone.now() - timedelta(hours=1), wait=5, agent=org.agent2, talk=60, acw=10
+    call = CallFactory(
+        from_number=RAW,
+        enqueued_at=timezone.now() - timedelta(hours=1),
+        wait=5,
+        agent=org.agent2,
+        talk=60,
+        acw=10,
     )
     assert call.phase == CallPhase.COMPLETED and call.wrapup_submitted_at is None
     client.force_login(org.agent2)
@@ -134,8 +153,13 @@ def test_the_admin_lists_mask_callers_and_customers(client, org):
     from telephony.models import SmsMessage
 
     customer = Customer.objects.create(phone=RAW, email="kim.gogaek@example.com")
-    call = make_call(
-        org, enq=timezone.now() - timedelta(hours=1), wait=5, customer=customer, talk=60
+    call = CallFactory(
+        enqueued_at=timezone.now() - timedelta(hours=1),
+        wait=5,
+        talk=60,
+        acw=0,
+        customer=customer,
+        department=org.general,
     )
     voicemail = _voicemail(org, 4)
     SmsMessage.objects.create(

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.urls import Resolver404, resolve
 
 from agents.models import Role
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets.models import Disposition
 
 # Words that stay as they are in a Korean center's UI: acronyms, product names, keys.
@@ -132,7 +132,7 @@ def crawl(client, start: str, max_pages: int = PAGES_PER_ROLE) -> dict[str, list
 def pages_with_data(org):
     from agents.models import WorkingHours
 
-    make_ticket(org, assignee=org.agent1)
+    TicketFactory(team=org.team_a, assignee=org.agent1)
     WorkingHours.objects.create(person=org.agent1, weekday=0, starts="09:00", ends="18:00")
     return org
 

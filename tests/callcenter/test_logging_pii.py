@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from django.conf import settings
 
 from callcenter.logfilter import PiiLogFilter
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tests.tickets.test_status_page import lookup, sent_code  # noqa: F401 (lookup is a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def console_output():
 
 def test_the_status_page_code_and_the_number_are_not_logged(client, org, lookup, caplog):  # noqa: F811
     caplog.set_level(logging.DEBUG)
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     with console_output() as out:
         response = lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
     assert response.status_code == 302

@@ -7,19 +7,20 @@ import random
 import pytest
 from django.core.management import CommandError, call_command
 
-from agents.models import AgentState, AgentStatus, QueueMembership, Role
+from agents.models import AgentState, AgentStatus, QueueMembership
 from callcenter.dispatch import suppress_dispatch
 from demo.management.commands.simulate_agents import Colleague, Command, colleagues_in
 from telephony import services
 from telephony.models import Call, CallPhase
-from tests.conftest import GENERAL_NUMBER, make_person
+from tests.conftest import GENERAL_NUMBER
+from tests.factories import PersonFactory, QueueMembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_colleague_answers_talks_hangs_up_and_wraps_up(org):
-    person = make_person("colleague1", Role.AGENT, center=org.center, team=org.team_a)
-    QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
+    person = PersonFactory(username="colleague1", team=org.team_a)
+    QueueMembershipFactory(person=person, queue=org.q_general)
     command = Command()
     command.rng = random.Random(1)
     command.opts = {"answer": (0, 0), "talk": (0, 0), "wrapup": (0, 0)}
@@ -45,8 +46,8 @@ def test_a_colleague_answers_talks_hangs_up_and_wraps_up(org):
 
 
 def test_people_a_newcomer_logs_in_as_are_never_played(org):
-    person = make_person("colleague1", Role.AGENT, center=org.center, team=org.team_a)
-    QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
+    person = PersonFactory(username="colleague1", team=org.team_a)
+    QueueMembershipFactory(person=person, queue=org.q_general)
     for name in ("agent1", "agent2"):  # they take 일반's calls too
         QueueMembership.objects.get_or_create(
             person=getattr(org, name), queue=org.q_general, defaults={"proficiency": 5}
@@ -91,8 +92,8 @@ def test_a_colleague_keeps_working_when_redis_or_the_broker_is_down(org, monkeyp
 
     from demo.management.commands import simulate_agents
 
-    person = make_person("colleague1", Role.AGENT, center=org.center, team=org.team_a)
-    QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
+    person = PersonFactory(username="colleague1", team=org.team_a)
+    QueueMembershipFactory(person=person, queue=org.q_general)
     real = simulate_agents.agent_set_state
     failures = []
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from desk.selectors import today_figures_for
 from tests.conftest import GENERAL_NUMBER
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tests.tickets.test_pii_wrapup import call_in_wrapup, post_wrapup
 from tickets import services
 from tickets.models import FollowUpTask, Ticket, TicketCategory
@@ -47,7 +47,7 @@ def test_a_follow_up_in_the_past_is_refused_and_nothing_is_saved(client, org):
 
 
 def test_the_reminder_shows_on_the_desktop(client, org):
-    ticket = make_ticket(org)
+    ticket = TicketFactory(team=org.team_a)
     now = timezone.now()
     task = services.followup_create(
         actor=org.agent1,

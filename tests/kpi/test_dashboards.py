@@ -10,14 +10,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from agents.models import QueueMembership, Role, Target, TargetMetric
+from agents.models import Target, TargetMetric
 from kpi.services import kpi_backfill
-from telephony.models import CallPhase
-from tests.conftest import make_person
+from tests.factories import CallFactory, PersonFactory, QueueMembershipFactory
 from tests.kpi.exports import csv_table, xlsx_table
-from tests.kpi.test_metrics import make_call
 
 TODAY = "kpi/"
+
+
+# tests.callcenter.test_caller_numbers_masked looks for this caller, masked.
+CALLER = "+821012345678"
 
 
 @pytest.fixture
@@ -25,17 +27,38 @@ def today(org):
     now = timezone.localtime()
     base = now.replace(hour=0, minute=5, second=0, microsecond=0)
     for i in range(3):
-        make_call(org, enq=base + timedelta(minutes=i), wait=4, agent=org.agent1, talk=100, acw=20)
-    make_call(org, enq=base + timedelta(minutes=5), wait=8, agent=org.agent3, talk=300, acw=60)
-    make_call(
-        org,
-        enq=base + timedelta(minutes=6),
+        CallFactory(
+            from_number=CALLER,
+            enqueued_at=base + timedelta(minutes=i),
+            wait=4,
+            agent=org.agent1,
+            talk=100,
+            acw=20,
+        )
+    CallFactory(
+        from_number=CALLER,
+        enqueued_at=base + timedelta(minutes=5),
+        wait=8,
+        agent=org.agent3,
+        talk=300,
+        acw=60,
+    )
+    CallFactory(
+        from_number=CALLER,
+        enqueued_at=base + timedelta(minutes=6),
         wait=9,
         agent=org.agent4,
         talk=50,
+        acw=0,
         department=org.signup,
     )
-    make_call(org, enq=base + timedelta(minutes=7), wait=30, phase=CallPhase.ABANDONED)
+    CallFactory(
+        from_number=CALLER,
+        abandoned=True,
+        enqueued_at=base + timedelta(minutes=7),
+        wait=30,
+        department=org.general,
+    )
     kpi_backfill(start=base.replace(minute=0), end=now + timedelta(minutes=1))
     return base
 
@@ -179,9 +202,11 @@ def test_dashboard_queries_do_not_grow_with_agents_or_calls(
     person = getattr(org, who)
     before = _queries(client, person)
     for i in range(15):
-        agent = make_person(f"extra{i}", Role.AGENT, center=org.center, team=org.team_a)
-        QueueMembership.objects.create(person=agent, queue=org.q_general)
-        make_call(org, enq=today + timedelta(minutes=20 + i), wait=3, agent=agent, talk=60)
+        agent = PersonFactory(username=f"extra{i}", team=org.team_a)
+        QueueMembershipFactory(person=agent, queue=org.q_general)
+        CallFactory(
+            enqueued_at=today + timedelta(minutes=20 + i), wait=3, agent=agent, talk=60, acw=0
+        )
     kpi_backfill(start=today.replace(minute=0), end=timezone.now() + timedelta(minutes=1))
     assert _queries(client, person) == before
     client.force_login(person)
@@ -203,7 +228,9 @@ def test_the_drill_down_query_count_does_not_grow_with_calls(
     client, org, today, django_assert_max_num_queries
 ):
     for i in range(30):
-        make_call(org, enq=today + timedelta(minutes=30 + i), wait=3, agent=org.agent1, talk=60)
+        CallFactory(
+            enqueued_at=today + timedelta(minutes=30 + i), wait=3, agent=org.agent1, talk=60, acw=0
+        )
     client.force_login(org.manager)
     with django_assert_max_num_queries(14):
         day = today.date().isoformat()  # the page alone: signing in is not the drill-down

@@ -121,14 +121,14 @@ def test_the_evaluation_exports_every_visible_sheet(client, org, month, settings
 
 
 def test_a_manager_exports_only_their_departments(client, org, month):  # noqa: F811
-    from tests.kpi.test_metrics import make_call
+    from tests.factories import CallFactory
 
-    make_call(
-        org,
-        enq=datetime(2026, 3, 10, 10, tzinfo=timezone.get_current_timezone()),
+    CallFactory(
+        enqueued_at=datetime(2026, 3, 10, 10, tzinfo=timezone.get_current_timezone()),
         wait=1,
         agent=org.agent4,
         talk=10,
+        acw=0,
         department=org.signup,
     )
     performance.performance_sheets_compute(month=month)

@@ -4,7 +4,6 @@ them: raw rows → rollups (kpi.services) → sums → formulas (kpi.selectors.K
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from itertools import count
 
 import pytest
 from django.utils import timezone
@@ -15,64 +14,16 @@ from kpi.models import DailyStat, IntervalStat
 from kpi.scopes import KpiScope
 from kpi.selectors import KpiRow, rows_for_scopes
 from kpi.services import kpi_backfill
-from telephony.models import Call, CallDirection, CallEvent, CallPhase, Survey, SurveyChannel
+from telephony.models import Call, CallDirection, CallEvent, CallPhase
+from tests.factories import CallFactory, CustomerFactory, SurveyFactory
 from tests.kpi.test_qa_scores import qa_evaluation
 from tests.qa.conftest import card  # noqa: F401
-from tickets.models import Customer, Disposition, PiiDetection
-
-SIDS = count(1)
+from tickets.models import Disposition, PiiDetection
 
 
 def at(hour, minute=0, second=0, day=0):
     tz = timezone.get_current_timezone()
     return datetime(2026, 3, 2, hour, minute, second, tzinfo=tz) + timedelta(days=day)
-
-
-def make_call(
-    org,
-    *,
-    enq,
-    wait=None,
-    phase=CallPhase.COMPLETED,
-    agent=None,
-    talk=0.0,
-    hold=0.0,
-    acw=0.0,
-    customer=None,
-    department=None,
-    disposition=None,
-    sid=None,
-    segment=0,
-    queue_exit="",
-):
-    department = department or org.general
-    queue = org.q_general if department == org.general else org.q_signup
-    answered = phase in (CallPhase.COMPLETED, CallPhase.CONNECTED, CallPhase.WRAP_UP)
-    answered_at = enq + timedelta(seconds=wait) if answered else None
-    ended = (answered_at or enq) + timedelta(seconds=talk + hold if answered else wait or 0)
-    return Call.objects.create(
-        sid=sid or f"CA{next(SIDS):032d}",
-        segment=segment,
-        direction=CallDirection.INBOUND,
-        from_number="+821012345678",
-        to_number=department.phone_number,
-        department=department,
-        queue=queue,
-        customer=customer,
-        phase=phase,
-        agent=agent,
-        team=agent.team if agent else None,
-        enqueued_at=enq,
-        answered_at=answered_at,
-        ended_at=ended,
-        wrapup_ended_at=ended + timedelta(seconds=acw) if phase == CallPhase.COMPLETED else None,
-        queue_wait_seconds=wait,
-        talk_seconds=talk if answered else None,
-        hold_seconds=hold,
-        acw_seconds=acw if phase == CallPhase.COMPLETED else None,
-        disposition=disposition,
-        queue_exit=queue_exit,
-    )
 
 
 def rollup(org, scope, *, start, end, now=None):
@@ -92,16 +43,26 @@ def sl_day(org):
     abandoned: waits 2 (short), 15 (≤T), 30, 50        → 4 abandoned, 1 short, 2 within T
     """
     for i, wait in enumerate([5, 10, 20, 21, 40]):
-        make_call(org, enq=at(10, i), wait=wait, agent=org.agent1, talk=60, acw=30)
+        CallFactory(enqueued_at=at(10, i), wait=wait, agent=org.agent1, talk=60, acw=30)
     for i, wait in enumerate([2, 15, 30, 50]):
-        make_call(org, enq=at(10, 5 + i), wait=wait, phase=CallPhase.ABANDONED)
+        CallFactory(abandoned=True, enqueued_at=at(10, 5 + i), wait=wait, department=org.general)
     # Not contacts: a failed call, an outbound follow-up, a transfer's second segment.
-    make_call(org, enq=at(10, 10), wait=1, phase=CallPhase.FAILED)
-    out = make_call(org, enq=at(10, 11), wait=0, agent=org.agent1)
+    CallFactory(phase=CallPhase.FAILED, enqueued_at=at(10, 10), wait=1, department=org.general)
+    out = CallFactory(enqueued_at=at(10, 11), wait=0, agent=org.agent1, talk=0, acw=0)
     Call.objects.filter(pk=out.pk).update(direction=CallDirection.OUTBOUND)
-    make_call(org, enq=at(10, 12), wait=3, agent=org.agent2, segment=1, sid="CAsecondsegment")
+    CallFactory(
+        enqueued_at=at(10, 12),
+        wait=3,
+        agent=org.agent2,
+        talk=0,
+        acw=0,
+        sid="CAsecondsegment",
+        segment=1,
+    )
     # A booked callback that never reached the caller is not answered nor abandoned.
-    make_call(org, enq=at(10, 13), wait=8, phase=CallPhase.QUEUED, queue_exit="callback")
+    CallFactory(
+        queued=True, enqueued_at=at(10, 13), wait=8, department=org.general, queue_exit="callback"
+    )
 
 
 def test_service_level_variants_on_one_data_set(org, sl_day):
@@ -191,16 +152,8 @@ def test_nothing_measured_gives_no_value_not_zero(org):
 def test_csat_counts_fours_and_fives(org):
     scores = [5, 4, 3, 1, 5]
     for i, score in enumerate(scores):
-        call = make_call(org, enq=at(9, i), wait=1, agent=org.agent1, talk=10)
-        Survey.objects.create(
-            channel=SurveyChannel.SMS,
-            call_sid=call.sid,
-            call=call,
-            agent=org.agent1,
-            score=score,
-            resolved=i % 2 == 0,
-            answered_at=at(11, i),
-        )
+        call = CallFactory(enqueued_at=at(9, i), wait=1, agent=org.agent1, talk=10, acw=0)
+        SurveyFactory(call=call, score=score, resolved=i % 2 == 0, answered_at=at(11, i))
     agent = KpiScope("agent", org.agent1.pk, "a")
     row = rollup(org, agent, start=at(9), end=at(12))
     assert row.csat == pytest.approx(3 / 5)
@@ -241,9 +194,9 @@ def test_occupancy_and_utilisation_from_state_intervals(org):
 
 def test_calls_per_agent_per_day_and_per_hour(org):
     for i in range(6):
-        make_call(org, enq=at(10, i), wait=1, agent=org.agent1, talk=30)
+        CallFactory(enqueued_at=at(10, i), wait=1, agent=org.agent1, talk=30, acw=0)
     for i in range(2):
-        make_call(org, enq=at(10, 10 + i), wait=1, agent=org.agent2, talk=30)
+        CallFactory(enqueued_at=at(10, 10 + i), wait=1, agent=org.agent2, talk=30, acw=0)
     AgentStateInterval.objects.create(
         person=org.agent1, state=AgentState.AVAILABLE, started_at=at(9), ended_at=at(11)
     )
@@ -260,7 +213,10 @@ def test_calls_per_agent_per_day_and_per_hour(org):
 
 
 def test_transfer_and_escalation_rates(org):
-    calls = [make_call(org, enq=at(10, i), wait=1, agent=org.agent1, talk=30) for i in range(4)]
+    calls = [
+        CallFactory(enqueued_at=at(10, i), wait=1, agent=org.agent1, talk=30, acw=0)
+        for i in range(4)
+    ]
     CallEvent.objects.create(
         call=calls[0], kind="transfer", at=at(10, 5), data={"transfer_kind": "agent"}
     )
@@ -275,12 +231,12 @@ def test_main_task_is_the_department_kinds_success_disposition(org):
     signed = Disposition.objects.create(department=org.signup, code="signed_up", label="가입")
     info = Disposition.objects.create(department=org.signup, code="info_only", label="안내")
     for i, d in enumerate([signed, signed, info]):
-        make_call(
-            org,
-            enq=at(10, i),
+        CallFactory(
+            enqueued_at=at(10, i),
             wait=1,
             agent=org.agent4,
             talk=30,
+            acw=0,
             department=org.signup,
             disposition=d,
         )
@@ -299,7 +255,7 @@ def test_pii_detections_count_per_agent_and_team(org):
 
 def test_qa_average_comes_from_scored_qa_evaluations(org, card):  # noqa: F811
     for minute, score in ((1, 80.0), (2, 90.0), (3, None)):  # all items N/A: left out, never 0
-        call = make_call(org, enq=at(10, minute), wait=1, agent=org.agent1, talk=30)
+        call = CallFactory(enqueued_at=at(10, minute), wait=1, agent=org.agent1, talk=30)
         qa_evaluation(org, card, call, score=score)
     row = rollup(org, KpiScope("agent", org.agent1.pk, "a"), start=at(10), end=at(11))
     assert (row.qa_evaluations, row.qa_average) == (2, 85)
@@ -320,45 +276,65 @@ def fcr_row(org, *, now):
 
 
 def test_a_repeat_exactly_seven_days_later_is_a_repeat(org):
-    customer = Customer.objects.create(phone="+821011112222")
-    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=customer)
-    make_call(org, enq=at(10, day=7), wait=1, agent=org.agent1, talk=30, customer=customer)
+    customer = CustomerFactory()
+    CallFactory(enqueued_at=at(10), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer)
+    CallFactory(
+        enqueued_at=at(10, day=7), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer
+    )
     row = fcr_row(org, now=at(12, day=8))
     assert (row.fcr_eligible, row.fcr_resolved) == (1, 0)
 
 
 def test_a_contact_one_second_after_the_window_is_not_a_repeat(org):
-    customer = Customer.objects.create(phone="+821011112222")
-    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=customer)
-    make_call(org, enq=at(10, 0, 1, day=7), wait=1, agent=org.agent1, talk=30, customer=customer)
+    customer = CustomerFactory()
+    CallFactory(enqueued_at=at(10), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer)
+    CallFactory(
+        enqueued_at=at(10, 0, 1, day=7), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer
+    )
     row = fcr_row(org, now=at(12, day=8))
     assert (row.fcr_eligible, row.fcr_resolved, row.fcr) == (1, 1, 1.0)
 
 
 def test_fcr_waits_until_the_window_has_closed(org):
-    customer = Customer.objects.create(phone="+821011112222")
-    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=customer)
+    customer = CustomerFactory()
+    CallFactory(enqueued_at=at(10), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer)
     assert fcr_row(org, now=at(10, day=7)).fcr_eligible == 0  # window still open (edge)
     assert fcr_row(org, now=at(10, 0, 1, day=7)).fcr_eligible == 1
 
 
 def test_fcr_repeats_are_same_customer_same_department_and_handled(org):
-    customer = Customer.objects.create(phone="+821011112222")
-    other = Customer.objects.create(phone="+821033334444")
-    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=customer, sid="CAfirst")
+    customer = CustomerFactory()
+    other = CustomerFactory()
+    CallFactory(
+        enqueued_at=at(10),
+        wait=1,
+        agent=org.agent1,
+        talk=30,
+        acw=0,
+        customer=customer,
+        sid="CAfirst",
+    )
     # Not repeats: another department, another customer, an abandoned call, the same
     # call's transfer segment.
-    make_call(
-        org, enq=at(11), wait=1, agent=org.agent4, talk=30, customer=customer, department=org.signup
+    CallFactory(
+        enqueued_at=at(11),
+        wait=1,
+        agent=org.agent4,
+        talk=30,
+        acw=0,
+        customer=customer,
+        department=org.signup,
     )
-    make_call(org, enq=at(12), wait=1, agent=org.agent1, talk=30, customer=other)
-    make_call(org, enq=at(13), wait=30, phase=CallPhase.ABANDONED, customer=customer)
-    make_call(
-        org,
-        enq=at(10, 5),
+    CallFactory(enqueued_at=at(12), wait=1, agent=org.agent1, talk=30, acw=0, customer=other)
+    CallFactory(
+        abandoned=True, enqueued_at=at(13), wait=30, customer=customer, department=org.general
+    )
+    CallFactory(
+        enqueued_at=at(10, 5),
         wait=1,
         agent=org.agent2,
         talk=30,
+        acw=0,
         customer=customer,
         sid="CAfirst",
         segment=1,
@@ -370,20 +346,22 @@ def test_fcr_repeats_are_same_customer_same_department_and_handled(org):
 
 
 def test_unknown_callers_are_left_out_of_fcr(org):
-    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=None)
+    CallFactory(enqueued_at=at(10), wait=1, agent=org.agent1, talk=30, acw=0, customer=None)
     assert fcr_row(org, now=at(12, day=9)).fcr_eligible == 0
 
 
 def test_the_live_fill_revisits_a_contact_when_its_repeat_arrives(org):
     from kpi.services import kpi_fill_incremental
 
-    customer = Customer.objects.create(phone="+821011112222")
-    make_call(org, enq=at(10), wait=1, agent=org.agent1, talk=30, customer=customer)
+    customer = CustomerFactory()
+    CallFactory(enqueued_at=at(10), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer)
     kpi_fill_incremental(now=at(12, day=9))
     scope = KpiScope("department", org.general.pk, "d")
     first = rows_for_scopes([scope], start=at(0), end=at(0, day=1))[0]
     assert (first.fcr_eligible, first.fcr_resolved) == (1, 1)
-    make_call(org, enq=at(9, day=3), wait=1, agent=org.agent1, talk=30, customer=customer)
+    CallFactory(
+        enqueued_at=at(9, day=3), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer
+    )
     kpi_fill_incremental(now=at(12, day=9))
     after = rows_for_scopes([scope], start=at(0), end=at(0, day=1))[0]
     assert (after.fcr_eligible, after.fcr_resolved) == (1, 0)

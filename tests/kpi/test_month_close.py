@@ -15,7 +15,7 @@ from callcenter.inputs import BUSINESS_YEARS, parse_month
 from kpi import closing, performance
 from kpi.models import PerformanceMonth, PerformanceMonthEvent, PerformanceSheet
 from kpi.services import kpi_backfill
-from tests.kpi.test_metrics import make_call
+from tests.factories import CallFactory
 
 DECEMBER = date(2026, 12, 1)
 MARCH = date(2026, 3, 1)
@@ -35,12 +35,13 @@ def march(org):
         (5, 35, "agent3"),
     ]:
         for i in range(n):
-            make_call(
-                org,
-                enq=seoul(2026, 3, day, 9).replace(minute=i),
+            CallFactory(
+                enqueued_at=seoul(2026, 3, day, 9).replace(minute=i),
                 wait=2,
                 agent=getattr(org, agent),
                 talk=60,
+                acw=0,
+                department=org.general,
             )
     Target.objects.create(
         department=org.general,
@@ -153,7 +154,7 @@ def test_the_director_reopens_with_a_reason_and_the_next_close_recomputes(org, m
     settings.KPI_EVALUATION_MIN_DAYS = 1
     closing.performance_month_close(person=org.director, month=march, at=seoul(2026, 4, 7))
     before = sheet(org, "agent2").score
-    make_call(org, enq=seoul(2026, 3, 20, 9), wait=1, agent=org.agent2, talk=30)
+    CallFactory(enqueued_at=seoul(2026, 3, 20, 9), wait=1, agent=org.agent2, talk=30, acw=0)
     kpi_backfill(start=seoul(2026, 3, 20, 0), end=seoul(2026, 3, 21, 0), now=seoul(2026, 4, 8))
     with pytest.raises(PermissionDenied):
         closing.performance_month_reopen(person=org.manager, month=march, reason="x")

@@ -19,8 +19,7 @@ from kpi.models import (
     TargetMetric,
 )
 from kpi.services import kpi_backfill
-from telephony.models import Survey, SurveyChannel
-from tests.kpi.test_metrics import make_call
+from tests.factories import CallFactory, SurveyFactory
 
 MONTH = date(2026, 3, 1)
 
@@ -83,18 +82,18 @@ def month(org, settings):
         (4, 30, "agent3"),
     ]:
         for i in range(n):
-            make_call(org, enq=at(day, 9, i), wait=2, agent=getattr(org, agent), talk=60)
+            CallFactory(
+                enqueued_at=at(day, 9, i),
+                wait=2,
+                agent=getattr(org, agent),
+                talk=60,
+                acw=0,
+                department=org.general,
+            )
     # agent1: 4 survey answers, 3 of them 4–5 (CSAT 75 %).
     calls = list(org.agent1.handled_calls.all()[:4])
     for call, score in zip(calls, [5, 4, 4, 2], strict=True):
-        Survey.objects.create(
-            channel=SurveyChannel.SMS,
-            call_sid=call.sid,
-            call=call,
-            agent=org.agent1,
-            score=score,
-            answered_at=at(5),
-        )
+        SurveyFactory(call=call, score=score, answered_at=at(5))
     for metric, value in [(TargetMetric.CALLS_PER_DAY, 20), (TargetMetric.CSAT, 0.8)]:
         Target.objects.create(
             department=org.general,
@@ -162,7 +161,7 @@ def test_a_closed_month_is_frozen(org, month):
         closing.performance_month_close(person=org.manager, month=month)
     closing.performance_month_close(person=org.director, month=month)
     before = sheet(org, "agent1").score
-    make_call(org, enq=at(20), wait=1, agent=org.agent1, talk=10)
+    CallFactory(enqueued_at=at(20), wait=1, agent=org.agent1, talk=10, acw=0)
     kpi_backfill(start=at(20, 0), end=at(21, 0), now=at(31, 23))
     with pytest.raises(ValidationError):
         performance.performance_sheets_compute(month=month)

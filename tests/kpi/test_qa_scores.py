@@ -11,35 +11,26 @@ from django.utils import timezone
 from kpi import qa_scores
 from kpi.models import IntervalStat
 from kpi.services import kpi_fill_incremental, kpi_fill_intervals
-from qa.models import Evaluation, EvaluationStatus
-from tests.qa.conftest import card, make_call  # noqa: F401
+from qa.models import EvaluationStatus
+from tests.factories import CallFactory, EvaluationFactory
+from tests.qa.conftest import card  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 def qa_evaluation(org, card, call, *, score, status=EvaluationStatus.SUBMITTED, **extra):  # noqa: F811
-    return Evaluation.objects.create(
-        call=call,
-        scorecard=card,
-        agent=call.agent,
-        team=call.team,
-        department=call.department,
-        evaluator=org.lead1,
-        month=timezone.localdate(call.enqueued_at).replace(day=1),
-        status=status,
-        score=score,
-        created_at=timezone.now(),
-        **extra,
+    return EvaluationFactory(
+        call=call, scorecard=card, evaluator=org.lead1, status=status, score=score, **extra
     )
 
 
 def test_scored_evaluations_count_at_the_time_of_their_call(org, card):  # noqa: F811
     at = timezone.now() - timedelta(hours=2)
-    call = make_call(org, org.agent1, at=at)
-    other = make_call(org, org.agent1, at=at)
+    call = CallFactory(agent=org.agent1, ended=at, recorded=True)
+    other = CallFactory(agent=org.agent1, ended=at, recorded=True)
     qa_evaluation(org, card, call, score=80.0)
     qa_evaluation(org, card, other, score=None)  # all N/A: no score
-    draft = make_call(org, org.agent1, at=at)
+    draft = CallFactory(agent=org.agent1, ended=at, recorded=True)
     qa_evaluation(org, card, draft, score=50.0, status=EvaluationStatus.DRAFT)
     rows = list(qa_scores.qa_scores_between(at - timedelta(hours=1), at + timedelta(hours=1)))
     assert rows == [(org.agent1.pk, call.enqueued_at, 80.0)]
@@ -48,7 +39,7 @@ def test_scored_evaluations_count_at_the_time_of_their_call(org, card):  # noqa:
 
 def test_the_qa_average_moves_in_the_rollups_when_a_score_changes(org, card):  # noqa: F811
     at = timezone.now() - timedelta(hours=2)
-    call = make_call(org, org.agent1, at=at)
+    call = CallFactory(agent=org.agent1, ended=at, recorded=True)
     kpi_fill_incremental()
     evaluation = qa_evaluation(org, card, call, score=70.0)
     kpi_fill_incremental()

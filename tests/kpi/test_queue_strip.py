@@ -13,13 +13,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from agents.models import Department, QueueMembership
+from agents.models import Department
 from kpi.selectors import day_bounds
 from telephony import services
-from telephony.models import CallPhase, Queue
+from telephony.models import Queue
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER
-from tests.kpi.test_metrics import make_call
+from tests.factories import CallFactory, QueueMembershipFactory
 
 STRIP = "/kpi/queues/mine/"
 
@@ -40,16 +40,18 @@ def two_queues(org):
     """agent1 in 일반 and 가입. 일반 today: one answered in 12 s (within T = 20 s), one
     answered in 45 s, one abandoned after 40 s, two callers waiting; 가입: one waiting,
     nothing answered yet."""
-    QueueMembership.objects.create(person=org.agent1, queue=org.q_signup)
+    QueueMembershipFactory(person=org.agent1, queue=org.q_signup)
     t0 = base_time()
-    make_call(org, enq=t0, wait=12, agent=org.agent2, talk=60, acw=10)
-    make_call(org, enq=t0 + timedelta(seconds=5), wait=45, agent=org.agent2, talk=60, acw=10)
-    make_call(org, enq=t0 + timedelta(seconds=10), wait=40, phase=CallPhase.ABANDONED)
-    oldest = make_call(org, enq=t0 + timedelta(seconds=60), phase=CallPhase.QUEUED)
-    make_call(org, enq=t0 + timedelta(seconds=90), phase=CallPhase.QUEUED)
-    signup = make_call(
-        org, enq=t0 + timedelta(seconds=30), phase=CallPhase.QUEUED, department=org.signup
+    CallFactory(enqueued_at=t0, wait=12, agent=org.agent2, talk=60, acw=10)
+    CallFactory(enqueued_at=t0 + timedelta(seconds=5), wait=45, agent=org.agent2, talk=60, acw=10)
+    CallFactory(
+        abandoned=True, enqueued_at=t0 + timedelta(seconds=10), wait=40, department=org.general
     )
+    oldest = CallFactory(
+        queued=True, enqueued_at=t0 + timedelta(seconds=60), department=org.general
+    )
+    CallFactory(queued=True, enqueued_at=t0 + timedelta(seconds=90), department=org.general)
+    signup = CallFactory(queued=True, enqueued_at=t0 + timedelta(seconds=30), department=org.signup)
     return {"general": oldest, "signup": signup}
 
 
@@ -126,7 +128,7 @@ def test_the_strips_queries_do_not_grow_with_queues(client, org, two_queues):
             center=org.center, name=f"추가 {i}", phone_number=f"+82255502{i:02d}"
         )
         queue = Queue.objects.create(department=department, name=f"추가 대기열 {i}")
-        QueueMembership.objects.create(person=org.agent1, queue=queue)
+        QueueMembershipFactory(person=org.agent1, queue=queue)
     cache.clear()  # the new memberships count at once, not after the cache's seconds
     queries()
     assert queries() == before

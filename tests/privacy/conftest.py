@@ -16,17 +16,16 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from demo.seed.qa import build_scorecard
 from kpi.models import STAT_FIELDS, DailyStat, IntervalStat
 from kpi.services import kpi_backfill
-from qa.models import Evaluation, EvaluationComment, EvaluationStatus
+from qa.models import EvaluationComment, EvaluationStatus
 from qa.selectors import report_scores
 from telephony import services
-from telephony.models import Survey
 from telephony.services.messages import sms_receive, voicemail_record
 from telephony.simulator import new_call_sid
 from telephony.sms import sms_send
 from tests.conftest import GENERAL_NUMBER, make_available
+from tests.factories import EvaluationFactory, SurveyFactory
 from tickets import services as tickets_services
 from tickets.models import Customer, StatusCheck
 
@@ -163,11 +162,8 @@ def world(org):
         duration=20,
         at=old,
     )
-    Survey.objects.create(
-        channel="sms",
-        call_sid=calls.hong_old.sid,
+    SurveyFactory(
         call=calls.hong_old,
-        agent=calls.hong_old.agent,
         customer=hong,
         phone=HONG.phone,
         sent_at=old + timedelta(minutes=5),
@@ -175,14 +171,9 @@ def world(org):
         answered_at=old + timedelta(minutes=9),
         reply_text=f"4 {HONG.name}",
     )
-    evaluation = Evaluation.objects.create(
+    evaluation = EvaluationFactory(
         call=calls.hong_old,
-        scorecard=build_scorecard(),
-        agent=calls.hong_old.agent,
-        team=calls.hong_old.team,
-        department=calls.hong_old.department,
         evaluator=org.lead1,
-        month=timezone.localdate(old).replace(day=1),
         status=EvaluationStatus.SUBMITTED,
         score=87.5,
         compliance_score=100.0,

@@ -12,7 +12,7 @@ from qa.services import (
     sample_run_execute,
     sample_run_start,
 )
-from tests.qa.conftest import make_call
+from tests.factories import CallFactory
 
 
 def marks_for(card, overrides=None):
@@ -24,7 +24,7 @@ def marks_for(card, overrides=None):
 
 
 def test_calibration_is_blind_until_revealed_then_shows_alignment(client, org, card):
-    call = make_call(org, org.agent1)
+    call = CallFactory(agent=org.agent1, recorded=True)
     session = calibration_create(
         actor=org.trainer, call=call, participants=[org.lead1, org.lead2], title="11월 보정"
     )
@@ -78,7 +78,7 @@ def test_calibration_is_blind_until_revealed_then_shows_alignment(client, org, c
 def test_only_the_facilitator_reveals_and_not_before_the_benchmark(org, card):
     from django.core.exceptions import PermissionDenied, ValidationError
 
-    call = make_call(org, org.agent1)
+    call = CallFactory(agent=org.agent1, recorded=True)
     session = calibration_create(actor=org.trainer, call=call, participants=[org.lead1], title="t")
     with pytest.raises(PermissionDenied):
         calibration_reveal(session=session, actor=org.lead1)
@@ -131,7 +131,7 @@ def test_the_report_moves_when_an_evaluation_is_submitted_and_exports_csv(
 def test_bonus_items_are_not_counted_as_failures(client, org, card):
     from qa.services import evaluation_assign_manual
 
-    call = make_call(org, org.agent1)
+    call = CallFactory(agent=org.agent1, recorded=True)
     ev = evaluation_assign_manual(actor=org.lead1, call=call, evaluator=org.lead1)
     bonus = ScorecardItem.objects.get(section__scorecard=card, bonus=True)
     evaluation_save(

@@ -12,7 +12,7 @@ from qa.services import (
     sample_run_start,
     scorecard_new_version,
 )
-from tests.qa.conftest import make_call
+from tests.factories import CallFactory
 
 
 @pytest.fixture
@@ -32,7 +32,10 @@ def world(org, card, month_calls, this_month):
         tasks=[("t", None)],
     )
     session = calibration_create(
-        actor=org.trainer, call=make_call(org, org.agent2), participants=[org.lead1], title="c"
+        actor=org.trainer,
+        call=CallFactory(agent=org.agent2, recorded=True),
+        participants=[org.lead1],
+        title="c",
     )
     return {"run": run, "draft": draft, "ev": ev, "plan": plan, "session": session}
 

@@ -170,9 +170,9 @@ def test_coaching_plans_are_guarded(client, org, scored):
 
 def test_a_calibration_title_is_guarded(client, org, card):
     from qa.models import CalibrationSession
-    from tests.qa.conftest import make_call
+    from tests.factories import CallFactory
 
-    call = make_call(org, org.agent1)
+    call = CallFactory(agent=org.agent1, recorded=True)
     client.force_login(org.trainer)
     url = reverse("qa:calibration-new", args=[call.pk])
     data = {"title": "고객 010-9876-5432 건 보정", "participants": [org.lead1.pk]}

@@ -7,7 +7,7 @@ from django.urls import reverse
 from qa.models import Evaluation, ScorecardItem
 from qa.scoring import Mark
 from qa.services import evaluation_save, sample_run_execute, sample_run_start
-from tests.qa.conftest import make_call
+from tests.factories import CallFactory
 
 
 def queries(client, url):
@@ -43,7 +43,7 @@ def test_queue_inbox_report_and_recordings_have_flat_query_counts(
         before[url] = queries(client, url)
     for agent in (org.agent1, org.agent2, org.agent3):
         for _ in range(4):
-            make_call(org, agent)
+            CallFactory(agent=agent, recorded=True)
     sample_run_execute(
         run_id=sample_run_start(actor=org.trainer, month=this_month, seed=7, dispatch=False).pk
     )

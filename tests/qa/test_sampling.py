@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from qa.models import AssignMode, Evaluation, SampleReason, SampleRunStatus
 from qa.services import sample_run_execute, sample_run_start
-from tests.qa.conftest import make_call
+from tests.factories import CallFactory, SurveyFactory
 
 
 def run(org, month, actor=None, **kw):
@@ -60,7 +60,7 @@ def test_a_rerun_adds_only_what_is_missing(org, card, month_calls, this_month):
     assert again.created == 0
     assert sampled() == before
     # A new agent's calls arrive later: only that agent gets a sample on the next run.
-    make_call(org, org.agent4)
+    CallFactory(agent=org.agent4, recorded=True)
     third = run(org, this_month)
     assert third.created == 1
     assert len(sampled()) == len(before) + 1
@@ -95,9 +95,9 @@ def test_targeted_rules_add_calls_on_top(org, card, month_calls, this_month):
 
 def test_qa_staff_mode_balances_by_workload(org, card, month_calls, this_month):
     from agents.models import Role
-    from tests.conftest import make_person
+    from tests.factories import PersonFactory
 
-    trainer2 = make_person("trainer2", Role.TRAINING_LEAD, center=org.center)
+    trainer2 = PersonFactory(username="trainer2", role=Role.TRAINING_LEAD, center=org.center)
     run(org, this_month, assign_mode=AssignMode.QA_STAFF)
     loads = {p.pk: Evaluation.objects.filter(evaluator=p).count() for p in (org.trainer, trainer2)}
     assert sum(loads.values()) == 6
@@ -159,13 +159,10 @@ def test_a_call_its_caller_rated_low_is_sampled_under_the_low_csat_rule(
     org, card, month_calls, this_month
 ):
     from qa.models import SamplingPolicy
-    from telephony.models import Survey
 
     SamplingPolicy.objects.filter(department=org.general).update(calls_per_agent=0)
     for call, score in ((month_calls["agent3"][0], 1), (month_calls["agent3"][1], 5)):
-        Survey.objects.create(
-            channel="sms", call_sid=call.sid, call=call, agent=call.agent, score=score
-        )
+        SurveyFactory(call=call, score=score)
     run(org, this_month, rules=[SampleReason.LOW_CSAT])
     # No random calls this month: only the call rated 1 of 5 is taken.
     assert list(Evaluation.objects.values_list("call_id", "reason")) == [

@@ -15,7 +15,7 @@ from qa.services import (
     scorecard_new_version,
     scorecard_publish,
 )
-from tests.qa.conftest import make_call
+from tests.factories import CallFactory
 
 
 def full(card):
@@ -27,7 +27,7 @@ def full(card):
 
 def test_editing_a_published_scorecard_makes_a_new_version_and_old_scores_keep_theirs(org, card):
     old_eval = evaluation_assign_manual(
-        actor=org.lead1, call=make_call(org, org.agent1), evaluator=org.lead1
+        actor=org.lead1, call=CallFactory(agent=org.agent1, recorded=True), evaluator=org.lead1
     )
     evaluation_save(evaluation=old_eval, actor=org.lead1, marks=full(card), submit=True)
     with pytest.raises(ValidationError):
@@ -51,7 +51,7 @@ def test_editing_a_published_scorecard_makes_a_new_version_and_old_scores_keep_t
     assert card.status == ScorecardStatus.RETIRED and draft.status == ScorecardStatus.PUBLISHED
     # New samples use v2; the old evaluation still points at v1 with its score.
     new_eval = evaluation_assign_manual(
-        actor=org.lead1, call=make_call(org, org.agent1), evaluator=org.lead1
+        actor=org.lead1, call=CallFactory(agent=org.agent1, recorded=True), evaluator=org.lead1
     )
     assert new_eval.scorecard == draft
     old_eval.refresh_from_db()

@@ -13,7 +13,8 @@ from telephony import selectors, services
 from telephony.models import Call, CallPhase, FullAction, QueueTier, RoutingStrategy
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, SIGNUP_NUMBER, make_available, post_signed
-from tickets.models import Customer, Ticket
+from tests.factories import CustomerFactory, TicketFactory
+from tickets.models import Customer, TicketStatus
 
 T0 = timezone.now() - timedelta(hours=1)
 
@@ -147,15 +148,9 @@ def test_accepting_counts_the_agents_calls_today(org):
 
 
 def test_vips_and_callers_with_an_open_ticket_wait_ahead(org):
-    vip = Customer.objects.create(name="VIP", phone="+821099990001", is_vip=True)
-    returning = Customer.objects.create(name="재문의", phone="+821099990002")
-    Ticket.objects.create(
-        customer=returning,
-        department=org.general,
-        subject="요금 문의",
-        created_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
+    vip = CustomerFactory(name="VIP", is_vip=True)
+    returning = CustomerFactory(name="재문의")
+    TicketFactory(customer=returning, team=None, department=org.general, status=TicketStatus.NEW)
     plain = receive(0)
     back = receive(1, frm=returning.phone)
     important = receive(2, frm=vip.phone)

@@ -5,12 +5,13 @@ and the agent's call records where the caller went."""
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from agents.models import AgentState, AgentStatus, NotReadyReason, QueueMembership
+from agents.models import AgentState, AgentStatus, NotReadyReason
 from agents.services import agent_set_state
 from telephony import services
 from telephony.models import Call, CallPhase, Handover, Offer, OfferStatus, RoutingStrategy
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
+from tests.factories import QueueMembershipFactory
 from tests.telephony.test_bridging import at, connect, state
 
 
@@ -31,7 +32,7 @@ def test_the_acd_never_offers_a_queue_call_to_a_lead_taking_escalations_only(org
     today, the highest skill); in 실장 연결만 mode they get none of the calls, the agents do."""
     org.q_general.strategy = strategy
     org.q_general.save()
-    QueueMembership.objects.create(person=org.lead2, queue=org.q_general, proficiency=10)
+    QueueMembershipFactory(person=org.lead2, queue=org.q_general, proficiency=10)
     escalations_only(org.lead2, t=-600)
     make_available(org.agent1, org.agent2, at=at(-300))
     for i in range(3):
@@ -50,7 +51,7 @@ def test_the_acd_never_offers_a_queue_call_to_a_lead_taking_escalations_only(org
 def test_a_lead_taking_escalations_only_is_not_counted_as_serving_the_queue(org):
     from telephony.selectors import queue_expected_wait_seconds
 
-    QueueMembership.objects.create(person=org.lead2, queue=org.q_general, proficiency=5)
+    QueueMembershipFactory(person=org.lead2, queue=org.q_general)
     escalations_only(org.lead2)
     assert queue_expected_wait_seconds(org.q_general) is None  # nobody serves it
 

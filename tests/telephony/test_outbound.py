@@ -29,7 +29,8 @@ from telephony.models import (
 )
 from telephony.simulator import Simulator, new_call_sid
 from tests.conftest import GENERAL_NUMBER, ClientTransport, make_available, post_signed
-from tickets.models import Customer, Disposition, Ticket
+from tests.factories import CustomerFactory, TicketFactory
+from tickets.models import Disposition, TicketStatus
 
 CUSTOMER_PHONE = "+821012345678"
 CALLER_ID = "+8215881234"
@@ -44,16 +45,8 @@ def state_of(person) -> str:
 @pytest.fixture
 def customer(org):
     """A customer of team A (일반): agent1, agent2 and lead1 see them; team B does not."""
-    customer = Customer.objects.create(name="김고객", phone=CUSTOMER_PHONE)
-    now = timezone.now()
-    customer.ticket = Ticket.objects.create(
-        customer=customer,
-        department=org.general,
-        team=org.team_a,
-        subject="요금 문의",
-        created_at=now,
-        updated_at=now,
-    )
+    customer = CustomerFactory(name="김고객", phone=CUSTOMER_PHONE)
+    customer.ticket = TicketFactory(customer=customer, team=org.team_a, status=TicketStatus.NEW)
     org.q_general.caller_id = CALLER_ID
     org.q_general.save()
     return customer
@@ -185,20 +178,13 @@ def test_only_agents_and_team_leads_dial(client, org, customer):
 
 
 def test_a_ticket_of_another_customer_is_refused(client, org, customer):
-    other = Customer.objects.create(name="다른", phone="+821099998888")
+    other = CustomerFactory(name="다른")
     make_available(org.agent1)
     client.force_login(org.agent1)
     response = client.post(f"/telephony/customers/{other.pk}/dial/", {"ticket": customer.ticket.pk})
     assert response.status_code == 404  # the other customer is not visible to agent1 at all
     lead = org.lead1
-    Ticket.objects.create(
-        customer=other,
-        department=org.general,
-        team=org.team_a,
-        subject="x",
-        created_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
+    TicketFactory(customer=other, team=org.team_a, subject="x", status=TicketStatus.NEW)
     make_available(lead)
     client.force_login(lead)
     response = client.post(f"/telephony/customers/{other.pk}/dial/", {"ticket": customer.ticket.pk})

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from requests.structures import CaseInsensitiveDict
 
-from telephony.models import Call, CallPhase, Voicemail
+from telephony.models import Call, Voicemail
+from tests.factories import CallFactory
 
 TWILIO_URL = (
     "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 + "/Recordings/RE" + "a" * 32
@@ -23,19 +24,12 @@ TWILIO_MODE = {"TELEPHONY_MODE": "twilio", "TWILIO_AUTH_TOKEN": "test-auth-token
 
 
 def recorded_call(org, agent, *, status="completed", duration=3, sid_suffix="1", **extra) -> Call:
-    now = timezone.now()
-    return Call.objects.create(
-        sid="CA" + sid_suffix * 32,
-        from_number="+821012345678",
-        to_number=org.general.phone_number,
-        department=org.general,
-        queue=org.q_general,
-        phase=CallPhase.COMPLETED,
+    return CallFactory(
         agent=agent,
-        team=agent.team,
-        enqueued_at=now - timedelta(minutes=5),
-        answered_at=now - timedelta(minutes=4),
-        ended_at=now - timedelta(minutes=1),
+        sid="CA" + sid_suffix * 32,
+        ended=timezone.now() - timedelta(minutes=1),
+        wait=60,
+        talk=180,
         recording_sid="RE" + "a" * 32,
         recording_url=TWILIO_URL if status == "completed" else "",
         recording_status=status,

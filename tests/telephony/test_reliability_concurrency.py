@@ -20,12 +20,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from agents.models import AgentState, AgentStatus, QueueMembership, Role
+from agents.models import AgentState, AgentStatus
 from callcenter.dispatch import suppress_dispatch
 from telephony import services
 from telephony.models import Call, CallPhase, Offer, OfferStatus
 from telephony.simulator import new_call_sid
-from tests.conftest import GENERAL_NUMBER, make_available, make_person
+from tests.conftest import GENERAL_NUMBER, make_available
+from tests.factories import PersonFactory, QueueMembershipFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -103,8 +104,8 @@ def floor(org):
     with suppress_dispatch(), transaction.atomic():
         agents = []
         for i in range(AGENTS):
-            person = make_person(f"conc{i:02d}", Role.AGENT, center=org.center, team=org.team_a)
-            QueueMembership.objects.create(person=person, queue=org.q_general, proficiency=5)
+            person = PersonFactory(username=f"conc{i:02d}", team=org.team_a)
+            QueueMembershipFactory(person=person, queue=org.q_general)
             agents.append(person)
         make_available(*agents)
         for i in range(CALLS):

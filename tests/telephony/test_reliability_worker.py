@@ -22,14 +22,15 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Count
 
-from agents.models import AgentState, AgentStateInterval, AgentStatus, Role
+from agents.models import AgentState, AgentStateInterval, AgentStatus
 from agents.models import QueueMembership as Membership
 from callcenter.dispatch import suppress_dispatch
 from telephony import services
 from telephony.models import Call, CallEvent, CallPhase, Offer, OfferStatus
 from telephony.simulator import new_call_sid
 from telephony.tasks import acd_route_soon
-from tests.conftest import GENERAL_NUMBER, make_available, make_person, post_signed
+from tests.conftest import GENERAL_NUMBER, make_available, post_signed
+from tests.factories import PersonFactory
 from tests.telephony.reliability_support import (
     PrivateRedis,
     WorkerProcess,
@@ -76,7 +77,7 @@ def add_agents(org, count: int) -> list:
     with transaction.atomic():  # one commit: PostgreSQL's fsync per commit adds up
         people = []
         for i in range(count):
-            person = make_person(f"rel{i:03d}", Role.AGENT, center=org.center, team=org.team_a)
+            person = PersonFactory(username=f"rel{i:03d}", team=org.team_a)
             Membership.objects.create(person=person, queue=org.q_general, proficiency=5)
             people.append(person)
         return people

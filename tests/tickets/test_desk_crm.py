@@ -8,7 +8,7 @@ from telephony import services as tel
 from telephony.models import Call
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets import services
 from tickets.models import Customer, CustomerPhone, SavedView, TicketEvent
 
@@ -36,7 +36,7 @@ def test_an_unknown_caller_is_created_with_a_name(client, org):
 
 
 def test_an_unknown_caller_is_found_and_linked_and_their_number_is_kept(client, org):
-    known = make_ticket(org, phone="+821099998888").customer
+    known = TicketFactory(team=org.team_a, customer__phone="+821099998888").customer
     call = live_call(org)
     client.force_login(org.agent1)
     found = client.get("/tickets/customers/search/", {"q": "홍길동", "call": call.pk})
@@ -50,7 +50,7 @@ def test_an_unknown_caller_is_found_and_linked_and_their_number_is_kept(client, 
     assert (
         client.post(reverse("desk:call-customer", args=[call.pk]), {"name": "x"}).status_code == 409
     )
-    hidden = make_ticket(org, team=org.team_b, phone="+821077770000").customer
+    hidden = TicketFactory(team=org.team_b, customer__phone="+821077770000").customer
     client.force_login(org.agent1)
     assert (
         client.post(
@@ -65,7 +65,7 @@ def test_an_unknown_caller_is_found_and_linked_and_their_number_is_kept(client, 
 
 
 def test_the_timeline_filters_by_kind(client, org):
-    ticket = make_ticket(org)
+    ticket = TicketFactory(team=org.team_a)
     services.ticket_note_add(actor=org.agent1, ticket=ticket, body="메모 하나")
     client.force_login(org.agent1)
     url = reverse("tickets:timeline", args=[ticket.customer_id])
@@ -76,8 +76,12 @@ def test_the_timeline_filters_by_kind(client, org):
 
 
 def test_search_by_number_phone_and_text_and_saved_views(client, org):
-    a = make_ticket(org, phone="+821012121212", subject="요금 문의", assignee=org.agent1)
-    b = make_ticket(org, phone="+821034343434", subject="해지 문의", assignee=org.agent2)
+    a = TicketFactory(
+        team=org.team_a, customer__phone="+821012121212", subject="요금 문의", assignee=org.agent1
+    )
+    b = TicketFactory(
+        team=org.team_a, customer__phone="+821034343434", subject="해지 문의", assignee=org.agent2
+    )
     services.ticket_note_add(actor=org.agent2, ticket=b, body="위약금 설명함")
     client.force_login(org.agent1)
 
@@ -98,7 +102,7 @@ def test_search_by_number_phone_and_text_and_saved_views(client, org):
 
 
 def test_every_change_is_an_event_with_old_and_new(client, org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     client.force_login(org.lead1)  # an agent may only assign to themself; the lead to the team
     response = client.post(
         f"/tickets/{ticket.pk}/update/",
@@ -140,7 +144,7 @@ def test_every_change_is_an_event_with_old_and_new(client, org):
 
 def test_list_pages_keep_their_query_counts(client, org, django_assert_max_num_queries):
     for i in range(15):
-        make_ticket(org, phone=f"+8210555500{i:02d}", assignee=org.agent1)
+        TicketFactory(team=org.team_a, customer__phone=f"+8210555500{i:02d}", assignee=org.agent1)
     client.force_login(org.agent1)
     with django_assert_max_num_queries(12):
         assert client.get("/tickets/").status_code == 200
@@ -168,10 +172,10 @@ def test_a_merged_customer_is_not_popped(org):
 
 
 def test_the_customer_page_never_prints_the_email_unmasked(client, org):
-    from tests.tickets.helpers import make_ticket
+    from tests.factories import TicketFactory
     from tickets.models import IdentifierView
 
-    ticket = make_ticket(org)
+    ticket = TicketFactory(team=org.team_a)
     customer = ticket.customer
     customer.email = "hong.gildong@example.com"
     customer.save()
@@ -197,7 +201,7 @@ def test_the_customer_page_never_prints_the_email_unmasked(client, org):
 
 def test_a_known_customer_without_a_name_is_shown_by_number_everywhere(client, org):
     customer = Customer.objects.create(phone="+821033334444", name="")
-    ticket = make_ticket(org, customer=customer)
+    ticket = TicketFactory(team=org.team_a, customer=customer)
     make_available(org.agent1)
     tel.call_receive(sid=new_call_sid(), from_number="+821033334444", to_number=GENERAL_NUMBER)
     tel.acd_route()
@@ -221,7 +225,7 @@ def test_the_desktop_marks_the_current_state_and_log_off_is_an_action(client, or
 
 def test_the_customer_search_answers_any_text_without_an_error(client, org):
     """Found by review: "C-²" passed isdigit() and int() refused it (a 500)."""
-    known = make_ticket(org, phone="+821099998888").customer
+    known = TicketFactory(team=org.team_a, customer__phone="+821099998888").customer
     client.force_login(org.agent1)
     for q in ["C-²", "C-١٢", f"C-{known.pk}", "C-" + "9" * 30, "%", "_", "'", "\\", "김" * 100]:
         response = client.get("/tickets/customers/search/", {"q": q})

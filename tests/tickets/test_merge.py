@@ -5,37 +5,19 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from telephony.models import Call
-from tests.tickets.helpers import make_ticket
+from tests.factories import CallFactory, TicketFactory
 from tickets import services
 from tickets.models import Customer, CustomerNote, TicketEvent, TicketNote
 from tickets.selectors import customer_for_phone
 
 
-def add_call(org, customer, ticket=None):
-    from django.utils import timezone
-
-    return Call.objects.create(
-        sid=f"CA{Call.objects.count():032d}",
-        from_number=customer.phone,
-        to_number=org.general.phone_number,
-        department=org.general,
-        queue=org.q_general,
-        customer=customer,
-        ticket=ticket,
-        team=org.team_a,
-        agent=org.agent1,
-        enqueued_at=timezone.now(),
-    )
-
-
 def test_ticket_merge_moves_notes_and_calls_and_keeps_both_histories(
     org, django_capture_on_commit_callbacks
 ):
-    target = make_ticket(org, subject="요금 문의")
-    source = make_ticket(org, customer=target.customer, subject="요금 문의 (중복)")
+    target = TicketFactory(team=org.team_a, subject="요금 문의")
+    source = TicketFactory(team=org.team_a, customer=target.customer, subject="요금 문의 (중복)")
     services.ticket_note_add(actor=org.agent1, ticket=source, body="첫 통화 메모")
-    call = add_call(org, target.customer, ticket=source)
+    call = CallFactory(agent=org.agent1, customer=target.customer, ticket=source)
     source_events = TicketEvent.objects.filter(ticket=source).count()
 
     with django_capture_on_commit_callbacks(execute=True):  # the calls follow after commit
@@ -55,8 +37,8 @@ def test_ticket_merge_moves_notes_and_calls_and_keeps_both_histories(
 
 
 def test_tickets_of_different_customers_are_not_merged(org):
-    a = make_ticket(org, phone="+821011110000")
-    b = make_ticket(org, phone="+821022220000")
+    a = TicketFactory(team=org.team_a, customer__phone="+821011110000")
+    b = TicketFactory(team=org.team_a, customer__phone="+821022220000")
     with pytest.raises(ValidationError):
         services.ticket_merge(actor=org.agent1, source_id=a.pk, target_id=b.pk)
 
@@ -64,10 +46,10 @@ def test_tickets_of_different_customers_are_not_merged(org):
 def test_customer_merge_moves_everything_and_the_duplicates_number_still_pops(
     org, django_capture_on_commit_callbacks
 ):
-    target = make_ticket(org, phone="+821012340000").customer
-    dup_ticket = make_ticket(org, phone="+821099990000")
+    target = TicketFactory(team=org.team_a, customer__phone="+821012340000").customer
+    dup_ticket = TicketFactory(team=org.team_a, customer__phone="+821099990000")
     dup = dup_ticket.customer
-    call = add_call(org, dup)
+    call = CallFactory(agent=org.agent1, customer=dup)
     CustomerNote.objects.create(
         customer=dup, author=org.agent1, body="메모", created_at=call.enqueued_at
     )
@@ -90,8 +72,8 @@ def test_customer_merge_moves_everything_and_the_duplicates_number_still_pops(
 
 
 def test_customer_merge_through_the_page(client, org):
-    target = make_ticket(org, phone="+821012340000").customer
-    dup = make_ticket(org, phone="+821099990000").customer
+    target = TicketFactory(team=org.team_a, customer__phone="+821012340000").customer
+    dup = TicketFactory(team=org.team_a, customer__phone="+821099990000").customer
     client.force_login(org.agent1)
     response = client.post(f"/tickets/customers/{dup.pk}/merge/", {"target": target.number})
     assert response.status_code == 302

@@ -7,13 +7,13 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets import services
 from tickets.models import CustomerEvent, TicketCategory, TicketEvent
 
 
 def vip_customer(org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     customer = ticket.customer
     customer.name, customer.is_vip, customer.email = "홍길동", True, "hong@example.com"
     customer.save()
@@ -89,7 +89,9 @@ def test_the_page_form_unticks_vip_through_its_hidden_zero(client, org):
 
 def test_every_customer_change_is_in_its_history_and_on_its_page(client, org):
     _, customer = vip_customer(org)
-    other = make_ticket(org, phone="+821077778888").customer  # a duplicate lead1 may see
+    other = TicketFactory(
+        team=org.team_a, customer__phone="+821077778888"
+    ).customer  # a duplicate lead1 may see
     client.force_login(org.lead1)
     url = update_url(customer)
     assert client.post(url, {"name": "홍길순", "is_vip": "0"}).status_code == 302
@@ -134,7 +136,7 @@ def test_the_customer_service_changes_only_what_it_is_given(org):
 
 def test_a_ticket_post_without_assignee_and_category_keeps_them(client, org):
     category = TicketCategory.objects.create(department=org.team_a.department, name="요금")
-    ticket = make_ticket(org, assignee=org.agent1, category=category)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1, category=category)
     client.force_login(org.lead1)
     sent = {"subject": "요금 문의", "status": "pending_customer", "priority": "high"}
     response = client.post(f"/tickets/{ticket.pk}/update/", sent)
@@ -156,7 +158,7 @@ def test_a_ticket_post_without_assignee_and_category_keeps_them(client, org):
 
 
 def test_an_empty_ticket_post_changes_nothing(client, org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     client.force_login(org.lead1)
     assert client.post(f"/tickets/{ticket.pk}/update/", {}).status_code == 422
     ticket.refresh_from_db()
@@ -165,7 +167,7 @@ def test_an_empty_ticket_post_changes_nothing(client, org):
 
 
 def test_a_ticket_post_with_a_blank_subject_is_refused(client, org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     client.force_login(org.lead1)
     assert client.post(f"/tickets/{ticket.pk}/update/", {"subject": ""}).status_code == 422
     ticket.refresh_from_db()
@@ -174,7 +176,7 @@ def test_a_ticket_post_with_a_blank_subject_is_refused(client, org):
 
 def test_an_api_patch_changes_only_what_it_names_and_an_empty_one_is_a_400(client, org):
     category = TicketCategory.objects.create(department=org.team_a.department, name="요금")
-    ticket = make_ticket(org, assignee=org.agent1, category=category)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1, category=category)
     client.force_login(org.lead1)
     url = f"/api/tickets/{ticket.pk}/"
     empty = client.patch(url, {}, content_type="application/json")

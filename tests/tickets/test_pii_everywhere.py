@@ -3,7 +3,7 @@ new tickets, escalation reasons, requests to the team lead, and the notes API. A
 viewing an unmasked identifier is audited."""
 
 from agents.models import ApprovalRequest
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets.models import (
     CustomerNote,
     IdentifierView,
@@ -16,7 +16,7 @@ CARD = "4111 1111 1111 1111"
 
 
 def test_a_card_number_in_a_ticket_note_is_shown_then_saved_masked(client, org):
-    ticket = make_ticket(org)
+    ticket = TicketFactory(team=org.team_a)
     client.force_login(org.agent1)
     first = client.post(f"/tickets/{ticket.pk}/notes/", {"body": f"카드 {CARD} 로 결제"})
     assert first.status_code == 422
@@ -33,7 +33,7 @@ def test_a_card_number_in_a_ticket_note_is_shown_then_saved_masked(client, org):
 
 
 def test_customer_notes_and_new_tickets_are_guarded(client, org):
-    ticket = make_ticket(org)
+    ticket = TicketFactory(team=org.team_a)
     customer = ticket.customer
     client.force_login(org.agent1)
     url = f"/tickets/customers/{customer.pk}/notes/"
@@ -52,7 +52,7 @@ def test_customer_notes_and_new_tickets_are_guarded(client, org):
 
 
 def test_escalation_reasons_and_requests_are_guarded(client, org):
-    ticket = make_ticket(org)
+    ticket = TicketFactory(team=org.team_a)
     client.force_login(org.agent1)
     url = f"/tickets/{ticket.pk}/escalate/"
     assert client.post(url, {"reason": "고객 메일 a.b@example.com"}).status_code == 422
@@ -67,7 +67,7 @@ def test_escalation_reasons_and_requests_are_guarded(client, org):
 
 
 def test_the_notes_api_reports_findings_and_masks_on_request(client, org):
-    ticket = make_ticket(org)
+    ticket = TicketFactory(team=org.team_a)
     client.force_login(org.agent1)
     url = f"/api/tickets/{ticket.pk}/notes/"
     response = client.post(url, {"body": f"카드 {CARD}"}, content_type="application/json")
@@ -84,7 +84,7 @@ def test_the_notes_api_reports_findings_and_masks_on_request(client, org):
 
 
 def test_pages_mask_identifiers_and_showing_one_is_audited(client, org):
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     client.force_login(org.agent1)
     page = client.get(f"/tickets/customers/{ticket.customer_id}/").content.decode()
     assert "010-****-5678" in page and "010-1234-5678" not in page
@@ -95,7 +95,7 @@ def test_pages_mask_identifiers_and_showing_one_is_audited(client, org):
 
 
 def test_the_ticket_api_changes_fields_as_events_and_guards_the_subject(client, org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     client.force_login(org.agent1)
     url = f"/api/tickets/{ticket.pk}/"
     response = client.patch(
@@ -122,7 +122,7 @@ def test_the_ticket_api_changes_fields_as_events_and_guards_the_subject(client, 
 def test_any_number_on_the_customers_record_is_not_a_finding(client, org):
     from tickets.models import CustomerPhone
 
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     CustomerPhone.objects.create(customer=ticket.customer, number="+82212345678", label="회사")
     client.force_login(org.agent1)
     url = f"/tickets/{ticket.pk}/notes/"
@@ -132,7 +132,7 @@ def test_any_number_on_the_customers_record_is_not_a_finding(client, org):
 
 
 def test_identifiers_with_korean_particles_glued_are_caught_in_a_note(client, org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     client.force_login(org.agent1)
     text = "카드번호는 4111111111111111이고 주민번호는 900101-1234567입니다"
     assert client.post(f"/tickets/{ticket.pk}/notes/", {"body": text}).status_code == 422
@@ -152,7 +152,7 @@ def test_follow_up_notes_are_guarded(client, org):
 
     from tickets.models import FollowUpTask
 
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     client.force_login(org.agent1)
     due = (timezone.localtime() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     data = {"due_at": due, "note": "주민번호 900101-1234567 확인 후 전화"}
@@ -166,7 +166,7 @@ def test_follow_up_notes_are_guarded(client, org):
 
 
 def test_a_phone_label_is_guarded(client, org):
-    ticket = make_ticket(org)
+    ticket = TicketFactory(team=org.team_a)
     client.force_login(org.agent1)
     url = f"/tickets/customers/{ticket.customer_id}/phones/"
     data = {"phone": "010-9876-5432", "label": "카드 4111111111111111"}
@@ -178,7 +178,7 @@ def test_a_phone_label_is_guarded(client, org):
 
 
 def test_the_team_leads_decision_note_is_guarded(client, org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     client.force_login(org.agent1)
     client.post(f"/tickets/{ticket.pk}/escalate/", {"reason": "권한 밖"})
     req = ApprovalRequest.objects.get(ticket=ticket)

@@ -6,8 +6,8 @@ message (masked on arrival: no one is there to choose)."""
 from django.urls import reverse
 
 from tests.conftest import post_signed
+from tests.factories import TicketFactory
 from tests.kpi.test_performance_sheets import month, sheet  # noqa: F401 (month is a fixture)
-from tests.tickets.helpers import make_ticket
 from tests.tickets.test_desk_crm import live_call
 from tickets.models import Customer, PiiDetection, SavedView
 
@@ -15,7 +15,7 @@ RRN_FULL_WIDTH = "９００１０１－１２３４５６７"
 
 
 def test_a_customer_name_with_an_identifier_is_shown_then_saved_masked(client, org):
-    customer = make_ticket(org, assignee=org.agent1).customer
+    customer = TicketFactory(team=org.team_a, assignee=org.agent1).customer
     client.force_login(org.agent1)
     url = f"/tickets/customers/{customer.pk}/update/"
     data = {"name": f"홍길동 {RRN_FULL_WIDTH}"}

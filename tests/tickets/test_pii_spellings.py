@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tests.tickets.test_pii_wrapup import call_in_wrapup, post_wrapup
 from tickets.models import CustomerNote, Ticket, TicketEvent, TicketNote
 
@@ -120,7 +120,7 @@ SURFACES = {
 def test_no_spelling_of_an_identifier_is_stored_unmasked(client, org, text, secret):
     """Each surface in turn: the first post is refused with the findings shown (422) and
     stores nothing readable; the confirmed post stores it masked."""
-    make_ticket(org, assignee=org.agent1)
+    TicketFactory(team=org.team_a, assignee=org.agent1)
     client.force_login(org.agent1)
     missed = []
     for name, post in SURFACES.items():

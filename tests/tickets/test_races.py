@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 
 from agents.models import ApprovalRequest
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets import services
 from tickets.approvals import approval_request_decide
 from tickets.models import Customer, Ticket, TicketStatus
@@ -49,7 +49,7 @@ def _merge(service, org, source, target):
 
 
 def test_a_second_pending_escalation_of_a_ticket_is_refused_by_the_database(org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     services.ticket_escalate(actor=org.agent1, ticket_id=ticket.pk, reason="권한 밖")
     with pytest.raises(IntegrityError), transaction.atomic():
         ApprovalRequest.objects.create(
@@ -73,8 +73,8 @@ def test_a_second_pending_escalation_of_a_ticket_is_refused_by_the_database(org)
 
 
 def test_approving_an_escalation_of_a_ticket_merged_since_is_refused(org):
-    ticket = make_ticket(org, assignee=org.agent1)
-    other = make_ticket(org, customer=ticket.customer, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
+    other = TicketFactory(team=org.team_a, customer=ticket.customer, assignee=org.agent1)
     request = services.ticket_escalate(actor=org.agent1, ticket_id=ticket.pk, reason="권한 밖")
     services.ticket_merge(actor=org.agent1, source_id=ticket.pk, target_id=other.pk)
     with pytest.raises(ValidationError, match=other.number):
@@ -85,7 +85,7 @@ def test_approving_an_escalation_of_a_ticket_merged_since_is_refused(org):
 
 
 def test_approving_an_escalation_of_a_ticket_closed_since_is_refused(org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     request = services.ticket_escalate(actor=org.agent1, ticket_id=ticket.pk, reason="권한 밖")
     Ticket.objects.filter(pk=ticket.pk).update(status=TicketStatus.CLOSED)
     with pytest.raises(ValidationError):
@@ -96,7 +96,7 @@ def test_approving_an_escalation_of_a_ticket_closed_since_is_refused(org):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_escalating_one_ticket_from_many_places_at_once_makes_one_request(org):
-    ticket = make_ticket(org, assignee=org.agent1)
+    ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     agents = [org.agent1, org.agent2] * 4
     jobs = [
         lambda a=a: services.ticket_escalate(actor=a, ticket_id=ticket.pk, reason="권한 밖")
@@ -112,8 +112,8 @@ def test_escalating_one_ticket_from_many_places_at_once_makes_one_request(org):
 @pytest.mark.django_db(transaction=True)
 def test_merging_two_tickets_into_each_other_at_once_merges_one_way(org):
     for _ in range(5):
-        a = make_ticket(org, assignee=org.agent1)
-        b = make_ticket(org, customer=a.customer, assignee=org.agent1)
+        a = TicketFactory(team=org.team_a, assignee=org.agent1)
+        b = TicketFactory(team=org.team_a, customer=a.customer, assignee=org.agent1)
         done, errors = run_concurrently(
             [_merge(services.ticket_merge, org, a, b), _merge(services.ticket_merge, org, b, a)]
         )
@@ -128,8 +128,8 @@ def test_merging_two_tickets_into_each_other_at_once_merges_one_way(org):
 @pytest.mark.django_db(transaction=True)
 def test_merging_two_customers_into_each_other_at_once_merges_one_way(org):
     for i in range(5):
-        a = make_ticket(org, phone=f"+8210111100{i:02d}").customer
-        b = make_ticket(org, phone=f"+8210222200{i:02d}").customer
+        a = TicketFactory(team=org.team_a, customer__phone=f"+8210111100{i:02d}").customer
+        b = TicketFactory(team=org.team_a, customer__phone=f"+8210222200{i:02d}").customer
         merge = services.customer_merge
         done, errors = run_concurrently([_merge(merge, org, a, b), _merge(merge, org, b, a)])
         # The loser is refused: "already merged", or not found if it looked after the merge

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets import services
 from tickets.models import BusinessHours, Holiday, SlaPolicy, SlaState, TicketEvent
 from tickets.sla import calendar_for_center
@@ -44,14 +44,14 @@ def test_business_seconds_skip_nights_weekends_and_holidays(calendar):
 
 
 def test_a_ticket_created_in_the_evening_is_due_next_business_day(calendar):
-    ticket = make_ticket(calendar, at=at(23, 17, 30), priority="normal")
+    ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 17, 30), priority="normal")
     services.sla_refresh(ticket=ticket, now=at(23, 17, 30))
     assert (ticket.sla_target, ticket.sla_state) == ("first_response", SlaState.WARNING)
     assert ticket.sla_due_at == at(24, 9, 30)
 
 
 def test_pending_customer_pauses_the_clock(calendar):
-    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
     services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
     ticket.refresh_from_db()
     assert ticket.sla_target == "resolution"
@@ -75,7 +75,7 @@ def test_pending_customer_pauses_the_clock(calendar):
 
 
 def test_the_sweep_warns_before_and_at_breach_once_each(calendar):
-    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
     services.sla_refresh(ticket=ticket, now=at(23, 9))
     assert ticket.sla_state == SlaState.WARNING  # 60-minute target, warned 60 min ahead
     for minute in (10, 20):
@@ -90,13 +90,18 @@ def test_the_sweep_warns_before_and_at_breach_once_each(calendar):
 
 
 def test_a_resolved_ticket_has_met_its_sla_and_a_center_without_policy_has_none(calendar):
-    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
     services.ticket_note_add(
         actor=calendar.agent1, ticket=ticket, body="처리 완료", status="resolved", at=at(23, 9, 5)
     )
     ticket.refresh_from_db()
     assert ticket.sla_state == SlaState.MET
-    urgent = make_ticket(calendar, at=at(23, 9), priority="urgent", phone="+821011112222")
+    urgent = TicketFactory(
+        team=calendar.team_a,
+        created_at=at(23, 9),
+        priority="urgent",
+        customer__phone="+821011112222",
+    )
     services.sla_refresh(ticket=urgent, now=at(23, 12))
     assert urgent.sla_state == SlaState.NONE
 
@@ -107,7 +112,7 @@ def test_a_center_without_business_hours_counts_every_hour(org):
 
 
 def test_a_reopened_ticket_is_not_charged_the_days_it_sat_resolved(calendar):
-    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
     services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
     services.ticket_update(
         actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "resolved"}, at=at(23, 11)
@@ -124,7 +129,7 @@ def test_a_reopened_ticket_is_not_charged_the_days_it_sat_resolved(calendar):
 
 
 def test_a_ticket_resolved_after_its_due_time_stays_breached(calendar):
-    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
     services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
     # Resolution due Monday 17:00 (8 business hours); resolved Tuesday 10:00.
     services.ticket_note_add(
@@ -140,7 +145,7 @@ def test_a_ticket_resolved_after_its_due_time_stays_breached(calendar):
 
 
 def test_a_late_first_response_breaches_a_ticket_resolved_in_time(calendar):
-    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
     services.ticket_note_add(
         actor=calendar.agent1, ticket=ticket, body="처리 완료", status="resolved", at=at(23, 11)
     )
@@ -150,7 +155,7 @@ def test_a_late_first_response_breaches_a_ticket_resolved_in_time(calendar):
 
 
 def test_time_resolved_before_a_reopen_does_not_count(calendar):
-    ticket = make_ticket(calendar, at=at(23, 9), priority="normal")
+    ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
     services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
     services.ticket_note_add(
         actor=calendar.agent1, ticket=ticket, body="완료", status="resolved", at=at(23, 11)
@@ -205,7 +210,7 @@ def test_sla_recheck_fixes_a_resolved_ticket_stored_as_met(calendar):
     def day(offset, hour, minute=0):
         return datetime.combine(monday + timedelta(days=offset), time(hour, minute), SEOUL)
 
-    ticket = make_ticket(calendar, at=day(0, 9), priority="normal")
+    ticket = TicketFactory(team=calendar.team_a, created_at=day(0, 9), priority="normal")
     services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=day(0, 9, 30))
     services.ticket_note_add(
         actor=calendar.agent1, ticket=ticket, body="완료", status="resolved", at=day(1, 10)

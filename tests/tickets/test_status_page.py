@@ -8,7 +8,7 @@ import pytest
 
 from telephony.models import SimulatorMessage, SmsMessage
 from telephony.tasks import status_check_sms
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets import services
 from tickets.models import StatusCheck
 
@@ -34,7 +34,7 @@ def sent_code() -> str:
 
 
 def test_the_customer_sees_their_case_after_the_sms_code(client, org, lookup):
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     services.ticket_note_add(actor=org.agent1, ticket=ticket, body="내부 메모", is_public=False)
     services.ticket_note_add(
         actor=org.agent1, ticket=ticket, body="환불 처리 중입니다", is_public=True
@@ -57,7 +57,7 @@ def test_the_customer_sees_their_case_after_the_sms_code(client, org, lookup):
 
 
 def test_a_wrong_number_reveals_nothing_and_sends_nothing(client, org, lookup):
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     right = lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
     client.cookies.clear()
     wrong = lookup({"ticket_number": ticket.number, "phone": "010-9999-0000"})
@@ -71,7 +71,7 @@ def test_a_wrong_number_reveals_nothing_and_sends_nothing(client, org, lookup):
 
 
 def test_it_is_rate_limited_per_address_and_codes_per_check(client, org, lookup):
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     for i in range(services.STATUS_CHECKS_PER_IP_HOUR):
         lookup({"ticket_number": f"T-000{700 + i}", "phone": "010-0000-0000"})
     limited = lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
@@ -80,7 +80,7 @@ def test_it_is_rate_limited_per_address_and_codes_per_check(client, org, lookup)
 
 
 def test_too_many_wrong_codes_end_the_check(client, org, lookup):
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
     code = sent_code()
     wrong = "000000" if code != "000000" else "111111"
@@ -97,7 +97,7 @@ def test_bad_input_is_a_form_error(client, org, lookup):
 def test_the_per_case_limit_counts_wrong_phones_too_and_answers_the_same(client, org, lookup):
     """429 vs 302 must not tell whether the phone was right: the per-case limit counts
     every attempt on the case number, from any address."""
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     for i in range(services.STATUS_CHECKS_PER_TICKET_HOUR):
         wrong = {"ticket_number": ticket.number, "phone": "010-9999-8888"}
         assert lookup(wrong, REMOTE_ADDR=f"10.0.0.{i}").status_code == 302
@@ -124,7 +124,7 @@ def _page(response, phone: str) -> str:
 
 
 def test_the_stored_sms_never_shows_the_code(client, org, lookup):
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
     code = sent_code()
     sms = SmsMessage.objects.get(direction="outbound")
@@ -151,7 +151,7 @@ def test_a_failing_provider_is_retried_then_logged_never_a_500(
 
     monkeypatch.setattr("twilio.rest.Client", FailingClient)
     monkeypatch.setattr(status_check_sms, "retry", _retry_now(status_check_sms))
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     right = lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
     client.cookies.clear()
     wrong = lookup({"ticket_number": ticket.number, "phone": "010-9999-8888"})
@@ -178,7 +178,7 @@ def _retry_now(task):
 def test_the_code_goes_out_from_the_worker_after_commit(client, org, celery_worker):
     import time
 
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     response = client.post("/status/", {"ticket_number": ticket.number, "phone": "010-1234-5678"})
     assert response.status_code == 302
     end = time.monotonic() + 15
@@ -219,7 +219,7 @@ def _fullwidth(text: str) -> str:
 def test_the_per_case_limit_is_one_case_however_the_number_is_spelled(client, org, lookup):
     """271, 0000000271, T-000271 and ２７１ are one case: the fourth spelling is over the
     limit of 3 codes per case per hour (it went out as a fourth code before)."""
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     spellings = [
         str(ticket.pk),
         f"{ticket.pk:010d}",
@@ -244,7 +244,7 @@ def test_non_ascii_digits_find_no_case_and_count_toward_the_address_limit(
     """Digits other than ASCII and full-width ones are not a case number: the same answer
     as a case that does not exist (no SMS), never a 500, and they use up the address's
     lookups like any other."""
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     for i in range(services.STATUS_CHECKS_PER_IP_HOUR):
         number = [digit, f"T-{digit * 2}", digit * 3, f"{ticket.pk}{digit}", f"{digit}{ticket.pk}"][
             i % 5
@@ -264,7 +264,7 @@ def test_the_demo_customers_code_is_where_the_readme_sends_the_reader(
     reads there in the list; admin → Text messages keeps it masked."""
     from agents.models import Role
 
-    ticket = make_ticket(org, phone="+821012345678")
+    ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
     lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
     code = sent_code()
     admin = django_user_model.objects.create_superuser(

@@ -3,13 +3,13 @@ reads and writes alike, and nothing changes."""
 
 import pytest
 
-from tests.tickets.helpers import make_ticket
+from tests.factories import TicketFactory
 from tickets.models import TicketEvent, TicketNote
 
 
 @pytest.fixture
 def other(org):
-    return make_ticket(org, team=org.team_b)
+    return TicketFactory(team=org.team_b)
 
 
 PAGES_GET = ["/tickets/{t}/", "/tickets/customers/{c}/", "/tickets/customers/{c}/timeline/"]
@@ -70,7 +70,7 @@ def test_the_owning_team_and_the_manager_see_it(client, org, other):
 
 
 def test_search_and_the_list_api_only_return_visible_tickets(client, org, other):
-    mine = make_ticket(org, team=org.team_a, phone="+821077778888", subject="요금 문의")
+    mine = TicketFactory(team=org.team_a, customer__phone="+821077778888", subject="요금 문의")
     client.force_login(org.agent1)
     ids = [t["id"] for t in client.get("/api/tickets/?q=요금").json()]
     assert ids == [mine.pk]
@@ -82,7 +82,7 @@ def test_search_and_the_list_api_only_return_visible_tickets(client, org, other)
 
 
 def test_bad_input_is_a_clear_4xx(client, org):
-    ticket = make_ticket(org)
+    ticket = TicketFactory(team=org.team_a)
     client.force_login(org.agent1)
     assert client.get("/api/tickets/?status=nonsense").status_code == 400
     assert client.get("/api/customers/").status_code == 400

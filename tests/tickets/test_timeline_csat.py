@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from telephony.models import Survey
-from tests.qa.conftest import make_call
+from tests.factories import CallFactory, SurveyFactory
 from tickets.models import Customer
 from tickets.selectors import customer_timeline
 
@@ -15,19 +14,10 @@ pytestmark = pytest.mark.django_db
 
 def test_a_survey_answer_is_in_the_timeline_of_those_who_may_see_its_call(org):
     customer = Customer.objects.create(phone="+821022223333", name="설문")
-    own = make_call(org, org.agent1, customer=customer)
-    other_team = make_call(org, org.agent3, customer=customer)
+    own = CallFactory(agent=org.agent1, customer=customer, recorded=True)
+    other_team = CallFactory(agent=org.agent3, customer=customer, recorded=True)
     for call, score in ((own, 4), (other_team, 2)):
-        Survey.objects.create(
-            channel=Survey._meta.get_field("channel").choices[0][0],
-            call_sid=call.sid,
-            call=call,
-            agent=call.agent,
-            customer=customer,
-            score=score,
-            resolved=True,
-            answered_at=timezone.now(),
-        )
+        SurveyFactory(call=call, score=score, resolved=True, answered_at=timezone.now())
     seen = [i.obj.score for i in customer_timeline(org.agent1, customer) if i.kind == "csat"]
     assert seen == [4]
     only = customer_timeline(org.manager, customer, kinds={"csat"})
