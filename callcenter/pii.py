@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 # Dash-like characters that are not in Unicode's "Pd" (dash punctuation) category but are
 # typed between digit groups: minus sign, katakana prolonged sound mark (and its half-width
@@ -277,3 +279,74 @@ def pii_mask(text: str, findings: list[Finding]) -> str:
         last = f.end
     out.append(text[last:])
     return "".join(out)
+
+
+PII_KINDS = {
+    "rrn": _("Resident registration number"),
+    "card": _("Card number"),
+    "phone": _("Phone number"),
+    "account": _("Account number"),
+    "email": _("E-mail address"),
+}
+PII_MESSAGE = _("Personal data found: it will be saved masked. Edit it out, or save again.")
+
+
+class PiiBlocked(ValidationError):
+    """Free text holds an identifier and the writer has not confirmed that it be stored
+    masked: nothing is stored. `findings` is what a page or an API answer shows."""
+
+    def __init__(self, findings: list[tuple[str, Finding]]):
+        super().__init__(PII_MESSAGE, code="pii")
+        self.findings = findings
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """Free text as it may be stored: masked where the guard found something."""
+
+    texts: dict[str, str]
+    findings: list[tuple[str, Finding]]
+
+    def found(self) -> list[tuple[str, str, str]]:
+        """(field, kind, masked form) of each finding: what the detection log keeps."""
+        return [(field, f.kind, f.masked) for field, f in self.findings]
+
+
+def pii_guard(
+    texts: Mapping[str, str | None],
+    *,
+    confirmed: bool,
+    own_phone: str | Iterable[str] = "",
+) -> Guarded:
+    """The one PII guard on free text a person writes. Services call it before they store
+    text: with a finding and no confirmation (the writer saving again, `pii_action=mask`) it
+    raises PiiBlocked and nothing is stored; confirmed, the texts come back masked with what
+    was found, for the detection log. Forms and serializers call it only to show findings.
+    `own_phone`: the customer's numbers on record (writing one down is not a leak)."""
+    findings = [
+        (name, finding)
+        for name, text in texts.items()
+        for finding in pii_scan(text or "", own_phone=own_phone)
+    ]
+    if findings and not confirmed:
+        raise PiiBlocked(findings)
+    masked = {name: text or "" for name, text in texts.items()}
+    for name, text in texts.items():
+        found = [f for field, f in findings if field == name]
+        if found:
+            masked[name] = pii_mask(text or "", found)
+    return Guarded(masked, findings)
+
+
+def pii_list(findings: list[tuple[str, Finding]], labels: Mapping[str, str] | None = None):
+    """Findings as the page lists them (tickets/_pii.html): field label, kind, text, mask."""
+    labels = labels or {}
+    return [
+        {
+            "field": labels.get(name, name),
+            "kind": PII_KINDS.get(f.kind, f.kind),
+            "text": f.text,
+            "masked": f.masked,
+        }
+        for name, f in findings
+    ]

@@ -23,10 +23,9 @@ from agents.models import (
     Team,
 )
 from agents.services import agent_status_ensure
-from kpi.models import Survey, SurveyChannel
-from qa.demo import build_scorecard
+from demo.seed.qa import build_scorecard
 from qa.models import Evaluation, EvaluationStatus
-from telephony.models import Call, CallDirection, CallPhase, Queue
+from telephony.models import Call, CallDirection, CallPhase, Queue, Survey, SurveyChannel
 from tickets.models import Customer, Disposition, Ticket, TicketStatus
 
 ANSWERED = {CallPhase.CONNECTED, CallPhase.WRAP_UP, CallPhase.COMPLETED}
