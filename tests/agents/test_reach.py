@@ -18,8 +18,8 @@ from kpi.scopes import KpiScope, kpi_scopes_visible_to
 from telephony import services
 from telephony.selectors import calls_visible_to
 from telephony.simulator import new_call_sid
-from tests.conftest import GENERAL_NUMBER, make_available, make_person
-from tests.factories import TicketFactory
+from tests.conftest import GENERAL_NUMBER, make_available
+from tests.factories import PersonFactory, TicketFactory
 from tickets.models import TicketStatus
 from tickets.selectors import ticket_get_for, tickets_visible_to
 
@@ -159,12 +159,14 @@ def test_each_person_reaches_exactly_one_level(org):
     assert reach_of(org.manager) == Reach(org.manager.pk, managed_by=org.manager.pk)
     for person in [org.director, org.trainer]:
         assert reach_of(person) == Reach(person.pk, center_id=org.center.pk)
-    root = make_person("root", Role.AGENT, center=org.center, team=org.team_a, is_superuser=True)
+    root = PersonFactory(
+        username="root", role=Role.AGENT, center=org.center, team=org.team_a, is_superuser=True
+    )
     assert reach_of(root) == Reach(root.pk, center_id=org.center.pk)
 
 
 def test_a_superuser_may_do_what_any_role_may_but_takes_calls_only_by_role(org):
-    root = make_person("root", Role.MANAGER, is_superuser=True)
+    root = PersonFactory(username="root", role=Role.MANAGER, is_superuser=True)
     assert all(can(root, capability) for capability in CAPABILITIES if capability != "take_calls")
     assert not can(root, "take_calls")
     assert can(org.agent1, "take_calls") and not can(org.agent1, "supervise")
