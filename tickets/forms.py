@@ -56,6 +56,10 @@ class PiiGuardMixin:
         return [(field, f.kind, f.masked) for field, f in self.pii_findings]
 
     def _pii_guard(self, data: dict) -> dict:
+        # What services take (issue 19): the text as written and whether the writer
+        # confirmed storing it masked; the service's own pii_guard masks and logs.
+        self.pii_raw = {name: data.get(name) or "" for name in self.PII_FIELDS}
+        self.pii_confirmed = data.get("pii_action") == "mask"
         self.pii_findings = [
             (name, finding)
             for name in self.PII_FIELDS
@@ -95,6 +99,10 @@ class PiiCheck:
             for finding in pii_scan(text or "", own_phone=own_phone)
         ]
         self.blocked = bool(self.findings) and action != "mask"
+        # What services take (issue 19): the text as written and whether the writer
+        # confirmed storing it masked; the service's own pii_guard masks and logs.
+        self.raw = dict(texts)
+        self.confirmed = action == "mask"
         self.texts = dict(texts)
         for name, text in texts.items():
             found = [f for field, f in self.findings if field == name]
