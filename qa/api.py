@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -180,8 +181,6 @@ class DisputeListApi(APIView):
     @extend_schema(responses=DisputeOutputSerializer(many=True))
     def get(self, request):
         """Disputes on evaluations you may see, and those you are to review."""
-        from django.db.models import Q
-
         visible = evaluations_visible_to(request.user).values("pk")
         qs = Dispute.objects.filter(Q(evaluation__in=visible) | Q(reviewer=request.user)).order_by(
             "-raised_at"

@@ -11,7 +11,14 @@ from agents.reach import departments_visible_to, people_visible_to
 from agents.roles import roles_that
 from callcenter.clock import month_start
 from callcenter.inputs import BUSINESS_YEARS
-from qa.models import AssignMode, AutoFailMode, ItemKind, SampleReason, ScorecardItem
+from qa.models import (
+    AssignMode,
+    AutoFailMode,
+    ComplianceTag,
+    ItemKind,
+    SampleReason,
+    ScorecardItem,
+)
 from qa.scoring import Mark
 from qa.services.sampling import TARGETED_RULES
 from telephony.models import Queue
@@ -276,7 +283,5 @@ class ItemRowForm(forms.Form):
     delete = forms.BooleanField(label=_("Delete"), required=False)
 
     def __init__(self, *args, **kwargs):
-        from qa.models import ComplianceTag
-
         super().__init__(*args, **kwargs)
         self.fields["compliance"].choices = ComplianceTag.choices

@@ -87,7 +87,7 @@ def sample_run_start(
         started_at=timezone.now(),
     )
     if dispatch:
-        from qa.tasks import qa_sample_run
+        from qa.tasks import qa_sample_run  # qa.tasks imports this module
 
         transaction.on_commit(lambda: qa_sample_run.delay(run.pk))
     return run
