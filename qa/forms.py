@@ -11,14 +11,7 @@ from agents.reach import departments_visible_to, people_visible_to
 from agents.roles import roles_that
 from callcenter.clock import month_start
 from callcenter.inputs import BUSINESS_YEARS
-from qa.models import (
-    AssignMode,
-    AutoFailMode,
-    ComplianceTag,
-    ItemKind,
-    SampleReason,
-    ScorecardItem,
-)
+from qa.models import AssignMode, AutoFailMode, ComplianceTag, ItemKind, SampleReason, ScorecardItem
 from qa.scoring import Mark
 from qa.services.sampling import TARGETED_RULES
 from telephony.models import Queue

@@ -9,15 +9,8 @@ from django.http import Http404
 
 from agents.models import Person
 from agents.roles import can
-from qa.models import (
-    CalibrationSession,
-    Evaluation,
-    ScorecardItem,
-)
-from qa.scoring import (
-    evaluator_alignment,
-    items_alignment,
-)
+from qa.models import CalibrationSession, Evaluation, ScorecardItem
+from qa.scoring import evaluator_alignment, items_alignment
 from qa.selectors.evaluations import marks_of
 from qa.selectors.scorecards import scorecard_specs
 

@@ -7,11 +7,7 @@ from django.http import Http404
 
 from agents.models import Person
 from agents.reach import people_visible_to
-from qa.models import (
-    SCORED_STATUSES,
-    CoachingPlan,
-    Evaluation,
-)
+from qa.models import SCORED_STATUSES, CoachingPlan, Evaluation
 
 
 def coaching_plans_for(person: Person) -> QuerySet[CoachingPlan]:

@@ -20,10 +20,7 @@ from qa.models import (
     ScorecardItem,
     ScorecardSection,
 )
-from qa.scoring import (
-    Mark,
-    item_failed,
-)
+from qa.scoring import Mark, item_failed
 from qa.selectors.scorecards import _item_spec
 
 

@@ -7,11 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from agents.models import Person
-from qa.models import (
-    Evaluation,
-    SampleReason,
-    SampleRun,
-)
+from qa.models import Evaluation, SampleReason, SampleRun
 
 SAMPLE_REASON_CHOICES = [(r.value, r.label) for r in SampleReason]
 

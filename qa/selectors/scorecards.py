@@ -9,16 +9,8 @@ from django.http import Http404
 
 from agents.models import Person
 from agents.reach import departments_visible_to
-from qa.models import (
-    Scorecard,
-    ScorecardItem,
-    ScorecardSection,
-    ScorecardStatus,
-)
-from qa.scoring import (
-    ItemSpec,
-    SectionSpec,
-)
+from qa.models import Scorecard, ScorecardItem, ScorecardSection, ScorecardStatus
+from qa.scoring import ItemSpec, SectionSpec
 
 
 def scorecard_specs(scorecard_id: int) -> tuple[SectionSpec, ...]:

@@ -13,12 +13,7 @@ from django.utils.translation import gettext as _
 from agents.models import Person
 from agents.reach import people_visible_to
 from agents.roles import can
-from qa.models import (
-    CoachingPlan,
-    CoachingStatus,
-    CoachingTask,
-    Evaluation,
-)
+from qa.models import CoachingPlan, CoachingStatus, CoachingTask, Evaluation
 from qa.services.common import _event, _pii_guard, _pii_record
 
 

@@ -8,10 +8,7 @@ from datetime import datetime
 
 from agents.models import Person
 from callcenter.pii import Guarded, pii_guard
-from qa.models import (
-    Evaluation,
-    EvaluationEvent,
-)
+from qa.models import Evaluation, EvaluationEvent
 from telephony.models import Call
 from tickets.forms import own_numbers
 from tickets.services import pii_detections_record

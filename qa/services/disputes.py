@@ -12,12 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Person, Role
-from qa.models import (
-    Dispute,
-    DisputeStatus,
-    Evaluation,
-    EvaluationStatus,
-)
+from qa.models import Dispute, DisputeStatus, Evaluation, EvaluationStatus
 from qa.scoring import Mark
 from qa.services.common import _event, _pii_guard, _pii_record
 from qa.services.evaluations import _write_answers, check_agent_owns, clean_marks, evaluation_score

@@ -9,9 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from agents.roles import can
-from qa.forms import (
-    CalibrationForm,
-)
+from qa.forms import CalibrationForm
 from qa.selectors.calibration import calibration_get_for, calibration_result, calibrations_for
 from qa.services.calibration import calibration_create, calibration_reveal
 from telephony.selectors import calls_visible_to

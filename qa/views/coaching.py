@@ -10,9 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.roles import role_can
-from qa.forms import (
-    CoachingPlanForm,
-)
+from qa.forms import CoachingPlanForm
 from qa.models import CoachingTask
 from qa.selectors.coaching import coaching_plan_get_for, coaching_plans_for, follow_up_of
 from qa.selectors.evaluations import evaluation_get_for

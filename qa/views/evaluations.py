@@ -17,10 +17,7 @@ from django.views.decorators.http import require_POST
 
 from agents.roles import role_can
 from callcenter.pii import PiiBlocked, pii_list
-from qa.forms import (
-    DisputeForm,
-    parse_marks,
-)
+from qa.forms import DisputeForm, parse_marks
 from qa.models import Dispute, ScorecardItem
 from qa.selectors.evaluations import evaluation_form, evaluation_get_for, marks_of, open_dispute_of
 from qa.services import disputes, evaluations

@@ -11,10 +11,7 @@ from django.views.decorators.http import require_GET
 from agents.models import Role
 from callcenter.clock import month_start
 from callcenter.exports import csv_writer
-from qa.forms import (
-    ReportRangeForm,
-    six_months_back,
-)
+from qa.forms import ReportRangeForm, six_months_back
 from qa.selectors.reports import (
     month_summary,
     report_coverage,

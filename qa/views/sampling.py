@@ -11,9 +11,7 @@ from django.views.decorators.http import require_GET
 from agents.models import Role
 from agents.reach import departments_visible_to
 from callcenter.inputs import parse_id
-from qa.forms import (
-    SampleRunForm,
-)
+from qa.forms import SampleRunForm
 from qa.models import SampleRun
 from qa.selectors.sampling import sample_run_summary
 from qa.services.sampling import check_may_sample, sample_run_start

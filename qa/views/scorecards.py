@@ -11,12 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agents.roles import can
-from qa.forms import (
-    ItemRowForm,
-    ScorecardFieldsForm,
-    ScorecardNewForm,
-    SectionRowForm,
-)
+from qa.forms import ItemRowForm, ScorecardFieldsForm, ScorecardNewForm, SectionRowForm
 from qa.selectors.scorecards import scorecard_families, scorecard_get_for
 from qa.services.scorecards import (
     ITEM_FIELDS,
