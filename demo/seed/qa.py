@@ -39,7 +39,8 @@ from qa.models import (
     ScorecardStatus,
 )
 from qa.scoring import Mark
-from qa.services import evaluation_save, sample_run_execute, sample_run_start
+from qa.services.evaluations import evaluation_save
+from qa.services.sampling import sample_run_execute, sample_run_start
 from telephony import services as tel
 from telephony.models import Call
 from telephony.simulator import new_call_sid, new_recording_sid
