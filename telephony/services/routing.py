@@ -8,6 +8,7 @@ on Offer are the backstop on both.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -84,6 +85,14 @@ def _agent_candidates(queue: Queue, rule: Eligibility, at: datetime):
     )
 
 
+# The querysets of the router's two reads are built once per shape (their arguments) and
+# cloned for each batch: building the filters, subqueries and annotations took about as
+# long as PostgreSQL takes to run the statement. A queryset is a description of a query,
+# never evaluated here (the callers slice it, which clones it), so sharing it is safe.
+_SHAPES = 256
+
+
+@functools.lru_cache(maxsize=_SHAPES)
 def _candidates_query(
     *,
     queue_id,
@@ -141,6 +150,16 @@ def _queued_calls(queue_id: int):
     )
 
 
+@functools.lru_cache(maxsize=_SHAPES)
+def _queued_calls_locked(queue_id: int):
+    """The queue's waiting calls, locked and skipping those another router holds."""
+    return (
+        _queued_calls(queue_id)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", "enqueued_at", "overflowed_at")
+    )
+
+
 @dataclass
 class Pairing:
     call_id: int
@@ -163,11 +182,7 @@ def _pair(queue: Queue, at: datetime, limit: int) -> list[Pairing]:
     exactly what `limit` single decisions in a row would give. Calls whose eligibility
     already found no agent are skipped without a query."""
     tiers = list(queue.tiers.all())  # prefetched by the callers that route in bulk
-    calls = (
-        _queued_calls(queue.pk)
-        .select_for_update(skip_locked=True, of=("self",))
-        .values_list("pk", "enqueued_at", "overflowed_at")[: max(limit * 4, 50)]
-    )
+    calls = _queued_calls_locked(queue.pk)[: max(limit * 4, 50)]
     pools: dict[Eligibility, list[Candidate]] = {}
     taken: set[int] = set()
     pairs: list[Pairing] = []
