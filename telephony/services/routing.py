@@ -80,8 +80,14 @@ def _agent_candidates(queue: Queue, rule: Eligibility, at: datetime):
         strategy=queue.strategy,
         min_proficiency=rule.min_proficiency,
         overflow_queue_id=rule.overflow_queue_id,
-        last_offered_id=queue.last_offered_person_id or 0,
-        today=timezone.localdate(at),
+        # Only the arguments the strategy reads, so that the other strategies' queries keep
+        # one shape (and one cached queryset) from batch to batch.
+        last_offered_id=(
+            queue.last_offered_person_id or 0
+            if queue.strategy == RoutingStrategy.ROUND_ROBIN
+            else None
+        ),
+        today=timezone.localdate(at) if queue.strategy == RoutingStrategy.FEWEST_CALLS else None,
     )
 
 
