@@ -228,8 +228,16 @@ def acd_offer_batch(*, queue: Queue, limit: int, at: datetime | None = None) -> 
             # The rows are locked and were read under the lock (on PostgreSQL FOR UPDATE
             # re-checks the WHERE clause on the newest row version), so the flips hold.
             call_ids = [p.call_id for p in pairs]
+            # Calls that an overflow agent takes get their overflow time in the same UPDATE.
+            overflowed = [p for p in pairs if p.overflowed_at is None and p.is_overflow]
+            also = {}
+            if overflowed:
+                also["overflowed_at"] = Case(
+                    When(pk__in=[p.call_id for p in overflowed], then=Value(at)),
+                    default=F("overflowed_at"),
+                )
             flipped = Call.objects.filter(pk__in=call_ids, phase=CallPhase.QUEUED).update(
-                phase=CallPhase.OFFERED, updated_at=at
+                phase=CallPhase.OFFERED, updated_at=at, **also
             )
             if flipped != len(pairs):
                 raise IntegrityError("a paired call moved under the lock")
@@ -256,9 +264,6 @@ def acd_offer_batch(*, queue: Queue, limit: int, at: datetime | None = None) -> 
                 last = pairs[-1].status.person_id
                 Queue.objects.filter(pk=queue.pk).update(last_offered_person_id=last)
                 queue.last_offered_person_id = last
-            overflowed = [p for p in pairs if p.overflowed_at is None and p.is_overflow]
-            if overflowed:
-                Call.objects.filter(pk__in=[p.call_id for p in overflowed]).update(overflowed_at=at)
             _events_bulk(
                 [
                     *(
