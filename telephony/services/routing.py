@@ -40,9 +40,11 @@ from telephony.services.common import _event, _events_bulk, logger
 # Calls paired per transaction when routing a whole queue: big enough that the fixed cost
 # of a transaction is shared, small enough that locks are held for a few milliseconds and
 # the first callers of a long line ring without waiting for many others' writes. A
-# decision is made when its batch commits. On PostgreSQL (2 cores, 2,000 agents, 500
-# calls) a batch costs about 3.5 ms plus 0.13 ms per pair: 15 gave 2,340 decisions/s at a
-# p99 of 8 ms, 20 gave 2,550-2,660/s at 9-10.3 ms (bench/routing.py).
+# decision is made when its batch commits. On PostgreSQL (2 shared cores, 2,000 agents,
+# 500 calls, stock ORM statements) a batch costs about 6 ms plus 0.25 ms per pair, most of
+# the fixed part the ORM's Python for its eight statements: 15 gave about 1,500
+# decisions/s at a p99 of 12-14 ms, 30 gave 2,200/s with batches of 13 ms and more
+# (bench/routing.py, 2026-12-08); with precompiled SQL it was 3.5 ms plus 0.13 ms a pair.
 ROUTE_BATCH = 15
 
 
