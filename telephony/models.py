@@ -312,8 +312,18 @@ class Call(models.Model):
         indexes = [
             # Routing's waiting calls in priority and arrival order, and the full-queue check
             # (callers on the line without a booked callback), which reads this index only.
+            # In the router's exact order (highest priority first, then arrival, then id),
+            # so its locking read stops after the rows it takes instead of sorting the
+            # queue's whole line first.
             models.Index(
-                fields=["queue", "phase", "priority", "enqueued_at", "callback_requested_at"],
+                fields=[
+                    "queue",
+                    "phase",
+                    "-priority",
+                    "enqueued_at",
+                    "id",
+                    "callback_requested_at",
+                ],
                 name="call_queue_line",
             ),
             # FCR's repeat-contact lookup (kpi/services.py::_handled_calls): a later handled

@@ -8,6 +8,7 @@ on Offer are the backstop on both.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,9 +40,11 @@ from telephony.services.common import _event, _events_bulk, logger
 # Calls paired per transaction when routing a whole queue: big enough that the fixed cost
 # of a transaction is shared, small enough that locks are held for a few milliseconds and
 # the first callers of a long line ring without waiting for many others' writes. A
-# decision is made when its batch commits. On PostgreSQL (2 cores, 2,000 agents, 500
-# calls) a batch costs about 3.5 ms plus 0.13 ms per pair: 15 gave 2,340 decisions/s at a
-# p99 of 8 ms, 20 gave 2,550-2,660/s at 9-10.3 ms (bench/routing.py).
+# decision is made when its batch commits. On PostgreSQL (2 shared cores, 2,000 agents,
+# 500 calls, stock ORM statements) a batch costs about 6 ms plus 0.25 ms per pair, most of
+# the fixed part the ORM's Python for its eight statements: 15 gave about 1,500
+# decisions/s at a p99 of 12-14 ms, 30 gave 2,200/s with batches of 13 ms and more
+# (bench/routing.py, 2026-12-08); with precompiled SQL it was 3.5 ms plus 0.13 ms a pair.
 ROUTE_BATCH = 15
 
 
@@ -79,11 +82,25 @@ def _agent_candidates(queue: Queue, rule: Eligibility, at: datetime):
         strategy=queue.strategy,
         min_proficiency=rule.min_proficiency,
         overflow_queue_id=rule.overflow_queue_id,
-        last_offered_id=queue.last_offered_person_id or 0,
-        today=timezone.localdate(at),
+        # Only the arguments the strategy reads, so that the other strategies' queries keep
+        # one shape (and one cached queryset) from batch to batch.
+        last_offered_id=(
+            queue.last_offered_person_id or 0
+            if queue.strategy == RoutingStrategy.ROUND_ROBIN
+            else None
+        ),
+        today=timezone.localdate(at) if queue.strategy == RoutingStrategy.FEWEST_CALLS else None,
     )
 
 
+# The querysets of the router's two reads are built once per shape (their arguments) and
+# cloned for each batch: building the filters, subqueries and annotations took about as
+# long as PostgreSQL takes to run the statement. A queryset is a description of a query,
+# never evaluated here (the callers slice it, which clones it), so sharing it is safe.
+_SHAPES = 256
+
+
+@functools.lru_cache(maxsize=_SHAPES)
 def _candidates_query(
     *,
     queue_id,
@@ -141,6 +158,16 @@ def _queued_calls(queue_id: int):
     )
 
 
+@functools.lru_cache(maxsize=_SHAPES)
+def _queued_calls_locked(queue_id: int):
+    """The queue's waiting calls, locked and skipping those another router holds."""
+    return (
+        _queued_calls(queue_id)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", "enqueued_at", "overflowed_at")
+    )
+
+
 @dataclass
 class Pairing:
     call_id: int
@@ -163,11 +190,7 @@ def _pair(queue: Queue, at: datetime, limit: int) -> list[Pairing]:
     exactly what `limit` single decisions in a row would give. Calls whose eligibility
     already found no agent are skipped without a query."""
     tiers = list(queue.tiers.all())  # prefetched by the callers that route in bulk
-    calls = (
-        _queued_calls(queue.pk)
-        .select_for_update(skip_locked=True, of=("self",))
-        .values_list("pk", "enqueued_at", "overflowed_at")[: max(limit * 4, 50)]
-    )
+    calls = _queued_calls_locked(queue.pk)[: max(limit * 4, 50)]
     pools: dict[Eligibility, list[Candidate]] = {}
     taken: set[int] = set()
     pairs: list[Pairing] = []
@@ -207,8 +230,16 @@ def acd_offer_batch(*, queue: Queue, limit: int, at: datetime | None = None) -> 
             # The rows are locked and were read under the lock (on PostgreSQL FOR UPDATE
             # re-checks the WHERE clause on the newest row version), so the flips hold.
             call_ids = [p.call_id for p in pairs]
+            # Calls that an overflow agent takes get their overflow time in the same UPDATE.
+            overflowed = [p for p in pairs if p.overflowed_at is None and p.is_overflow]
+            also = {}
+            if overflowed:
+                also["overflowed_at"] = Case(
+                    When(pk__in=[p.call_id for p in overflowed], then=Value(at)),
+                    default=F("overflowed_at"),
+                )
             flipped = Call.objects.filter(pk__in=call_ids, phase=CallPhase.QUEUED).update(
-                phase=CallPhase.OFFERED, updated_at=at
+                phase=CallPhase.OFFERED, updated_at=at, **also
             )
             if flipped != len(pairs):
                 raise IntegrityError("a paired call moved under the lock")
@@ -235,9 +266,6 @@ def acd_offer_batch(*, queue: Queue, limit: int, at: datetime | None = None) -> 
                 last = pairs[-1].status.person_id
                 Queue.objects.filter(pk=queue.pk).update(last_offered_person_id=last)
                 queue.last_offered_person_id = last
-            overflowed = [p for p in pairs if p.overflowed_at is None and p.is_overflow]
-            if overflowed:
-                Call.objects.filter(pk__in=[p.call_id for p in overflowed]).update(overflowed_at=at)
             _events_bulk(
                 [
                     *(
