@@ -44,7 +44,7 @@ class DesktopState:
 
 def agent_status_of(person: Person) -> AgentStatus:
     """The person's status; one who never chose a state is Offline. The row is created by
-    the first state they choose (agents.services.agent_set_state), never by looking."""
+    the first state they choose (agents.services.states.agent_set_state), never by looking."""
     status = AgentStatus.objects.filter(person=person).first()
     if status is None:
         status = AgentStatus(person=person, state=AgentState.OFFLINE, since=timezone.now())

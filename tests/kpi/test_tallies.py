@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from agents.models import AgentState, NotReadyReason
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
 from callcenter.dispatch import suppress_dispatch
 from kpi import formulas, tallies
 from kpi.selectors import day_bounds

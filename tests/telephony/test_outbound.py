@@ -14,7 +14,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from agents.models import AgentState, AgentStatus, NotReadyReason
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
 from kpi.models import IntervalStat, ScopeKind
 from kpi.services import interval_floor, kpi_fill_intervals
 from telephony import gateway, services
