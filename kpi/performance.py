@@ -42,7 +42,7 @@ from kpi.models import (
     TargetMetric,
 )
 from kpi.scopes import KpiScope
-from kpi.selectors import rows_for_scopes, targets_for
+from kpi.selectors.rows import rows_for_scopes, targets_for
 from tickets.services import pii_detections_record
 
 

@@ -22,7 +22,8 @@ from kpi import closing, exports, performance
 from kpi.dashboards import dashboard_for
 from kpi.forms import DrillForm, KpiFilterForm, KpiFilters
 from kpi.models import FillState, PerformanceMonth
-from kpi.selectors import calls_behind, kpi_scope_get_for
+from kpi.selectors.drilldown import calls_behind
+from kpi.selectors.rows import kpi_scope_get_for
 from tickets.forms import PII_MESSAGE, PiiCheck
 
 

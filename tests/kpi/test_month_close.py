@@ -14,7 +14,7 @@ from agents.models import Target, TargetMetric
 from callcenter.inputs import BUSINESS_YEARS, parse_month
 from kpi import closing, performance
 from kpi.models import PerformanceMonth, PerformanceMonthEvent, PerformanceSheet
-from kpi.services import kpi_backfill
+from kpi.services.fill import kpi_backfill
 from tests.factories import CallFactory
 
 DECEMBER = date(2026, 12, 1)

@@ -18,7 +18,7 @@ from kpi.models import (
     PerformanceWeight,
     TargetMetric,
 )
-from kpi.services import kpi_backfill
+from kpi.services.fill import kpi_backfill
 from tests.factories import CallFactory, SurveyFactory
 
 MONTH = date(2026, 3, 1)
