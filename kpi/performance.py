@@ -33,6 +33,7 @@ from django.utils.translation import gettext_noop
 from agents.models import Person, Role
 from agents.reach import people_visible_to
 from callcenter.clock import day_bounds, month_start, next_month_start
+from callcenter.pii import pii_guard
 from kpi.models import (
     IncentiveBand,
     PerformanceComponent,
@@ -409,20 +410,22 @@ def performance_sheet_get_for(person: Person, sheet_id: int) -> PerformanceSheet
 
 @transaction.atomic
 def performance_sheet_comment(
-    *, person: Person, sheet_id: int, text: str, pii_found=()
+    *, person: Person, sheet_id: int, text: str, pii_confirmed: bool = False
 ) -> PerformanceSheet:
-    """The agent's own 실장 writes the sheet's comment while the month is open.
-    `pii_found` is what the PII guard masked in it."""
+    """The agent's own 실장 writes the sheet's comment while the month is open. `text` is
+    as written: with an identifier in it and no `pii_confirmed`, PiiBlocked and nothing is
+    stored; confirmed, it is stored masked and the finding logged."""
     sheet = performance_sheet_get_for(person, sheet_id)
     if not (person.role == Role.TEAM_LEAD and person.team_id == sheet.team_id):
         raise PermissionDenied
     if sheet.month.is_closed:
         raise ValidationError(_("This month is closed; its evaluations are frozen."))
-    sheet.lead_comment = text.strip()
+    guarded = pii_guard({"comment": text}, confirmed=pii_confirmed)
+    sheet.lead_comment = guarded.texts["comment"].strip()
     sheet.commented_by = person
     sheet.save(update_fields=["lead_comment", "commented_by"])
     pii_detections_record(
-        agent=person, call=None, ticket=None, found=list(pii_found), at=timezone.now()
+        agent=person, call=None, ticket=None, found=guarded.found(), at=timezone.now()
     )
     return sheet
 

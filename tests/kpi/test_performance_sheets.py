@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents.models import Target
+from callcenter.pii import PiiBlocked
 from kpi import closing, performance
 from kpi.models import (
     IncentiveBand,
@@ -20,6 +21,7 @@ from kpi.models import (
 )
 from kpi.services.fill import kpi_backfill
 from tests.factories import CallFactory, SurveyFactory
+from tickets.models import PiiDetection
 
 MONTH = date(2026, 3, 1)
 
@@ -187,6 +189,25 @@ def test_pages_show_each_role_its_own_sheets(client, org, month):
     response = client.post(f"/kpi/evaluations/{sheet(org, 'agent1').pk}/", {"comment": "좋아요"})
     assert response.status_code == 302 and sheet(org, "agent1").lead_comment == "좋아요"
     assert client.get("/kpi/evaluations/?month=2026-13").status_code == 400
+
+
+def test_a_comment_with_a_phone_number_is_stored_masked_only_once_confirmed(client, org, month):
+    """The PII guard is the service's: a first save shows the finding and stores nothing;
+    saving again stores the comment masked and logs the detection against the lead."""
+    performance.performance_sheets_compute(month=month)
+    pk = sheet(org, "agent1").pk
+    text = "고객 010-2345-6789 건 응대 좋음"
+    with pytest.raises(PiiBlocked):
+        performance.performance_sheet_comment(person=org.lead1, sheet_id=pk, text=text)
+    client.force_login(org.lead1)
+    response = client.post(f"/kpi/evaluations/{pk}/", {"comment": text})
+    assert response.status_code == 422 and sheet(org, "agent1").lead_comment == ""
+    assert "010-2345-6789" in response.content.decode()
+    response = client.post(f"/kpi/evaluations/{pk}/", {"comment": text, "pii_action": "mask"})
+    assert response.status_code == 302
+    stored = sheet(org, "agent1").lead_comment
+    assert "010-2345-6789" not in stored and "6789" in stored
+    assert PiiDetection.objects.filter(agent=org.lead1, field="comment").count() == 1
 
 
 def test_only_managers_and_up_compute_and_only_the_director_closes(client, org, month):
