@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from agents.models import Target
 from callcenter.pii import PiiBlocked
-from kpi import closing, performance
+from kpi import closing, performance, scoring
 from kpi.models import (
     IncentiveBand,
     PerformanceSheet,
@@ -27,12 +27,12 @@ MONTH = date(2026, 3, 1)
 
 
 def test_normalise_against_target_with_a_cap():
-    assert performance.normalise(0.8, 0.8) == 100
-    assert performance.normalise(0.4, 0.8) == 50
-    assert performance.normalise(2.0, 0.8) == pytest.approx(120)  # capped at 120
-    assert performance.normalise(300, 240, lower_is_better=True) == pytest.approx(80)
-    assert performance.normalise(None, 0.8) is None
-    assert performance.normalise(0.8, None) is None
+    assert scoring.normalise(0.8, 0.8) == 100
+    assert scoring.normalise(0.4, 0.8) == 50
+    assert scoring.normalise(2.0, 0.8) == pytest.approx(120)  # capped at 120
+    assert scoring.normalise(300, 240, lower_is_better=True) == pytest.approx(80)
+    assert scoring.normalise(None, 0.8) is None
+    assert scoring.normalise(0.8, None) is None
 
 
 def test_overall_is_weighted_over_scored_components_only():
@@ -42,26 +42,26 @@ def test_overall_is_weighted_over_scored_components_only():
         {"weight": 20, "normalised": 100},
         {"weight": 15, "normalised": None},  # no QA this month: left out, never 0
     ]
-    assert performance.overall(components) == pytest.approx((35 * 110 + 30 * 80 + 20 * 100) / 85)
-    assert performance.overall([{"weight": 10, "normalised": None}]) is None
+    assert scoring.overall(components) == pytest.approx((35 * 110 + 30 * 80 + 20 * 100) / 85)
+    assert scoring.overall([{"weight": 10, "normalised": None}]) is None
 
 
 def test_bands_default_and_configured(db):
-    table = performance.bands()
-    assert performance.band_for(105, table) == "A"
-    assert performance.band_for(110, table) == "S"  # the minimum is included
-    assert performance.band_for(79.9, table) == "D"
-    assert performance.band_for(None, table) == ""
+    table = scoring.bands()
+    assert scoring.band_for(105, table) == "A"
+    assert scoring.band_for(110, table) == "S"  # the minimum is included
+    assert scoring.band_for(79.9, table) == "D"
+    assert scoring.band_for(None, table) == ""
     IncentiveBand.objects.create(name="Gold", min_score=95)
     IncentiveBand.objects.create(name="Silver", min_score=85)
-    table = performance.bands()
-    assert performance.band_for(96, table) == "Gold"
-    assert performance.band_for(90, table) == "Silver"
-    assert performance.band_for(50, table) == ""
+    table = scoring.bands()
+    assert scoring.band_for(96, table) == "Gold"
+    assert scoring.band_for(90, table) == "Silver"
+    assert scoring.band_for(50, table) == ""
 
 
 def test_ranking_shares_ties_and_skips_unscored():
-    assert performance.rank({1: 90.0, 2: 90.0, 3: 80.0, 4: None}) == {1: 1, 2: 1, 3: 3, 4: None}
+    assert scoring.rank({1: 90.0, 2: 90.0, 3: 80.0, 4: None}) == {1: 1, 2: 1, 3: 3, 4: None}
 
 
 def at(day, hour=10, minute=0):
