@@ -286,7 +286,7 @@ KPI_FCR_WINDOW_DAYS = env.int("KPI_FCR_WINDOW_DAYS", default=7)
 KPI_MAIN_TASK_DISPOSITIONS = {"signup": ["signed_up"], "cancellation": ["saved"]}
 CSAT_SMS_ENABLED = env.bool("CSAT_SMS_ENABLED", default=True)
 CSAT_IVR_OPT_IN = env.bool("CSAT_IVR_OPT_IN", default=True)
-# Monthly performance sheets (kpi/performance.py): normalised scores are capped at 120
+# Monthly performance sheets (kpi/scoring.py): normalised scores are capped at 120
 # points; the weights and bands below apply until an admin sets their own (admin → KPI).
 KPI_EVALUATION_CAP = 1.2
 KPI_EVALUATION_DEFAULT_WEIGHTS = {"main_task": 35, "calls": 30, "csat": 20, "qa": 15}
