@@ -6,7 +6,6 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from agents import services
 from agents.forms import PersonForm
 from agents.models import (
     AgentStateInterval,
@@ -21,6 +20,7 @@ from agents.models import (
     Team,
     WorkingHours,
 )
+from agents.services import people
 
 
 class SkillInline(admin.TabularInline):
@@ -52,7 +52,7 @@ class PersonAdmin(UserAdmin):
     ]
     inlines = [SkillInline]
     actions = ["password_reset_links", "two_factor_remove"]
-    # Org fields the change form saves through agents.services.person_update.
+    # Org fields the change form saves through agents.services.people.person_update.
     ORG_FIELDS = ("display_name", "role", "team", "reports_to", "employee_no")
 
     def get_urls(self):
@@ -75,7 +75,7 @@ class PersonAdmin(UserAdmin):
         form = PersonForm(request.POST or None, editor=request.user)
         if request.method == "POST" and form.is_valid():
             try:
-                person = services.person_create(by=request.user, **form.service_kwargs())
+                person = people.person_create(by=request.user, **form.service_kwargs())
             except ValidationError as exc:
                 form.add_service_error(exc)
             else:
@@ -128,13 +128,13 @@ class PersonAdmin(UserAdmin):
                 stored = Person.objects.get(pk=self.instance.pk)
                 role, team = data.get("role", stored.role), data.get("team")
                 try:
-                    services.person_check(
+                    people.person_check(
                         by=editor,
                         person=stored,
                         username=stored.username,
                         role=role,
                         team=team,
-                        reports_to=services.person_supervisor_resolve(
+                        reports_to=people.person_supervisor_resolve(
                             person=stored, role=role, team=team, reports_to=data.get("reports_to")
                         ),
                         employee_no=(data.get("employee_no") or "").strip(),
@@ -156,7 +156,7 @@ class PersonAdmin(UserAdmin):
         for f in self.ORG_FIELDS:
             setattr(obj, f, getattr(stored, f))
         super().save_model(request, obj, form, change)
-        updated = services.person_update(by=request.user, person_id=obj.pk, **wanted)
+        updated = people.person_update(by=request.user, person_id=obj.pk, **wanted)
         for f in (*self.ORG_FIELDS, "center_id"):
             setattr(obj, f, getattr(updated, f))
 

@@ -4,10 +4,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import AgentState, NotReadyReason, Person, Role
-from agents.reach import people_visible_to, teams_visible_to
+from agents.reach import people_visible_to, skill_queue_departments, teams_visible_to
 from agents.roles import roles_assignable_by, roles_that
-from agents.services import person_check, person_supervisor_resolve
-from telephony.selectors import queues_visible_to
+from agents.services.people import person_check, person_supervisor_resolve
 
 
 class StateForm(forms.Form):
@@ -78,7 +77,7 @@ class BreakSlotForm(forms.Form):
 class PersonForm(forms.Form):
     """One form to add or edit a person, on the roster (센터장, 매니저) and in the admin: name,
     employee number, role, team, supervisor and a level per queue. The choices are what
-    the editor may reach; agents.services.person_check has the rules."""
+    the editor may reach; agents.services.people.person_check has the rules."""
 
     display_name = forms.CharField(label=_("Name"), max_length=100)
     username = forms.CharField(
@@ -126,7 +125,7 @@ class PersonForm(forms.Form):
             .order_by("team__department_id", "team_id", "display_name")
         }
         self.fields["reports_to"].choices = self._supervisor_choices()
-        self.queues = list(queues_visible_to(editor).order_by("department_id", "id"))
+        self.queues = [d.queue for d in skill_queue_departments(editor)]
         for queue in self.queues:
             self.fields[f"{self.SKILL_PREFIX}{queue.pk}"] = forms.IntegerField(
                 label=queue.name,

@@ -102,6 +102,34 @@ def people_visible_to(person: Person) -> QuerySet[Person]:
     return qs.filter(pk=r.person_id)
 
 
+def queue_departments(person: Person, path: str = "department") -> Q | None:
+    """The departments whose queues are on the person's wallboard and in their skill
+    editor, through `path` ("" for a Department itself): the center's for center-wide
+    roles, their departments' for a manager, their team's department for a team lead or
+    an agent; None when the person reaches no queue. telephony's `queues_visible_to` reads
+    this same rule."""
+    at = f"{path}__" if path else ""
+    r = reach_of(person)
+    if r.is_center_wide:
+        return r.center(f"{at}center_id")
+    if r.managed_by:
+        return Q(**{f"{at}managers": r.managed_by})
+    if person.team_id:
+        return Q(**{f"{at}teams": person.team_id})
+    return None
+
+
+def skill_queue_departments(person: Person) -> QuerySet[Department]:
+    """Departments that have a queue the person may give skills in (each with its queue,
+    `department.queue`), in department order."""
+    rule = queue_departments(person, "")
+    if rule is None:
+        return Department.objects.none()
+    return (
+        Department.objects.filter(rule, queue__isnull=False).select_related("queue").order_by("id")
+    )
+
+
 def person_get_for(viewer: Person, person_id: int) -> Person:
     """The person, if the viewer may see them; 404 otherwise (no existence leak)."""
     try:

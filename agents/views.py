@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 
-from agents import selectors, services
+from agents import selectors
 from agents.forms import (
     BreakSlotForm,
     PersonForm,
@@ -25,6 +25,8 @@ from agents.reach import (
     teams_visible_to,
 )
 from agents.roles import roles_assignable_by, roles_that
+from agents.services.people import person_create, person_update
+from agents.services.schedule import break_slot_add, break_slot_remove, working_hours_set
 from agents.signin.services import password_reset_issue
 from agents.targets.selectors import daily_call_targets_of_teams
 from callcenter.inputs import parse_id
@@ -98,7 +100,7 @@ def person_add(request: HtmxHttpRequest) -> HttpResponse:
     form = PersonForm(request.POST or None, editor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            person = services.person_create(by=request.user, **form.service_kwargs())
+            person = person_create(by=request.user, **form.service_kwargs())
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
@@ -113,7 +115,7 @@ def person_edit(request: HtmxHttpRequest, person_id: int) -> HttpResponse:
     form = PersonForm(request.POST or None, editor=request.user, person=person)
     if request.method == "POST" and form.is_valid():
         try:
-            services.person_update(by=request.user, person_id=person.pk, **form.service_kwargs())
+            person_update(by=request.user, person_id=person.pk, **form.service_kwargs())
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
@@ -154,7 +156,7 @@ def team_schedule(request: HtmxHttpRequest) -> HttpResponse:
         try:
             if "hours-person" in request.POST and hours_form.is_valid():
                 d = hours_form.cleaned_data
-                services.working_hours_set(
+                working_hours_set(
                     lead=request.user,
                     person_id=d["person"].pk,
                     weekdays=[int(x) for x in d["weekdays"]],
@@ -164,7 +166,7 @@ def team_schedule(request: HtmxHttpRequest) -> HttpResponse:
                 return redirect("agents:team-schedule")
             if "break-person" in request.POST and break_form.is_valid():
                 d = break_form.cleaned_data
-                services.break_slot_add(
+                break_slot_add(
                     lead=request.user,
                     person_id=d["person"].pk,
                     starts_at=d["starts_at"],
@@ -176,7 +178,7 @@ def team_schedule(request: HtmxHttpRequest) -> HttpResponse:
                 slot_id = parse_id(request.POST["remove-break"])
                 if slot_id is None:
                     return HttpResponseBadRequest(_("Choose the break to remove."))
-                services.break_slot_remove(lead=request.user, slot_id=slot_id)
+                break_slot_remove(lead=request.user, slot_id=slot_id)
                 return redirect("agents:team-schedule")
         except ValidationError as exc:
             (hours_form if "hours-person" in request.POST else break_form).add_error(

@@ -227,7 +227,7 @@ def _incremental(agents, queue_of, now: datetime) -> list[float]:
     from django.db import connection
 
     from kpi.models import FillState
-    from kpi.services import kpi_fill_incremental
+    from kpi.services.watermarks import kpi_fill_incremental
 
     per_interval = max(1, CALLS // (DAYS * 36))  # 36 quarter-hours from 09:00 to 18:00
     for name in ["calls", "surveys", "states", "pii", "fcr_windows", "qa"]:
@@ -317,7 +317,7 @@ def run() -> dict:
     from django.utils import timezone
 
     from kpi.models import IntervalStat
-    from kpi.services import kpi_backfill
+    from kpi.services.fill import kpi_backfill
 
     if connection.vendor != "postgresql":
         return {

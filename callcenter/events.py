@@ -32,7 +32,7 @@ class Event:
 
 @dataclass(frozen=True)
 class AgentBecameAvailable(Event):
-    """The agent chose Available (agents.services.agent_set_state)."""
+    """The agent chose Available (agents.services.states.agent_set_state)."""
 
     agent_id: int
 

@@ -22,7 +22,7 @@ from agents.models import (
 from agents.reach import approval_requests_visible_to, people_visible_to
 from agents.targets.selectors import daily_call_target_for
 from callcenter.clock import day_bounds
-from kpi.selectors import NOTHING_HANDLED, handled_today
+from kpi.selectors.today import NOTHING_HANDLED, handled_today
 from telephony.models import Call, CallPhase, Offer
 from telephony.selectors import calls_visible_to, pending_offer_for
 from tickets.selectors import followups_for, sla_alerts_for, tickets_visible_to
@@ -44,7 +44,7 @@ class DesktopState:
 
 def agent_status_of(person: Person) -> AgentStatus:
     """The person's status; one who never chose a state is Offline. The row is created by
-    the first state they choose (agents.services.agent_set_state), never by looking."""
+    the first state they choose (agents.services.states.agent_set_state), never by looking."""
     status = AgentStatus.objects.filter(person=person).first()
     if status is None:
         status = AgentStatus(person=person, state=AgentState.OFFLINE, since=timezone.now())

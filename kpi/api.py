@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from callcenter.clock import day_bounds
-from kpi.selectors import kpi_rows_for
+from kpi.selectors.rows import kpi_rows_for
 
 
 class KpiTodayApi(APIView):

@@ -1,4 +1,4 @@
-"""What each role's KPI dashboard shows, assembled from rollups only (kpi.selectors).
+"""What each role's KPI dashboard shows, assembled from rollups only (kpi.selectors.rows).
 
 agent: my day and month against targets, trend, my survey comments, my QA ·
 team lead (실장): the team today by 15 minutes, each agent's figures, who is below target ·
@@ -21,13 +21,13 @@ from agents.reach import reach_of
 from callcenter.clock import day_bounds, month_start
 from kpi.forms import KpiFilters
 from kpi.models import TargetMetric
-from kpi.selectors import (
+from kpi.selectors.drilldown import surveys_for_agent
+from kpi.selectors.rows import (
     KpiRow,
     kpi_rows_for,
     kpi_scope_get_for,
     kpi_series,
     rows_for_scopes,
-    surveys_for_agent,
     targets_for,
     volume_pattern,
 )

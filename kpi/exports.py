@@ -15,7 +15,7 @@ from agents.reach import departments_visible_to
 from callcenter.exports import DURATION, INTEGER, NUMBER, PERCENT, TEXT, TableExport
 from callcenter.pii import pii_redact
 from kpi.models import PerformanceComponent, PerformanceMonth
-from kpi.selectors import KpiRow
+from kpi.selectors.rows import KpiRow
 
 
 def _kind_label(kind: str) -> str:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from agents.models import Person
 from agents.reach import departments_visible_to, teams_visible_to
 from callcenter.clock import day_bounds
+from telephony.models import Queue
 
 MAX_RANGE_DAYS = 366
 
@@ -63,8 +64,6 @@ class KpiFilterForm(forms.Form):
 
     def __init__(self, person: Person, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from telephony.models import Queue
-
         departments = departments_visible_to(person)
         self.fields["department"].queryset = departments
         self.fields["team"].queryset = teams_visible_to(person)

@@ -279,7 +279,7 @@ class PerformanceSheet(models.Model):
     rank_in_department = models.PositiveIntegerField(_("rank in department"), null=True, blank=True)
     band = models.CharField(_("incentive band"), max_length=40, blank=True)
     # Exposure: days with a handled call, and handled calls. Below the minimum (the days
-    # required that month, kpi.performance.required_days, and KPI_EVALUATION_MIN_HANDLED)
+    # required that month, kpi.scoring.required_days, and KPI_EVALUATION_MIN_HANDLED)
     # the sheet is listed but not ranked or banded.
     worked_days = models.PositiveIntegerField(_("worked days"), default=0)
     handled = models.PositiveIntegerField(_("handled"), default=0)

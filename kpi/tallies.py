@@ -4,7 +4,7 @@ center, counted from the database.
 What is counted (the rule of the KPI rollups, kpi.formulas.contact_outcome, here as
 conditions on the rows: contact_outcome_conditions):
 
-- today = the center's day (kpi.selectors.day_bounds); a call belongs to the day it was
+- today = the center's day (callcenter.clock.day_bounds); a call belongs to the day it was
   enqueued (offered) in. Outbound calls and FAILED calls are not offered.
 - offered, answered, answered within the queue's threshold T, abandoned, short abandons,
   abandoned within T, and the answered calls' total wait; the service level is the variant
@@ -51,9 +51,9 @@ from django.utils import timezone
 
 from agents.models import AgentState, AgentStateInterval, AgentStatus, Person, QueueMembership
 from agents.reach import reach_of
+from callcenter.clock import day_bounds
 from callcenter.redis_health import REDIS_ERRORS, redis_down, redis_failed
 from kpi import formulas
-from kpi.selectors import day_bounds
 from telephony.models import Call, CallEvent, CallPhase, Queue
 from telephony.selectors import queues_visible_to
 

@@ -6,7 +6,7 @@ from celery import shared_task
 from kombu.exceptions import OperationalError
 
 from callcenter.dispatch import dispatch_allowed
-from kpi import services
+from kpi.services.watermarks import kpi_fill_incremental
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def kpi_fill_rollups() -> int:
     """The periodic KPI run: fill the rollups incrementally."""
-    return services.kpi_fill_incremental()
+    return kpi_fill_incremental()
 
 
 def kpi_fill_soon() -> None:

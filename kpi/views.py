@@ -18,12 +18,14 @@ from agents.models import Role
 from agents.roles import can
 from callcenter.clock import day_bounds, month_start
 from callcenter.inputs import BUSINESS_YEARS, parse_id, parse_month
+from callcenter.pii import PII_MESSAGE, PiiBlocked
 from kpi import closing, exports, performance
 from kpi.dashboards import dashboard_for
 from kpi.forms import DrillForm, KpiFilterForm, KpiFilters
 from kpi.models import FillState, PerformanceMonth
-from kpi.selectors import calls_behind, kpi_scope_get_for
-from tickets.forms import PII_MESSAGE, PiiCheck
+from kpi.selectors.drilldown import calls_behind
+from kpi.selectors.rows import kpi_scope_get_for
+from tickets.forms import PiiCheck
 
 
 @login_required
@@ -210,16 +212,16 @@ def sheet_detail(request: HttpRequest, sheet_id: int) -> HttpResponse:
         )
         if len(text) > 2000:
             error, status = _("The comment is too long (at most 2,000 characters)."), 400
-        elif pii.blocked:
-            error, status = PII_MESSAGE, 422
         else:
             try:
                 performance.performance_sheet_comment(
                     person=request.user,
                     sheet_id=sheet.pk,
-                    text=pii.texts["comment"],
-                    pii_found=pii.pii_found(),
+                    text=pii.raw["comment"],
+                    pii_confirmed=pii.confirmed,
                 )
+            except PiiBlocked:
+                error, status = PII_MESSAGE, 422
             except ValidationError as exc:
                 error, status = " ".join(exc.messages), 409
             else:
@@ -237,7 +239,7 @@ def sheet_detail(request: HttpRequest, sheet_id: int) -> HttpResponse:
             "can_comment": can_comment,
             "error": error,
             "comment": text,
-            "pii": pii if pii is not None and pii.blocked else None,
+            "pii": pii if status == 422 else None,
         },
         status=status,
     )

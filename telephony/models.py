@@ -326,7 +326,7 @@ class Call(models.Model):
                 ],
                 name="call_queue_line",
             ),
-            # FCR's repeat-contact lookup (kpi/services.py::_handled_calls): a later handled
+            # FCR's repeat-contact lookup (kpi/services/collect.py::_handled_calls): a later handled
             # call of the same customer in the same department within 7 days, one range scan.
             models.Index(
                 fields=["customer", "department", "enqueued_at"],

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus, Person
-from agents.reach import reach_of
+from agents.reach import queue_departments, reach_of
 from agents.roles import roles_that
 from telephony.models import Call, CallPhase, Offer, OfferStatus, Queue, Voicemail
 
@@ -73,17 +73,9 @@ def voicemails_visible_to(person: Person) -> QuerySet[Voicemail]:
 
 
 def queues_visible_to(person: Person) -> QuerySet[Queue]:
-    """Queues on the person's wallboard and skills: the center's for center-wide roles,
-    their departments' for a manager, their own department's for a team lead or an agent."""
-    r = reach_of(person)
-    qs = Queue.objects.all()
-    if r.is_center_wide:
-        return qs.filter(r.center())
-    if r.managed_by:
-        return qs.filter(r.departments())
-    if person.team_id:
-        return qs.filter(department__teams=person.team_id)
-    return qs.none()
+    """Queues on the person's wallboard and skills: those of agents.reach.queue_departments."""
+    rule = queue_departments(person)
+    return Queue.objects.filter(rule) if rule is not None else Queue.objects.none()
 
 
 def _waiting(queue: Queue):

@@ -13,7 +13,7 @@ from django.conf import settings
 from twilio.request_validator import RequestValidator
 
 from agents.models import AgentState, DepartmentKind, Person, Role
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
 from tests.factories import (
     CenterFactory,
     DepartmentFactory,

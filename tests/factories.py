@@ -22,7 +22,7 @@ from agents.models import (
     Role,
     Team,
 )
-from agents.services import agent_status_ensure
+from agents.services.states import agent_status_ensure
 from demo.seed.qa import build_scorecard
 from qa.models import Evaluation, EvaluationStatus
 from telephony.models import Call, CallDirection, CallPhase, Queue, Survey, SurveyChannel
@@ -87,7 +87,7 @@ class TeamFactory(DjangoModelFactory):
 
 class PersonFactory(DjangoModelFactory):
     """A person who can log in (password "pw") with their agent status row, as the app's
-    services make them (agents.services.agent_status_ensure)."""
+    services make them (agents.services.states.agent_status_ensure)."""
 
     class Meta:
         model = Person

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import ApprovalRequest, Person, RequestKind
-from agents.services import approval_request_record, approval_request_record_decision
+from agents.services.approvals import approval_request_record, approval_request_record_decision
 from tickets.models import Ticket
 from tickets.services import pii_detections_record, ticket_escalation_decided
 

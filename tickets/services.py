@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agents.models import Person
-from agents.services import approval_request_record
+from agents.services.approvals import approval_request_record
 from callcenter.dispatch import dispatch_allowed
 from callcenter.events import CustomerMerged, StatusCodeRequested, TicketMerged, emit
 from callcenter.pii import pii_scan

@@ -3,7 +3,7 @@ the row in effect in the month asked about (the latest `effective_from` on or be
 
 Every page that shows a target reads it here: the desktop's daily call target (through
 tickets' today figures), the org chart and person pages, the KPI pages and the monthly
-evaluation (through kpi.selectors.targets_for), and the targets page."""
+evaluation (through kpi.selectors.rows.targets_for), and the targets page."""
 
 from __future__ import annotations
 

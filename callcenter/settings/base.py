@@ -9,6 +9,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
+from callcenter.settings.beat import beat_schedule
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -241,43 +243,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker outlives any broker outage
-# Timers are deadlines stored in rows and swept here, never long countdowns (STYLE.md).
-CELERY_BEAT_SCHEDULE = {
-    "acd-sweep": {
-        "task": "telephony.tasks.acd_sweep",
-        "schedule": timedelta(seconds=env.float("ACD_SWEEP_SECONDS", default=2.0)),
-        "options": {"expires": 10},
-    },
-    "kpi-fill": {
-        "task": "kpi.tasks.kpi_fill_rollups",
-        "schedule": timedelta(seconds=env.float("KPI_FILL_SECONDS", default=30.0)),
-        "options": {"expires": 60},
-    },
-    # Post-call surveys by text message (telephony/services/surveys.py).
-    "survey-sms-sweep": {
-        "task": "telephony.tasks.surveys_sms_sweep",
-        "schedule": timedelta(seconds=env.float("SURVEY_SMS_SWEEP_SECONDS", default=30.0)),
-        "options": {"expires": 60},
-    },
-    # A merge's calls, texts and voicemails follow by event; this catches a lost reaction.
-    "merges-follow-sweep": {
-        "task": "telephony.tasks.merges_follow_sweep",
-        "schedule": timedelta(seconds=env.float("MERGES_FOLLOW_SWEEP_SECONDS", default=300.0)),
-        "options": {"expires": 600},
-    },
-    "tickets-sweep": {
-        "task": "tickets.tasks.tickets_sweep",
-        "schedule": timedelta(seconds=env.float("TICKETS_SWEEP_SECONDS", default=60.0)),
-        "options": {"expires": 120},
-    },
-}
-# Data protection (privacy/): the retention purge runs once a day (README "Backups,
-# retention and erasure").
-CELERY_BEAT_SCHEDULE["retention-purge"] = {
-    "task": "privacy.tasks.retention_purge",
-    "schedule": timedelta(hours=env.float("RETENTION_PURGE_HOURS", default=24.0)),
-    "options": {"expires": 3600},
-}
+CELERY_BEAT_SCHEDULE = beat_schedule(env)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Telephony ----------------------------------------------------------------------------
@@ -320,7 +286,7 @@ KPI_FCR_WINDOW_DAYS = env.int("KPI_FCR_WINDOW_DAYS", default=7)
 KPI_MAIN_TASK_DISPOSITIONS = {"signup": ["signed_up"], "cancellation": ["saved"]}
 CSAT_SMS_ENABLED = env.bool("CSAT_SMS_ENABLED", default=True)
 CSAT_IVR_OPT_IN = env.bool("CSAT_IVR_OPT_IN", default=True)
-# Monthly performance sheets (kpi/performance.py): normalised scores are capped at 120
+# Monthly performance sheets (kpi/scoring.py): normalised scores are capped at 120
 # points; the weights and bands below apply until an admin sets their own (admin → KPI).
 KPI_EVALUATION_CAP = 1.2
 KPI_EVALUATION_DEFAULT_WEIGHTS = {"main_task": 35, "calls": 30, "csat": 20, "qa": 15}

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import AgentState, DepartmentKind, Person, Role
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
 from callcenter.clock import day_bounds
 from telephony import services as tel
 from telephony.models import Call, CallPhase, Queue

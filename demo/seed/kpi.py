@@ -12,7 +12,8 @@ from agents.models import Center, Department, DepartmentKind, Person, Role, Targ
 from callcenter.clock import month_start
 from kpi import closing, performance
 from kpi.models import IncentiveBand
-from kpi.services import kpi_backfill, kpi_mark_filled
+from kpi.services.fill import kpi_backfill
+from kpi.services.watermarks import kpi_mark_filled
 from telephony.models import Call, CallDirection, CallPhase, Survey, SurveyChannel
 
 # The center's targets (every department inherits them); rates are fractions, AHT seconds.

@@ -19,7 +19,7 @@ from agents.models import (
     Role,
     Team,
 )
-from agents.services import agent_status_ensure
+from agents.services.states import agent_status_ensure
 from telephony.models import (
     FullAction,
     IvrAction,

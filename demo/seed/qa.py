@@ -24,7 +24,7 @@ from agents.models import (
     Person,
     Role,
 )
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
 from callcenter.clock import month_start
 from callcenter.dispatch import suppress_dispatch
 from qa.models import (

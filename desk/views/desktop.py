@@ -12,7 +12,7 @@ from django_htmx.middleware import HtmxDetails
 
 from agents.forms import StateForm
 from agents.models import AgentState, NotReadyReason
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
 from desk import selectors
 from desk.forms import WrapupForm
 from telephony.models import IvrMenu

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import AgentState, Person, Role
 from agents.roles import roles_that
-from agents.services import agent_set_escalations_only, agent_status_lock, agent_transition
+from agents.services.states import agent_set_escalations_only, agent_status_lock, agent_transition
 from callcenter.inputs import parse_id
 from telephony.models import Call, CallPhase, Handover, Offer, Queue
 from telephony.services.calls import _end_connected, _release_offer

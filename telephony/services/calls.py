@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import AgentState, AgentStatus, Person
-from agents.services import agent_finish_work, agent_status_lock, agent_transition
+from agents.services.states import agent_finish_work, agent_status_lock, agent_transition
 from callcenter.events import CallHandled, emit
 from callcenter.pii import pii_redact
 from telephony.models import (

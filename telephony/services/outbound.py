@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import AgentState, Person
 from agents.roles import can
-from agents.services import (
+from agents.services.states import (
     agent_finish_work,
     agent_status_ensure,
     agent_status_lock,

@@ -17,7 +17,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus, QueueMembership
-from agents.services import (
+from agents.services.states import (
     agent_finish_work,
     agent_status_lock,
     agent_transition,

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus, NotReadyReason, WorkingHours
-from agents.services import agent_idle_since, agent_set_state
+from agents.services.states import agent_idle_since, agent_set_state
 from telephony import services
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available

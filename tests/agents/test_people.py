@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from agents import services
 from agents.models import Person, Role
-from agents.services import agent_set_state
+from agents.services import people
+from agents.services.states import agent_set_state
 from tests.factories import PersonFactory
 
 
@@ -125,12 +125,12 @@ def test_manager_adds_into_their_departments_only(org):
 
 def test_the_service_refuses_a_team_outside_the_managers_reach(org):
     with pytest.raises(ValidationError) as exc:
-        services.person_create(
+        people.person_create(
             by=org.manager, username="x", display_name="x", role=Role.AGENT, team=org.team_c
         )
     assert "team" in exc.value.error_dict
     with pytest.raises(PermissionDenied):
-        services.person_create(
+        people.person_create(
             by=org.lead1, username="x", display_name="x", role=Role.AGENT, team=org.team_a
         )
 
@@ -223,7 +223,7 @@ def test_moving_an_agent_in_the_admin_change_form_moves_their_lead(org, superuse
 def test_a_lead_moving_away_hands_their_agents_to_the_teams_other_lead(org):
     second = PersonFactory(username="lead1b", role=Role.TEAM_LEAD, team=org.team_a)
 
-    services.person_update(
+    people.person_update(
         by=org.director,
         person_id=org.lead1.pk,
         display_name="lead1",

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from kpi.services import kpi_backfill
+from kpi.services.fill import kpi_backfill
 from tests.browser.test_call_flow import browser, login  # noqa: F401
 from tests.factories import CallFactory
 

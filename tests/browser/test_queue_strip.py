@@ -9,8 +9,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from kpi.selectors import day_bounds
-from kpi.services import kpi_backfill
+from callcenter.clock import day_bounds
+from kpi.services.fill import kpi_backfill
 from tests.browser.test_call_flow import ARTIFACTS, browser, login  # noqa: F401
 from tests.factories import CallFactory, QueueMembershipFactory
 

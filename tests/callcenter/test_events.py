@@ -94,7 +94,7 @@ def test_an_agent_choosing_available_asks_for_a_routing_run_after_commit(
     org, monkeypatch, django_capture_on_commit_callbacks
 ):
     from agents.models import AgentState
-    from agents.services import agent_set_state
+    from agents.services.states import agent_set_state
 
     asked = []
     monkeypatch.setattr("telephony.reactions.acd_route_soon", lambda: asked.append(1))

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agents.models import Target, TargetMetric
-from kpi.services import kpi_backfill
+from kpi.services.fill import kpi_backfill
 from tests.factories import CallFactory, PersonFactory, QueueMembershipFactory
 from tests.kpi.exports import csv_table, xlsx_table
 

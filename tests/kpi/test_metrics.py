@@ -1,5 +1,5 @@
 """Every KPI of DOMAIN.md against hand-computed fixtures, computed the way dashboards get
-them: raw rows → rollups (kpi.services) → sums → formulas (kpi.selectors.KpiRow)."""
+them: raw rows → rollups (kpi.services.fill) → sums → formulas (kpi.selectors.rows.KpiRow)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from agents.models import AgentState, AgentStateInterval
 from kpi import formulas
 from kpi.models import DailyStat, IntervalStat
 from kpi.scopes import KpiScope
-from kpi.selectors import KpiRow, rows_for_scopes
-from kpi.services import kpi_backfill
+from kpi.selectors.rows import KpiRow, rows_for_scopes
+from kpi.services.fill import kpi_backfill
 from telephony.models import Call, CallDirection, CallEvent, CallPhase
 from tests.factories import CallFactory, CustomerFactory, SurveyFactory
 from tests.kpi.test_qa_scores import qa_evaluation
@@ -351,7 +351,7 @@ def test_unknown_callers_are_left_out_of_fcr(org):
 
 
 def test_the_live_fill_revisits_a_contact_when_its_repeat_arrives(org):
-    from kpi.services import kpi_fill_incremental
+    from kpi.services.watermarks import kpi_fill_incremental
 
     customer = CustomerFactory()
     CallFactory(enqueued_at=at(10), wait=1, agent=org.agent1, talk=30, acw=0, customer=customer)

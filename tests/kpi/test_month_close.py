@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from agents.models import Target, TargetMetric
 from callcenter.inputs import BUSINESS_YEARS, parse_month
-from kpi import closing, performance
+from kpi import closing, performance, scoring
 from kpi.models import PerformanceMonth, PerformanceMonthEvent, PerformanceSheet
-from kpi.services import kpi_backfill
+from kpi.services.fill import kpi_backfill
 from tests.factories import CallFactory
 
 DECEMBER = date(2026, 12, 1)
@@ -73,9 +73,9 @@ def test_an_agent_with_one_strong_day_is_listed_but_not_ranked_or_banded(org, ma
 
 
 def test_the_required_days_follow_the_department_and_the_settings(settings):
-    assert [performance.required_days(d) for d in (0, 1, 4, 5, 22)] == [1, 1, 2, 3, 11]
+    assert [scoring.required_days(d) for d in (0, 1, 4, 5, 22)] == [1, 1, 2, 3, 11]
     settings.KPI_EVALUATION_MIN_DAYS = 10
-    assert [performance.required_days(d) for d in (5, 22)] == [10, 11]
+    assert [scoring.required_days(d) for d in (5, 22)] == [10, 11]
 
 
 def test_the_minimum_of_handled_calls_is_a_setting_too(org, march, settings):

@@ -11,26 +11,28 @@ from django.http import Http404
 from django.utils import timezone
 
 from agents.models import Target
-from kpi import closing, performance
+from callcenter.pii import PiiBlocked
+from kpi import closing, performance, scoring
 from kpi.models import (
     IncentiveBand,
     PerformanceSheet,
     PerformanceWeight,
     TargetMetric,
 )
-from kpi.services import kpi_backfill
+from kpi.services.fill import kpi_backfill
 from tests.factories import CallFactory, SurveyFactory
+from tickets.models import PiiDetection
 
 MONTH = date(2026, 3, 1)
 
 
 def test_normalise_against_target_with_a_cap():
-    assert performance.normalise(0.8, 0.8) == 100
-    assert performance.normalise(0.4, 0.8) == 50
-    assert performance.normalise(2.0, 0.8) == pytest.approx(120)  # capped at 120
-    assert performance.normalise(300, 240, lower_is_better=True) == pytest.approx(80)
-    assert performance.normalise(None, 0.8) is None
-    assert performance.normalise(0.8, None) is None
+    assert scoring.normalise(0.8, 0.8) == 100
+    assert scoring.normalise(0.4, 0.8) == 50
+    assert scoring.normalise(2.0, 0.8) == pytest.approx(120)  # capped at 120
+    assert scoring.normalise(300, 240, lower_is_better=True) == pytest.approx(80)
+    assert scoring.normalise(None, 0.8) is None
+    assert scoring.normalise(0.8, None) is None
 
 
 def test_overall_is_weighted_over_scored_components_only():
@@ -40,26 +42,26 @@ def test_overall_is_weighted_over_scored_components_only():
         {"weight": 20, "normalised": 100},
         {"weight": 15, "normalised": None},  # no QA this month: left out, never 0
     ]
-    assert performance.overall(components) == pytest.approx((35 * 110 + 30 * 80 + 20 * 100) / 85)
-    assert performance.overall([{"weight": 10, "normalised": None}]) is None
+    assert scoring.overall(components) == pytest.approx((35 * 110 + 30 * 80 + 20 * 100) / 85)
+    assert scoring.overall([{"weight": 10, "normalised": None}]) is None
 
 
 def test_bands_default_and_configured(db):
-    table = performance.bands()
-    assert performance.band_for(105, table) == "A"
-    assert performance.band_for(110, table) == "S"  # the minimum is included
-    assert performance.band_for(79.9, table) == "D"
-    assert performance.band_for(None, table) == ""
+    table = scoring.bands()
+    assert scoring.band_for(105, table) == "A"
+    assert scoring.band_for(110, table) == "S"  # the minimum is included
+    assert scoring.band_for(79.9, table) == "D"
+    assert scoring.band_for(None, table) == ""
     IncentiveBand.objects.create(name="Gold", min_score=95)
     IncentiveBand.objects.create(name="Silver", min_score=85)
-    table = performance.bands()
-    assert performance.band_for(96, table) == "Gold"
-    assert performance.band_for(90, table) == "Silver"
-    assert performance.band_for(50, table) == ""
+    table = scoring.bands()
+    assert scoring.band_for(96, table) == "Gold"
+    assert scoring.band_for(90, table) == "Silver"
+    assert scoring.band_for(50, table) == ""
 
 
 def test_ranking_shares_ties_and_skips_unscored():
-    assert performance.rank({1: 90.0, 2: 90.0, 3: 80.0, 4: None}) == {1: 1, 2: 1, 3: 3, 4: None}
+    assert scoring.rank({1: 90.0, 2: 90.0, 3: 80.0, 4: None}) == {1: 1, 2: 1, 3: 3, 4: None}
 
 
 def at(day, hour=10, minute=0):
@@ -187,6 +189,25 @@ def test_pages_show_each_role_its_own_sheets(client, org, month):
     response = client.post(f"/kpi/evaluations/{sheet(org, 'agent1').pk}/", {"comment": "좋아요"})
     assert response.status_code == 302 and sheet(org, "agent1").lead_comment == "좋아요"
     assert client.get("/kpi/evaluations/?month=2026-13").status_code == 400
+
+
+def test_a_comment_with_a_phone_number_is_stored_masked_only_once_confirmed(client, org, month):
+    """The PII guard is the service's: a first save shows the finding and stores nothing;
+    saving again stores the comment masked and logs the detection against the lead."""
+    performance.performance_sheets_compute(month=month)
+    pk = sheet(org, "agent1").pk
+    text = "고객 010-2345-6789 건 응대 좋음"
+    with pytest.raises(PiiBlocked):
+        performance.performance_sheet_comment(person=org.lead1, sheet_id=pk, text=text)
+    client.force_login(org.lead1)
+    response = client.post(f"/kpi/evaluations/{pk}/", {"comment": text})
+    assert response.status_code == 422 and sheet(org, "agent1").lead_comment == ""
+    assert "010-2345-6789" in response.content.decode()
+    response = client.post(f"/kpi/evaluations/{pk}/", {"comment": text, "pii_action": "mask"})
+    assert response.status_code == 302
+    stored = sheet(org, "agent1").lead_comment
+    assert "010-2345-6789" not in stored and "6789" in stored
+    assert PiiDetection.objects.filter(agent=org.lead1, field="comment").count() == 1
 
 
 def test_only_managers_and_up_compute_and_only_the_director_closes(client, org, month):

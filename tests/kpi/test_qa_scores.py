@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from kpi import qa_scores
 from kpi.models import IntervalStat
-from kpi.services import kpi_fill_incremental, kpi_fill_intervals
+from kpi.services.fill import kpi_fill_intervals
+from kpi.services.watermarks import kpi_fill_incremental
 from qa.models import EvaluationStatus
 from tests.factories import CallFactory, EvaluationFactory
 from tests.qa.conftest import card  # noqa: F401

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agents.models import Department
-from kpi.selectors import day_bounds
+from callcenter.clock import day_bounds
 from telephony import services
 from telephony.models import Queue
 from telephony.simulator import new_call_sid

@@ -7,8 +7,10 @@ from django.utils import timezone
 
 from kpi import formulas
 from kpi.models import STAT_FIELDS, DailyStat, IntervalStat
-from kpi.selectors import kpi_rows_for
-from kpi.services import interval_floor, kpi_backfill, kpi_fill_incremental
+from kpi.selectors.rows import kpi_rows_for
+from kpi.services.collect import interval_floor
+from kpi.services.fill import kpi_backfill
+from kpi.services.watermarks import kpi_fill_incremental
 from telephony import services
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
@@ -188,9 +190,9 @@ def test_the_fill_computes_outside_the_write_transaction(org, day, monkeypatch):
     must not wait while the fill computes."""
     from django.db import connection
 
-    from kpi import services as kpi_services
+    from kpi.services import fill
 
-    compute = kpi_services._compute_range
+    compute = fill._compute_range
     depth = len(connection.atomic_blocks)  # (the test's own transaction)
     depths = []
 
@@ -198,7 +200,7 @@ def test_the_fill_computes_outside_the_write_transaction(org, day, monkeypatch):
         depths.append(len(connection.atomic_blocks))
         return compute(*args, **kwargs)
 
-    monkeypatch.setattr(kpi_services, "_compute_range", watched)
+    monkeypatch.setattr(fill, "_compute_range", watched)
     assert kpi_fill_incremental() > 0
     kpi_backfill(start=day.replace(hour=0, minute=0), end=timezone.now())
     assert depths and set(depths) == {depth}
@@ -207,9 +209,9 @@ def test_the_fill_computes_outside_the_write_transaction(org, day, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_one_fill_at_a_time(org, day):
     """While another process fills, a second fill returns at once and writes nothing."""
-    from kpi import services as kpi_services
+    from kpi.services.fill import _fill_lock
 
-    with kpi_services._fill_lock() as held:
+    with _fill_lock() as held:
         assert held
         before = IntervalStat.objects.count()
         assert _fill_elsewhere() == 0
@@ -238,7 +240,8 @@ def _fill_elsewhere() -> int:
 
 
 def test_after_a_full_backfill_the_fill_starts_from_its_mark(org, day):
-    from kpi.services import WATERMARK_OVERLAP, _touched_intervals, kpi_mark_filled
+    from kpi.services.collect import WATERMARK_OVERLAP
+    from kpi.services.watermarks import _touched_intervals, kpi_mark_filled
 
     now = timezone.now()
     assert _touched_intervals(now)[0]  # never filled: every call's intervals

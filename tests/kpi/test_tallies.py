@@ -12,10 +12,10 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from agents.models import AgentState, NotReadyReason
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
+from callcenter.clock import day_bounds
 from callcenter.dispatch import suppress_dispatch
 from kpi import formulas, tallies
-from kpi.selectors import day_bounds
 from kpi.tallies import TallyScope
 from telephony import services
 from telephony.models import Call

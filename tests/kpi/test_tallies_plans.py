@@ -18,10 +18,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStateInterval, AgentStatus, Person, Role
+from callcenter.clock import day_bounds
 from kpi import tallies
 from kpi.models import FillState
-from kpi.selectors import day_bounds
-from kpi.services import SOURCES, _touched_intervals, interval_floor, kpi_fill_intervals
+from kpi.services.collect import interval_floor
+from kpi.services.fill import kpi_fill_intervals
+from kpi.services.watermarks import SOURCES, _touched_intervals
 from kpi.tallies import TallyScope
 from telephony.models import Call, CallEvent, CallPhase
 from tests.plans import analyze, explain

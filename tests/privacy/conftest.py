@@ -17,7 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from kpi.models import STAT_FIELDS, DailyStat, IntervalStat
-from kpi.services import kpi_backfill
+from kpi.services.fill import kpi_backfill
 from qa.models import EvaluationComment, EvaluationStatus
 from qa.selectors.reports import report_scores
 from telephony import services

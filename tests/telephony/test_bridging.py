@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus, NotReadyReason
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
 from telephony import services
 from telephony.gateway import TwilioGateway
 from telephony.models import Call, CallEvent, CallPhase, Offer, OfferStatus

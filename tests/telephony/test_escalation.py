@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from agents.models import AgentState, AgentStatus, NotReadyReason
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
 from telephony import services
 from telephony.models import Call, CallPhase, Handover, Offer, OfferStatus, RoutingStrategy
 from telephony.simulator import new_call_sid

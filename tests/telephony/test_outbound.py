@@ -14,9 +14,10 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from agents.models import AgentState, AgentStatus, NotReadyReason
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
 from kpi.models import IntervalStat, ScopeKind
-from kpi.services import interval_floor, kpi_fill_intervals
+from kpi.services.collect import interval_floor
+from kpi.services.fill import kpi_fill_intervals
 from telephony import gateway, services
 from telephony.models import (
     Call,

@@ -229,7 +229,7 @@ def test_the_sla_sweep_reads_running_clocks_only(history):
 
 
 def test_the_kpi_fill_reads_the_calls_changed_since_its_last_run(history):
-    from kpi.services import _touched_intervals, kpi_mark_filled
+    from kpi.services.watermarks import _touched_intervals, kpi_mark_filled
 
     kpi_mark_filled(now=timezone.now())
     with CaptureQueriesContext(connection) as ctx:

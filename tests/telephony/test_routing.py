@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus, NotReadyReason
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
 from telephony import services
 from telephony.models import Call, CallPhase, Offer, OfferStatus
 from telephony.simulator import new_call_sid

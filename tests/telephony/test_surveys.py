@@ -13,8 +13,8 @@ import pytest
 from django.utils import timezone
 
 from kpi.scopes import KpiScope
-from kpi.selectors import rows_for_scopes
-from kpi.services import kpi_fill_incremental
+from kpi.selectors.rows import rows_for_scopes
+from kpi.services.watermarks import kpi_fill_incremental
 from telephony import services
 from telephony.models import Survey, SurveyChannel
 from telephony.services import surveys

@@ -22,7 +22,7 @@ from django.db import DatabaseError
 from kombu.exceptions import OperationalError as BrokerError
 
 from agents.models import AgentState, AgentStatus, Department, Person, Role
-from agents.services import agent_set_state
+from agents.services.states import agent_set_state
 from callcenter.redis_health import REDIS_ERRORS
 from telephony import services
 from telephony.models import Call, CallPhase

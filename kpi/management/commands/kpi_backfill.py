@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from kpi.services import kpi_backfill
+from kpi.services.fill import kpi_backfill
 
 
 class Command(BaseCommand):

@@ -1,9 +1,9 @@
-"""KPI reads: from rollups only, scoped by the person's reach (kpi.scopes)."""
+"""KPI reads: from rollups only, scoped by the person's reach (kpi.scopes): a unit's row of
+figures for a period, its series and its volume pattern."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -13,17 +13,9 @@ from django.utils import timezone
 
 from agents.models import Person
 from agents.targets.selectors import targets_resolved
-from callcenter.clock import day_bounds
 from kpi import formulas
-from kpi.models import (
-    LOWER_IS_BETTER,
-    STAT_FIELDS,
-    DailyStat,
-    IntervalStat,
-    TargetMetric,
-)
+from kpi.models import LOWER_IS_BETTER, STAT_FIELDS, DailyStat, IntervalStat, TargetMetric
 from kpi.scopes import KpiScope, kpi_scopes_visible_to
-from telephony.models import Survey
 
 SUMMED = STAT_FIELDS
 
@@ -172,58 +164,6 @@ class KpiRow:
             if (actual > target) if metric in LOWER_IS_BETTER else (actual < target):
                 missed.append(metric)
         return missed
-
-
-@dataclass(frozen=True)
-class HandledToday:
-    """An agent's live figures for today, straight from the calls (the desktop and the team
-    board; the dashboards read rollups): handle time counts on the day its wrap-up ended."""
-
-    handled: int
-    talk: float
-    hold: float
-    acw: float
-
-    @property
-    def aht(self) -> float | None:
-        return formulas.aht(talk=self.talk, hold=self.hold, acw=self.acw, handled=self.handled)
-
-    @property
-    def acw_average(self) -> float | None:
-        return self.acw / self.handled if self.handled else None
-
-
-def handled_today(agent_ids: list[int], *, now: datetime | None = None) -> dict[int, HandledToday]:
-    """Today's handled inbound calls per agent, in one query; agents with none are absent."""
-    from django.db.models import Count
-
-    from telephony.models import Call, CallDirection, CallPhase
-
-    start, end = day_bounds(now)
-    rows = (
-        Call.objects.filter(
-            agent__in=agent_ids,
-            phase=CallPhase.COMPLETED,
-            direction=CallDirection.INBOUND,
-            wrapup_ended_at__gte=start,
-            wrapup_ended_at__lt=end,
-        )
-        .values("agent_id")
-        .annotate(
-            n=Count("id"),
-            talk=Sum("talk_seconds"),
-            hold=Sum("hold_seconds"),
-            acw=Sum("acw_seconds"),
-        )
-        .order_by()
-    )
-    return {
-        r["agent_id"]: HandledToday(r["n"], r["talk"] or 0, r["hold"] or 0, r["acw"] or 0)
-        for r in rows
-    }
-
-
-NOTHING_HANDLED = HandledToday(0, 0.0, 0.0, 0.0)
 
 
 def _on_day_boundary(moment: datetime) -> bool:
@@ -404,78 +344,3 @@ def volume_pattern(scope: KpiScope, *, start: datetime, end: datetime) -> dict:
         ],
         "days": len(days),
     }
-
-
-def surveys_for_agent(agent: Person, *, start: datetime, end: datetime, limit: int = 20):
-    """The agent's answered surveys (comments first shown on their dashboard)."""
-    return (
-        Survey.objects.filter(
-            agent=agent, answered_at__gte=start, answered_at__lt=end, score__isnull=False
-        )
-        .select_related("call")
-        .order_by("-answered_at")[:limit]
-    )
-
-
-def calls_behind(person: Person, scope: KpiScope, metric: str, *, start: datetime, end: datetime):
-    """The calls behind one figure of one unit: the drill-down. Reads calls (not rollups)
-    through the person's scoping, with the same counting rules as the rollups."""
-    from kpi.services import fcr_window
-    from telephony.models import CallDirection, CallPhase
-    from telephony.selectors import calls_visible_to
-
-    qs = calls_visible_to(person).filter(direction=CallDirection.INBOUND)
-    qs = qs.filter(
-        **{
-            "agent": {"agent_id": scope.id},
-            "team": {"team_id": scope.id},
-            "department": {"department_id": scope.id},
-            "queue": {"queue_id": scope.id},
-            "center": {"department__center_id": scope.id},
-        }[scope.kind]
-    )
-    offered = qs.filter(enqueued_at__gte=start, enqueued_at__lt=end, segment=0).exclude(
-        phase=CallPhase.FAILED
-    )
-    handled = qs.filter(
-        phase=CallPhase.COMPLETED, wrapup_ended_at__gte=start, wrapup_ended_at__lt=end
-    )
-    if metric == "offered":
-        qs = offered
-    elif metric == "answered":
-        qs = offered.filter(answered_at__isnull=False).exclude(queue_exit="callback_unreached")
-    elif metric == "abandoned":
-        qs = offered.filter(phase=CallPhase.ABANDONED, answered_at__isnull=True)
-    elif metric == "handled":
-        qs = handled
-    elif metric in {"transferred", "escalated"}:
-        events = {"events__kind": "transfer"}
-        qs = (
-            handled.filter(**events, events__data__transfer_kind="escalation")
-            if metric == "escalated"
-            else handled.filter(**events).exclude(events__data__transfer_kind="escalation")
-        )
-    elif metric == "main_task":
-        codes = [c for cs in settings.KPI_MAIN_TASK_DISPOSITIONS.values() for c in cs]
-        qs = handled.filter(disposition__code__in=codes)
-    elif metric == "fcr":
-        qs = handled.filter(customer__isnull=False, enqueued_at__lt=timezone.now() - fcr_window())
-    elif metric == "csat":
-        qs = qs.filter(
-            surveys__answered_at__gte=start,
-            surveys__answered_at__lt=end,
-            surveys__score__isnull=False,
-        )
-    elif metric == "pii":
-        from tickets.models import PiiDetection
-
-        qs = qs.filter(
-            pk__in=PiiDetection.objects.filter(at__gte=start, at__lt=end).values("call_id")
-        )
-    else:
-        raise ValueError(metric)
-    return (
-        qs.select_related("agent", "queue", "disposition", "customer")
-        .distinct()
-        .order_by("-enqueued_at")
-    )
