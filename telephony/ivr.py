@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from agents.models import Center
-from telephony import services, twiml
+from callcenter.phones import phone_normalize
+from telephony import twiml
 from telephony.models import (
     FullAction,
     IvrAction,
@@ -34,6 +35,8 @@ from telephony.models import (
     Queue,
 )
 from telephony.security import public_url
+from telephony.services.common import QueueFullError
+from telephony.services.receiving import call_receive, call_receive_as_callback
 from telephony.services.surveys import optin_prompt
 from tickets.models import Holiday
 
@@ -66,7 +69,6 @@ def _menus():
 def root_menu_for_number(number: str) -> IvrMenu | None:
     """The root menu answering this dialled number (대표번호), if any."""
     from telephony.selectors import number_route
-    from tickets.services import phone_normalize
 
     called = phone_normalize(number) or number
     menu_id, _queue = number_route(called)  # most numbers have no menu: cached, no query
@@ -205,7 +207,7 @@ def incoming_response(
             if menu.closed_action == "callback" and menu.default_queue_id and caller:
                 # The callback waits in the queue overnight and is offered, in turn, to
                 # the first agents of the morning.
-                services.call_receive_as_callback(
+                call_receive_as_callback(
                     sid=caller["CallSid"],
                     from_number=caller["From"],
                     to_number=caller["To"],
@@ -423,7 +425,7 @@ def _answer_wait_or_callback(
 
 
 def _receive(queue: Queue, lang: str, caller: CallerLeg):
-    return services.call_receive(
+    return call_receive(
         sid=caller.sid,
         from_number=caller.from_number,
         to_number=caller.to_number,
@@ -435,7 +437,7 @@ def _receive(queue: Queue, lang: str, caller: CallerLeg):
 def _enqueue(queue: Queue, menu: IvrMenu, lang: str, caller: CallerLeg) -> VoiceResponse:
     try:
         call = _receive(queue, lang, caller)
-    except services.QueueFullError:
+    except QueueFullError:
         # Every line is taken: the queue's full_action, as for a direct call.
         if queue.full_action == FullAction.CALLBACK:
             return _book_callback(queue, menu, lang, caller, reason="full")
@@ -453,7 +455,7 @@ def _book_callback(
 ) -> VoiceResponse:
     """A callback keeps the caller's place: the call joins the queue (even a full one) and
     is dialled back when an agent takes it."""
-    call = services.call_receive_as_callback(
+    call = call_receive_as_callback(
         sid=caller.sid,
         from_number=caller.from_number,
         to_number=caller.to_number,

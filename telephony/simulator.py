@@ -360,21 +360,25 @@ class Simulator:
         placeholder; `dial_callback`: the inbound call that booked it). Like Twilio, name
         the new leg (stored through the service), ring, and when the customer answers fetch
         the connect TwiML with the new leg's sid. A retried request dials nobody twice."""
-        from telephony import services
-        from telephony.services.outbound import is_placeholder_sid
+        from telephony.services.common import call_for_sid
+        from telephony.services.outbound import (
+            call_callback_dialled,
+            call_dialled,
+            is_placeholder_sid,
+        )
 
-        call = services.call_for_sid(call_sid)
+        call = call_for_sid(call_sid)
         if call is None:
             return None
         sid = new_call_sid()
         if action == "dial_out":
             if not is_placeholder_sid(call.sid):
                 return None
-            services.call_dialled(call_id=call.pk, sid=sid)
+            call_dialled(call_id=call.pk, sid=sid)
         else:
             if call.callback_sid:
                 return None
-            services.call_callback_dialled(call_id=call.pk, sid=sid)
+            call_callback_dialled(call_id=call.pk, sid=sid)
         self.post_status(call_sid=sid, status="ringing")
         if self.answer_delay > 0:
             time.sleep(self.answer_delay)

@@ -362,8 +362,9 @@ def world(org):
     from kpi.models import PerformanceSheet as Sheet
     from qa import services as qa
     from qa.models import SamplingPolicy
-    from telephony import services as tel
     from telephony.models import Voicemail
+    from telephony.services.receiving import call_receive
+    from telephony.services.routing import acd_route
     from tests.factories import CallFactory, PersonFactory, TicketFactory
     from tickets import services as tickets
     from tickets.approvals import approval_request_create
@@ -376,8 +377,8 @@ def world(org):
     call = CallFactory(agent=org.agent1, customer=ticket.customer, recorded=True)
     with suppress_dispatch():
         make_available(org.agent2)
-        tel.call_receive(sid="CA" + "7" * 32, from_number="+821070000001", to_number=GENERAL_NUMBER)
-        offer = tel.acd_route(queue_id=org.q_general.pk)[0]
+        call_receive(sid="CA" + "7" * 32, from_number="+821070000001", to_number=GENERAL_NUMBER)
+        offer = acd_route(queue_id=org.q_general.pk)[0]
     evaluation = qa.evaluation_assign_manual(actor=org.lead1, call=call, evaluator=org.lead1)
     today = timezone.localdate()
     plan = qa.coaching_plan_create(

@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus
 from desk.services import wrapup_complete
-from telephony import services
 from telephony.models import CallEvent, CallPhase
+from telephony.services.calls import call_hangup, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 from tickets.models import Customer, FollowUpTask, Priority, Ticket, TicketCategory
@@ -26,11 +28,11 @@ CALLER = "+821077778888"
 
 @pytest.fixture
 def in_wrapup(org):
-    services.call_receive(sid=new_call_sid(), from_number=CALLER, to_number=GENERAL_NUMBER)
+    call_receive(sid=new_call_sid(), from_number=CALLER, to_number=GENERAL_NUMBER)
     make_available(org.agent1)
-    (offer,) = services.acd_route()
-    services.offer_accept(agent=org.agent1, offer_id=offer.pk)
-    return services.call_hangup(agent=org.agent1, call_id=offer.call_id)
+    (offer,) = acd_route()
+    offer_accept(agent=org.agent1, offer_id=offer.pk)
+    return call_hangup(agent=org.agent1, call_id=offer.call_id)
 
 
 def _state(person) -> str:

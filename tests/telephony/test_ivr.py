@@ -392,9 +392,9 @@ def test_a_full_queue_books_a_callback_or_takes_a_voicemail(client, org, menu):
     short_wait(org)
     org.q_general.max_size = 1
     org.q_general.save()
-    from telephony import services
+    from telephony.services.receiving import call_receive
 
-    services.call_receive(
+    call_receive(
         sid="CA" + "c3" * 16,
         from_number="+821011112222",
         to_number=IVR_NUMBER,
