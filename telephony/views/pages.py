@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.reach import require
-from telephony import ivr, recordings, softphone
+from telephony import ivr_menus, recordings, softphone
 from telephony.gateway import get_gateway
 from telephony.selectors import voicemails_visible_to
 from telephony.services.messages import voicemail_caller_reveal, voicemail_mark_handled
@@ -155,7 +155,7 @@ def ivr_tree(request: HttpRequest) -> HttpResponse:
     """Read-only: every voice menu of the center, its options, hours and holidays."""
     require(request.user, "see_voice_menus")
     center_id = request.user.center_id
-    roots = [ivr.menu_tree(menu) for menu in ivr.root_menus_for(center_id)]
+    roots = [ivr_menus.menu_tree(menu) for menu in ivr_menus.root_menus_for(center_id)]
     holidays = Holiday.objects.all()
     if center_id:
         holidays = holidays.filter(center_id=center_id)

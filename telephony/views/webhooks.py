@@ -12,7 +12,7 @@ from django.http import (
 from twilio.twiml.messaging_response import MessagingResponse
 
 from callcenter.inputs import parse_id
-from telephony import ivr, selectors, twiml
+from telephony import ivr, ivr_menus, selectors, twiml
 from telephony.forms import (
     CallStatusForm,
     GatherForm,
@@ -57,7 +57,7 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
         form = IncomingCallForm(request.POST)
         form.is_valid()
         return _bad_request(form)
-    menu = ivr.root_menu_for_number(data["To"])
+    menu = ivr_menus.root_menu_for_number(data["To"])
     if menu is not None:  # a number with a voice menu (대표번호): no call row until a queue
         return _twiml(ivr.incoming_response(menu, caller=data))
     try:
@@ -234,7 +234,7 @@ def voice_ivr(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     where, data = state.cleaned_data, form.cleaned_data
-    menu = ivr.menu_get(where["menu"])
+    menu = ivr_menus.menu_get(where["menu"])
     if menu is None:
         return HttpResponseBadRequest("unknown menu", content_type="text/plain")
     response = ivr.answer_gather(
