@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from callcenter.inputs import parse_id
-from callcenter.pii import PiiBlocked
+from callcenter.pii import PiiBlocked, pii_list
 from desk.forms import CallNotepadForm, WrapupForm
 from desk.services import wrapup_complete
 from desk.views.desktop import desk_notice_set, render_desktop_panel
@@ -29,7 +29,6 @@ from telephony.models import Call
 from telephony.services import bridging, calls, monitoring, outbound, transfers, wrapup
 from telephony.services.customers import call_customer_link as customer_link
 from telephony.templatetags.bridging import monitor_controls
-from tickets.forms import PiiCheck
 
 
 def _pii_blocked(form, exc: PiiBlocked) -> None:
@@ -276,20 +275,20 @@ def call_customer_link(request: HttpRequest, call_id: int) -> HttpResponse:
     raw = request.POST.get("customer", "")
     if raw and parse_id(raw) is None:
         return HttpResponseBadRequest(_("Choose a customer from the list."))
-    # The new customer's name is free text: an identifier in it is refused with what was
-    # found (the quick-create box on the desk is edited, not confirmed).
-    name = PiiCheck({"name": request.POST.get("name", "")}, action=request.POST.get("pii_action"))
-    if name.blocked:
-        found = ", ".join(f"{f['kind']} {f['masked']}" for f in name.pii_list())
-        error = _("Personal data in the name (%(found)s): write the name only.") % {"found": found}
-        return render_desktop_panel(request, error=error, status=422)
     try:
         customer_link(
             agent=request.user,
             call_id=call_id,
             customer_id=parse_id(raw),
-            name=name.texts["name"],
+            name=request.POST.get("name", ""),
+            pii_confirmed=request.POST.get("pii_action") == "mask",
         )
+    except PiiBlocked as exc:
+        # The new customer's name is free text: an identifier in it is refused with what
+        # was found (the quick-create box on the desk is edited, not confirmed).
+        found = ", ".join(f"{f['kind']} {f['masked']}" for f in pii_list(exc.findings))
+        error = _("Personal data in the name (%(found)s): write the name only.") % {"found": found}
+        return render_desktop_panel(request, error=error, status=422)
     except ValidationError as exc:
         return render_desktop_panel(request, error=" ".join(exc.messages), status=409)
     if request.htmx:
