@@ -5,7 +5,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from qa import services
 from qa.models import (
     CalibrationSession,
     CoachingPlan,
@@ -19,6 +18,7 @@ from qa.models import (
     ScorecardItem,
     ScorecardSection,
 )
+from qa.services.scorecards import scorecard_new_version, scorecard_publish
 
 
 class DraftOnly:
@@ -100,14 +100,14 @@ class ScorecardAdmin(DraftOnly, admin.ModelAdmin):
     def publish(self, request, queryset):
         for card in queryset:
             try:
-                services.scorecard_publish(scorecard=card, actor=request.user)
+                scorecard_publish(scorecard=card, actor=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{card}: {' '.join(exc.messages)}", messages.ERROR)
 
     @admin.action(description=_("Edit as a new version (copy into a draft)"))
     def new_version(self, request, queryset):
         for card in queryset:
-            new = services.scorecard_new_version(scorecard=card, actor=request.user)
+            new = scorecard_new_version(scorecard=card, actor=request.user)
             self.message_user(request, _("Draft %(card)s is ready to edit.") % {"card": new})
 
 

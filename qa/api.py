@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -11,12 +12,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from callcenter.api_schema import ErrorOutputSerializer
-from qa import selectors, services
+from callcenter.pii import PiiBlocked
 from qa.models import Dispute
 from qa.scoring import Mark
-from qa.selectors import evaluations_visible_to
+from qa.selectors.evaluations import evaluation_get_for, evaluations_visible_to
+from qa.selectors.scorecards import scorecard_get_for, scorecards_visible_to
+from qa.services.disputes import dispute_open, dispute_resolve
 from tickets.api import PiiErrorOutputSerializer
-from tickets.forms import PII_API_MESSAGE, PiiCheck, own_numbers
+from tickets.forms import PII_API_MESSAGE
 
 
 def _api_error(exc: ValidationError) -> ApiValidationError:
@@ -31,21 +34,16 @@ PII_ACTION = serializers.ChoiceField(
 )
 
 
-def _pii_check(request, evaluation, field: str, text: str) -> PiiCheck:
-    call = evaluation.call
-    return PiiCheck(
-        {field: text},
-        own_phone=own_numbers(call.customer) | {call.from_number},
-        action=request.data.get("pii_action") or "",
-    )
+def _pii_confirmed(request) -> bool:
+    return (request.data.get("pii_action") or "") == "mask"
 
 
-def _pii_response(check: PiiCheck) -> Response:
+def _pii_response(blocked: PiiBlocked) -> Response:
     """Like the tickets API: what was found (masked), nothing saved."""
     return Response(
         {
             "detail": PII_API_MESSAGE,
-            "pii": [{"field": f, "kind": k, "masked": m} for f, k, m in check.pii_found()],
+            "pii": [{"field": f, "kind": x.kind, "masked": x.masked} for f, x in blocked.findings],
         },
         status=status.HTTP_422_UNPROCESSABLE_ENTITY,
     )
@@ -89,14 +87,14 @@ class ScorecardDetailOutputSerializer(ScorecardOutputSerializer):
 class ScorecardListApi(APIView):
     @extend_schema(responses=ScorecardOutputSerializer(many=True))
     def get(self, request):
-        cards = selectors.scorecards_visible_to(request.user).order_by("family", "-version")
+        cards = scorecards_visible_to(request.user).order_by("family", "-version")
         return Response(ScorecardOutputSerializer(cards, many=True).data)
 
 
 class ScorecardDetailApi(APIView):
     @extend_schema(responses=ScorecardDetailOutputSerializer)
     def get(self, request, scorecard_id: int):
-        card = selectors.scorecard_get_for(request.user, scorecard_id)
+        card = scorecard_get_for(request.user, scorecard_id)
         return Response(ScorecardDetailOutputSerializer(card).data)
 
 
@@ -153,7 +151,7 @@ class EvaluationListApi(APIView):
 class EvaluationDetailApi(APIView):
     @extend_schema(responses=EvaluationDetailOutputSerializer)
     def get(self, request, evaluation_id: int):
-        evaluation = selectors.evaluation_get_for(request.user, evaluation_id)
+        evaluation = evaluation_get_for(request.user, evaluation_id)
         return Response(EvaluationDetailOutputSerializer(evaluation).data)
 
 
@@ -183,8 +181,6 @@ class DisputeListApi(APIView):
     @extend_schema(responses=DisputeOutputSerializer(many=True))
     def get(self, request):
         """Disputes on evaluations you may see, and those you are to review."""
-        from django.db.models import Q
-
         visible = evaluations_visible_to(request.user).values("pk")
         qs = Dispute.objects.filter(Q(evaluation__in=visible) | Q(reviewer=request.user)).order_by(
             "-raised_at"
@@ -203,19 +199,16 @@ class DisputeListApi(APIView):
         """The agent disputes their own scored evaluation."""
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        evaluation = selectors.evaluation_get_for(
-            request.user, data.validated_data["evaluation_id"]
-        )
-        pii = _pii_check(request, evaluation, "reason", data.validated_data["reason"])
-        if pii.blocked:
-            return _pii_response(pii)
+        evaluation = evaluation_get_for(request.user, data.validated_data["evaluation_id"])
         try:
-            dispute = services.dispute_open(
+            dispute = dispute_open(
                 evaluation=evaluation,
                 actor=request.user,
-                reason=pii.texts["reason"],
-                pii_found=pii.pii_found(),
+                reason=data.validated_data["reason"],
+                pii_confirmed=_pii_confirmed(request),
             )
+        except PiiBlocked as blocked:
+            return _pii_response(blocked)
         except ValidationError as exc:
             raise _api_error(exc) from exc
         return Response(DisputeOutputSerializer(dispute).data, status=status.HTTP_201_CREATED)
@@ -253,10 +246,7 @@ class DisputeResolveApi(APIView):
         dispute = Dispute.objects.filter(pk=dispute_id).first()
         if dispute is None:
             raise Http404
-        evaluation = selectors.evaluation_get_for(request.user, dispute.evaluation_id)
-        pii = _pii_check(request, evaluation, "resolution", data.validated_data["resolution"])
-        if pii.blocked:
-            return _pii_response(pii)
+        evaluation_get_for(request.user, dispute.evaluation_id)  # 404 unless visible
         marks = None
         if data.validated_data["decision"] == "change":
             marks = {
@@ -264,13 +254,15 @@ class DisputeResolveApi(APIView):
                 for a in data.validated_data.get("answers") or []
             }
         try:
-            dispute = services.dispute_resolve(
+            dispute = dispute_resolve(
                 dispute=dispute,
                 actor=request.user,
-                resolution=pii.texts["resolution"],
+                resolution=data.validated_data["resolution"],
                 marks=marks,
-                pii_found=pii.pii_found(),
+                pii_confirmed=_pii_confirmed(request),
             )
+        except PiiBlocked as blocked:
+            return _pii_response(blocked)
         except ValidationError as exc:
             raise _api_error(exc) from exc
         return Response(DisputeOutputSerializer(dispute).data)

@@ -10,6 +10,6 @@ def unread(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.role != Role.AGENT:
         return {}
-    from qa.selectors import unread_count
+    from qa.selectors.evaluations import unread_count
 
     return {"qa_unread": SimpleLazyObject(lambda: unread_count(user))}

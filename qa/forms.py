@@ -11,9 +11,10 @@ from agents.reach import departments_visible_to, people_visible_to
 from agents.roles import roles_that
 from callcenter.clock import month_start
 from callcenter.inputs import BUSINESS_YEARS
-from qa.models import AssignMode, ItemKind, SampleReason, ScorecardItem
+from qa.models import AssignMode, AutoFailMode, ComplianceTag, ItemKind, SampleReason, ScorecardItem
 from qa.scoring import Mark
-from qa.services import TARGETED_RULES
+from qa.services.sampling import TARGETED_RULES
+from telephony.models import Queue
 from tickets.forms import PiiGuardMixin, SentCheckboxInput
 
 MONTH_YEARS = BUSINESS_YEARS
@@ -134,9 +135,12 @@ class CoachingPlanForm(PiiGuardMixin, forms.Form):
         self._pii_init(own_phone)
 
     def clean(self):
-        data = self._pii_guard(super().clean())
-        if "tasks" in data:
-            data["tasks"] = self._task_lines(data["tasks"])
+        data = super().clean()
+        # The tasks as written: the service guards (and masks) each task's text itself.
+        written = data.get("tasks")
+        data = self._pii_guard(data)
+        if written is not None:
+            data["tasks"] = self._task_lines(written)
         return data
 
     def _task_lines(self, text: str) -> list[tuple[str, object]]:
@@ -234,9 +238,6 @@ class ScorecardFieldsForm(forms.Form):
     auto_fail_mode = forms.ChoiceField(label=_("A failed critical item zeroes"), choices=())
 
     def __init__(self, *args, person: Person, **kwargs):
-        from qa.models import AutoFailMode
-        from telephony.models import Queue
-
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = departments_visible_to(person)
         self.fields["queue"].queryset = Queue.objects.filter(
@@ -275,7 +276,5 @@ class ItemRowForm(forms.Form):
     delete = forms.BooleanField(label=_("Delete"), required=False)
 
     def __init__(self, *args, **kwargs):
-        from qa.models import ComplianceTag
-
         super().__init__(*args, **kwargs)
         self.fields["compliance"].choices = ComplianceTag.choices

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from qa import services
+from qa.services.sampling import sample_run_execute
 
 
 @shared_task(ignore_result=True)
 def qa_sample_run(run_id: int) -> None:
-    services.sample_run_execute(run_id=run_id)
+    sample_run_execute(run_id=run_id)

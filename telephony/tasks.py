@@ -13,7 +13,7 @@ from kombu.exceptions import OperationalError
 from callcenter.dispatch import dispatch_allowed
 from callcenter.redis_health import REDIS_ERRORS, redis_down, redis_failed
 from telephony import sms
-from telephony.services import routing, surveys
+from telephony.services import customers, routing, surveys
 from telephony.services.calls import call_bridge_failed
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,12 @@ def acd_route_soon(queue_id: int | None = None) -> None:
 def surveys_sms_sweep() -> int:
     """Text the post-call survey to every caller who is due one (CELERY_BEAT_SCHEDULE)."""
     return surveys.survey_sms_send_due()
+
+
+@shared_task(ignore_result=True)
+def merges_follow_sweep() -> int:
+    """Calls, texts and voicemails still on a merged customer or ticket (CELERY_BEAT_SCHEDULE)."""
+    return customers.merges_follow_sweep()
 
 
 @shared_task(ignore_result=True)

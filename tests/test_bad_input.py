@@ -360,8 +360,10 @@ def world(org):
     from demo.seed.qa import build_scorecard
     from kpi.models import PerformanceMonth
     from kpi.models import PerformanceSheet as Sheet
-    from qa import services as qa
     from qa.models import SamplingPolicy
+    from qa.services.calibration import calibration_create
+    from qa.services.coaching import coaching_plan_create
+    from qa.services.sampling import evaluation_assign_manual, sample_run_start
     from telephony.models import Voicemail
     from telephony.services.receiving import call_receive
     from telephony.services.routing import acd_route
@@ -379,9 +381,9 @@ def world(org):
         make_available(org.agent2)
         call_receive(sid="CA" + "7" * 32, from_number="+821070000001", to_number=GENERAL_NUMBER)
         offer = acd_route(queue_id=org.q_general.pk)[0]
-    evaluation = qa.evaluation_assign_manual(actor=org.lead1, call=call, evaluator=org.lead1)
+    evaluation = evaluation_assign_manual(actor=org.lead1, call=call, evaluator=org.lead1)
     today = timezone.localdate()
-    plan = qa.coaching_plan_create(
+    plan = coaching_plan_create(
         actor=org.lead1,
         agent=org.agent1,
         goals="목표",
@@ -407,12 +409,12 @@ def world(org):
             actor=org.agent1, customer=ticket.customer, due_at=timezone.now() + timedelta(days=1)
         ),
         approval=approval_request_create(requester=org.agent1, kind="escalation", reason="이유"),
-        run=qa.sample_run_start(actor=org.director, month=today.replace(day=1), dispatch=False),
+        run=sample_run_start(actor=org.director, month=today.replace(day=1), dispatch=False),
         evaluation=evaluation,
-        dispute=SimpleNamespace(pk=_dispute_pk(qa, evaluation, org)),
+        dispute=SimpleNamespace(pk=_dispute_pk(evaluation, org)),
         plan=plan,
         coaching_task=plan.tasks.first(),
-        session=qa.calibration_create(
+        session=calibration_create(
             actor=org.trainer, call=call, participants=[org.lead1, org.lead2], title="보정"
         ),
         scorecard=scorecard,
@@ -426,11 +428,13 @@ def world(org):
     )
 
 
-def _dispute_pk(qa, evaluation, org) -> int:
+def _dispute_pk(evaluation, org) -> int:
     """An evaluation the agent disputes needs it submitted first; when that is not possible
     with these rows, the id of no dispute (the view's 404 is still checked)."""
+    from qa.services.disputes import dispute_open
+
     with suppress(Exception), transaction.atomic():
-        return qa.dispute_open(evaluation=evaluation, actor=org.agent1, reason="이의").pk
+        return dispute_open(evaluation=evaluation, actor=org.agent1, reason="이의").pk
     return 10**6
 
 

@@ -259,6 +259,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=env.float("SURVEY_SMS_SWEEP_SECONDS", default=30.0)),
         "options": {"expires": 60},
     },
+    # A merge's calls, texts and voicemails follow by event; this catches a lost reaction.
+    "merges-follow-sweep": {
+        "task": "telephony.tasks.merges_follow_sweep",
+        "schedule": timedelta(seconds=env.float("MERGES_FOLLOW_SWEEP_SECONDS", default=300.0)),
+        "options": {"expires": 600},
+    },
     "tickets-sweep": {
         "task": "tickets.tasks.tickets_sweep",
         "schedule": timedelta(seconds=env.float("TICKETS_SWEEP_SECONDS", default=60.0)),

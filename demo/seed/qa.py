@@ -39,7 +39,8 @@ from qa.models import (
     ScorecardStatus,
 )
 from qa.scoring import Mark
-from qa.services import evaluation_save, sample_run_execute, sample_run_start
+from qa.services.evaluations import evaluation_save
+from qa.services.sampling import sample_run_execute, sample_run_start
 from telephony.models import Call
 from telephony.services.calls import call_hangup, call_recording_update, offer_accept
 from telephony.services.receiving import call_receive

@@ -4,7 +4,7 @@ in the comment box does not submit the score; in the score form it does."""
 import pytest
 
 from qa.models import Evaluation, EvaluationStatus
-from qa.services import sample_run_execute, sample_run_start
+from qa.services.sampling import sample_run_execute, sample_run_start
 from tests.browser.test_call_flow import browser, login  # noqa: F401 (fixture)
 from tests.browser.test_qa_flow import answer_all
 from tests.qa.conftest import card, month_calls, this_month  # noqa: F401 (fixtures)

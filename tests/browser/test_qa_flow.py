@@ -6,7 +6,7 @@ import re
 import pytest
 
 from qa.models import Dispute, Evaluation, EvaluationStatus, ScorecardItem
-from qa.services import sample_run_execute, sample_run_start
+from qa.services.sampling import sample_run_execute, sample_run_start
 from tests.browser.test_call_flow import ARTIFACTS, browser, login  # noqa: F401 (fixture)
 from tests.qa.conftest import card, month_calls, this_month  # noqa: F401 (fixtures)
 

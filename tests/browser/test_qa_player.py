@@ -7,7 +7,8 @@ import re
 import pytest
 
 from qa.models import Answer, Evaluation, EvaluationStatus, ScorecardItem
-from qa.services import evaluation_comment_add, sample_run_execute, sample_run_start
+from qa.services.evaluations import evaluation_comment_add
+from qa.services.sampling import sample_run_execute, sample_run_start
 from tests.browser.test_call_flow import ARTIFACTS, browser, login  # noqa: F401 (fixture)
 from tests.browser.test_qa_flow import pick
 from tests.qa.conftest import card, month_calls, this_month  # noqa: F401 (fixtures)

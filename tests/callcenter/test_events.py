@@ -127,13 +127,12 @@ def test_a_handled_call_asks_for_a_kpi_refill_after_commit(
 
 
 def test_a_merged_customers_calls_follow_after_commit(org, django_capture_on_commit_callbacks):
-    from tests.factories import TicketFactory
-    from tests.tickets.test_merge import add_call
+    from tests.factories import CallFactory, TicketFactory
     from tickets.services import customer_merge
 
     target = TicketFactory(team=org.team_a, customer__phone="+821012340000").customer
     dup = TicketFactory(team=org.team_a, customer__phone="+821099990000").customer
-    call = add_call(org, dup)
+    call = CallFactory(customer=dup, agent=org.agent1, queue=org.q_general)
     with django_capture_on_commit_callbacks() as callbacks:
         customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.pk)
     call.refresh_from_db()

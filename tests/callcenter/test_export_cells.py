@@ -13,7 +13,8 @@ from django.urls import reverse
 from callcenter.exports import cell_safe, xlsx_append
 from qa.models import Evaluation, ScorecardItem
 from qa.scoring import Mark
-from qa.services import evaluation_save, sample_run_execute, sample_run_start
+from qa.services.evaluations import evaluation_save
+from qa.services.sampling import sample_run_execute, sample_run_start
 from tests.kpi.test_dashboards import today  # noqa: F401 - the seeded day of calls
 from tests.qa.conftest import card, month_calls, this_month  # noqa: F401
 

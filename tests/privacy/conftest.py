@@ -19,7 +19,7 @@ from django.utils import timezone
 from kpi.models import STAT_FIELDS, DailyStat, IntervalStat
 from kpi.services import kpi_backfill
 from qa.models import EvaluationComment, EvaluationStatus
-from qa.selectors import report_scores
+from qa.selectors.reports import report_scores
 from telephony.services.calls import (
     call_hangup,
     call_recording_update,

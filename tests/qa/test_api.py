@@ -6,7 +6,8 @@ from rest_framework.test import APIClient
 
 from qa.models import Evaluation, ScorecardItem
 from qa.scoring import Mark
-from qa.services import evaluation_save, sample_run_execute, sample_run_start
+from qa.services.evaluations import evaluation_save
+from qa.services.sampling import sample_run_execute, sample_run_start
 
 
 @pytest.fixture

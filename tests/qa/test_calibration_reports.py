@@ -5,13 +5,9 @@ from django.urls import reverse
 
 from qa.models import Evaluation, ScorecardItem
 from qa.scoring import Mark
-from qa.services import (
-    calibration_create,
-    calibration_reveal,
-    evaluation_save,
-    sample_run_execute,
-    sample_run_start,
-)
+from qa.services.calibration import calibration_create, calibration_reveal
+from qa.services.evaluations import evaluation_save
+from qa.services.sampling import sample_run_execute, sample_run_start
 from tests.factories import CallFactory
 
 
@@ -129,7 +125,7 @@ def test_the_report_moves_when_an_evaluation_is_submitted_and_exports_csv(
 
 
 def test_bonus_items_are_not_counted_as_failures(client, org, card):
-    from qa.services import evaluation_assign_manual
+    from qa.services.sampling import evaluation_assign_manual
 
     call = CallFactory(agent=org.agent1, recorded=True)
     ev = evaluation_assign_manual(actor=org.lead1, call=call, evaluator=org.lead1)

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from qa.models import Evaluation, EvaluationStatus, ScorecardItem
-from qa.services import sample_run_execute, sample_run_start
+from qa.services.sampling import sample_run_execute, sample_run_start
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

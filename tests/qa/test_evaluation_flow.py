@@ -13,13 +13,9 @@ from qa.models import (
     ScorecardItem,
 )
 from qa.scoring import Mark
-from qa.services import (
-    dispute_open,
-    dispute_resolve,
-    evaluation_save,
-    sample_run_execute,
-    sample_run_start,
-)
+from qa.services.disputes import dispute_open, dispute_resolve
+from qa.services.evaluations import evaluation_save
+from qa.services.sampling import sample_run_execute, sample_run_start
 
 
 @pytest.fixture
@@ -253,7 +249,7 @@ def test_coaching_plan_from_an_evaluation_the_agent_sees_and_ticks_off(client, o
 
 
 def test_opening_an_evaluation_records_only_the_first_read(client, org, card, sampled):
-    from qa.services import evaluation_mark_read
+    from qa.services.evaluations import evaluation_mark_read
 
     evaluation_save(evaluation=sampled, actor=sampled.evaluator, marks=_marks(card), submit=True)
     login(client, org.agent1)

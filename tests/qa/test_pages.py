@@ -5,13 +5,10 @@ import pytest
 from django.urls import reverse
 
 from qa.models import CalibrationSession, Evaluation
-from qa.services import (
-    calibration_create,
-    coaching_plan_create,
-    sample_run_execute,
-    sample_run_start,
-    scorecard_new_version,
-)
+from qa.services.calibration import calibration_create
+from qa.services.coaching import coaching_plan_create
+from qa.services.sampling import sample_run_execute, sample_run_start
+from qa.services.scorecards import scorecard_new_version
 from tests.factories import CallFactory
 
 

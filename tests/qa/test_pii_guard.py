@@ -8,7 +8,9 @@ from rest_framework.test import APIClient
 
 from qa.models import Dispute, Evaluation, EvaluationComment, ScorecardItem
 from qa.scoring import Mark
-from qa.services import dispute_open, evaluation_save, sample_run_execute, sample_run_start
+from qa.services.disputes import dispute_open
+from qa.services.evaluations import evaluation_save
+from qa.services.sampling import sample_run_execute, sample_run_start
 from tickets.models import PiiDetection
 
 RRN = "900101-1234567"

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from qa.models import Evaluation, ScorecardItem
 from qa.scoring import Mark
-from qa.services import evaluation_save, sample_run_execute, sample_run_start
+from qa.services.evaluations import evaluation_save
+from qa.services.sampling import sample_run_execute, sample_run_start
 from tests.factories import CallFactory
 
 

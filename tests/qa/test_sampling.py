@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
 from qa.models import AssignMode, Evaluation, SampleReason, SampleRunStatus
-from qa.services import sample_run_execute, sample_run_start
+from qa.services.sampling import sample_run_execute, sample_run_start
 from tests.factories import CallFactory, SurveyFactory
 
 

@@ -5,7 +5,7 @@ empty POST changes nothing."""
 from django.urls import reverse
 
 from qa.models import ScorecardItem
-from qa.services import scorecard_new_version
+from qa.services.scorecards import scorecard_new_version
 
 
 def draft_of(card, org):

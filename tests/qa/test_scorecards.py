@@ -8,13 +8,9 @@ from django.urls import reverse
 
 from qa.models import Evaluation, ScorecardItem, ScorecardStatus
 from qa.scoring import Mark
-from qa.services import (
-    evaluation_assign_manual,
-    evaluation_save,
-    scorecard_draft_apply,
-    scorecard_new_version,
-    scorecard_publish,
-)
+from qa.services.evaluations import evaluation_save
+from qa.services.sampling import evaluation_assign_manual
+from qa.services.scorecards import scorecard_draft_apply, scorecard_new_version, scorecard_publish
 from tests.factories import CallFactory
 
 
@@ -155,6 +151,6 @@ def test_a_new_scorecard_family_for_a_department(client, org, card):
     client.force_login(org.manager)
     assert client.post(reverse("qa:scorecard-new"), {"name": "x", "family": "x"}).status_code == 404
     with pytest.raises(PermissionDenied):
-        from qa.services import scorecard_create
+        from qa.services.scorecards import scorecard_create
 
         scorecard_create(actor=org.agent1, name="x", family="y")

@@ -4,6 +4,7 @@ target; a duplicate customer's tickets, calls, notes and numbers move over."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import timezone
 
 from tests.factories import CallFactory, TicketFactory
 from tickets import services
@@ -80,3 +81,37 @@ def test_customer_merge_through_the_page(client, org):
     assert Customer.objects.get(pk=dup.pk).merged_into_id == target.pk
     page = client.get(f"/tickets/customers/{target.pk}/").content.decode()
     assert dup.number in page  # the system note says what was merged
+
+
+def test_a_lost_merge_reaction_is_caught_up_by_the_sweep(org):
+    """The merge's reactions never ran (a worker gone after the commit): the periodic sweep
+    moves the calls, texts and voicemails still on the duplicates."""
+    from telephony.models import SmsMessage
+    from telephony.services.customers import merges_follow_sweep
+
+    target = TicketFactory(team=org.team_a, customer__phone="+821012340000")
+    dup_ticket = TicketFactory(team=org.team_a, customer__phone="+821099990000")
+    dup = dup_ticket.customer
+    call = CallFactory(agent=org.agent1, customer=dup, ticket=dup_ticket)
+    sms = SmsMessage.objects.create(
+        sid="SM" + "0" * 32,
+        customer=dup,
+        from_number=dup.phone,
+        to_number="+8215880000",
+        body="네",
+        at=timezone.now(),
+    )
+    services.customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.customer_id)
+    services.ticket_merge(actor=org.agent1, source_id=dup_ticket.pk, target_id=target.pk)
+    call.refresh_from_db()
+    assert call.customer_id == dup.pk  # no reaction ran (no on-commit callbacks here)
+
+    assert merges_follow_sweep() == 3
+    call.refresh_from_db()
+    sms.refresh_from_db()
+    assert (call.customer_id, call.ticket_id, sms.customer_id) == (
+        target.customer_id,
+        target.pk,
+        target.customer_id,
+    )
+    assert merges_follow_sweep() == 0

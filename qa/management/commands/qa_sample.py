@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from agents.models import Department, Person
 from qa.models import AssignMode
-from qa.services import TARGETED_RULES, sample_run_execute, sample_run_start
+from qa.services.sampling import TARGETED_RULES, sample_run_execute, sample_run_start
 
 
 class Command(BaseCommand):
