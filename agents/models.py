@@ -170,7 +170,7 @@ class AgentStatus(models.Model):
     )
     wrapup_deadline = models.DateTimeField(_("wrap-up deadline"), null=True, blank=True)
     # A 실장 who is Available for 실장 연결 only: the ACD never offers them queue calls;
-    # agents' escalations ring them (telephony.services.bridging.escalation_target).
+    # agents' escalations ring them (telephony.services.transfers.escalation_target).
     escalations_only = models.BooleanField(_("escalations only"), default=False)
     # Round-robin and fewest-calls routing read these.
     last_offered_at = models.DateTimeField(_("last offered at"), null=True, blank=True)

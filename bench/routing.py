@@ -169,7 +169,7 @@ def _decide(queue_id: int, n: int) -> tuple[list[float], list[float], int, float
 
 def _decide_single(queue_id: int, n: int) -> list[float]:
     """The event path: one decision per transaction (acd_offer_next)."""
-    from telephony.services import acd_offer_next
+    from telephony.services.routing import acd_offer_next
 
     latencies = []
     for _ in range(n):
@@ -207,7 +207,7 @@ _LITERALS = re.compile(r"('[^']*'|\b\d+(\.\d+)?\b|%s)")
 
 def _profile(queue_id: int, n: int = 50) -> tuple[float, float, list[str]]:
     """Queries per decision, share of the decision's time spent in SQL, heaviest statements."""
-    from telephony.services import acd_offer_next
+    from telephony.services.routing import acd_offer_next
 
     by_shape: dict[str, list[float]] = defaultdict(list)
     total = 0

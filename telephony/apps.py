@@ -8,7 +8,7 @@ class TelephonyConfig(AppConfig):
     verbose_name = _("Telephony")
 
     def ready(self) -> None:
-        from agents.models import Department
+        from agents.models import Department  # models load once the app registry is ready
         from telephony import checks  # noqa: F401 - registers the webhook-token deploy check
         from telephony.models import IvrMenu, Queue
         from telephony.selectors import number_cache_clear

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.conf import settings
 from django.urls import reverse
 
+from callcenter.dispatch import dispatch_allowed
 from telephony.security import public_url
 from telephony.services.outbound import DIAL_TIMEOUT_SECONDS
 
@@ -388,8 +389,6 @@ def _conference_add_agent(gateway, offer_id: int) -> None:
 
 
 def get_gateway() -> Gateway:
-    from callcenter.dispatch import dispatch_allowed
-
     if not dispatch_allowed():
         return HeldBackGateway()
     if settings.TELEPHONY_MODE == "twilio":

@@ -1,5 +1,5 @@
-"""The voice menu (IVR): opening hours and holidays, walking the menu tree, and the TwiML
-the caller hears.
+"""The voice menu (IVR): walking the menu tree and the TwiML the caller hears. Menus,
+opening hours and holidays as data: telephony.ivr_menus.
 
 Where the caller is in the menu lives in the Gather action's query string
 (`?menu=<id>&lang=<ko|en>&try=<n>`, plus `offer=<queue id>` while they choose between
@@ -11,31 +11,29 @@ answer. No Call row exists until the caller reaches a queue (or books a callback
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Prefetch
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from agents.models import Center
-from telephony import services, twiml
+from telephony import twiml
+from telephony.ivr_menus import is_open, menu_get
 from telephony.models import (
     FullAction,
     IvrAction,
     IvrMenu,
     IvrOption,
-    OpeningHours,
     Queue,
 )
 from telephony.security import public_url
+from telephony.services.common import QueueFullError
+from telephony.services.receiving import call_receive, call_receive_as_callback
 from telephony.services.surveys import optin_prompt
-from tickets.models import Holiday
 
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
@@ -51,69 +49,6 @@ class CallerLeg:
     sid: str
     from_number: str
     to_number: str
-
-
-# --- Finding menus -----------------------------------------------------------------------
-
-
-def _menus():
-    options = IvrOption.objects.select_related("queue", "submenu").order_by("digit")
-    return IvrMenu.objects.select_related("center", "default_queue").prefetch_related(
-        Prefetch("options", queryset=options), "opening_hours"
-    )
-
-
-def root_menu_for_number(number: str) -> IvrMenu | None:
-    """The root menu answering this dialled number (대표번호), if any."""
-    from telephony.selectors import number_route
-    from tickets.services import phone_normalize
-
-    called = phone_normalize(number) or number
-    menu_id, _queue = number_route(called)  # most numbers have no menu: cached, no query
-    return menu_get(menu_id) if menu_id is not None else None
-
-
-def menu_get(menu_id: int) -> IvrMenu | None:
-    return _menus().filter(pk=menu_id).first()
-
-
-# --- Opening hours -----------------------------------------------------------------------
-
-
-def center_zone(center: Center) -> ZoneInfo:
-    try:
-        return ZoneInfo(center.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
-def is_open(menu: IvrMenu, at: datetime | None = None) -> bool:
-    """Whether the menu's number is open at `at`, judged in the center's time zone.
-
-    Hours are [opens, closes); `closes <= opens` spans midnight (22:00–02:00, and 00:00–00:00
-    is the whole day). A holiday closes the shifts that *start* on it. A menu with no hours
-    is always open except on holidays.
-    """
-    local = timezone.localtime(at or timezone.now(), center_zone(menu.center))
-    today, now_t = local.date(), local.time()
-    yesterday = today - timedelta(days=1)
-    holidays = set(
-        Holiday.objects.filter(center_id=menu.center_id, date__in=[today, yesterday]).values_list(
-            "date", flat=True
-        )
-    )
-    hours: list[OpeningHours] = list(menu.opening_hours.all())
-    if not hours:
-        return today not in holidays
-    for h in hours:
-        overnight = h.closes <= h.opens
-        if h.weekday == today.weekday() and today not in holidays:
-            if h.opens <= now_t and (overnight or now_t < h.closes):
-                return True
-        if overnight and h.weekday == yesterday.weekday() and yesterday not in holidays:
-            if now_t < h.closes:
-                return True
-    return False
 
 
 # --- URLs (the state of the walk) ----------------------------------------------------------
@@ -205,7 +140,7 @@ def incoming_response(
             if menu.closed_action == "callback" and menu.default_queue_id and caller:
                 # The callback waits in the queue overnight and is offered, in turn, to
                 # the first agents of the morning.
-                services.call_receive_as_callback(
+                call_receive_as_callback(
                     sid=caller["CallSid"],
                     from_number=caller["From"],
                     to_number=caller["To"],
@@ -423,7 +358,7 @@ def _answer_wait_or_callback(
 
 
 def _receive(queue: Queue, lang: str, caller: CallerLeg):
-    return services.call_receive(
+    return call_receive(
         sid=caller.sid,
         from_number=caller.from_number,
         to_number=caller.to_number,
@@ -435,7 +370,7 @@ def _receive(queue: Queue, lang: str, caller: CallerLeg):
 def _enqueue(queue: Queue, menu: IvrMenu, lang: str, caller: CallerLeg) -> VoiceResponse:
     try:
         call = _receive(queue, lang, caller)
-    except services.QueueFullError:
+    except QueueFullError:
         # Every line is taken: the queue's full_action, as for a direct call.
         if queue.full_action == FullAction.CALLBACK:
             return _book_callback(queue, menu, lang, caller, reason="full")
@@ -453,7 +388,7 @@ def _book_callback(
 ) -> VoiceResponse:
     """A callback keeps the caller's place: the call joins the queue (even a full one) and
     is dialled back when an agent takes it."""
-    call = services.call_receive_as_callback(
+    call = call_receive_as_callback(
         sid=caller.sid,
         from_number=caller.from_number,
         to_number=caller.to_number,
@@ -462,34 +397,3 @@ def _book_callback(
         reason=reason,
     )
     return twiml.callback_booked_response(call)
-
-
-# --- The tree, for the read-only page ------------------------------------------------------
-
-
-@dataclass
-class MenuNode:
-    menu: IvrMenu
-    options: list[tuple[IvrOption, MenuNode | None]] = field(default_factory=list)
-    loops_back: bool = False
-
-
-def menu_tree(menu: IvrMenu, *, _seen: frozenset[int] = frozenset()) -> MenuNode:
-    """The menu and its sub-menus, depth first; a sub-menu that leads back up is marked
-    instead of followed."""
-    if menu.pk in _seen:
-        return MenuNode(menu=menu, loops_back=True)
-    node = MenuNode(menu=menu)
-    seen = _seen | {menu.pk}
-    for option in menu.options.all():
-        child = None
-        if option.action == IvrAction.SUBMENU and option.submenu_id:
-            submenu = menu_get(option.submenu_id)
-            child = menu_tree(submenu, _seen=seen) if submenu else None
-        node.options.append((option, child))
-    return node
-
-
-def root_menus_for(center_id: int | None):
-    qs = _menus().exclude(phone_number=None).exclude(phone_number="")
-    return qs.filter(center_id=center_id) if center_id else qs

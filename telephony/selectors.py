@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import operator
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.db.models import Avg, F, Q, QuerySet
 from django.http import Http404
@@ -16,9 +15,6 @@ from agents.models import AgentState, AgentStatus, Person
 from agents.reach import queue_departments, reach_of
 from agents.roles import roles_that
 from telephony.models import Call, CallPhase, Offer, OfferStatus, Queue, Voicemail
-
-if TYPE_CHECKING:
-    from tickets.selectors import CallerMatch
 
 # Used until the queue has handled enough calls today to know its own handle time.
 DEFAULT_HANDLE_SECONDS = 240.0
@@ -99,12 +95,14 @@ def queue_is_full(queue: Queue) -> bool:
     return on_line.count() >= queue.max_size
 
 
-def queue_full_and_caller(queue: Queue, phone: str) -> tuple[bool, CallerMatch | None]:
-    """queue_is_full(queue) and tickets.selectors.caller_match(phone), both asked for every
-    incoming call."""
-    from tickets.selectors import caller_match
-
-    return queue_is_full(queue), caller_match(phone)
+def call_own_numbers(call: Call) -> set[str]:
+    """The caller's numbers: the one they called from and every number on their customer
+    record. Writing one of them down in a note is not a leak (the PII guard's `own_phone`)."""
+    numbers = {call.from_number}
+    if call.customer_id:
+        customer = call.customer
+        numbers |= {customer.phone, *customer.phones.values_list("number", flat=True)}
+    return numbers - {""}
 
 
 def queue_position(call: Call) -> int:
@@ -166,7 +164,8 @@ def bridge_options_for(person, call: Call) -> dict:
     """What the on-call panel offers for `call`: hold state, a transfer under way (and
     whether it is a 실장 연결), who and which queues it can go to, and who 실장 연결 rings
     now (`escalation`: the 실장, or none and why)."""
-    from telephony.services.bridging import escalation_target, transfer_pending
+    from telephony.services.bridging import transfer_pending
+    from telephony.services.transfers import escalation_target
 
     pending = transfer_pending(call)
     pending_kind, pending_to = "", None

@@ -12,8 +12,9 @@ from kombu.exceptions import OperationalError
 
 from callcenter.dispatch import dispatch_allowed
 from callcenter.redis_health import REDIS_ERRORS, redis_down, redis_failed
-from telephony import services, sms
-from telephony.services import customers, surveys
+from telephony import sms
+from telephony.services import customers, routing, surveys
+from telephony.services.calls import call_bridge_failed
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ ROUTE_REQUEST_TTL = 5
 @shared_task(ignore_result=True)
 def acd_route_task(queue_id: int | None = None) -> int:
     _route_request_clear()
-    return len(services.acd_route(queue_id=queue_id))
+    return len(routing.acd_route(queue_id=queue_id))
 
 
 def _route_request_clear() -> None:
@@ -85,7 +86,7 @@ def merges_follow_sweep() -> int:
 
 @shared_task(ignore_result=True)
 def acd_sweep() -> dict[str, int]:
-    return services.acd_sweep()
+    return routing.acd_sweep()
 
 
 @shared_task(
@@ -141,7 +142,7 @@ def connect_to_agent_now(*, call_sid: str, offer_id: int) -> None:
         try:
             connect_to_agent_task.delay(call_sid=call_sid, offer_id=offer_id)
         except OperationalError:
-            services.call_bridge_failed(offer_id=offer_id)
+            call_bridge_failed(offer_id=offer_id)
 
 
 @shared_task(bind=True, ignore_result=True, max_retries=3)
@@ -155,7 +156,7 @@ def connect_to_agent_task(self, *, call_sid: str, offer_id: int) -> None:
             # Seconds, not minutes: the caller is waiting; the deadline stays in the rows.
             raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
         logger.error("bridging offer %s failed for good; the call goes back to the queue", offer_id)
-        services.call_bridge_failed(offer_id=offer_id)
+        call_bridge_failed(offer_id=offer_id)
 
 
 STATUS_SMS_RETRIES = 3

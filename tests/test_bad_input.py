@@ -364,8 +364,9 @@ def world(org):
     from qa.services.calibration import calibration_create
     from qa.services.coaching import coaching_plan_create
     from qa.services.sampling import evaluation_assign_manual, sample_run_start
-    from telephony import services as tel
     from telephony.models import Voicemail
+    from telephony.services.receiving import call_receive
+    from telephony.services.routing import acd_route
     from tests.factories import CallFactory, PersonFactory, TicketFactory
     from tickets import services as tickets
     from tickets.approvals import approval_request_create
@@ -378,8 +379,8 @@ def world(org):
     call = CallFactory(agent=org.agent1, customer=ticket.customer, recorded=True)
     with suppress_dispatch():
         make_available(org.agent2)
-        tel.call_receive(sid="CA" + "7" * 32, from_number="+821070000001", to_number=GENERAL_NUMBER)
-        offer = tel.acd_route(queue_id=org.q_general.pk)[0]
+        call_receive(sid="CA" + "7" * 32, from_number="+821070000001", to_number=GENERAL_NUMBER)
+        offer = acd_route(queue_id=org.q_general.pk)[0]
     evaluation = evaluation_assign_manual(actor=org.lead1, call=call, evaluator=org.lead1)
     today = timezone.localdate()
     plan = coaching_plan_create(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
@@ -19,6 +17,7 @@ from agents.models import Person
 from agents.services.approvals import approval_request_record
 from callcenter.dispatch import dispatch_allowed
 from callcenter.events import CustomerMerged, StatusCodeRequested, TicketMerged, emit
+from callcenter.phones import phone_normalize
 from callcenter.pii import pii_scan
 from tickets.models import (
     Customer,
@@ -39,19 +38,6 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.selectors import customer_get_for, ticket_get_for
-
-
-@functools.lru_cache(maxsize=4096)
-def phone_normalize(raw: str, *, region: str = "KR") -> str | None:
-    """E.164 for a phone number written any common way, or None if it is not one. Kept per
-    process for the numbers seen last: every incoming call asks for its dialled number."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def customer_create(*, phone: str, name: str = "", email: str = "") -> Customer:

@@ -15,8 +15,16 @@ from django.utils import timezone
 from agents.models import AgentState, DepartmentKind, Person, Role
 from agents.services.states import agent_set_state
 from callcenter.clock import day_bounds
-from telephony import services as tel
 from telephony.models import Call, CallPhase, Queue
+from telephony.services.calls import (
+    call_hangup,
+    call_recording_update,
+    call_status_update,
+    offer_accept,
+)
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
+from telephony.services.wrapup import wrapup_submit
 from telephony.simulator import new_call_sid, new_recording_sid
 from tickets.models import TicketStatus
 
@@ -117,7 +125,7 @@ class Replay:
             t, _, kind, payload = heapq.heappop(heap)
             if kind == "arrive":
                 dept, phone = payload
-                call = tel.call_receive(
+                call = call_receive(
                     sid=new_call_sid(), from_number=phone, to_number=dept.phone_number, at=t
                 )
                 at(t + timedelta(seconds=rng.randint(20, 300)), "patience", call.pk)
@@ -133,15 +141,15 @@ class Replay:
             elif kind == "accept":
                 offer_id, agent = payload
                 try:
-                    call = tel.offer_accept(agent=agent, offer_id=offer_id, at=t)
+                    call = offer_accept(agent=agent, offer_id=offer_id, at=t)
                 except ValidationError:
                     continue
                 talk = max(30, int(rng.lognormvariate(5.1, 0.5)))
                 at(t + timedelta(seconds=talk), "hangup", call.pk, agent)
             elif kind == "hangup":
                 call_id, agent = payload
-                call = tel.call_hangup(agent=agent, call_id=call_id, at=t)
-                tel.call_recording_update(
+                call = call_hangup(agent=agent, call_id=call_id, at=t)
+                call_recording_update(
                     sid=call.sid,
                     recording_sid=new_recording_sid(),
                     url=f"https://api.twilio.com/2010-04-01/Accounts/AC{'0' * 32}/Recordings/demo",
@@ -157,7 +165,7 @@ class Replay:
                 (call_id,) = payload
                 call = Call.objects.get(pk=call_id)
                 if call.phase in (CallPhase.QUEUED, CallPhase.OFFERED):
-                    tel.call_status_update(
+                    call_status_update(
                         sid=call.sid, status="completed", sequence_number=0, duration=0, at=t
                     )
                     self._route(rng, at, call.queue_id, t)
@@ -180,7 +188,7 @@ class Replay:
         return steps
 
     def _route(self, rng, at, queue_id, t: datetime) -> None:
-        for offer in tel.acd_route(queue_id=queue_id, at=t):
+        for offer in acd_route(queue_id=queue_id, at=t):
             at(t + timedelta(seconds=rng.randint(2, 9)), "accept", offer.pk, offer.agent)
 
     def _wrapup(self, rng, call_id: int, agent: Person, t: datetime) -> None:
@@ -196,7 +204,7 @@ class Replay:
             if call.customer
             else None
         )
-        tel.wrapup_submit(
+        wrapup_submit(
             agent=agent,
             call_id=call_id,
             disposition_id=disposition.pk,

@@ -41,8 +41,11 @@ from qa.models import (
 from qa.scoring import Mark
 from qa.services.evaluations import evaluation_save
 from qa.services.sampling import sample_run_execute, sample_run_start
-from telephony import services as tel
 from telephony.models import Call
+from telephony.services.calls import call_hangup, call_recording_update, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
+from telephony.services.wrapup import wrapup_submit
 from telephony.simulator import new_call_sid, new_recording_sid
 from tickets.models import Customer
 
@@ -209,7 +212,7 @@ class _NotOffered(Exception):
 def _agent1_call(agent, dept, disposition, customer, t, rng) -> None:
     with transaction.atomic():
         agent_set_state(person=agent, state=AgentState.AVAILABLE, at=t)
-        call = tel.call_receive(
+        call = call_receive(
             sid=new_call_sid(),
             from_number=customer.phone if customer else "+821055550000",
             to_number=dept.phone_number,
@@ -220,23 +223,23 @@ def _agent1_call(agent, dept, disposition, customer, t, rng) -> None:
         routed_at = t + timedelta(seconds=6 + widest)
         offers = [
             o
-            for o in tel.acd_route(queue_id=call.queue_id, at=routed_at)
+            for o in acd_route(queue_id=call.queue_id, at=routed_at)
             if o.agent_id == agent.pk and o.call_id == call.pk
         ]
         if not offers:
             raise _NotOffered
         talk = rng.randint(90, 200)
-        tel.offer_accept(agent=agent, offer_id=offers[0].pk, at=routed_at + timedelta(seconds=3))
+        offer_accept(agent=agent, offer_id=offers[0].pk, at=routed_at + timedelta(seconds=3))
         end = routed_at + timedelta(seconds=3 + talk)
-        call = tel.call_hangup(agent=agent, call_id=call.pk, at=end)
-        tel.call_recording_update(
+        call = call_hangup(agent=agent, call_id=call.pk, at=end)
+        call_recording_update(
             sid=call.sid,
             recording_sid=new_recording_sid(),
             url=f"https://api.twilio.com/2010-04-01/Accounts/AC{'0' * 32}/Recordings/demo",
             status="completed",
             duration=int(call.talk_seconds or talk),
         )
-        tel.wrapup_submit(
+        wrapup_submit(
             agent=agent,
             call_id=call.pk,
             disposition_id=disposition.pk,

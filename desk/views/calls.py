@@ -20,15 +20,25 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from callcenter.inputs import parse_id
+from callcenter.pii import PiiBlocked, pii_list
 from desk.forms import CallNotepadForm, WrapupForm
 from desk.services import wrapup_complete
 from desk.views.desktop import desk_notice_set, render_desktop_panel
-from telephony import services
 from telephony.forms import TransferForm
 from telephony.models import Call
+from telephony.services import bridging, calls, monitoring, outbound, transfers, wrapup
 from telephony.services.customers import call_customer_link as customer_link
 from telephony.templatetags.bridging import monitor_controls
-from tickets.forms import PiiCheck
+
+
+def _pii_blocked(form, exc: PiiBlocked) -> None:
+    """The service's guard found personal data the agent has not confirmed: the form comes
+    back with the findings listed and `pii_action=mask` set, so saving again stores them
+    masked (as the form's own check shows them)."""
+    form.pii_findings = exc.findings
+    form.data = form.data.copy()
+    form.data["pii_action"] = "mask"
+    form.add_error(None, exc)
 
 
 def _panel_or_error(request: HttpRequest, action) -> HttpResponse:
@@ -49,16 +59,14 @@ def _panel_or_error(request: HttpRequest, action) -> HttpResponse:
 @require_POST
 def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
     return _panel_or_error(
-        request, lambda: services.offer_accept(agent=request.user, offer_id=offer_id)
+        request, lambda: calls.offer_accept(agent=request.user, offer_id=offer_id)
     )
 
 
 @login_required
 @require_POST
 def call_hangup(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _panel_or_error(
-        request, lambda: services.call_hangup(agent=request.user, call_id=call_id)
-    )
+    return _panel_or_error(request, lambda: calls.call_hangup(agent=request.user, call_id=call_id))
 
 
 @login_required
@@ -70,22 +78,25 @@ def wrapup_submit(request: HttpRequest, call_id: int) -> HttpResponse:
     form = WrapupForm(request.POST, call=call, person=request.user)
     if not form.is_valid():
         return render_desktop_panel(request, wrapup_form=form, status=422)
-    data = form.cleaned_data
+    data, raw = form.cleaned_data, form.pii_raw
     try:
         call = wrapup_complete(
             agent=request.user,
             call_id=call.pk,
             disposition_id=data["disposition"].pk,
-            note=data["note"],
+            note=raw["note"],
             ticket_id=int(data["ticket"]) if data["ticket"] else None,
-            subject=data["subject"],
+            subject=raw["subject"],
             resolve=data["resolve"],
             category_id=data["category"].pk if data["category"] else None,
             priority=data["priority"],
             followup_at=data["followup_at"],
-            followup_note=data["followup_note"],
-            pii_found=form.pii_found(),
+            followup_note=raw["followup_note"],
+            pii_confirmed=form.pii_confirmed,
         )
+    except PiiBlocked as exc:
+        _pii_blocked(form, exc)
+        return render_desktop_panel(request, wrapup_form=form, status=422)
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)
@@ -110,12 +121,12 @@ def call_notepad(request: HttpRequest, call_id: int) -> HttpResponse:
         return render(request, page, {"form": form}, status=422)
     data = form.cleaned_data
     try:
-        services.call_notepad_save(
+        wrapup.call_notepad_save(
             agent=request.user,
             call_id=call.pk,
-            note=data["note"],
+            note=form.pii_raw["note"],
             disposition_id=data["disposition"].pk if data["disposition"] else None,
-            own_phone=form.own_phone,
+            pii_confirmed=form.pii_confirmed,
         )
     except ValidationError as exc:
         return render(request, page, {"form": form, "error": " ".join(exc.messages)}, status=409)
@@ -133,11 +144,11 @@ def call_dial_out(request: HttpRequest, customer_id: int) -> HttpResponse:
     if ticket and not (ticket.isascii() and ticket.isdigit()):
         return HttpResponseBadRequest("ticket must be an id")
     try:
-        services.call_dial_out(
+        outbound.call_dial_out(
             agent=request.user, customer_id=customer_id, ticket_id=int(ticket) if ticket else None
         )
     except ValidationError as exc:
-        status = 409 if isinstance(exc, services.AgentBusyError) else 422
+        status = 409 if isinstance(exc, outbound.AgentBusyError) else 422
         page = "desk/dial_error.html"
         template = f"{page}#result" if request.htmx else page
         return render(request, template, {"error": " ".join(exc.messages)}, status=status)
@@ -149,14 +160,14 @@ def call_dial_out(request: HttpRequest, customer_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def call_hold(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _panel_or_error(request, lambda: services.call_hold(agent=request.user, call_id=call_id))
+    return _panel_or_error(request, lambda: bridging.call_hold(agent=request.user, call_id=call_id))
 
 
 @login_required
 @require_POST
 def call_resume(request: HttpRequest, call_id: int) -> HttpResponse:
     return _panel_or_error(
-        request, lambda: services.call_resume(agent=request.user, call_id=call_id)
+        request, lambda: bridging.call_resume(agent=request.user, call_id=call_id)
     )
 
 
@@ -169,7 +180,7 @@ def call_transfer(request: HttpRequest, call_id: int) -> HttpResponse:
     data = form.cleaned_data
     return _panel_or_error(
         request,
-        lambda: services.call_transfer(
+        lambda: transfers.call_transfer(
             agent=request.user,
             call_id=call_id,
             to_agent_id=data["to_agent"],
@@ -188,7 +199,7 @@ def call_escalate(request: HttpRequest, call_id: int) -> HttpResponse:
         return render_desktop_panel(request, error=_("warm must be 0 or 1."), status=400)
     return _panel_or_error(
         request,
-        lambda: services.call_escalate(agent=request.user, call_id=call_id, warm=warm == "1"),
+        lambda: transfers.call_escalate(agent=request.user, call_id=call_id, warm=warm == "1"),
     )
 
 
@@ -200,7 +211,7 @@ def escalations_only(request: HttpRequest) -> HttpResponse:
     if on not in {"0", "1"}:
         return render_desktop_panel(request, error=_("on must be 0 or 1."), status=400)
     try:
-        services.lead_escalations_only(lead=request.user, on=on == "1")
+        bridging.lead_escalations_only(lead=request.user, on=on == "1")
     except PermissionDenied:
         return render_desktop_panel(
             request, error=_("Only a team lead takes escalations."), status=403
@@ -214,7 +225,7 @@ def escalations_only(request: HttpRequest) -> HttpResponse:
 @require_POST
 def transfer_complete(request: HttpRequest, call_id: int) -> HttpResponse:
     return _panel_or_error(
-        request, lambda: services.transfer_complete(agent=request.user, call_id=call_id)
+        request, lambda: transfers.transfer_complete(agent=request.user, call_id=call_id)
     )
 
 
@@ -222,7 +233,7 @@ def transfer_complete(request: HttpRequest, call_id: int) -> HttpResponse:
 @require_POST
 def transfer_cancel(request: HttpRequest, call_id: int) -> HttpResponse:
     return _panel_or_error(
-        request, lambda: services.transfer_cancel(agent=request.user, call_id=call_id)
+        request, lambda: transfers.transfer_cancel(agent=request.user, call_id=call_id)
     )
 
 
@@ -235,9 +246,9 @@ def call_monitor(request: HttpRequest, call_id: int) -> HttpResponse:
     status, error = 200, ""
     try:
         if mode == "stop":
-            call = services.call_monitor_stop(lead=request.user, call_id=call_id)
+            call = monitoring.call_monitor_stop(lead=request.user, call_id=call_id)
         else:
-            call = services.call_monitor(lead=request.user, call_id=call_id, mode=mode)
+            call = monitoring.call_monitor(lead=request.user, call_id=call_id, mode=mode)
     except ValidationError as exc:
         status, error = 400, " ".join(exc.messages)
     except PermissionDenied:
@@ -264,20 +275,20 @@ def call_customer_link(request: HttpRequest, call_id: int) -> HttpResponse:
     raw = request.POST.get("customer", "")
     if raw and parse_id(raw) is None:
         return HttpResponseBadRequest(_("Choose a customer from the list."))
-    # The new customer's name is free text: an identifier in it is refused with what was
-    # found (the quick-create box on the desk is edited, not confirmed).
-    name = PiiCheck({"name": request.POST.get("name", "")}, action=request.POST.get("pii_action"))
-    if name.blocked:
-        found = ", ".join(f"{f['kind']} {f['masked']}" for f in name.pii_list())
-        error = _("Personal data in the name (%(found)s): write the name only.") % {"found": found}
-        return render_desktop_panel(request, error=error, status=422)
     try:
         customer_link(
             agent=request.user,
             call_id=call_id,
             customer_id=parse_id(raw),
-            name=name.texts["name"],
+            name=request.POST.get("name", ""),
+            pii_confirmed=request.POST.get("pii_action") == "mask",
         )
+    except PiiBlocked as exc:
+        # The new customer's name is free text: an identifier in it is refused with what
+        # was found (the quick-create box on the desk is edited, not confirmed).
+        found = ", ".join(f"{f['kind']} {f['masked']}" for f in pii_list(exc.findings))
+        error = _("Personal data in the name (%(found)s): write the name only.") % {"found": found}
+        return render_desktop_panel(request, error=error, status=422)
     except ValidationError as exc:
         return render_desktop_panel(request, error=" ".join(exc.messages), status=409)
     if request.htmx:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agents.models import Person
+from callcenter.pii import pii_guard
 from telephony.models import Call, SmsMessage, Voicemail
 from tickets.models import Customer
 from tickets.services import customer_for_call
@@ -49,16 +50,27 @@ def merges_follow_sweep() -> int:
 
 @transaction.atomic
 def call_customer_link(
-    *, agent: Person, call_id: int, customer_id: int | None, name: str = ""
+    *,
+    agent: Person,
+    call_id: int,
+    customer_id: int | None,
+    name: str = "",
+    pii_confirmed: bool = False,
 ) -> Customer:
     """Screen pop for an unknown caller: link the agent's live call to a customer found by
     search (which the agent may see; the caller's number is added to them), or to a new
-    customer for the caller's number."""
+    customer for the caller's number. The new customer's `name` is as the agent typed it:
+    an identifier in it raises PiiBlocked unless `pii_confirmed` (then it is stored
+    masked)."""
+    guarded = pii_guard({"name": name}, confirmed=pii_confirmed)
     call = Call.objects.filter(pk=call_id, agent=agent).first()
     if call is None:
         raise ValidationError(_("This is not your call."))
     customer = customer_for_call(
-        agent=agent, from_number=call.from_number, customer_id=customer_id, name=name
+        agent=agent,
+        from_number=call.from_number,
+        customer_id=customer_id,
+        name=guarded.texts["name"],
     )
     Call.objects.filter(pk=call.pk).update(customer=customer)
     return customer

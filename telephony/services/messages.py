@@ -11,20 +11,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Department, Person
+from callcenter.phones import phone_normalize
 from callcenter.pii import pii_redact
 from telephony.models import IvrMenu, SmsMessage, Voicemail
 from telephony.services.common import call_for_sid
+from tickets.selectors import customer_for_phone
+from tickets.services import customer_create, customer_identifier_reveal
 
 
 def _normalise(number: str) -> str:
-    from tickets.services import phone_normalize
-
     return (phone_normalize(number) or number) if number else ""
 
 
 def _customer(phone: str):
-    from tickets.selectors import customer_for_phone
-
     return customer_for_phone(phone) if phone else None
 
 
@@ -115,7 +114,6 @@ def voicemail_caller_reveal(*, viewer: Person, voicemail_id: int) -> str:
     A caller the center did not know yet gets that record now, as the wrap-up of a call from
     an unknown number does. PermissionDenied outside the viewer's scope."""
     from telephony.selectors import voicemails_visible_to
-    from tickets.services import customer_create, customer_identifier_reveal
 
     voicemail = (
         voicemails_visible_to(viewer)

@@ -45,6 +45,7 @@ from telephony.models import (
     Queue,
 )
 from telephony.services.common import _event
+from tickets.selectors import customer_get_for, ticket_get_for
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +85,6 @@ def call_dial_out(
     ID is the one of the agent's department queue. The agent is ON_CALL while it rings, as
     TaskRouter does; a NOT_READY agent returns to NOT_READY (same reason) after wrap-up.
     """
-    from tickets.selectors import customer_get_for, ticket_get_for
-
     at = at or timezone.now()
     if not can(agent, "take_calls") or not agent.team_id:
         raise PermissionDenied

@@ -32,7 +32,7 @@ from telephony.models import (
     QueueTier,
     RoutingStrategy,
 )
-from telephony.services import calls, outbound
+from telephony.services import outbound, wrapup
 from telephony.services.common import _event, _events_bulk, logger
 
 # --- Routing -----------------------------------------------------------------------------
@@ -398,7 +398,7 @@ def acd_sweep(*, at: datetime | None = None) -> dict[str, int]:
     at = at or timezone.now()
     result = {
         "offers_expired": offers_expire_due(at=at),
-        "wrapups_ended": calls.wrapups_expire_due(at=at),
+        "wrapups_ended": wrapup.wrapups_expire_due(at=at),
         "dials_lost": outbound.dials_expire_stuck(at=at),
         "healed": agents_heal_stuck(at=at),
     }

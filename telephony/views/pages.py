@@ -17,10 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.reach import require
-from telephony import ivr, recordings, services, softphone
+from telephony import ivr_menus, recordings, softphone
 from telephony.gateway import get_gateway
 from telephony.selectors import voicemails_visible_to
+from telephony.services.messages import voicemail_caller_reveal, voicemail_mark_handled
 from tickets.models import Holiday
+from tickets.templatetags.phone import phone
 
 VOICEMAIL_PAGE_SIZE = 100
 
@@ -120,7 +122,7 @@ def voicemail_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def voicemail_handled(request: HttpRequest, voicemail_id: int) -> HttpResponse:
-    voicemail = services.voicemail_mark_handled(person=request.user, voicemail_id=voicemail_id)
+    voicemail = voicemail_mark_handled(person=request.user, voicemail_id=voicemail_id)
     if not request.htmx:
         return redirect("telephony:voicemails")
     voicemail = (
@@ -138,10 +140,8 @@ def voicemail_reveal(request: HttpRequest, voicemail_id: int) -> HttpResponse:
     from django.core.exceptions import ValidationError
     from django.utils.html import format_html
 
-    from tickets.templatetags.phone import phone
-
     try:
-        number = services.voicemail_caller_reveal(viewer=request.user, voicemail_id=voicemail_id)
+        number = voicemail_caller_reveal(viewer=request.user, voicemail_id=voicemail_id)
     except ValidationError as exc:
         return HttpResponse(
             " ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8"
@@ -155,7 +155,7 @@ def ivr_tree(request: HttpRequest) -> HttpResponse:
     """Read-only: every voice menu of the center, its options, hours and holidays."""
     require(request.user, "see_voice_menus")
     center_id = request.user.center_id
-    roots = [ivr.menu_tree(menu) for menu in ivr.root_menus_for(center_id)]
+    roots = [ivr_menus.menu_tree(menu) for menu in ivr_menus.root_menus_for(center_id)]
     holidays = Holiday.objects.all()
     if center_id:
         holidays = holidays.filter(center_id=center_id)

@@ -12,7 +12,7 @@ from django.http import (
 from twilio.twiml.messaging_response import MessagingResponse
 
 from callcenter.inputs import parse_id
-from telephony import ivr, selectors, services, twiml
+from telephony import ivr, ivr_menus, selectors, twiml
 from telephony.forms import (
     CallStatusForm,
     GatherForm,
@@ -28,6 +28,17 @@ from telephony.forms import (
 )
 from telephony.models import CallPhase, FullAction, Offer, OfferStatus
 from telephony.security import twilio_webhook
+from telephony.services.bridging import call_bridge_requested, call_dial_result, conference_event
+from telephony.services.calls import call_left_queue, call_recording_update, call_status_update
+from telephony.services.common import QueueFullError, UnknownNumberError, call_for_sid
+from telephony.services.messages import sms_receive, voicemail_record
+from telephony.services.receiving import (
+    call_queue_timeout,
+    call_receive,
+    call_receive_as_callback,
+    call_request_callback,
+    call_to_voicemail,
+)
 from telephony.services.surveys import survey_sms_reply
 
 
@@ -46,16 +57,14 @@ def voice_incoming(request: HttpRequest) -> HttpResponse:
         form = IncomingCallForm(request.POST)
         form.is_valid()
         return _bad_request(form)
-    menu = ivr.root_menu_for_number(data["To"])
+    menu = ivr_menus.root_menu_for_number(data["To"])
     if menu is not None:  # a number with a voice menu (대표번호): no call row until a queue
         return _twiml(ivr.incoming_response(menu, caller=data))
     try:
-        call = services.call_receive(
-            sid=data["CallSid"], from_number=data["From"], to_number=data["To"]
-        )
-    except services.UnknownNumberError:
+        call = call_receive(sid=data["CallSid"], from_number=data["From"], to_number=data["To"])
+    except UnknownNumberError:
         return _twiml(twiml.not_in_service_response())
-    except services.QueueFullError as full:
+    except QueueFullError as full:
         try:
             return _twiml(queue_full_twiml(data, full.queue))
         except ValidationError as gone:  # a replay for a call that has since moved on
@@ -69,7 +78,7 @@ def queue_full_twiml(data: dict, queue, *, language: str = "ko", announce: bool 
     from telephony.models import FullAction
 
     if queue.full_action == FullAction.CALLBACK:
-        call = services.call_receive_as_callback(
+        call = call_receive_as_callback(
             sid=data["CallSid"],
             from_number=data["From"],
             to_number=data["To"],
@@ -91,7 +100,7 @@ def voice_queue_wait(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     data = form.cleaned_data
-    call = services.call_for_sid(data["CallSid"])
+    call = call_for_sid(data["CallSid"])
     if call is None:
         # Not a call we queued (or its row is gone): keep the caller company.
         return _twiml(
@@ -101,7 +110,7 @@ def voice_queue_wait(request: HttpRequest) -> HttpResponse:
         )
     if data.get("Digits") == "1" and call.phase == CallPhase.QUEUED:
         try:
-            services.call_request_callback(sid=call.sid)
+            call_request_callback(sid=call.sid)
         except ValidationError:
             pass  # an agent took the call meanwhile: it is being connected
         else:
@@ -109,7 +118,7 @@ def voice_queue_wait(request: HttpRequest) -> HttpResponse:
     if call.is_callback:
         return _twiml(twiml.leave_queue_response())
     queue = call.queue
-    if services.call_queue_timeout(sid=call.sid, call=call) is not None:
+    if call_queue_timeout(sid=call.sid, call=call) is not None:
         return _twiml(twiml.leave_queue_response())
     position = selectors.queue_position(call)
     expected = selectors.queue_expected_wait_seconds(queue, position=position)
@@ -132,19 +141,19 @@ def voice_queue_result(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     data = form.cleaned_data
-    call = services.call_left_queue(sid=data["CallSid"], result=data["QueueResult"])
+    call = call_left_queue(sid=data["CallSid"], result=data["QueueResult"])
     if call is None or data["QueueResult"] not in {"leave", "queue-full"}:
         return _twiml(twiml.VoiceResponse())
     if call.is_callback:
         return _twiml(twiml.callback_booked_response(call))
     if data["QueueResult"] == "queue-full" and call.queue.full_action == FullAction.CALLBACK:
         try:
-            call = services.call_request_callback(sid=call.sid, reason="full")
+            call = call_request_callback(sid=call.sid, reason="full")
         except ValidationError:
             return _twiml(twiml.VoiceResponse())  # no longer waiting: nothing to book
         return _twiml(twiml.callback_booked_response(call))
     # Over the maximum wait (or Twilio's own queue was full) with voicemail as the way out.
-    services.call_to_voicemail(sid=call.sid)
+    call_to_voicemail(sid=call.sid)
     return _twiml(
         twiml.voicemail_response(
             reason=call.queue_exit or "full", language=call.language, call=call
@@ -172,7 +181,7 @@ def voice_connect(request: HttpRequest) -> HttpResponse:
     if offer.status != OfferStatus.ACCEPTED:
         return _twiml(twiml.requeue_response(offer.call))
     # The leg enters the call's conference; the agent is rung into it (once per offer).
-    services.call_bridge_requested(offer_id=offer.pk, sid=sid)
+    call_bridge_requested(offer_id=offer.pk, sid=sid)
     return _twiml(twiml.connect_response(offer.call, offer.agent_id, settings.TWILIO_RECORD_CALLS))
 
 
@@ -182,7 +191,7 @@ def voice_status(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     data = form.cleaned_data
-    services.call_status_update(
+    call_status_update(
         sid=data["CallSid"],
         status=data["CallStatus"],
         sequence_number=data.get("SequenceNumber"),
@@ -202,7 +211,7 @@ def voice_recording(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("call must be an id")
     if not data["CallSid"] and not call_id:
         return HttpResponseBadRequest("CallSid or ?call= is required")
-    services.call_recording_update(
+    call_recording_update(
         sid=data["CallSid"],
         recording_sid=data["RecordingSid"],
         url=data.get("RecordingUrl") or "",
@@ -225,7 +234,7 @@ def voice_ivr(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     where, data = state.cleaned_data, form.cleaned_data
-    menu = ivr.menu_get(where["menu"])
+    menu = ivr_menus.menu_get(where["menu"])
     if menu is None:
         return HttpResponseBadRequest("unknown menu", content_type="text/plain")
     response = ivr.answer_gather(
@@ -256,7 +265,7 @@ def voice_voicemail(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(
             "the voicemail is not of this call", content_type="text/plain"
         )
-    services.voicemail_record(
+    voicemail_record(
         call_sid=data["CallSid"],
         recording_sid=data["RecordingSid"],
         reason=where["reason"],
@@ -276,7 +285,7 @@ def sms_incoming(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(form)
     data = form.cleaned_data
-    message = services.sms_receive(
+    message = sms_receive(
         sid=data["MessageSid"], from_number=data["From"], to_number=data["To"], body=data["Body"]
     )
     response = MessagingResponse()
@@ -297,7 +306,7 @@ def voice_conference(request: HttpRequest) -> HttpResponse:
         return _bad_request(form)
     data = form.cleaned_data
     try:
-        services.conference_event(
+        conference_event(
             conference_sid=data["ConferenceSid"],
             friendly_name=data["FriendlyName"],
             event=data["StatusCallbackEvent"],
@@ -322,7 +331,7 @@ def voice_dial_result(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("call must be an id")
     if not form.is_valid():
         return _bad_request(form)
-    waiting = services.call_dial_result(
+    waiting = call_dial_result(
         call_id=call_id,
         sid=form.cleaned_data["CallSid"],
         status=form.cleaned_data["DialCallStatus"],

@@ -9,7 +9,10 @@ from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus, NotReadyReason, WorkingHours
 from agents.services.states import agent_idle_since, agent_set_state
-from telephony import services
+from telephony.services.calls import call_hangup, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
+from telephony.services.wrapup import wrapup_submit
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 
@@ -18,7 +21,7 @@ NOON = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(day
 
 
 def receive(at):
-    return services.call_receive(
+    return call_receive(
         sid=new_call_sid(), from_number="+821011112222", to_number=GENERAL_NUMBER, at=at
     )
 
@@ -28,11 +31,11 @@ def finish_a_call(org, agent, *, ended_at):
     start = ended_at - timedelta(minutes=5)
     make_available(agent, at=start)
     call = receive(at=start + timedelta(seconds=5))
-    (offer,) = services.acd_route(queue_id=org.q_general.pk, at=start + timedelta(seconds=5))
+    (offer,) = acd_route(queue_id=org.q_general.pk, at=start + timedelta(seconds=5))
     assert offer.agent_id == agent.pk
-    services.offer_accept(agent=agent, offer_id=offer.pk, at=start + timedelta(seconds=10))
-    services.call_hangup(agent=agent, call_id=call.pk, at=ended_at - timedelta(seconds=30))
-    services.wrapup_submit(
+    offer_accept(agent=agent, offer_id=offer.pk, at=start + timedelta(seconds=10))
+    call_hangup(agent=agent, call_id=call.pk, at=ended_at - timedelta(seconds=30))
+    wrapup_submit(
         agent=agent,
         call_id=call.pk,
         disposition_id=org.general.dispositions.get(code="resolved").pk,
@@ -45,7 +48,7 @@ def finish_a_call(org, agent, *, ended_at):
 
 def next_offer_goes_to(org, at):
     receive(at=at)
-    (offer,) = services.acd_route(queue_id=org.q_general.pk, at=at)
+    (offer,) = acd_route(queue_id=org.q_general.pk, at=at)
     return offer.agent
 
 

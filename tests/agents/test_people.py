@@ -242,7 +242,8 @@ def test_a_person_added_on_the_roster_is_offered_calls_of_their_queue(org):
     """The persona agents stay offline: the only one who can take the call is the newcomer,
     through the skill given on the form."""
     from callcenter.dispatch import suppress_dispatch
-    from telephony import services as telephony
+    from telephony.services.receiving import call_receive
+    from telephony.services.routing import acd_offer_next
     from telephony.simulator import new_call_sid
     from tests.conftest import GENERAL_NUMBER
 
@@ -251,9 +252,7 @@ def test_a_person_added_on_the_roster_is_offered_calls_of_their_queue(org):
     newbie = Person.objects.get(username="newbie")
     with suppress_dispatch():
         agent_set_state(person=newbie, state="available")
-        telephony.call_receive(
-            sid=new_call_sid(), from_number="+821066600001", to_number=GENERAL_NUMBER
-        )
-        offer = telephony.acd_offer_next(queue_id=org.q_general.pk)
+        call_receive(sid=new_call_sid(), from_number="+821066600001", to_number=GENERAL_NUMBER)
+        offer = acd_offer_next(queue_id=org.q_general.pk)
 
     assert offer is not None and offer.agent == newbie

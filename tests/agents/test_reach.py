@@ -15,8 +15,11 @@ from agents.reach import (
 )
 from agents.roles import CAPABILITIES, can, roles_assignable_by
 from kpi.scopes import KpiScope, kpi_scopes_visible_to
-from telephony import services
 from telephony.selectors import calls_visible_to
+from telephony.services.calls import call_hangup, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
+from telephony.services.wrapup import wrapup_submit
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 from tests.factories import PersonFactory, TicketFactory
@@ -73,14 +76,12 @@ def test_person_get_for_404s_outside_scope(org):
 
 
 def _handled_call(agent):
-    call = services.call_receive(
-        sid=new_call_sid(), from_number="+821033334444", to_number=GENERAL_NUMBER
-    )
+    call = call_receive(sid=new_call_sid(), from_number="+821033334444", to_number=GENERAL_NUMBER)
     make_available(agent)
-    (offer,) = services.acd_route()
-    services.offer_accept(agent=agent, offer_id=offer.pk)
-    services.call_hangup(agent=agent, call_id=call.pk)
-    services.wrapup_submit(
+    (offer,) = acd_route()
+    offer_accept(agent=agent, offer_id=offer.pk)
+    call_hangup(agent=agent, call_id=call.pk)
+    wrapup_submit(
         agent=agent,
         call_id=call.pk,
         disposition_id=call.department.dispositions.first().pk,

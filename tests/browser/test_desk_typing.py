@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 
 from agents.models import RequestKind
-from telephony import services
 from telephony.models import Call
 from telephony.services.customers import call_customer_link
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.browser import test_call_flow as call_flow
 from tests.conftest import GENERAL_NUMBER, make_available
@@ -30,9 +31,9 @@ RRN = "900101-1234567"
 
 def ring_agent1(org, *, from_number="+821077778888"):
     """A call ringing for agent1 (routed by the ACD, no worker needed)."""
-    services.call_receive(sid=new_call_sid(), from_number=from_number, to_number=GENERAL_NUMBER)
+    call_receive(sid=new_call_sid(), from_number=from_number, to_number=GENERAL_NUMBER)
     make_available(org.agent1)
-    (offer,) = services.acd_route()
+    (offer,) = acd_route()
     assert offer.agent == org.agent1
     return offer
 

@@ -10,8 +10,10 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from telephony import services
 from telephony.models import CallPhase, Voicemail
+from telephony.services.messages import voicemail_record
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 from tests.factories import CallFactory
@@ -89,15 +91,15 @@ def test_the_desktops_unfinished_wrap_ups_mask_callers(client, org):
 
 def test_the_live_screen_pop_still_shows_the_caller(client, org):
     make_available(org.agent1)
-    services.call_receive(sid=new_call_sid(), from_number=RAW, to_number=GENERAL_NUMBER)
-    services.acd_route()
+    call_receive(sid=new_call_sid(), from_number=RAW, to_number=GENERAL_NUMBER)
+    acd_route()
     client.force_login(org.agent1)
     assert FULL in client.get(reverse("desk:desktop")).content.decode()
     assert FULL in client.get(reverse("desk:offer-alert")).content.decode()
 
 
 def _voicemail(org, n: int, **extra) -> Voicemail:
-    return services.voicemail_record(
+    return voicemail_record(
         call_sid="CA" + f"{n:02d}" * 16,
         recording_sid="RE" + f"{n:02d}" * 16,
         reason="closed",

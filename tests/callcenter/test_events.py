@@ -107,7 +107,7 @@ def test_an_agent_choosing_available_asks_for_a_routing_run_after_commit(
 def test_a_handled_call_asks_for_a_kpi_refill_after_commit(
     org, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from telephony import services
+    from telephony.services.wrapup import wrapup_submit
     from tests.tickets.test_pii_wrapup import call_in_wrapup
 
     call = call_in_wrapup(org)
@@ -115,7 +115,7 @@ def test_a_handled_call_asks_for_a_kpi_refill_after_commit(
     monkeypatch.setattr("kpi.reactions.kpi_fill_soon", lambda: asked.append(1))
     disposition = org.general.dispositions.get(code="resolved")
     with django_capture_on_commit_callbacks(execute=True):
-        services.wrapup_submit(
+        wrapup_submit(
             agent=org.agent1,
             call_id=call.pk,
             disposition_id=disposition.pk,

@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from agents.models import AgentState, AgentStatus, QueueMembership
 from callcenter.dispatch import suppress_dispatch
 from demo.management.commands.simulate_agents import Colleague, Command, colleagues_in
-from telephony import services
 from telephony.models import Call, CallPhase
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from tests.conftest import GENERAL_NUMBER
 from tests.factories import PersonFactory, QueueMembershipFactory
 
@@ -32,10 +33,10 @@ def test_a_colleague_answers_talks_hangs_up_and_wraps_up(org):
     with suppress_dispatch():
         command._step(mate)
         assert state() == AgentState.AVAILABLE
-        call = services.call_receive(
+        call = call_receive(
             sid="CA" + "5" * 32, from_number="+821012340000", to_number=GENERAL_NUMBER
         )
-        services.acd_route(queue_id=org.q_general.pk)
+        acd_route(queue_id=org.q_general.pk)
         assert state() == AgentState.RESERVED
         for expected in (AgentState.ON_CALL, AgentState.WRAP_UP, AgentState.AVAILABLE):
             command._step(mate)

@@ -7,8 +7,11 @@ import pytest
 from django.urls import reverse
 
 from desk.forms import WrapupForm
-from telephony import services
 from telephony.models import Call
+from telephony.services.calls import call_hangup, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
+from telephony.services.wrapup import call_notepad_save, wrapup_submit
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 
@@ -18,10 +21,10 @@ RRN = "900101-1234567"
 
 @pytest.fixture
 def on_call(org) -> Call:
-    services.call_receive(sid=new_call_sid(), from_number="+821077778888", to_number=GENERAL_NUMBER)
+    call_receive(sid=new_call_sid(), from_number="+821077778888", to_number=GENERAL_NUMBER)
     make_available(org.agent1)
-    (offer,) = services.acd_route()
-    return services.offer_accept(agent=org.agent1, offer_id=offer.pk)
+    (offer,) = acd_route()
+    return offer_accept(agent=org.agent1, offer_id=offer.pk)
 
 
 def _save(client, call, **data):
@@ -41,7 +44,7 @@ def test_the_notes_are_stored_masked_and_the_agent_sees_what_was_found(client, o
 
 
 def test_the_service_masks_whatever_it_is_given(org, on_call):
-    services.call_notepad_save(agent=org.agent1, call_id=on_call.pk, note=f"카드 {RRN}")
+    call_notepad_save(agent=org.agent1, call_id=on_call.pk, note=f"카드 {RRN}")
     assert RRN not in Call.objects.get(pk=on_call.pk).notepad
 
 
@@ -79,9 +82,9 @@ def test_someone_elses_call_is_not_found(client, org, on_call):
 
 
 def test_a_wrapped_up_call_takes_no_more_notes(client, org, on_call):
-    services.call_hangup(agent=org.agent1, call_id=on_call.pk)
+    call_hangup(agent=org.agent1, call_id=on_call.pk)
     resolved = org.general.dispositions.get(code="resolved")
-    services.wrapup_submit(
+    wrapup_submit(
         agent=org.agent1, call_id=on_call.pk, disposition_id=resolved.pk, note="끝", subject="문의"
     )
     client.force_login(org.agent1)
@@ -91,10 +94,10 @@ def test_a_wrapped_up_call_takes_no_more_notes(client, org, on_call):
 
 def test_the_notes_start_the_wrapup(org, on_call):
     resolved = org.general.dispositions.get(code="resolved")
-    services.call_notepad_save(
+    call_notepad_save(
         agent=org.agent1, call_id=on_call.pk, note="요금 문의", disposition_id=resolved.pk
     )
-    services.call_hangup(agent=org.agent1, call_id=on_call.pk)
+    call_hangup(agent=org.agent1, call_id=on_call.pk)
     call = Call.objects.get(pk=on_call.pk)
     form = WrapupForm(call=call, person=org.agent1)
     assert form["note"].value() == "요금 문의"

@@ -13,7 +13,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from telephony import services
+from telephony.services.calls import call_hangup, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 from tickets.models import Customer
@@ -23,17 +25,17 @@ pytestmark = pytest.mark.django_db
 
 
 def _ring(org, number="+821077778888"):
-    services.call_receive(sid=new_call_sid(), from_number=number, to_number=GENERAL_NUMBER)
+    call_receive(sid=new_call_sid(), from_number=number, to_number=GENERAL_NUMBER)
     make_available(org.agent1)
-    (offer,) = services.acd_route()
+    (offer,) = acd_route()
     return offer
 
 
 @pytest.fixture
 def in_wrapup(org):
     offer = _ring(org)
-    services.offer_accept(agent=org.agent1, offer_id=offer.pk)
-    return services.call_hangup(agent=org.agent1, call_id=offer.call_id)
+    offer_accept(agent=org.agent1, offer_id=offer.pk)
+    return call_hangup(agent=org.agent1, call_id=offer.call_id)
 
 
 def _version(content: str) -> str:

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from desk import selectors
-from telephony import services
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 from tickets.models import Customer
@@ -25,9 +26,9 @@ pytestmark = pytest.mark.django_db
 def ringing(org):
     """A known caller ringing for agent1 (so the poll also reads the caller's history)."""
     customer = Customer.objects.create(name="홍길동", phone="+821055550000")
-    services.call_receive(sid=new_call_sid(), from_number=customer.phone, to_number=GENERAL_NUMBER)
+    call_receive(sid=new_call_sid(), from_number=customer.phone, to_number=GENERAL_NUMBER)
     make_available(org.agent1)
-    (offer,) = services.acd_route()
+    (offer,) = acd_route()
     assert offer.agent == org.agent1 and offer.call.customer == customer
     return offer
 

@@ -11,7 +11,9 @@ from django.urls import reverse
 
 from agents.models import AgentState, AgentStateInterval, AgentStatus
 from callcenter.session_guard import BACKGROUND_HEADER
-from telephony import services
+from telephony.services.calls import call_hangup, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 
@@ -39,9 +41,9 @@ def _poll(client, version="stale"):
 
 @pytest.fixture
 def ringing(org):
-    services.call_receive(sid=new_call_sid(), from_number="+821077778888", to_number=GENERAL_NUMBER)
+    call_receive(sid=new_call_sid(), from_number="+821077778888", to_number=GENERAL_NUMBER)
     make_available(org.agent1)
-    (offer,) = services.acd_route()
+    (offer,) = acd_route()
     return offer
 
 
@@ -51,8 +53,8 @@ def test_a_poll_writes_nothing_while_a_call_rings_or_is_wrapped_up(client, org, 
     with CaptureQueriesContext(connection) as ctx:
         assert _poll(client).status_code == 200
     assert _writes(ctx) == []
-    services.offer_accept(agent=org.agent1, offer_id=ringing.pk)
-    services.call_hangup(agent=org.agent1, call_id=ringing.call_id)
+    offer_accept(agent=org.agent1, offer_id=ringing.pk)
+    call_hangup(agent=org.agent1, call_id=ringing.call_id)
     with CaptureQueriesContext(connection) as ctx:
         assert _poll(client).status_code == 200
     assert _writes(ctx) == []

@@ -2,15 +2,16 @@
 
 from django.urls import reverse
 
-from telephony import services
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 
 
 def test_an_agent_on_another_page_sees_the_call_ringing_for_them(client, org):
     make_available(org.agent1)
-    services.call_receive(sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER)
-    services.acd_route()
+    call_receive(sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER)
+    acd_route()
     client.force_login(org.agent1)
     alert = client.get(reverse("desk:offer-alert"))
     assert reverse("desk:desktop") in alert.content.decode()

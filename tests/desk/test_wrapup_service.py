@@ -12,12 +12,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus
+from callcenter.pii import PiiBlocked
 from desk.services import wrapup_complete
-from telephony import services
 from telephony.models import CallEvent, CallPhase
+from telephony.services.calls import call_hangup, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
-from tickets.models import Customer, FollowUpTask, Priority, Ticket, TicketCategory
+from tickets.models import (
+    Customer,
+    FollowUpTask,
+    PiiDetection,
+    Priority,
+    Ticket,
+    TicketCategory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +36,11 @@ CALLER = "+821077778888"
 
 @pytest.fixture
 def in_wrapup(org):
-    services.call_receive(sid=new_call_sid(), from_number=CALLER, to_number=GENERAL_NUMBER)
+    call_receive(sid=new_call_sid(), from_number=CALLER, to_number=GENERAL_NUMBER)
     make_available(org.agent1)
-    (offer,) = services.acd_route()
-    services.offer_accept(agent=org.agent1, offer_id=offer.pk)
-    return services.call_hangup(agent=org.agent1, call_id=offer.call_id)
+    (offer,) = acd_route()
+    offer_accept(agent=org.agent1, offer_id=offer.pk)
+    return call_hangup(agent=org.agent1, call_id=offer.call_id)
 
 
 def _state(person) -> str:
@@ -121,3 +131,37 @@ def test_the_desk_shows_a_refused_wrapup_on_the_form_and_keeps_the_call(client, 
     in_wrapup.refresh_from_db()
     assert in_wrapup.ticket_id is None and in_wrapup.phase == CallPhase.WRAP_UP
     assert not Ticket.objects.exists()
+
+
+def test_the_wrapup_service_guards_the_text_it_is_given(org, in_wrapup):
+    """The service calls the PII guard itself: an identifier the agent has not confirmed
+    stops the whole wrap-up; confirmed, every text is stored masked and each finding is
+    logged for QA, without the identifier. The caller's own number is not a finding."""
+    resolved = org.general.dispositions.get(code="resolved")
+    texts = {
+        "note": "본인 확인 900101-1234567, 회신 010-7777-8888",
+        "subject": "카드 4111 1111 1111 1111",
+        "followup_note": "메일 kim@example.com",
+    }
+    with pytest.raises(PiiBlocked) as blocked:
+        wrapup_complete(agent=org.agent1, call_id=in_wrapup.pk, disposition_id=resolved.pk, **texts)
+    assert {field for field, _finding in blocked.value.findings} == set(texts)
+    assert not Ticket.objects.exists() and not PiiDetection.objects.exists()
+
+    call = wrapup_complete(
+        agent=org.agent1,
+        call_id=in_wrapup.pk,
+        disposition_id=resolved.pk,
+        followup_at=timezone.now() + timedelta(hours=1),
+        pii_confirmed=True,
+        **texts,
+    )
+    ticket = call.ticket
+    assert "1234567" not in ticket.notes.get().body and "010-7777-8888" in ticket.notes.get().body
+    assert "1111 1111 1111" not in ticket.subject
+    assert "kim@" not in FollowUpTask.objects.get(ticket=ticket).note
+    found = sorted(PiiDetection.objects.values_list("field", "kind"))
+    assert found == [("followup_note", "email"), ("note", "rrn"), ("subject", "card")]
+    assert not any(
+        "1234567" in masked for masked in PiiDetection.objects.values_list("masked", flat=True)
+    )

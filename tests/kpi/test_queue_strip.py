@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from agents.models import Department
 from callcenter.clock import day_bounds
-from telephony import services
 from telephony.models import Queue
+from telephony.services.receiving import call_receive
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER
 from tests.factories import CallFactory, QueueMembershipFactory
@@ -99,7 +99,7 @@ def test_an_unchanged_strip_answers_204_and_a_new_caller_changes_it(client, org,
     version = re.search(r'hx-get="/kpi/queues/mine/\?v=([0-9a-f]+)"', body).group(1)
     assert 'hx-trigger="every 5s"' in body
     assert strip(client, org.agent1, f"?v={version}").status_code == 204
-    services.call_receive(sid=new_call_sid(), from_number="+821099998888", to_number=GENERAL_NUMBER)
+    call_receive(sid=new_call_sid(), from_number="+821099998888", to_number=GENERAL_NUMBER)
     response = strip(client, org.agent1, f"?v={version}")
     assert response.status_code == 200
     assert figure(queue_block(response.content.decode(), org.q_general), "waiting") == "3"

@@ -11,7 +11,10 @@ from kpi.selectors.rows import kpi_rows_for
 from kpi.services.collect import interval_floor
 from kpi.services.fill import kpi_backfill
 from kpi.services.watermarks import kpi_fill_incremental
-from telephony import services
+from telephony.services.calls import call_hangup, call_status_update, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
+from telephony.services.wrapup import wrapup_submit
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 
@@ -28,16 +31,16 @@ def test_formulas_follow_domain_md():
 
 
 def handle(org, agent, *, arrive, wait, talk, acw):
-    call = services.call_receive(
+    call = call_receive(
         sid=new_call_sid(), from_number="+821012340000", to_number=GENERAL_NUMBER, at=arrive
     )
-    offers = services.acd_route(at=arrive)
+    offers = acd_route(at=arrive)
     offer = next(o for o in offers if o.call_id == call.pk)
     answered = arrive + timedelta(seconds=wait)
-    services.offer_accept(agent=agent, offer_id=offer.pk, at=answered)
+    offer_accept(agent=agent, offer_id=offer.pk, at=answered)
     ended = answered + timedelta(seconds=talk)
-    services.call_hangup(agent=agent, call_id=call.pk, at=ended)
-    services.wrapup_submit(
+    call_hangup(agent=agent, call_id=call.pk, at=ended)
+    wrapup_submit(
         agent=agent,
         call_id=call.pk,
         disposition_id=org.general.dispositions.first().pk,
@@ -62,13 +65,13 @@ def day(org):
     handle(org, org.agent1, arrive=base + timedelta(minutes=1), wait=10, talk=200, acw=50)  # 250 s
     handle(org, org.agent3, arrive=base + timedelta(minutes=2), wait=5, talk=400, acw=100)  # 500 s
     handle(org, org.agent1, arrive=base + timedelta(minutes=7), wait=15, talk=100, acw=20)  # 120 s
-    lost = services.call_receive(
+    lost = call_receive(
         sid=new_call_sid(),
         from_number="+821099990000",
         to_number=GENERAL_NUMBER,
         at=base + timedelta(minutes=3),
     )
-    services.call_status_update(
+    call_status_update(
         sid=lost.sid, status="completed", sequence_number=0, at=base + timedelta(minutes=4)
     )
     return base

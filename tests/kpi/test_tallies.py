@@ -17,8 +17,10 @@ from callcenter.clock import day_bounds
 from callcenter.dispatch import suppress_dispatch
 from kpi import formulas, tallies
 from kpi.tallies import TallyScope
-from telephony import services
 from telephony.models import Call
+from telephony.services.calls import call_hangup, call_left_queue, call_status_update, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 
@@ -57,9 +59,7 @@ def committed(django_capture_on_commit_callbacks):
 
 
 def receive(at, frm="+821011112222"):
-    return services.call_receive(
-        sid=new_call_sid(), from_number=frm, to_number=GENERAL_NUMBER, at=at
-    )
+    return call_receive(sid=new_call_sid(), from_number=frm, to_number=GENERAL_NUMBER, at=at)
 
 
 def snapshot(org, kind="queue"):
@@ -81,19 +81,19 @@ def run_a_morning(org, committed):
         make_available(org.agent1, at=t0 - timedelta(seconds=30))
         quick = receive(t0)
         late = receive(t0 + timedelta(seconds=1), frm="+821022223333")
-        (o1,) = services.acd_route(queue_id=org.q_general.pk, at=t0 + timedelta(seconds=2))
-        services.offer_accept(agent=org.agent1, offer_id=o1.pk, at=t0 + timedelta(seconds=10))
+        (o1,) = acd_route(queue_id=org.q_general.pk, at=t0 + timedelta(seconds=2))
+        offer_accept(agent=org.agent1, offer_id=o1.pk, at=t0 + timedelta(seconds=10))
         make_available(org.agent2, at=t0 + timedelta(seconds=30))
-        (o2,) = services.acd_route(queue_id=org.q_general.pk, at=t0 + timedelta(seconds=30))
-        services.offer_accept(agent=org.agent2, offer_id=o2.pk, at=t0 + timedelta(seconds=41))
+        (o2,) = acd_route(queue_id=org.q_general.pk, at=t0 + timedelta(seconds=30))
+        offer_accept(agent=org.agent2, offer_id=o2.pk, at=t0 + timedelta(seconds=41))
         short = receive(t0 + timedelta(seconds=50), frm="+821033334444")
-        services.call_status_update(
+        call_status_update(
             sid=short.sid, status="completed", sequence_number=2, at=t0 + timedelta(seconds=53)
         )
         long_ = receive(t0 + timedelta(seconds=60), frm="+821044445555")
-        services.call_left_queue(sid=long_.sid, result="hangup", at=t0 + timedelta(seconds=90))
+        call_left_queue(sid=long_.sid, result="hangup", at=t0 + timedelta(seconds=90))
         waiting = receive(t0 + timedelta(seconds=100), frm="+821055556666")
-        services.call_hangup(agent=org.agent1, call_id=o1.call_id, at=t0 + timedelta(seconds=120))
+        call_hangup(agent=org.agent1, call_id=o1.call_id, at=t0 + timedelta(seconds=120))
         agent_set_state(person=org.agent3, state=AgentState.NOT_READY, reason=NotReadyReason.BREAK)
     return t0, quick, late, short, long_, waiting
 

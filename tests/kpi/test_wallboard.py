@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from callcenter.dispatch import suppress_dispatch
 from kpi import tallies
-from telephony import services
+from telephony.services.receiving import call_receive
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER
 
@@ -66,9 +66,7 @@ def test_it_answers_204_while_nothing_changed_and_the_new_tiles_after_an_event(c
     version = version_of(client.get(PAGE))
     assert client.get(TILES, {"v": version}).status_code == 204
     with suppress_dispatch():
-        services.call_receive(
-            sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER
-        )
+        call_receive(sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER)
     changed = client.get(TILES, {"v": version})
     assert changed.status_code == 200
     assert version_of(changed) != version
@@ -81,7 +79,7 @@ def test_the_partial_runs_a_bounded_number_of_queries(client, org, django_assert
     version = version_of(client.get(PAGE))
     with suppress_dispatch():
         for i in range(5):
-            services.call_receive(
+            call_receive(
                 sid=new_call_sid(), from_number=f"+82101234000{i}", to_number=GENERAL_NUMBER
             )
     tallies.tallies_version()

@@ -20,8 +20,16 @@ from kpi.models import STAT_FIELDS, DailyStat, IntervalStat
 from kpi.services.fill import kpi_backfill
 from qa.models import EvaluationComment, EvaluationStatus
 from qa.selectors.reports import report_scores
-from telephony import services
+from telephony.services.calls import (
+    call_hangup,
+    call_recording_update,
+    call_status_update,
+    offer_accept,
+)
 from telephony.services.messages import sms_receive, voicemail_record
+from telephony.services.receiving import call_receive, call_request_callback
+from telephony.services.routing import acd_route
+from telephony.services.wrapup import wrapup_submit
 from telephony.simulator import new_call_sid
 from telephony.sms import sms_send
 from tests.conftest import GENERAL_NUMBER, make_available
@@ -42,23 +50,21 @@ _recordings = itertools.count(1)
 
 
 def handled_call(org, *, number, arrive, note, subject="문의", wait=10, talk=120, acw=30):
-    call = services.call_receive(
-        sid=new_call_sid(), from_number=number, to_number=GENERAL_NUMBER, at=arrive
-    )
-    offer = next(o for o in services.acd_route(at=arrive) if o.call_id == call.pk)
+    call = call_receive(sid=new_call_sid(), from_number=number, to_number=GENERAL_NUMBER, at=arrive)
+    offer = next(o for o in acd_route(at=arrive) if o.call_id == call.pk)
     answered = arrive + timedelta(seconds=wait)
-    services.offer_accept(agent=offer.agent, offer_id=offer.pk, at=answered)
+    offer_accept(agent=offer.agent, offer_id=offer.pk, at=answered)
     ended = answered + timedelta(seconds=talk)
-    services.call_hangup(agent=offer.agent, call_id=call.pk, at=ended)
+    call_hangup(agent=offer.agent, call_id=call.pk, at=ended)
     n = next(_recordings)
-    services.call_recording_update(
+    call_recording_update(
         sid=call.sid,
         recording_sid=f"RE{n:032d}",
         url=f"https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE{n:032d}",
         status="completed",
         duration=int(talk),
     )
-    services.wrapup_submit(
+    wrapup_submit(
         agent=offer.agent,
         call_id=call.pk,
         disposition_id=org.general.dispositions.first().pk,
@@ -111,16 +117,16 @@ def world(org):
             org, number=KIM.phone, arrive=recent + timedelta(minutes=5), note="최근 문의"
         ),
     )
-    lost = services.call_receive(
+    lost = call_receive(
         sid=new_call_sid(), from_number=HONG.second, to_number=GENERAL_NUMBER, at=old
     )
-    services.call_status_update(
+    call_status_update(
         sid=lost.sid, status="completed", sequence_number=0, at=old + timedelta(seconds=40)
     )
-    waiting = services.call_receive(
+    waiting = call_receive(
         sid=new_call_sid(), from_number=HONG.phone, to_number=GENERAL_NUMBER, at=now
     )
-    services.call_request_callback(sid=waiting.sid, number=HONG.second, at=now)
+    call_request_callback(sid=waiting.sid, number=HONG.second, at=now)
 
     ticket = calls.hong_old.ticket
     tickets_services.followup_create(

@@ -9,8 +9,17 @@ from django.utils import timezone
 from twilio.twiml.voice_response import VoiceResponse
 
 from agents.models import AgentState, AgentStatus, QueueMembership
-from telephony import selectors, services
+from telephony import selectors
 from telephony.models import Call, CallPhase, FullAction, QueueTier, RoutingStrategy
+from telephony.services.calls import call_left_queue, call_status_update, offer_accept
+from telephony.services.common import QueueFullError
+from telephony.services.receiving import (
+    call_queue_timeout,
+    call_receive,
+    call_request_callback,
+    call_to_voicemail,
+)
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, SIGNUP_NUMBER, make_available, post_signed
 from tests.factories import CustomerFactory, TicketFactory
@@ -24,13 +33,11 @@ def at(seconds: float):
 
 
 def receive(seconds=0, frm="+821011112222", number=GENERAL_NUMBER, **kw):
-    return services.call_receive(
-        sid=new_call_sid(), from_number=frm, to_number=number, at=at(seconds), **kw
-    )
+    return call_receive(sid=new_call_sid(), from_number=frm, to_number=number, at=at(seconds), **kw)
 
 
 def route(seconds, queue=None):
-    return services.acd_route(queue_id=queue.pk if queue else None, at=at(seconds))
+    return acd_route(queue_id=queue.pk if queue else None, at=at(seconds))
 
 
 def set_skill(person, queue, proficiency):
@@ -101,9 +108,7 @@ def test_round_robin_takes_turns_regardless_of_idle_time(org):
         call = receive(i * 100 + 1)
         (offer,) = route(i * 100 + 2, org.q_general)
         order.append(offer.agent_id)
-        services.call_status_update(
-            sid=call.sid, status="completed", sequence_number=9, at=at(i * 100 + 3)
-        )
+        call_status_update(sid=call.sid, status="completed", sequence_number=9, at=at(i * 100 + 3))
     ids = [p.pk for p in agents]
     assert order == [ids[0], ids[1], ids[2], ids[0]]
 
@@ -119,8 +124,8 @@ def test_fewest_calls_prefers_the_agent_who_has_taken_the_fewest_today(org):
         calls_today=9, calls_today_date=today - timedelta(days=1)
     )
     make_available(org.agent3, org.agent1, org.agent2, at=timezone.now())
-    services.call_receive(sid=new_call_sid(), from_number="+821011112222", to_number=GENERAL_NUMBER)
-    (offer,) = services.acd_route()
+    call_receive(sid=new_call_sid(), from_number="+821011112222", to_number=GENERAL_NUMBER)
+    (offer,) = acd_route()
     assert offer.agent_id == org.agent3.pk
 
 
@@ -137,9 +142,9 @@ def test_skill_level_order_prefers_the_most_proficient(org):
 
 def test_accepting_counts_the_agents_calls_today(org):
     make_available(org.agent1)
-    services.call_receive(sid=new_call_sid(), from_number="+821011112222", to_number=GENERAL_NUMBER)
-    (offer,) = services.acd_route()
-    services.offer_accept(agent=org.agent1, offer_id=offer.pk)
+    call_receive(sid=new_call_sid(), from_number="+821011112222", to_number=GENERAL_NUMBER)
+    (offer,) = acd_route()
+    offer_accept(agent=org.agent1, offer_id=offer.pk)
     status = AgentStatus.objects.get(person=org.agent1)
     assert (status.calls_today, status.calls_today_date) == (1, timezone.localdate())
 
@@ -171,19 +176,19 @@ def test_a_full_queue_refuses_new_callers_but_booked_callbacks_hold_no_line(org)
     org.q_general.save()
     first = receive(0)
     receive(1)
-    with pytest.raises(services.QueueFullError):
+    with pytest.raises(QueueFullError):
         receive(2)
-    services.call_request_callback(sid=first.sid, at=at(3))
+    call_request_callback(sid=first.sid, at=at(3))
     receive(4)  # the callback freed a line
 
 
 def test_a_callback_keeps_the_callers_place_and_is_not_an_abandon(org):
     first = receive(0)
     second = receive(10)
-    services.call_request_callback(sid=first.sid, at=at(20))
+    call_request_callback(sid=first.sid, at=at(20))
     # The caller hangs up after booking: no abandon, the call keeps waiting.
-    services.call_status_update(sid=first.sid, status="completed", sequence_number=3, at=at(21))
-    services.call_left_queue(sid=first.sid, result="leave", at=at(21))
+    call_status_update(sid=first.sid, status="completed", sequence_number=3, at=at(21))
+    call_left_queue(sid=first.sid, result="leave", at=at(21))
     first.refresh_from_db()
     assert first.phase == CallPhase.QUEUED
     assert first.enqueued_at == at(0)
@@ -209,11 +214,11 @@ def test_accepting_a_callback_dials_the_customer_instead_of_redirecting_a_live_c
 
     monkeypatch.setattr("telephony.gateway.get_gateway", lambda: Recorder())
     call = receive(0)
-    services.call_request_callback(sid=call.sid, at=at(1))
+    call_request_callback(sid=call.sid, at=at(1))
     make_available(org.agent1, at=at(0))
     (offer,) = route(5)
     with django_capture_on_commit_callbacks(execute=True):
-        services.offer_accept(agent=org.agent1, offer_id=offer.pk, at=at(6))
+        offer_accept(agent=org.agent1, offer_id=offer.pk, at=at(6))
     assert requests == [("dial_callback", call.pk, offer.pk)]
 
 
@@ -222,7 +227,7 @@ def test_max_wait_books_a_callback_when_the_queue_says_so(org):
     org.q_general.full_action = FullAction.CALLBACK
     org.q_general.save()
     call = receive(0)
-    assert services.call_queue_timeout(sid=call.sid, at=at(130)).is_callback
+    assert call_queue_timeout(sid=call.sid, at=at(130)).is_callback
     call.refresh_from_db()
     assert call.queue_exit == "max_wait"
 
@@ -232,9 +237,9 @@ def test_max_wait_with_voicemail_ends_the_call_without_an_abandon(org):
     org.q_general.full_action = FullAction.VOICEMAIL
     org.q_general.save()
     call = receive(0)
-    services.call_queue_timeout(sid=call.sid, at=at(130))
-    services.call_to_voicemail(sid=call.sid, at=at(131))
-    services.call_status_update(sid=call.sid, status="completed", sequence_number=4, at=at(200))
+    call_queue_timeout(sid=call.sid, at=at(130))
+    call_to_voicemail(sid=call.sid, at=at(131))
+    call_status_update(sid=call.sid, status="completed", sequence_number=4, at=at(200))
     call.refresh_from_db()
     assert call.phase == CallPhase.VOICEMAIL
     assert not call.events.filter(kind="abandoned").exists()
@@ -251,10 +256,8 @@ def test_the_wait_music_announces_position_and_expected_wait(client, org):
     make_available(org.agent3)
     org.agent3.status.state = AgentState.ON_CALL
     AgentStatus.objects.filter(person=org.agent3).update(state=AgentState.ON_CALL)
-    first = services.call_receive(sid=new_call_sid(), from_number="+8210", to_number=GENERAL_NUMBER)
-    second = services.call_receive(
-        sid=new_call_sid(), from_number="+8211", to_number=GENERAL_NUMBER
-    )
+    first = call_receive(sid=new_call_sid(), from_number="+8210", to_number=GENERAL_NUMBER)
+    second = call_receive(sid=new_call_sid(), from_number="+8211", to_number=GENERAL_NUMBER)
     response = post_signed(client, wait_url(), {"CallSid": second.sid, "QueuePosition": "2"})
     body = response.content.decode()
     assert response.status_code == 200
@@ -264,7 +267,7 @@ def test_the_wait_music_announces_position_and_expected_wait(client, org):
 
 
 def test_pressing_1_while_waiting_books_a_callback_and_leaves_the_queue(client, org):
-    call = services.call_receive(sid=new_call_sid(), from_number="+8210", to_number=GENERAL_NUMBER)
+    call = call_receive(sid=new_call_sid(), from_number="+8210", to_number=GENERAL_NUMBER)
     response = post_signed(client, wait_url(), {"CallSid": call.sid, "Digits": "1"})
     assert "<Leave" in response.content.decode()
     result = post_signed(
@@ -281,7 +284,7 @@ def test_over_the_maximum_wait_the_caller_is_asked_for_a_voicemail(client, org):
     org.q_general.max_wait_seconds = 60
     org.q_general.full_action = FullAction.VOICEMAIL
     org.q_general.save()
-    call = services.call_receive(
+    call = call_receive(
         sid=new_call_sid(),
         from_number="+8210",
         to_number=GENERAL_NUMBER,
@@ -302,7 +305,7 @@ def test_over_the_maximum_wait_the_caller_is_asked_for_a_voicemail(client, org):
 def test_a_full_queue_books_a_callback_at_the_door(client, org):
     org.q_general.max_size = 1
     org.q_general.save()
-    services.call_receive(sid=new_call_sid(), from_number="+8210", to_number=GENERAL_NUMBER)
+    call_receive(sid=new_call_sid(), from_number="+8210", to_number=GENERAL_NUMBER)
     sid = new_call_sid()
     response = post_signed(
         client,
@@ -319,14 +322,14 @@ def test_a_callback_at_the_door_commits_with_its_call_or_not_at_all(client, org,
     the commit, never sees the caller on the line, and a failure leaves no row behind."""
     org.q_general.max_size = 1
     org.q_general.save()
-    services.call_receive(sid=new_call_sid(), from_number="+8210", to_number=GENERAL_NUMBER)
+    call_receive(sid=new_call_sid(), from_number="+8210", to_number=GENERAL_NUMBER)
 
     def moved_on(**_kwargs):
         from django.core.exceptions import ValidationError
 
         raise ValidationError("This call is no longer waiting.")
 
-    monkeypatch.setattr("telephony.services.calls.call_request_callback", moved_on)
+    monkeypatch.setattr("telephony.services.receiving.call_request_callback", moved_on)
     sid = new_call_sid()
     response = post_signed(
         client,

@@ -9,9 +9,20 @@ from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus, NotReadyReason
 from agents.services.states import agent_set_state
-from telephony import services
 from telephony.gateway import TwilioGateway
 from telephony.models import Call, CallEvent, CallPhase, Offer, OfferStatus
+from telephony.services.bridging import call_hold, call_resume
+from telephony.services.calls import call_hangup, offer_accept
+from telephony.services.common import call_for_sid
+from telephony.services.monitoring import call_monitor
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
+from telephony.services.transfers import (
+    call_escalate,
+    call_transfer,
+    transfer_cancel,
+    transfer_complete,
+)
 from telephony.simulator import Simulator, new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available, post_signed
 from tests.telephony.test_gateway import RecordingHttpClient
@@ -31,10 +42,10 @@ def state(person):
 def connect(agent, *, t=0, frm="+821011112222") -> Call:
     """A call answered by `agent` (the only available agent of its queue) at T0 + t + 5s."""
     make_available(agent, at=at(t - 60))
-    services.call_receive(sid=new_call_sid(), from_number=frm, to_number=GENERAL_NUMBER, at=at(t))
-    (offer,) = services.acd_route(at=at(t))
+    call_receive(sid=new_call_sid(), from_number=frm, to_number=GENERAL_NUMBER, at=at(t))
+    (offer,) = acd_route(at=at(t))
     assert offer.agent_id == agent.pk
-    return services.offer_accept(agent=agent, offer_id=offer.pk, at=at(t + 5))
+    return offer_accept(agent=agent, offer_id=offer.pk, at=at(t + 5))
 
 
 def kinds(call):
@@ -46,10 +57,10 @@ def kinds(call):
 
 def test_hold_time_is_counted_apart_from_talk_time_even_when_the_call_ends_on_hold(org):
     call = connect(org.agent1)  # answered at 5
-    services.call_hold(agent=org.agent1, call_id=call.pk, at=at(65))
-    services.call_resume(agent=org.agent1, call_id=call.pk, at=at(95))
-    services.call_hold(agent=org.agent1, call_id=call.pk, at=at(125))
-    services.call_hangup(agent=org.agent1, call_id=call.pk, at=at(155))  # still on hold
+    call_hold(agent=org.agent1, call_id=call.pk, at=at(65))
+    call_resume(agent=org.agent1, call_id=call.pk, at=at(95))
+    call_hold(agent=org.agent1, call_id=call.pk, at=at(125))
+    call_hangup(agent=org.agent1, call_id=call.pk, at=at(155))  # still on hold
     call.refresh_from_db()
     assert call.hold_seconds == 60
     assert call.talk_seconds == 150 - 60
@@ -60,7 +71,7 @@ def test_hold_time_is_counted_apart_from_talk_time_even_when_the_call_ends_on_ho
 def test_only_the_calls_agent_can_hold_it(org):
     call = connect(org.agent1)
     with pytest.raises(PermissionDenied):
-        services.call_hold(agent=org.agent2, call_id=call.pk)
+        call_hold(agent=org.agent2, call_id=call.pk)
 
 
 # --- Transfers ------------------------------------------------------------------------------
@@ -69,7 +80,7 @@ def test_only_the_calls_agent_can_hold_it(org):
 def test_a_cold_transfer_to_a_queue_starts_a_segment_routed_to_another_agent(org):
     call = connect(org.agent1)
     make_available(org.agent3, at=at(10))
-    segment = services.call_transfer(
+    segment = call_transfer(
         agent=org.agent1, call_id=call.pk, to_queue_id=org.q_general.pk, at=at(65)
     )
     call.refresh_from_db()
@@ -79,19 +90,19 @@ def test_a_cold_transfer_to_a_queue_starts_a_segment_routed_to_another_agent(org
     assert segment.phase == CallPhase.QUEUED
     assert segment.priority == org.q_general.transfer_priority
     assert segment.enqueued_at == at(65)
-    (offer,) = services.acd_route(at=at(66))
+    (offer,) = acd_route(at=at(66))
     assert (offer.call_id, offer.agent_id) == (segment.pk, org.agent3.pk)
-    services.offer_accept(agent=org.agent3, offer_id=offer.pk, at=at(70))
+    offer_accept(agent=org.agent3, offer_id=offer.pk, at=at(70))
     segment.refresh_from_db()
     assert segment.phase == CallPhase.CONNECTED and segment.agent == org.agent3
     assert "transfer" in kinds(call) and "transferred_in" in kinds(segment)
-    assert services.call_for_sid(call.sid) == segment
+    assert call_for_sid(call.sid) == segment
 
 
 def test_escalation_rings_the_callers_agents_own_team_lead(org):
     call = connect(org.agent3)  # team B: lead2
     make_available(org.lead1, org.lead2, at=at(1))
-    segment = services.call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
+    segment = call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
     offer = Offer.objects.get(call=segment, status=OfferStatus.PENDING)
     assert offer.agent == org.lead2
     assert segment.phase == CallPhase.OFFERED
@@ -100,7 +111,7 @@ def test_escalation_rings_the_callers_agents_own_team_lead(org):
     assert state(org.agent3) == AgentState.WRAP_UP
     event = segment.events.get(kind="transferred_in")
     assert event.data["transfer_kind"] == "escalation"
-    services.offer_accept(agent=org.lead2, offer_id=offer.pk, at=at(35))
+    offer_accept(agent=org.lead2, offer_id=offer.pk, at=at(35))
     segment.refresh_from_db()
     assert segment.agent == org.lead2 and segment.phase == CallPhase.CONNECTED
 
@@ -109,7 +120,7 @@ def test_escalation_waits_first_in_the_department_queue_when_the_lead_is_away(or
     call = connect(org.agent3)
     make_available(org.lead2, at=at(1))
     agent_set_state(person=org.lead2, state=AgentState.NOT_READY, reason=NotReadyReason.MEETING)
-    segment = services.call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
+    segment = call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
     assert segment.phase == CallPhase.QUEUED
     assert segment.queue == org.q_general
     assert segment.priority == org.q_general.transfer_priority
@@ -119,13 +130,13 @@ def test_escalation_waits_first_in_the_department_queue_when_the_lead_is_away(or
 def test_a_warm_transfer_completes_after_the_agents_talk(org):
     call = connect(org.agent1)
     make_available(org.agent2, at=at(1))
-    segment = services.call_transfer(
+    segment = call_transfer(
         agent=org.agent1, call_id=call.pk, to_agent_id=org.agent2.pk, warm=True, at=at(65)
     )
     assert state(org.agent1) == AgentState.ON_CALL  # still with the customer (on hold)
     offer = Offer.objects.get(call=segment, status=OfferStatus.PENDING)
-    services.offer_accept(agent=org.agent2, offer_id=offer.pk, at=at(70))
-    services.transfer_complete(agent=org.agent1, call_id=call.pk, at=at(95))
+    offer_accept(agent=org.agent2, offer_id=offer.pk, at=at(70))
+    transfer_complete(agent=org.agent1, call_id=call.pk, at=at(95))
     call.refresh_from_db()
     segment.refresh_from_db()
     assert call.phase == CallPhase.WRAP_UP and segment.phase == CallPhase.CONNECTED
@@ -138,33 +149,33 @@ def test_a_warm_transfer_completes_after_the_agents_talk(org):
 def test_a_cancelled_warm_transfer_gives_the_customer_back_to_the_agent(org):
     call = connect(org.agent1)
     make_available(org.agent2, at=at(1))
-    segment = services.call_transfer(
+    segment = call_transfer(
         agent=org.agent1, call_id=call.pk, to_agent_id=org.agent2.pk, warm=True, at=at(65)
     )
-    services.transfer_cancel(agent=org.agent1, call_id=call.pk, at=at(75))
+    transfer_cancel(agent=org.agent1, call_id=call.pk, at=at(75))
     call.refresh_from_db()
     segment.refresh_from_db()
     assert call.phase == CallPhase.CONNECTED and call.hold_started_at is None
     assert call.hold_seconds == 10
     assert segment.phase == CallPhase.FAILED
     assert state(org.agent2) == AgentState.AVAILABLE
-    assert services.call_for_sid(call.sid) == call  # status callbacks reach the live one
+    assert call_for_sid(call.sid) == call  # status callbacks reach the live one
 
 
 def test_a_transfer_needs_an_available_target_and_is_one_at_a_time(org):
     call = connect(org.agent1)
     with pytest.raises(ValidationError):
-        services.call_transfer(agent=org.agent1, call_id=call.pk, to_agent_id=org.agent2.pk)
+        call_transfer(agent=org.agent1, call_id=call.pk, to_agent_id=org.agent2.pk)
     make_available(org.agent2)
-    services.call_transfer(agent=org.agent1, call_id=call.pk, to_agent_id=org.agent2.pk, warm=True)
+    call_transfer(agent=org.agent1, call_id=call.pk, to_agent_id=org.agent2.pk, warm=True)
     with pytest.raises(ValidationError):
-        services.call_transfer(agent=org.agent1, call_id=call.pk, to_queue_id=org.q_signup.pk)
+        call_transfer(agent=org.agent1, call_id=call.pk, to_queue_id=org.q_signup.pk)
 
 
 def test_another_agent_cannot_transfer_my_call(client, org):
     call = connect(org.agent1)
     with pytest.raises(PermissionDenied):
-        services.call_transfer(agent=org.agent2, call_id=call.pk, to_queue_id=org.q_general.pk)
+        call_transfer(agent=org.agent2, call_id=call.pk, to_queue_id=org.q_general.pk)
     client.force_login(org.agent2)
     response = client.post(f"/telephony/calls/{call.pk}/escalate/", HTTP_HX_REQUEST="true")
     assert response.status_code == 403
@@ -177,10 +188,10 @@ def test_another_agent_cannot_transfer_my_call(client, org):
 def test_only_the_agents_own_lead_may_listen(client, org):
     call = connect(org.agent1)  # team A
     with pytest.raises(PermissionDenied):
-        services.call_monitor(lead=org.agent2, call_id=call.pk, mode="listen")
+        call_monitor(lead=org.agent2, call_id=call.pk, mode="listen")
     with pytest.raises(PermissionDenied):
-        services.call_monitor(lead=org.lead2, call_id=call.pk, mode="listen")
-    services.call_monitor(lead=org.lead1, call_id=call.pk, mode="listen")
+        call_monitor(lead=org.lead2, call_id=call.pk, mode="listen")
+    call_monitor(lead=org.lead1, call_id=call.pk, mode="listen")
     assert call.events.get(kind="monitor").actor == org.lead1
     client.force_login(org.agent2)
     assert client.post(f"/telephony/calls/{call.pk}/monitor/").status_code == 403
@@ -239,7 +250,7 @@ def test_the_dial_action_hangs_up_unless_a_transfer_waits(client, org):
     path = f"/telephony/voice/dial/result/?call={call.pk}"
     params = {"CallSid": call.sid, "DialCallStatus": "completed"}
     assert "<Hangup" in post_signed(client, path, params).content.decode()
-    services.call_transfer(agent=org.agent1, call_id=call.pk, to_queue_id=org.q_general.pk)
+    call_transfer(agent=org.agent1, call_id=call.pk, to_queue_id=org.q_general.pk)
     body = post_signed(client, path, params).content.decode()
     assert f">call-{call.pk}</Conference>" in body and 'startConferenceOnEnter="false"' in body
     assert post_signed(client, "/telephony/voice/dial/result/?call=x", params).status_code == 400
@@ -247,11 +258,9 @@ def test_the_dial_action_hangs_up_unless_a_transfer_waits(client, org):
 
 def test_the_connect_twiml_puts_the_caller_in_a_recorded_conference(client, org):
     make_available(org.agent1)
-    call = services.call_receive(
-        sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER
-    )
-    (offer,) = services.acd_route()
-    services.offer_accept(agent=org.agent1, offer_id=offer.pk)
+    call = call_receive(sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER)
+    (offer,) = acd_route()
+    offer_accept(agent=org.agent1, offer_id=offer.pk)
     path = f"/telephony/voice/connect/?offer={offer.pk}"
     body = post_signed(client, path, {"CallSid": call.sid}).content.decode()
     assert (
@@ -316,9 +325,9 @@ def test_an_accepted_transfer_adds_the_agent_to_the_conference_instead_of_redire
     Call.objects.filter(pk=call.pk).update(conference_sid="CF" + "c0" * 16)
     call.refresh_from_db()
     make_available(org.agent2)
-    segment = services.call_transfer(agent=org.agent1, call_id=call.pk, to_agent_id=org.agent2.pk)
+    segment = call_transfer(agent=org.agent1, call_id=call.pk, to_agent_id=org.agent2.pk)
     offer = Offer.objects.get(call=segment)
-    services.offer_accept(agent=org.agent2, offer_id=offer.pk)
+    offer_accept(agent=org.agent2, offer_id=offer.pk)
     http = RecordingHttpClient()
     TwilioGateway(http_client=http).connect_to_agent(call_sid=call.sid, offer_id=offer.pk)
     (add, unhold) = http.requests
@@ -411,14 +420,14 @@ def test_hanging_up_during_a_warm_consult_leaves_the_consult_not_the_customer(
 
     call = connect(org.agent1)
     make_available(org.agent2, at=at(1))
-    segment = services.call_transfer(
+    segment = call_transfer(
         agent=org.agent1, call_id=call.pk, to_agent_id=org.agent2.pk, warm=True, at=at(65)
     )
     offer = Offer.objects.get(call=segment, status=OfferStatus.PENDING)
-    services.offer_accept(agent=org.agent2, offer_id=offer.pk, at=at(70))
+    offer_accept(agent=org.agent2, offer_id=offer.pk, at=at(70))
     monkeypatch.setattr("telephony.gateway.get_gateway", lambda: Recorder())
     with django_capture_on_commit_callbacks(execute=True):
-        services.call_hangup(agent=org.agent2, call_id=segment.pk, at=at(80))
+        call_hangup(agent=org.agent2, call_id=segment.pk, at=at(80))
     call.refresh_from_db()
     segment.refresh_from_db()
     assert segment.phase == CallPhase.WRAP_UP and state(org.agent2) == AgentState.WRAP_UP
@@ -426,6 +435,6 @@ def test_hanging_up_during_a_warm_consult_leaves_the_consult_not_the_customer(
     assert "transfer_cancelled" in kinds(call)
     # Only the consulted agent leaves the conference: the customer's leg is not hung up.
     assert [name for name, _ in requests] == ["participant_remove"]
-    services.call_resume(agent=org.agent1, call_id=call.pk, at=at(85))
+    call_resume(agent=org.agent1, call_id=call.pk, at=at(85))
     call.refresh_from_db()
     assert call.hold_started_at is None

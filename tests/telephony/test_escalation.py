@@ -7,8 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from agents.models import AgentState, AgentStatus, NotReadyReason
 from agents.services.states import agent_set_state
-from telephony import services
 from telephony.models import Call, CallPhase, Handover, Offer, OfferStatus, RoutingStrategy
+from telephony.services.bridging import lead_escalations_only
+from telephony.services.calls import offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
+from telephony.services.transfers import call_escalate, transfer_cancel, transfer_complete
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 from tests.factories import QueueMembershipFactory
@@ -16,7 +20,7 @@ from tests.telephony.test_bridging import at, connect, state
 
 
 def escalations_only(lead, *, t=0):
-    services.lead_escalations_only(lead=lead, on=True, at=at(t))
+    lead_escalations_only(lead=lead, on=True, at=at(t))
 
 
 def status(person):
@@ -36,15 +40,15 @@ def test_the_acd_never_offers_a_queue_call_to_a_lead_taking_escalations_only(org
     escalations_only(org.lead2, t=-600)
     make_available(org.agent1, org.agent2, at=at(-300))
     for i in range(3):
-        services.call_receive(
+        call_receive(
             sid=new_call_sid(), from_number=f"+82101111000{i}", to_number=GENERAL_NUMBER, at=at(i)
         )
-    offers = services.acd_route(at=at(5))
+    offers = acd_route(at=at(5))
     assert sorted(o.agent_id for o in offers) == sorted([org.agent1.pk, org.agent2.pk])
     assert state(org.lead2) == AgentState.AVAILABLE
     # Taking queue calls again: the third caller reaches the lead at once.
-    services.lead_escalations_only(lead=org.lead2, on=False, at=at(6))
-    (offer,) = services.acd_route(at=at(7))
+    lead_escalations_only(lead=org.lead2, on=False, at=at(6))
+    (offer,) = acd_route(at=at(7))
     assert offer.agent_id == org.lead2.pk
 
 
@@ -65,7 +69,7 @@ def test_escalations_only_makes_the_lead_available_and_only_a_lead_may_use_it(or
     assert status(org.lead2).state == AgentState.AVAILABLE
     assert status(org.lead2).escalations_only
     with pytest.raises(PermissionDenied):
-        services.lead_escalations_only(lead=org.agent1, on=True)
+        lead_escalations_only(lead=org.agent1, on=True)
     assert not status(org.agent1).escalations_only
 
 
@@ -91,7 +95,7 @@ def test_the_lead_switches_the_mode_on_their_desk(client, org):
 def test_an_escalation_rings_the_own_lead_in_escalations_only_mode(client, org):
     call = connect(org.agent3)  # team B: lead2
     escalations_only(org.lead2, t=1)
-    segment = services.call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
+    segment = call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
     offer = Offer.objects.get(call=segment, status=OfferStatus.PENDING)
     assert offer.agent == org.lead2
     # The lead's desk says who hands the caller over, and why.
@@ -107,7 +111,7 @@ def test_with_the_own_lead_away_an_escalation_reaches_another_lead_taking_escala
     call = connect(org.agent3)  # own lead2 is offline
     escalations_only(org.lead1, t=1)  # 일반 A's lead, same department
     escalations_only(org.lead3, t=0)  # 가입's lead: another department, never
-    segment = services.call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
+    segment = call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
     assert Offer.objects.get(call=segment).agent == org.lead1
     call.refresh_from_db()
     assert (call.handover, call.handover_to) == (Handover.ESCALATED, org.lead1)
@@ -116,7 +120,7 @@ def test_with_the_own_lead_away_an_escalation_reaches_another_lead_taking_escala
 def test_with_no_lead_available_the_caller_goes_back_to_the_queue_and_the_call_says_why(org):
     call = connect(org.agent3)
     make_available(org.lead1, at=at(1))  # available for queue calls, not escalations only
-    segment = services.call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
+    segment = call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
     assert segment.phase == CallPhase.QUEUED
     call.refresh_from_db()
     assert (call.handover, call.handover_to) == (Handover.ESCALATION_QUEUED, None)
@@ -129,14 +133,14 @@ def test_with_no_lead_available_the_caller_goes_back_to_the_queue_and_the_call_s
 def test_the_agent_talks_to_the_lead_first_then_hands_the_caller_over(org):
     call = connect(org.agent3)
     escalations_only(org.lead2, t=1)
-    segment = services.call_escalate(agent=org.agent3, call_id=call.pk, warm=True, at=at(30))
+    segment = call_escalate(agent=org.agent3, call_id=call.pk, warm=True, at=at(30))
     call.refresh_from_db()
     assert call.phase == CallPhase.CONNECTED and call.hold_started_at == at(30)
     assert state(org.agent3) == AgentState.ON_CALL
     offer = Offer.objects.get(call=segment, status=OfferStatus.PENDING)
-    services.offer_accept(agent=org.lead2, offer_id=offer.pk, at=at(33))
+    offer_accept(agent=org.lead2, offer_id=offer.pk, at=at(33))
     assert call.handover == ""  # not handed over yet
-    services.transfer_complete(agent=org.agent3, call_id=call.pk, at=at(60))
+    transfer_complete(agent=org.agent3, call_id=call.pk, at=at(60))
     call.refresh_from_db()
     segment.refresh_from_db()
     assert call.phase == CallPhase.WRAP_UP and state(org.agent3) == AgentState.WRAP_UP
@@ -147,9 +151,9 @@ def test_the_agent_talks_to_the_lead_first_then_hands_the_caller_over(org):
 def test_the_agent_talks_to_the_lead_first_then_goes_back_to_the_caller(org):
     call = connect(org.agent3)
     escalations_only(org.lead2, t=1)
-    segment = services.call_escalate(agent=org.agent3, call_id=call.pk, warm=True, at=at(30))
-    services.offer_accept(agent=org.lead2, offer_id=Offer.objects.get(call=segment).pk, at=at(33))
-    services.transfer_cancel(agent=org.agent3, call_id=call.pk, at=at(50))
+    segment = call_escalate(agent=org.agent3, call_id=call.pk, warm=True, at=at(30))
+    offer_accept(agent=org.lead2, offer_id=Offer.objects.get(call=segment).pk, at=at(33))
+    transfer_cancel(agent=org.agent3, call_id=call.pk, at=at(50))
     call.refresh_from_db()
     assert call.phase == CallPhase.CONNECTED and call.hold_started_at is None
     assert call.handover == ""
@@ -159,7 +163,7 @@ def test_the_agent_talks_to_the_lead_first_then_goes_back_to_the_caller(org):
 def test_talking_first_needs_a_lead_to_talk_to_and_changes_nothing_without_one(org):
     call = connect(org.agent3)
     with pytest.raises(ValidationError):
-        services.call_escalate(agent=org.agent3, call_id=call.pk, warm=True, at=at(30))
+        call_escalate(agent=org.agent3, call_id=call.pk, warm=True, at=at(30))
     call.refresh_from_db()
     assert call.phase == CallPhase.CONNECTED and call.hold_started_at is None
     assert not Call.objects.filter(parent=call).exists()
@@ -191,18 +195,18 @@ def test_the_on_call_panel_offers_hand_over_and_talk_first(client, org):
 def test_after_handing_over_the_wrap_up_says_where_the_caller_went(client, org):
     call = connect(org.agent3)
     escalations_only(org.lead2, t=1)
-    segment = services.call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
+    segment = call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
     client.force_login(org.agent3)
     body = client.get("/agents/desktop/").content.decode()
     assert 'id="handover-notice"' in body and 'data-handover="escalated"' in body
     assert "lead2" in body
-    services.offer_accept(agent=org.lead2, offer_id=Offer.objects.get(call=segment).pk, at=at(35))
+    offer_accept(agent=org.lead2, offer_id=Offer.objects.get(call=segment).pk, at=at(35))
     assert "lead2님과 통화 중" in client.get("/agents/desktop/").content.decode()
 
 
 def test_after_going_back_to_the_queue_the_wrap_up_and_the_ticket_say_why(client, org):
     call = connect(org.agent3)
-    services.call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
+    call_escalate(agent=org.agent3, call_id=call.pk, at=at(30))
     client.force_login(org.agent3)
     body = client.get("/agents/desktop/").content.decode()
     assert 'data-handover="escalation_queued"' in body

@@ -56,16 +56,16 @@ def test_the_mode_setting_picks_the_gateway(settings):
 
 
 def test_connect_twiml_puts_the_caller_in_the_recorded_conference(client, org):
-    from telephony import services
+    from telephony.services.calls import offer_accept
+    from telephony.services.receiving import call_receive
+    from telephony.services.routing import acd_route
     from telephony.simulator import new_call_sid
     from tests.conftest import GENERAL_NUMBER, make_available, post_signed
 
     make_available(org.agent1)
-    call = services.call_receive(
-        sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER
-    )
-    (offer,) = services.acd_route()
-    services.offer_accept(agent=org.agent1, offer_id=offer.pk)
+    call = call_receive(sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER)
+    (offer,) = acd_route()
+    offer_accept(agent=org.agent1, offer_id=offer.pk)
     path = f"/telephony/voice/connect/?offer={offer.pk}"
     response = post_signed(client, path, {"CallSid": call.sid, "CallStatus": "in-progress"})
     body = response.content.decode()

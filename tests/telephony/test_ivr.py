@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from telephony import ivr
+from telephony import ivr_menus
 from telephony.models import (
     Call,
     CallPhase,
@@ -148,28 +148,28 @@ def hours(menu, weekday, opens, closes):
 def test_it_is_open_within_the_days_hours_only(menu, at, expected):
     for weekday in range(5):
         hours(menu, weekday, time(9), time(18))
-    assert ivr.is_open(ivr.menu_get(menu.pk), at) is expected
+    assert ivr_menus.is_open(ivr_menus.menu_get(menu.pk), at) is expected
 
 
 def test_opening_hours_are_judged_in_the_centers_time_zone(menu, org):
     hours(menu, 2, time(9), time(18))  # Wednesday
     # 00:30 UTC on Wednesday is 09:30 in Seoul but 20:30 on Tuesday in New York.
     at = datetime(2026, 3, 4, 0, 30, tzinfo=ZoneInfo("UTC"))
-    assert ivr.is_open(ivr.menu_get(menu.pk), at)
+    assert ivr_menus.is_open(ivr_menus.menu_get(menu.pk), at)
     org.center.timezone = "America/New_York"
     org.center.save()
-    assert not ivr.is_open(ivr.menu_get(menu.pk), at)
+    assert not ivr_menus.is_open(ivr_menus.menu_get(menu.pk), at)
 
 
 def test_a_holiday_closes_the_whole_day(menu, org):
     for weekday in range(7):
         hours(menu, weekday, time(9), time(18))
     Holiday.objects.create(center=org.center, date=date(2026, 12, 25), name="성탄절")
-    assert not ivr.is_open(ivr.menu_get(menu.pk), seoul(2026, 12, 25, 12, 0))
-    assert ivr.is_open(ivr.menu_get(menu.pk), seoul(2026, 12, 24, 12, 0))
+    assert not ivr_menus.is_open(ivr_menus.menu_get(menu.pk), seoul(2026, 12, 25, 12, 0))
+    assert ivr_menus.is_open(ivr_menus.menu_get(menu.pk), seoul(2026, 12, 24, 12, 0))
     # The holiday is a date in the center's zone: 2026-12-25 03:00 UTC is noon in Seoul.
-    assert not ivr.is_open(
-        ivr.menu_get(menu.pk), datetime(2026, 12, 25, 3, 0, tzinfo=ZoneInfo("UTC"))
+    assert not ivr_menus.is_open(
+        ivr_menus.menu_get(menu.pk), datetime(2026, 12, 25, 3, 0, tzinfo=ZoneInfo("UTC"))
     )
 
 
@@ -178,28 +178,30 @@ def test_a_holiday_of_another_center_changes_nothing(menu, org):
 
     other = Center.objects.create(name="다른 센터")
     Holiday.objects.create(center=other, date=date(2026, 12, 25), name="성탄절")
-    assert ivr.is_open(ivr.menu_get(menu.pk), seoul(2026, 12, 25, 12, 0))  # no hours: open
+    assert ivr_menus.is_open(
+        ivr_menus.menu_get(menu.pk), seoul(2026, 12, 25, 12, 0)
+    )  # no hours: open
 
 
 def test_overnight_hours_span_midnight_and_a_holiday_closes_the_shift_starting_on_it(menu, org):
     hours(menu, 4, time(22), time(2))  # Friday 22:00 – Saturday 02:00
-    m = ivr.menu_get(menu.pk)
-    assert ivr.is_open(m, seoul(2026, 3, 6, 23, 0))
-    assert ivr.is_open(m, seoul(2026, 3, 7, 1, 59))
-    assert not ivr.is_open(m, seoul(2026, 3, 7, 2, 0))
-    assert not ivr.is_open(m, seoul(2026, 3, 6, 21, 59))
+    m = ivr_menus.menu_get(menu.pk)
+    assert ivr_menus.is_open(m, seoul(2026, 3, 6, 23, 0))
+    assert ivr_menus.is_open(m, seoul(2026, 3, 7, 1, 59))
+    assert not ivr_menus.is_open(m, seoul(2026, 3, 7, 2, 0))
+    assert not ivr_menus.is_open(m, seoul(2026, 3, 6, 21, 59))
     Holiday.objects.create(center=org.center, date=date(2026, 3, 7), name="토요일 휴일")
-    assert ivr.is_open(ivr.menu_get(menu.pk), seoul(2026, 3, 7, 1, 0))  # Friday's shift
+    assert ivr_menus.is_open(ivr_menus.menu_get(menu.pk), seoul(2026, 3, 7, 1, 0))  # Friday's shift
     Holiday.objects.create(center=org.center, date=date(2026, 3, 6), name="금요일 휴일")
-    assert not ivr.is_open(ivr.menu_get(menu.pk), seoul(2026, 3, 7, 1, 0))
+    assert not ivr_menus.is_open(ivr_menus.menu_get(menu.pk), seoul(2026, 3, 7, 1, 0))
 
 
 def test_midnight_to_midnight_is_the_whole_day(menu):
     hours(menu, 2, time(0), time(0))
-    m = ivr.menu_get(menu.pk)
-    assert ivr.is_open(m, seoul(2026, 3, 4, 0, 0))
-    assert ivr.is_open(m, seoul(2026, 3, 4, 23, 59))
-    assert not ivr.is_open(m, seoul(2026, 3, 5, 0, 0))
+    m = ivr_menus.menu_get(menu.pk)
+    assert ivr_menus.is_open(m, seoul(2026, 3, 4, 0, 0))
+    assert ivr_menus.is_open(m, seoul(2026, 3, 4, 23, 59))
+    assert not ivr_menus.is_open(m, seoul(2026, 3, 5, 0, 0))
 
 
 # --- Incoming --------------------------------------------------------------------------
@@ -392,9 +394,9 @@ def test_a_full_queue_books_a_callback_or_takes_a_voicemail(client, org, menu):
     short_wait(org)
     org.q_general.max_size = 1
     org.q_general.save()
-    from telephony import services
+    from telephony.services.receiving import call_receive
 
-    services.call_receive(
+    call_receive(
         sid="CA" + "c3" * 16,
         from_number="+821011112222",
         to_number=IVR_NUMBER,

@@ -4,10 +4,9 @@ conversation) and stop. Checked with the simulator and at Twilio's HTTP layer.""
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from telephony import services
 from telephony.gateway import SimulatedGateway, TwilioGateway
 from telephony.models import Call, Offer
-from telephony.services.monitoring import monitor_mode_of
+from telephony.services.monitoring import call_monitor, call_monitor_stop, monitor_mode_of
 from telephony.simulator import Simulator, SimulatorMessage
 from tests.telephony.test_bridging import ClientTransport, at, connect
 from tests.telephony.test_gateway import RecordingHttpClient
@@ -40,13 +39,13 @@ def test_listen_whisper_barge_and_stop_at_twilios_rest_api(
     base = f"/Conferences/CF{'c0' * 16}/Participants"
     label = f"monitor-{org.lead1.pk}"
     with django_capture_on_commit_callbacks(execute=True):
-        services.call_monitor(lead=org.lead1, call_id=call.pk, mode="listen", at=at(10))
+        call_monitor(lead=org.lead1, call_id=call.pk, mode="listen", at=at(10))
     ((method, url, data),) = twilio.requests
     assert (method, url.endswith(f"{base}.json")) == ("POST", True)
     assert data["Label"] == label and data["Muted"] == "true" and "Coaching" not in data
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.call_monitor(lead=org.lead1, call_id=call.pk, mode="whisper", at=at(20))
+        call_monitor(lead=org.lead1, call_id=call.pk, mode="whisper", at=at(20))
     method, url, data = twilio.requests[-1]
     # The same participant changes mode: no second leg rings the lead.
     assert (method, url.endswith(f"{base}/{label}.json")) == ("POST", True)
@@ -54,7 +53,7 @@ def test_listen_whisper_barge_and_stop_at_twilios_rest_api(
     assert data["CallSidToCoach"] == AGENT_LEG
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.call_monitor(lead=org.lead1, call_id=call.pk, mode="barge", at=at(30))
+        call_monitor(lead=org.lead1, call_id=call.pk, mode="barge", at=at(30))
     method, url, data = twilio.requests[-1]
     assert url.endswith(f"{base}/{label}.json")
     # Barge: an ordinary participant, heard by the customer and the agent.
@@ -63,7 +62,7 @@ def test_listen_whisper_barge_and_stop_at_twilios_rest_api(
     assert monitor_mode_of(call, org.lead1) == "barge"
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.call_monitor_stop(lead=org.lead1, call_id=call.pk, at=at(40))
+        call_monitor_stop(lead=org.lead1, call_id=call.pk, at=at(40))
     method, url, _ = twilio.requests[-1]
     assert (method, url.endswith(f"{base}/{label}.json")) == ("DELETE", True)
     assert monitor_mode_of(call, org.lead1) == ""
@@ -75,14 +74,14 @@ def test_listen_whisper_barge_and_stop_at_twilios_rest_api(
 def test_the_same_mode_twice_and_stop_without_listening(org, twilio):
     call = live_call(org)
     with pytest.raises(ValidationError):
-        services.call_monitor_stop(lead=org.lead1, call_id=call.pk)  # not listening
-    services.call_monitor(lead=org.lead1, call_id=call.pk, mode="barge")
-    services.call_monitor(lead=org.lead1, call_id=call.pk, mode="barge")
+        call_monitor_stop(lead=org.lead1, call_id=call.pk)  # not listening
+    call_monitor(lead=org.lead1, call_id=call.pk, mode="barge")
+    call_monitor(lead=org.lead1, call_id=call.pk, mode="barge")
     assert call.events.filter(kind="monitor").count() == 1
     with pytest.raises(PermissionDenied):
-        services.call_monitor_stop(lead=org.lead2, call_id=call.pk)  # not their team's call
+        call_monitor_stop(lead=org.lead2, call_id=call.pk)  # not their team's call
     with pytest.raises(ValidationError):
-        services.call_monitor(lead=org.lead1, call_id=call.pk, mode="shout")
+        call_monitor(lead=org.lead1, call_id=call.pk, mode="shout")
     assert monitor_mode_of(call, org.lead1) == "barge"
 
 
@@ -148,7 +147,7 @@ def test_a_lead_who_hangs_up_their_softphone_stops_listening(client, org):
     from tests.conftest import post_signed
 
     call = live_call(org)
-    services.call_monitor(lead=org.lead1, call_id=call.pk, mode="listen")
+    call_monitor(lead=org.lead1, call_id=call.pk, mode="listen")
     params = {
         "ConferenceSid": call.conference_sid,
         "FriendlyName": f"call-{call.pk}",

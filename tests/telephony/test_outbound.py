@@ -18,7 +18,7 @@ from agents.services.states import agent_set_state
 from kpi.models import IntervalStat, ScopeKind
 from kpi.services.collect import interval_floor
 from kpi.services.fill import kpi_fill_intervals
-from telephony import gateway, services
+from telephony import gateway
 from telephony.models import (
     Call,
     CallDirection,
@@ -28,6 +28,11 @@ from telephony.models import (
     OfferStatus,
     SimulatorMessage,
 )
+from telephony.services.calls import call_hangup, call_status_update, offer_accept
+from telephony.services.outbound import call_dial_out, call_dialled, dials_expire_stuck
+from telephony.services.receiving import call_receive, call_request_callback
+from telephony.services.routing import acd_route, agents_heal_stuck
+from telephony.services.wrapup import wrapup_submit
 from telephony.simulator import Simulator, new_call_sid
 from tests.conftest import GENERAL_NUMBER, ClientTransport, make_available, post_signed
 from tests.factories import CustomerFactory, TicketFactory
@@ -133,7 +138,7 @@ def test_click_to_call_dials_the_customer_from_the_departments_caller_id(
 
 def test_the_desktop_shows_the_dialling_call_with_a_hang_up_button(client, org, customer):
     make_available(org.agent1)
-    services.call_dial_out(agent=org.agent1, customer_id=customer.pk)
+    call_dial_out(agent=org.agent1, customer_id=customer.pk)
     client.force_login(org.agent1)
     body = client.get("/agents/desktop/").content.decode()
     assert 'id="btn-hangup"' in body and "010-1234-5678" in body
@@ -146,7 +151,7 @@ def test_twilio_refusing_the_dial_fails_the_call_and_frees_the_agent(
     twilio_http.body = json.dumps({"code": 21211, "message": "Invalid 'To' Phone Number"})
     make_available(org.agent1)
     with django_capture_on_commit_callbacks(execute=True):
-        call = services.call_dial_out(agent=org.agent1, customer_id=customer.pk)
+        call = call_dial_out(agent=org.agent1, customer_id=customer.pk)
     call.refresh_from_db()
     assert call.phase == CallPhase.FAILED and call.queue_exit == "provider_error"
     assert state_of(org.agent1) == AgentState.AVAILABLE
@@ -207,7 +212,7 @@ def test_an_offline_agent_cannot_dial(org, customer):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.call_dial_out(agent=org.agent1, customer_id=customer.pk)
+        call_dial_out(agent=org.agent1, customer_id=customer.pk)
 
 
 # --- The follow-up call's status callbacks ---------------------------------------------------
@@ -215,8 +220,8 @@ def test_an_offline_agent_cannot_dial(org, customer):
 
 def test_answered_follow_up_is_bridged_to_the_agent_and_ends_in_wrap_up(client, org, customer):
     make_available(org.agent1)
-    call = services.call_dial_out(agent=org.agent1, customer_id=customer.pk)
-    services.call_dialled(call_id=call.pk, sid=TWILIO_SID)
+    call = call_dial_out(agent=org.agent1, customer_id=customer.pk)
+    call_dialled(call_id=call.pk, sid=TWILIO_SID)
     offer = Offer.objects.get(call=call)
     assert status(client, TWILIO_SID, "ringing", 0).status_code == 204
     connect = post_signed(
@@ -237,8 +242,8 @@ def test_answered_follow_up_is_bridged_to_the_agent_and_ends_in_wrap_up(client, 
 
 def test_no_answer_is_not_reached_and_the_agent_notes_it_in_wrap_up(client, org, customer):
     agent_set_state(person=org.agent1, state=AgentState.NOT_READY, reason=NotReadyReason.TRAINING)
-    call = services.call_dial_out(agent=org.agent1, customer_id=customer.pk)
-    services.call_dialled(call_id=call.pk, sid=TWILIO_SID)
+    call = call_dial_out(agent=org.agent1, customer_id=customer.pk)
+    call_dialled(call_id=call.pk, sid=TWILIO_SID)
     status(client, TWILIO_SID, "ringing", 0)
     status(client, TWILIO_SID, "no-answer", 1)
     call.refresh_from_db()
@@ -246,7 +251,7 @@ def test_no_answer_is_not_reached_and_the_agent_notes_it_in_wrap_up(client, org,
     assert call.answered_at is None and call.talk_seconds == 0
     assert state_of(org.agent1) == AgentState.WRAP_UP
     disposition = Disposition.objects.get(department=org.general, code="callback")
-    services.wrapup_submit(
+    wrapup_submit(
         agent=org.agent1,
         call_id=call.pk,
         disposition_id=disposition.pk,
@@ -262,9 +267,9 @@ def test_no_answer_is_not_reached_and_the_agent_notes_it_in_wrap_up(client, org,
 
 def test_hanging_up_while_it_rings_cancels_the_attempt(org, customer, sim):
     make_available(org.agent1)
-    call = services.call_dial_out(agent=org.agent1, customer_id=customer.pk)
-    services.call_dialled(call_id=call.pk, sid=TWILIO_SID)
-    services.call_hangup(agent=org.agent1, call_id=call.pk)
+    call = call_dial_out(agent=org.agent1, customer_id=customer.pk)
+    call_dialled(call_id=call.pk, sid=TWILIO_SID)
+    call_hangup(agent=org.agent1, call_id=call.pk)
     call.refresh_from_db()
     assert call.phase == CallPhase.WRAP_UP and call.queue_exit == "canceled"
     assert state_of(org.agent1) == AgentState.WRAP_UP
@@ -272,12 +277,12 @@ def test_hanging_up_while_it_rings_cancels_the_attempt(org, customer, sim):
 
 def test_a_dial_that_never_got_a_sid_is_failed_by_the_sweep_not_healed_early(org, customer):
     make_available(org.agent1)
-    call = services.call_dial_out(agent=org.agent1, customer_id=customer.pk)
+    call = call_dial_out(agent=org.agent1, customer_id=customer.pk)
     assert call.sid.startswith("pending")
-    assert services.agents_heal_stuck() == 0  # dialling is not a stuck ON_CALL
+    assert agents_heal_stuck() == 0  # dialling is not a stuck ON_CALL
     assert state_of(org.agent1) == AgentState.ON_CALL
-    assert services.dials_expire_stuck(at=timezone.now() + timedelta(seconds=30)) == 0
-    assert services.dials_expire_stuck(at=timezone.now() + timedelta(minutes=5)) == 1
+    assert dials_expire_stuck(at=timezone.now() + timedelta(seconds=30)) == 0
+    assert dials_expire_stuck(at=timezone.now() + timedelta(minutes=5)) == 1
     call.refresh_from_db()
     assert call.phase == CallPhase.FAILED and call.queue_exit == "lost"
     assert state_of(org.agent1) == AgentState.AVAILABLE
@@ -286,12 +291,12 @@ def test_a_dial_that_never_got_a_sid_is_failed_by_the_sweep_not_healed_early(org
 def test_outbound_calls_are_not_counted_as_inbound_contacts_in_rollups(client, org, customer):
     make_available(org.agent1, org.agent2)
     # One follow-up call, talked and wrapped up ...
-    call = services.call_dial_out(agent=org.agent1, customer_id=customer.pk)
-    services.call_dialled(call_id=call.pk, sid=TWILIO_SID)
+    call = call_dial_out(agent=org.agent1, customer_id=customer.pk)
+    call_dialled(call_id=call.pk, sid=TWILIO_SID)
     status(client, TWILIO_SID, "in-progress", 0)
     status(client, TWILIO_SID, "completed", 1, CallDuration="30")
     disposition = Disposition.objects.get(department=org.general, code="resolved")
-    services.wrapup_submit(
+    wrapup_submit(
         agent=org.agent1,
         call_id=call.pk,
         disposition_id=disposition.pk,
@@ -300,16 +305,14 @@ def test_outbound_calls_are_not_counted_as_inbound_contacts_in_rollups(client, o
     )
     # ... and one unanswered follow-up.
     make_available(org.agent1)
-    missed = services.call_dial_out(agent=org.agent1, customer_id=customer.pk)
-    services.call_dialled(call_id=missed.pk, sid=new_call_sid())
-    services.call_status_update(
-        sid=Call.objects.get(pk=missed.pk).sid, status="busy", sequence_number=0
-    )
+    missed = call_dial_out(agent=org.agent1, customer_id=customer.pk)
+    call_dialled(call_id=missed.pk, sid=new_call_sid())
+    call_status_update(sid=Call.objects.get(pk=missed.pk).sid, status="busy", sequence_number=0)
     # One inbound call, answered by agent2.
-    inbound = services.call_receive(
+    inbound = call_receive(
         sid=new_call_sid(), from_number="+821055556666", to_number=GENERAL_NUMBER
     )
-    (offer,) = services.acd_route()
+    (offer,) = acd_route()
     assert offer.call == inbound and offer.agent == org.agent2
     kpi_fill_intervals(starts=[interval_floor(timezone.now())])
     row = IntervalStat.objects.get(scope_kind=ScopeKind.QUEUE, scope_id=org.q_general.pk)
@@ -325,7 +328,7 @@ def test_outbound_calls_are_not_counted_as_inbound_contacts_in_rollups(client, o
 
 def _book_callback(sim, org):
     sid = sim.place_call(from_number="010-3333-4444", to_number=GENERAL_NUMBER)
-    services.call_request_callback(sid=sid)
+    call_request_callback(sid=sid)
     sim.caller_hangs_up(call_sid=sid)  # they hang up to wait for the callback
     return Call.objects.get(sid=sid)
 
@@ -337,10 +340,10 @@ def test_callback_end_to_end_keeps_its_place_dials_bridges_talks_and_wraps_up(
     assert call.phase == CallPhase.QUEUED and call.twilio_status == "completed"
     assert not CallEvent.objects.filter(kind="abandoned").exists()
     make_available(org.agent1)
-    (offer,) = services.acd_route()
+    (offer,) = acd_route()
     assert offer.call == call
     with django_capture_on_commit_callbacks(execute=True):
-        services.offer_accept(agent=org.agent1, offer_id=offer.pk)
+        offer_accept(agent=org.agent1, offer_id=offer.pk)
     call.refresh_from_db()
     assert call.callback_sid and call.callback_sid != call.sid
     connect = [r for r in sim.transport.responses if r[0] == "/telephony/voice/connect/"]
@@ -355,7 +358,7 @@ def test_callback_end_to_end_keeps_its_place_dials_bridges_talks_and_wraps_up(
     assert call.twilio_status == "completed"  # the inbound leg's status, untouched
     assert state_of(org.agent1) == AgentState.WRAP_UP
     disposition = Disposition.objects.get(department=org.general, code="resolved")
-    services.wrapup_submit(
+    wrapup_submit(
         agent=org.agent1,
         call_id=call.pk,
         disposition_id=disposition.pk,
@@ -373,12 +376,12 @@ def test_agent_hanging_up_a_callback_ends_the_callers_leg(
 ):
     call = _book_callback(sim, org)
     make_available(org.agent1)
-    (offer,) = services.acd_route()
+    (offer,) = acd_route()
     with django_capture_on_commit_callbacks(execute=True):
-        services.offer_accept(agent=org.agent1, offer_id=offer.pk)
+        offer_accept(agent=org.agent1, offer_id=offer.pk)
     call.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        services.call_hangup(agent=org.agent1, call_id=call.pk)
+        call_hangup(agent=org.agent1, call_id=call.pk)
     # The hang-up went to the callback's leg (the inbound leg ended long ago).
     hung_up = SimulatorMessage.objects.filter(direction="rest", action="hangup")
     assert list(hung_up.values_list("call_sid", flat=True)) == [call.callback_sid]
@@ -392,9 +395,9 @@ def test_a_callback_nobody_answers_is_marked_not_reached_and_the_agent_wraps_up(
     call = _book_callback(sim, org)
     sim.no_answer_rate = 1.0
     make_available(org.agent1)
-    (offer,) = services.acd_route()
+    (offer,) = acd_route()
     with django_capture_on_commit_callbacks(execute=True):
-        services.offer_accept(agent=org.agent1, offer_id=offer.pk)
+        offer_accept(agent=org.agent1, offer_id=offer.pk)
     call.refresh_from_db()
     assert call.phase == CallPhase.WRAP_UP and call.queue_exit == "callback_unreached"
     assert call.talk_seconds == 0 and call.twilio_status == "completed"
@@ -407,7 +410,7 @@ def test_the_simulator_dials_a_follow_up_once_even_if_the_request_is_retried(
 ):
     make_available(org.agent1)
     with django_capture_on_commit_callbacks(execute=True):
-        call = services.call_dial_out(agent=org.agent1, customer_id=customer.pk)
+        call = call_dial_out(agent=org.agent1, customer_id=customer.pk)
     placeholder = call.sid
     call.refresh_from_db()
     assert call.sid.startswith("CA") and call.phase == CallPhase.CONNECTED

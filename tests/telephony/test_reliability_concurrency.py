@@ -22,8 +22,11 @@ from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus
 from callcenter.dispatch import suppress_dispatch
-from telephony import services
 from telephony.models import Call, CallPhase, Offer, OfferStatus
+from telephony.services.calls import call_status_update, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_offer_next, acd_route, acd_sweep
+from telephony.services.wrapup import wrapups_expire_due
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 from tests.factories import PersonFactory, QueueMembershipFactory
@@ -68,11 +71,11 @@ def routing_attempts(queue_id: int, seed: int) -> Callable[[], None]:
         for _ in range(ATTEMPTS_PER_THREAD):
             kind = rng.choice(("offer_next", "offer_next", "route", "sweep"))
             if kind == "offer_next":
-                services.acd_offer_next(queue_id=queue_id)
+                acd_offer_next(queue_id=queue_id)
             elif kind == "route":
-                services.acd_route(queue_id=queue_id)
+                acd_route(queue_id=queue_id)
             else:
-                services.acd_sweep()
+                acd_sweep()
 
     return attempts
 
@@ -109,7 +112,7 @@ def floor(org):
             agents.append(person)
         make_available(*agents)
         for i in range(CALLS):
-            services.call_receive(
+            call_receive(
                 sid=new_call_sid(), from_number=f"+8210666{i:05d}", to_number=GENERAL_NUMBER
             )
     return agents
@@ -133,7 +136,7 @@ def test_200_concurrent_routing_attempts_never_give_an_agent_two_calls(org, floo
     def answer(offer):
         def job():
             try:
-                services.offer_accept(agent=offer.agent, offer_id=offer.pk)
+                offer_accept(agent=offer.agent, offer_id=offer.pk)
                 answered.append(offer.pk)
             except (ValidationError, PermissionDenied):
                 pass  # the other click won
@@ -152,8 +155,8 @@ def test_200_concurrent_routing_attempts_never_give_an_agent_two_calls(org, floo
     # the five free agents while the other five are still talking.
     with suppress_dispatch():
         for call in Call.objects.filter(phase=CallPhase.CONNECTED).order_by("id")[:5]:
-            services.call_status_update(sid=call.sid, status="completed", sequence_number=9)
-        services.wrapups_expire_due(at=timezone.now() + timedelta(seconds=3600))
+            call_status_update(sid=call.sid, status="completed", sequence_number=9)
+        wrapups_expire_due(at=timezone.now() + timedelta(seconds=3600))
     free = set(
         AgentStatus.objects.filter(person__in=floor, state=AgentState.AVAILABLE).values_list(
             "person_id", flat=True
@@ -172,7 +175,7 @@ def test_200_concurrent_routing_attempts_never_give_an_agent_two_calls(org, floo
 def test_the_database_refuses_a_second_pending_offer_for_an_agent_or_a_call(org, floor):
     """The partial unique constraints are the backstop behind the router's locks."""
     with suppress_dispatch():
-        offer = services.acd_offer_next(queue_id=org.q_general.pk)
+        offer = acd_offer_next(queue_id=org.q_general.pk)
     assert offer is not None
     other_call = Call.objects.filter(phase=CallPhase.QUEUED).first()
     other_agent = next(a for a in floor if a.pk != offer.agent_id)

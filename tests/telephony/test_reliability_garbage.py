@@ -41,8 +41,10 @@ from hypothesis import strategies as st
 
 from agents.models import AgentStateInterval
 from callcenter.dispatch import suppress_dispatch
-from telephony import services
 from telephony.models import Call, CallEvent, Offer, SmsMessage, Voicemail
+from telephony.services.calls import offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, SIGNUP_NUMBER, make_available, signature
 from tests.telephony.reliability_support import webhook_urls
@@ -195,11 +197,9 @@ def known_calls(org):
         make_available(org.agent1, org.agent2)
         sids = [new_call_sid() for _ in range(3)]
         for i, call_sid in enumerate(sids):
-            services.call_receive(
-                sid=call_sid, from_number=f"+82107000{i:04d}", to_number=GENERAL_NUMBER
-            )
-        offers = services.acd_route(queue_id=org.q_general.pk)
-        services.offer_accept(agent=offers[0].agent, offer_id=offers[0].pk)
+            call_receive(sid=call_sid, from_number=f"+82107000{i:04d}", to_number=GENERAL_NUMBER)
+        offers = acd_route(queue_id=org.q_general.pk)
+        offer_accept(agent=offers[0].agent, offer_id=offers[0].pk)
     return sids
 
 

@@ -25,8 +25,9 @@ from django.db.models import Count
 from agents.models import AgentState, AgentStateInterval, AgentStatus
 from agents.models import QueueMembership as Membership
 from callcenter.dispatch import suppress_dispatch
-from telephony import services
 from telephony.models import Call, CallEvent, CallPhase, Offer, OfferStatus
+from telephony.services.calls import offer_accept
+from telephony.services.receiving import call_receive
 from telephony.simulator import new_call_sid
 from telephony.tasks import acd_route_soon
 from tests.conftest import GENERAL_NUMBER, make_available, post_signed
@@ -98,7 +99,7 @@ def long_reservations(org) -> None:
 def receive_quietly(count: int) -> list[Call]:
     with suppress_dispatch(), transaction.atomic():
         return [
-            services.call_receive(
+            call_receive(
                 sid=new_call_sid(), from_number=f"+8210555{i:05d}", to_number=GENERAL_NUMBER
             )
             for i in range(count)
@@ -169,7 +170,7 @@ def assert_duplicates_change_nothing(server: PrivateRedis, queue_id: int, total:
 def answer_all_and_assert_one_live_call_per_agent(total: int) -> None:
     with suppress_dispatch(), transaction.atomic():  # no simulator REST requests here
         for offer in Offer.objects.filter(status=OfferStatus.PENDING).select_related("agent"):
-            services.offer_accept(agent=offer.agent, offer_id=offer.pk)
+            offer_accept(agent=offer.agent, offer_id=offer.pk)
     assert Call.objects.filter(phase=CallPhase.CONNECTED).count() == total
     assert Offer.objects.filter(status=OfferStatus.ACCEPTED).count() == total
     live = Counter(

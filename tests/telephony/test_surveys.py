@@ -15,9 +15,12 @@ from django.utils import timezone
 from kpi.scopes import KpiScope
 from kpi.selectors.rows import rows_for_scopes
 from kpi.services.watermarks import kpi_fill_incremental
-from telephony import services
 from telephony.models import Survey, SurveyChannel
 from telephony.services import surveys
+from telephony.services.calls import call_hangup, call_status_update, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
+from telephony.services.wrapup import wrapup_submit
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available, post_signed
 from tests.telephony.test_ivr import first_gather, menu, press, short_wait  # noqa: F401
@@ -48,18 +51,16 @@ def gateway(monkeypatch):
 
 def connected_call(org, *, from_number=MOBILE):
     make_available(org.agent1)
-    call = services.call_receive(
-        sid=new_call_sid(), from_number=from_number, to_number=GENERAL_NUMBER
-    )
-    (offer,) = services.acd_route()
-    services.offer_accept(agent=org.agent1, offer_id=offer.pk)
+    call = call_receive(sid=new_call_sid(), from_number=from_number, to_number=GENERAL_NUMBER)
+    (offer,) = acd_route()
+    offer_accept(agent=org.agent1, offer_id=offer.pk)
     return call
 
 
 def handled_call(org, *, from_number=MOBILE):
     call = connected_call(org, from_number=from_number)
-    services.call_hangup(agent=org.agent1, call_id=call.pk)
-    services.wrapup_submit(
+    call_hangup(agent=org.agent1, call_id=call.pk)
+    wrapup_submit(
         agent=org.agent1,
         call_id=call.pk,
         disposition_id=org.general.dispositions.first().pk,
@@ -116,7 +117,7 @@ def test_the_agent_hanging_up_sends_an_opted_in_caller_to_the_survey(
     call = connected_call(org)
     surveys.survey_ivr_opt_in(call_sid=call.sid, digits="1")
     with django_capture_on_commit_callbacks(execute=True):
-        services.call_hangup(agent=org.agent1, call_id=call.pk)
+        call_hangup(agent=org.agent1, call_id=call.pk)
     (request,) = [r for r in gateway.requests if r[0] in {"survey", "hangup"}]
     assert request[0] == "survey" and "step=start" in request[1]["url"]
     survey = Survey.objects.get(call_sid=call.sid)
@@ -128,7 +129,7 @@ def test_a_caller_who_did_not_opt_in_is_hung_up_as_before(
 ):
     call = connected_call(org)
     with django_capture_on_commit_callbacks(execute=True):
-        services.call_hangup(agent=org.agent1, call_id=call.pk)
+        call_hangup(agent=org.agent1, call_id=call.pk)
     assert [r[0] for r in gateway.requests if r[0] in {"survey", "hangup"}] == ["hangup"]
 
 
@@ -141,7 +142,7 @@ def surveyed(org, gateway, django_capture_on_commit_callbacks):
     call = connected_call(org)
     surveys.survey_ivr_opt_in(call_sid=call.sid, digits="1")
     with django_capture_on_commit_callbacks(execute=True):
-        services.call_hangup(agent=org.agent1, call_id=call.pk)
+        call_hangup(agent=org.agent1, call_id=call.pk)
     return call
 
 
@@ -198,8 +199,8 @@ def test_no_sms_survey_after_an_ivr_survey(org, gateway, django_capture_on_commi
     call = connected_call(org)
     surveys.survey_ivr_opt_in(call_sid=call.sid, digits="1")
     with django_capture_on_commit_callbacks(execute=True):
-        services.call_hangup(agent=org.agent1, call_id=call.pk)
-    services.wrapup_submit(
+        call_hangup(agent=org.agent1, call_id=call.pk)
+    wrapup_submit(
         agent=org.agent1,
         call_id=call.pk,
         disposition_id=org.general.dispositions.first().pk,
@@ -309,10 +310,10 @@ def test_an_opt_in_whose_phone_survey_never_ran_gets_the_sms(org, gateway):
     surveys.survey_ivr_opt_in(call_sid=call.sid, digits="1")
     Survey.objects.filter(call_sid=call.sid).update(opted_in_at=timezone.now())
     # The caller hung up before the agent did: no redirect, the phone survey never ran.
-    services.call_status_update(sid=call.sid, status="completed", sequence_number=5)
+    call_status_update(sid=call.sid, status="completed", sequence_number=5)
     call.refresh_from_db()
     if call.phase != "completed":
-        services.wrapup_submit(
+        wrapup_submit(
             agent=org.agent1,
             call_id=call.pk,
             disposition_id=org.general.dispositions.first().pk,

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from telephony import services
 from telephony.models import IvrMenu, SmsMessage, Voicemail
+from telephony.services.messages import voicemail_record
+from telephony.services.receiving import call_receive
 from tests.conftest import post_signed
 from tickets.services import customer_create
 
@@ -99,9 +100,7 @@ def test_an_unknown_caller_leaves_a_voicemail_without_a_customer(client, org):
 
 
 def test_a_voicemail_from_the_queue_is_linked_to_its_call(client, org):
-    call = services.call_receive(
-        sid=CALL_SID, from_number=CALLER, to_number=org.general.phone_number
-    )
+    call = call_receive(sid=CALL_SID, from_number=CALLER, to_number=org.general.phone_number)
     path = f"{VOICEMAIL}?reason=max_wait&lang=ko&call={call.pk}"
     assert post_signed(client, path, status_callback()).status_code == 200
     voicemail = Voicemail.objects.get()
@@ -133,7 +132,7 @@ def test_voicemail_garbage_is_400_and_changes_nothing(client, org, query, params
 
 
 def test_a_voicemail_url_of_another_call_is_400(client, org):
-    call = services.call_receive(
+    call = call_receive(
         sid="CA" + "11" * 16, from_number=CALLER, to_number=org.general.phone_number
     )
     path = f"{VOICEMAIL}?reason=max_wait&call={call.pk}"
@@ -202,7 +201,7 @@ def test_an_unsigned_sms_is_403(client, org):
 
 
 def voicemail(department, n: int, **extra) -> Voicemail:
-    return services.voicemail_record(
+    return voicemail_record(
         call_sid="CA" + f"{n:02d}" * 16,
         recording_sid="RE" + f"{n:02d}" * 16,
         reason="closed",

@@ -4,8 +4,10 @@ their query counts, and the periodic sweep is a Celery task."""
 
 from django.urls import reverse
 
-from telephony import services as tel
 from telephony.models import Call
+from telephony.services.calls import offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 from tests.factories import TicketFactory
@@ -15,9 +17,9 @@ from tickets.models import Customer, CustomerPhone, SavedView, TicketEvent
 
 def live_call(org, number="+821033334444"):
     make_available(org.agent1)
-    call = tel.call_receive(sid=new_call_sid(), from_number=number, to_number=GENERAL_NUMBER)
-    (offer,) = tel.acd_route()
-    tel.offer_accept(agent=org.agent1, offer_id=offer.pk)
+    call = call_receive(sid=new_call_sid(), from_number=number, to_number=GENERAL_NUMBER)
+    (offer,) = acd_route()
+    offer_accept(agent=org.agent1, offer_id=offer.pk)
     return Call.objects.get(pk=call.pk)
 
 
@@ -203,8 +205,8 @@ def test_a_known_customer_without_a_name_is_shown_by_number_everywhere(client, o
     customer = Customer.objects.create(phone="+821033334444", name="")
     ticket = TicketFactory(team=org.team_a, customer=customer)
     make_available(org.agent1)
-    tel.call_receive(sid=new_call_sid(), from_number="+821033334444", to_number=GENERAL_NUMBER)
-    tel.acd_route()
+    call_receive(sid=new_call_sid(), from_number="+821033334444", to_number=GENERAL_NUMBER)
+    acd_route()
     client.force_login(org.agent1)
     offer = client.get(reverse("desk:desktop")).content.decode()
     assert f'<strong id="offer-caller">{customer.number}</strong>' in offer

@@ -3,7 +3,9 @@ and logs the detection for QA, without the identifier."""
 
 from django.urls import reverse
 
-from telephony import services
+from telephony.services.calls import call_hangup, offer_accept
+from telephony.services.receiving import call_receive
+from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 from tickets.models import PiiDetection, TicketNote
@@ -11,12 +13,10 @@ from tickets.models import PiiDetection, TicketNote
 
 def call_in_wrapup(org):
     make_available(org.agent1)
-    call = services.call_receive(
-        sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER
-    )
-    (offer,) = services.acd_route()
-    services.offer_accept(agent=org.agent1, offer_id=offer.pk)
-    services.call_hangup(agent=org.agent1, call_id=call.pk)
+    call = call_receive(sid=new_call_sid(), from_number="+821012345678", to_number=GENERAL_NUMBER)
+    (offer,) = acd_route()
+    offer_accept(agent=org.agent1, offer_id=offer.pk)
+    call_hangup(agent=org.agent1, call_id=call.pk)
     return call
 
 

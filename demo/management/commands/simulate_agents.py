@@ -24,9 +24,10 @@ from kombu.exceptions import OperationalError as BrokerError
 from agents.models import AgentState, AgentStatus, Department, Person, Role
 from agents.services.states import agent_set_state
 from callcenter.redis_health import REDIS_ERRORS
-from telephony import services
 from telephony.models import Call, CallPhase
 from telephony.selectors import pending_offer_for
+from telephony.services.calls import call_hangup, offer_accept
+from telephony.services.wrapup import wrapup_submit
 
 # The people a newcomer logs in as are never played by the simulator.
 HUMAN_LOGINS = {"agent1", "agent2", "lead1", "trainer1", "manager1", "manager2", "director"}
@@ -161,11 +162,11 @@ class Command(BaseCommand):
         elif state == AgentState.RESERVED:
             offer = pending_offer_for(person)
             if offer is not None and self._after(colleague, -offer.pk, self.opts["answer"]):
-                services.offer_accept(agent=person, offer_id=offer.pk)
+                offer_accept(agent=person, offer_id=offer.pk)
         elif state == AgentState.ON_CALL:
             call = Call.objects.filter(agent=person, phase=CallPhase.CONNECTED).first()
             if call is not None and self._after(colleague, call.pk, self.opts["talk"]):
-                services.call_hangup(agent=person, call_id=call.pk)
+                call_hangup(agent=person, call_id=call.pk)
         elif state == AgentState.WRAP_UP:
             call = (
                 Call.objects.filter(agent=person, phase=CallPhase.WRAP_UP)
@@ -174,7 +175,7 @@ class Command(BaseCommand):
             )
             if call is not None and self._after(colleague, call.pk, self.opts["wrapup"]):
                 disposition = self.rng.choice(list(call.department.dispositions.all()))
-                services.wrapup_submit(
+                wrapup_submit(
                     agent=person,
                     call_id=call.pk,
                     disposition_id=disposition.pk,
