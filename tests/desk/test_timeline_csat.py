@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tests.factories import CallFactory, SurveyFactory
 from tickets.models import Customer
-from tickets.selectors import customer_timeline
+from desk.timeline import customer_timeline
 
 pytestmark = pytest.mark.django_db
 
