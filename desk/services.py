@@ -10,7 +10,7 @@ from django.db import transaction
 from agents.models import Person
 from telephony.models import Call
 from telephony.services import wrapup_submit
-from tickets.services import wrapup_ticket_details
+from tickets.services.wrapups import wrapup_ticket_details
 
 
 @transaction.atomic

@@ -43,7 +43,7 @@ from kpi.models import (
 )
 from kpi.scopes import KpiScope
 from kpi.selectors import rows_for_scopes, targets_for
-from tickets.services import pii_detections_record
+from tickets.services.pii_detections import pii_detections_record
 
 
 def normalise(actual: float | None, target: float | None, *, lower_is_better: bool = False):

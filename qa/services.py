@@ -694,7 +694,7 @@ def evaluation_save(
 
 def _pii_record(actor: Person, evaluation: Evaluation, found, at: datetime) -> None:
     """What the PII guard masked in a QA text (kind and masked form only), for the count."""
-    from tickets.services import pii_detections_record
+    from tickets.services.pii_detections import pii_detections_record
 
     pii_detections_record(agent=actor, call=evaluation.call, ticket=None, found=list(found), at=at)
 
@@ -1030,7 +1030,7 @@ def calibration_create(
                 created_at=now,
             )
         if pii_found:
-            from tickets.services import pii_detections_record
+            from tickets.services.pii_detections import pii_detections_record
 
             pii_detections_record(
                 agent=actor, call=call, ticket=None, found=list(pii_found), at=now

@@ -66,7 +66,7 @@ def _menus():
 def root_menu_for_number(number: str) -> IvrMenu | None:
     """The root menu answering this dialled number (대표번호), if any."""
     from telephony.selectors import number_route
-    from tickets.services import phone_normalize
+    from tickets.services.customers import phone_normalize
 
     called = phone_normalize(number) or number
     menu_id, _queue = number_route(called)  # most numbers have no menu: cached, no query

@@ -72,7 +72,7 @@ def call_receive(
     Raises UnknownNumberError, or QueueFullError when the queue is at its maximum size
     (unless `allow_full`: a callback booked instead of a place on the line).
     """
-    from tickets.services import phone_normalize
+    from tickets.services.customers import phone_normalize
 
     at = at or timezone.now()
     called = phone_normalize(to_number) or to_number
@@ -148,7 +148,7 @@ def call_request_callback(
     """The caller asks to be called back instead of holding. The call keeps its place:
     the row stays queued with its original enqueued_at, so it is offered in turn, and the
     caller's hang-up that follows is not an abandon. Idempotent."""
-    from tickets.services import phone_normalize
+    from tickets.services.customers import phone_normalize
 
     at = at or timezone.now()
     call = call_for_sid(sid, lock=True)
@@ -574,7 +574,7 @@ def wrapup_submit(
     handled, and the agent moves to the state they asked for (AVAILABLE by default).
     `pii_found` (field, kind, masked form) is what the PII guard masked in the note and
     subject: each is logged for QA, without the identifier itself."""
-    from tickets.services import ticket_record_call
+    from tickets.services.wrapups import ticket_record_call
 
     at = at or timezone.now()
     call = (
@@ -605,7 +605,7 @@ def wrapup_submit(
     call.disposition = disposition
     call.wrapup_submitted_at = at
     if pii_found:
-        from tickets.services import pii_detections_record
+        from tickets.services.pii_detections import pii_detections_record
 
         pii_detections_record(agent=agent, call=call, ticket=ticket, found=pii_found, at=at)
     in_wrapup = call.phase == CallPhase.WRAP_UP

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from agents.models import Person
 from telephony.models import Call, SmsMessage, Voicemail
 from tickets.models import Customer
-from tickets.services import customer_for_call
+from tickets.services.customers import customer_for_call
 
 
 @transaction.atomic

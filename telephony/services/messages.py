@@ -17,7 +17,7 @@ from telephony.services.common import call_for_sid
 
 
 def _normalise(number: str) -> str:
-    from tickets.services import phone_normalize
+    from tickets.services.customers import phone_normalize
 
     return (phone_normalize(number) or number) if number else ""
 
@@ -115,7 +115,7 @@ def voicemail_caller_reveal(*, viewer: Person, voicemail_id: int) -> str:
     A caller the center did not know yet gets that record now, as the wrap-up of a call from
     an unknown number does. PermissionDenied outside the viewer's scope."""
     from telephony.selectors import voicemails_visible_to
-    from tickets.services import customer_create, customer_identifier_reveal
+    from tickets.services.customers import customer_create, customer_identifier_reveal
 
     voicemail = (
         voicemails_visible_to(viewer)

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from telephony import services
 from telephony.models import IvrMenu, SmsMessage, Voicemail
 from tests.conftest import post_signed
-from tickets.services import customer_create
+from tickets.services.customers import customer_create
 
 VOICEMAIL = "/telephony/voice/voicemail/"
 SMS = "/telephony/sms/incoming/"
