@@ -154,7 +154,9 @@ class ApprovalRequestForm(PiiGuardMixin, forms.Form):
     def clean(self):
         data = self._pii_guard(super().clean())
         data.pop("pii_action", None)
-        data["pii_found"] = self.pii_found()
+        # The service guards the reason as written (tickets.approvals).
+        data["reason"] = self.pii_raw["reason"]
+        data["pii_confirmed"] = self.pii_confirmed
         return data
 
 

@@ -13,7 +13,8 @@ from callcenter.pii import pii_guard
 from telephony.models import Call
 from telephony.selectors import call_own_numbers
 from telephony.services.wrapup import wrapup_submit
-from tickets.services import pii_detections_record, wrapup_ticket_details
+from tickets.services.pii_detections import pii_detections_record
+from tickets.services.wrapups import wrapup_ticket_details
 
 
 @transaction.atomic

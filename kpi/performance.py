@@ -32,7 +32,7 @@ from kpi.scoring import (
     weights_for,
 )
 from kpi.selectors.rows import rows_for_scopes, targets_for
-from tickets.services import pii_detections_record
+from tickets.services.pii_detections import pii_detections_record
 
 
 def _month_get(first: date) -> PerformanceMonth:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from callcenter.pii import pii_redact
 from telephony.gateway import get_gateway
 from telephony.models import SimulatorMessage, SmsMessage
-from tickets.services import status_check_code_issue
+from tickets.services.status_checks import status_check_code_issue
 
 logger = logging.getLogger("telephony.simulator")
 

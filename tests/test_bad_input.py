@@ -368,9 +368,9 @@ def world(org):
     from telephony.services.receiving import call_receive
     from telephony.services.routing import acd_route
     from tests.factories import CallFactory, PersonFactory, TicketFactory
-    from tickets import services as tickets
     from tickets.approvals import approval_request_create
     from tickets.models import SavedView
+    from tickets.services.followups import followup_create
 
     admin = PersonFactory(username="admin1", role=Role.ADMIN, center=org.center, is_staff=True)
     ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
@@ -405,7 +405,7 @@ def world(org):
             received_at=timezone.now(),
         ),
         saved_view=SavedView.objects.create(owner=org.agent1, name="내 보기", query="q=1"),
-        followup=tickets.followup_create(
+        followup=followup_create(
             actor=org.agent1, customer=ticket.customer, due_at=timezone.now() + timedelta(days=1)
         ),
         approval=approval_request_create(requester=org.agent1, kind="escalation", reason="이유"),

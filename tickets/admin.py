@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from tickets.forms import PII_KINDS
+from callcenter.pii import PII_KINDS
 from tickets.models import (
     BusinessHours,
     CallScript,

@@ -8,10 +8,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tickets import selectors, services
-from tickets.forms import PII_API_MESSAGE, NoteForm, TicketUpdateForm, own_numbers
+from callcenter.pii import PiiBlocked
+from tickets import selectors
+from tickets.forms import PII_API_MESSAGE, NoteForm, TicketUpdateForm
 from tickets.models import Priority, Severity, TicketStatus
-from tickets.selectors import customer_get_for, ticket_get_for
+from tickets.selectors import customer_get_for, own_numbers, ticket_get_for
+from tickets.services.tickets import ticket_note_add, ticket_update
 
 
 class TicketOutputSerializer(serializers.Serializer):
@@ -131,12 +133,15 @@ class TicketDetailApi(APIView):
                 return _pii_error(form)
             return Response(form.errors.get_json_data(), status=status.HTTP_400_BAD_REQUEST)
         try:
-            ticket = services.ticket_update(
+            ticket = ticket_update(
                 actor=request.user,
                 ticket_id=ticket.pk,
                 changes=form.changes(),
-                pii_found=form.pii_found(),
+                pii_confirmed=form.pii_confirmed,
             )
+        except PiiBlocked as exc:
+            form.pii_findings = exc.findings
+            return _pii_error(form)
         except ValidationError as exc:
             return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response(TicketOutputSerializer(ticket).data)
@@ -190,14 +195,17 @@ class TicketNotesApi(APIView):
                 return _pii_error(form)
             return Response(form.errors.get_json_data(), status=status.HTTP_400_BAD_REQUEST)
         try:
-            note = services.ticket_note_add(
+            note = ticket_note_add(
                 actor=request.user,
                 ticket=ticket,
-                body=form.cleaned_data["body"],
+                body=form.pii_raw["body"],
                 parent_id=form.cleaned_data["parent"],
                 is_public=form.cleaned_data["is_public"],
-                pii_found=form.pii_found(),
+                pii_confirmed=form.pii_confirmed,
             )
+        except PiiBlocked as exc:
+            form.pii_findings = exc.findings
+            return _pii_error(form)
         except ValidationError as exc:
             return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         return Response(NoteOutputSerializer(note).data, status=status.HTTP_201_CREATED)

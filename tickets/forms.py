@@ -1,37 +1,28 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from callcenter.pii import Finding, pii_mask, pii_scan
+from agents.models import Person
+from agents.reach import people_visible_to
+from agents.roles import roles_that
+from callcenter.pii import PII_MESSAGE, Finding, PiiBlocked, pii_guard, pii_list
 from tickets.models import (
     Priority,
     Severity,
     TicketCategory,
     TicketStatus,
 )
-
-PII_KINDS = {
-    "rrn": _("Resident registration number"),
-    "card": _("Card number"),
-    "phone": _("Phone number"),
-    "account": _("Account number"),
-    "email": _("E-mail address"),
-}
-
-
-def own_numbers(customer) -> set[str]:
-    """Every number on the customer's record: writing one of them down is not a leak."""
-    if customer is None:
-        return set()
-    return {customer.phone, *customer.phones.values_list("number", flat=True)}
+from tickets.selectors import own_numbers
 
 
 class PiiGuardMixin:
-    """The PII guard on a form: every field in PII_FIELDS is scanned in `clean()`. The first
-    submit with findings comes back with them listed (and `pii_action=mask` set); saving
-    again stores them masked, editing them out stores nothing. Nothing is silently stored.
-    `pii_findings` is what the service logs for QA (kind and masked form only)."""
+    """The PII guard on a form (callcenter.pii.pii_guard): every field in PII_FIELDS is
+    scanned in `clean()`. The first submit with findings comes back with them listed (and
+    `pii_action=mask` set); saving again stores them masked, editing them out stores nothing.
+    Nothing is silently stored. The service the view calls guards again and logs: it takes
+    `pii_raw` (field -> text as written) and `pii_confirmed` (the writer saved again)."""
 
     PII_FIELDS: tuple[str, ...] = ()
     own_phone = ""
@@ -39,86 +30,67 @@ class PiiGuardMixin:
     def _pii_init(self, own_phone) -> None:
         self.own_phone = own_phone or ""
         self.pii_findings: list[tuple[str, Finding]] = []
+        self.pii_raw: dict[str, str] = {}
+        self.pii_confirmed = False
         self.fields["pii_action"] = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def pii_list(self) -> list[dict]:
-        return [
-            {
-                "field": self.fields[name].label,
-                "kind": PII_KINDS.get(f.kind, f.kind),
-                "text": f.text,
-                "masked": f.masked,
-            }
-            for name, f in self.pii_findings
-        ]
+        return pii_list(self.pii_findings, {name: self.fields[name].label for name in self.fields})
 
     def pii_found(self) -> list[tuple[str, str, str]]:
         return [(field, f.kind, f.masked) for field, f in self.pii_findings]
 
+    def pii_refused(self, exc: PiiBlocked) -> None:
+        """Show what a service's guard refused, as the form's own check would have."""
+        self.pii_findings = exc.findings
+        self.data = self.data.copy()
+        self.data["pii_action"] = "mask"
+        self.add_error(None, ValidationError(PII_MESSAGE, code="pii"))
+
     def _pii_guard(self, data: dict) -> dict:
-        # What services take (issue 19): the text as written and whether the writer
-        # confirmed storing it masked; the service's own pii_guard masks and logs.
         self.pii_raw = {name: data.get(name) or "" for name in self.PII_FIELDS}
         self.pii_confirmed = data.get("pii_action") == "mask"
-        self.pii_findings = [
-            (name, finding)
-            for name in self.PII_FIELDS
-            for finding in pii_scan(data.get(name) or "", own_phone=self.own_phone)
-        ]
-        if not self.pii_findings:
-            return data
-        if data.get("pii_action") != "mask":
+        try:
+            guarded = pii_guard(
+                self.pii_raw, confirmed=self.pii_confirmed, own_phone=self.own_phone
+            )
+        except PiiBlocked as exc:
+            self.pii_findings = exc.findings
             self.data = self.data.copy()
             self.data["pii_action"] = "mask"
-            raise ValidationError(PII_MESSAGE, code="pii")
-        for name in self.PII_FIELDS:
-            found = [f for field, f in self.pii_findings if field == name]
-            if found:
-                data[name] = pii_mask(data[name], found)
+            raise ValidationError(PII_MESSAGE, code="pii") from exc
+        self.pii_findings = guarded.findings
+        for name in {field for field, _f in guarded.findings}:
+            data[name] = guarded.texts[name]
         return data
 
 
-PII_MESSAGE = _("Personal data found: it will be saved masked. Edit it out, or save again.")
 PII_API_MESSAGE = _("Personal data found. Edit it out, or send pii_action=mask to save it masked.")
 
 
 class PiiCheck:
-    """The PII guard on free text that does not come through a Django form (QA marks,
-    comments, API bodies): `texts` maps a field to what was written and `labels` to how
-    it is named on the page. `blocked` is True when something was found and the writer has
-    not yet confirmed masking (`pii_action=mask`); otherwise `texts` is masked. Has the
-    `pii_list` and `non_field_errors` that tickets/_pii.html reads from a form."""
+    """The PII guard (callcenter.pii.pii_guard) on free text that does not come through a
+    Django form (QA marks, comments, API bodies): `texts` maps a field to what was written
+    and `labels` to how it is named on the page. `blocked` is True when something was found
+    and the writer has not yet confirmed masking (`pii_action=mask`); otherwise `texts` is
+    masked. Services take `raw` (as written) and `confirmed`, and guard again themselves.
+    Has the `pii_list` and `non_field_errors` that tickets/_pii.html reads from a form."""
 
     non_field_errors = ()
 
     def __init__(self, texts: dict[str, str], *, labels=None, own_phone=(), action=""):
         self.labels = labels or {}
-        self.findings: list[tuple[str, Finding]] = [
-            (name, finding)
-            for name, text in texts.items()
-            for finding in pii_scan(text or "", own_phone=own_phone)
-        ]
-        self.blocked = bool(self.findings) and action != "mask"
-        # What services take (issue 19): the text as written and whether the writer
-        # confirmed storing it masked; the service's own pii_guard masks and logs.
         self.raw = dict(texts)
         self.confirmed = action == "mask"
-        self.texts = dict(texts)
-        for name, text in texts.items():
-            found = [f for field, f in self.findings if field == name]
-            if found:
-                self.texts[name] = pii_mask(text, found)
+        # Scanned as if confirmed, so the masked texts are there to show; `blocked` says
+        # whether the writer has confirmed.
+        guarded = pii_guard(self.raw, confirmed=True, own_phone=own_phone)
+        self.findings: list[tuple[str, Finding]] = guarded.findings
+        self.blocked = bool(self.findings) and not self.confirmed
+        self.texts = guarded.texts
 
     def pii_list(self) -> list[dict]:
-        return [
-            {
-                "field": self.labels.get(name, name),
-                "kind": PII_KINDS.get(f.kind, f.kind),
-                "text": f.text,
-                "masked": f.masked,
-            }
-            for name, f in self.findings
-        ]
+        return pii_list(self.findings, self.labels)
 
     def pii_found(self) -> list[tuple[str, str, str]]:
         return [(field, f.kind, f.masked) for field, f in self.findings]
@@ -148,7 +120,9 @@ class PartialUpdateMixin:
         return data
 
     def changes(self) -> dict:
-        return {n: self.cleaned_data[n] for n in self.UPDATE_FIELDS if n in self.sent}
+        """The fields sent, free text as written (the service guards it: pii_confirmed)."""
+        raw = getattr(self, "pii_raw", {})
+        return {n: raw.get(n, self.cleaned_data[n]) for n in self.UPDATE_FIELDS if n in self.sent}
 
 
 class SentCheckboxInput(forms.CheckboxInput):
@@ -208,12 +182,6 @@ class TicketUpdateForm(PartialUpdateMixin, PiiGuardMixin, forms.Form):
     UPDATE_FIELDS = ("subject", "status", "category", "priority", "severity", "assignee")
 
     def __init__(self, *args, ticket, person, **kwargs):
-        from django.db.models import Q
-
-        from agents.models import Person
-        from agents.reach import people_visible_to
-        from agents.roles import roles_that
-
         super().__init__(*args, **kwargs)
         self._pii_init(own_numbers(ticket.customer))
         self.fields["category"].queryset = _categories(ticket.department_id)
@@ -332,7 +300,9 @@ class CustomerForm(PiiGuardMixin, PartialUpdateMixin, forms.Form):
         """What to change, for services.customer_update: left-out fields are not in it."""
         sent, data, out = self.sent, self.cleaned_data, {}
         if "name" in sent and (data.get("name") or "").strip():
-            out["name"] = data["name"]
+            out["name"] = self.pii_raw.get(
+                "name", data["name"]
+            )  # as written: the service guards it
         if "is_vip" in sent and data.get("is_vip") is not None:
             out["is_vip"] = data["is_vip"]
         if data.get("remove_email"):

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tickets.models import Ticket, TicketStatus
+from agents.models import Center
+from tickets.models import BusinessHours, Holiday, Ticket, TicketStatus
 
 MAX_DAYS = 800  # how far forward a due time is looked for (a broken calendar must not spin)
 
@@ -79,9 +80,6 @@ class Calendar:
 
 
 def calendar_for_center(center_id: int) -> Calendar:
-    from agents.models import Center
-    from tickets.models import BusinessHours, Holiday
-
     center = Center.objects.get(pk=center_id)
     hours: dict[int, list[tuple]] = {}
     for row in BusinessHours.objects.filter(center_id=center_id):

@@ -2,11 +2,12 @@
 
 from celery import shared_task
 
-from tickets import services
+from tickets.services.followups import followups_remind
+from tickets.services.sla import sla_sweep
 
 
 @shared_task(ignore_result=True)
 def tickets_sweep() -> None:
     """Every minute: SLA clocks (warnings before and at breach) and follow-up reminders."""
-    services.sla_sweep()
-    services.followups_remind()
+    sla_sweep()
+    followups_remind()

@@ -8,7 +8,6 @@ from datetime import time, timedelta
 from django.utils import timezone
 
 from agents.models import ApprovalRequest, Center, DepartmentKind, Person
-from tickets import services
 from tickets.models import (
     BusinessHours,
     CallScript,
@@ -18,6 +17,8 @@ from tickets.models import (
     Ticket,
     TicketCategory,
 )
+from tickets.services.followups import followup_create
+from tickets.services.tickets import ticket_escalate, ticket_note_add
 
 CATEGORIES = {
     DepartmentKind.SIGNUP: ["요금제 가입", "번호 이동", "기기 변경"],
@@ -117,7 +118,7 @@ def seed_work() -> None:
     if len(tickets) < 2:
         return
     now = timezone.now()
-    services.followup_create(
+    followup_create(
         actor=agent,
         customer=tickets[0].customer,
         ticket=tickets[0],
@@ -125,7 +126,7 @@ def seed_work() -> None:
         note="처리 결과 안내 전화",
         at=now,
     )
-    services.ticket_note_add(
+    ticket_note_add(
         actor=agent,
         ticket=tickets[0],
         body="요청하신 내용을 확인 중입니다. 영업일 1일 이내에 연락드리겠습니다.",
@@ -133,7 +134,7 @@ def seed_work() -> None:
         at=now,
     )
     if not ApprovalRequest.objects.filter(team_id=agent.team_id, status="pending").exists():
-        services.ticket_escalate(
+        ticket_escalate(
             actor=agent,
             ticket_id=tickets[1].pk,
             reason="요금 감면 요구가 상담원 권한 밖입니다. 실장님 통화 부탁드립니다.",

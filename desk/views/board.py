@@ -81,8 +81,8 @@ def request_decide(request: HtmxHttpRequest, request_id: int) -> HttpResponse:
             decider=request.user,
             request_id=request_id,
             approve=form.cleaned_data["decision"] == "approve",
-            note=form.cleaned_data["note"],
-            pii_found=form.pii_found(),
+            note=form.pii_raw["note"],
+            pii_confirmed=form.pii_confirmed,
         )
     except ValidationError as exc:
         if request.htmx:

@@ -11,7 +11,7 @@ from callcenter.pii import Guarded, pii_guard
 from qa.models import Evaluation, EvaluationEvent
 from telephony.models import Call
 from tickets.forms import own_numbers
-from tickets.services import pii_detections_record
+from tickets.services.pii_detections import pii_detections_record
 
 
 def _event(

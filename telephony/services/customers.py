@@ -11,7 +11,7 @@ from agents.models import Person
 from callcenter.pii import pii_guard
 from telephony.models import Call, SmsMessage, Voicemail
 from tickets.models import Customer
-from tickets.services import customer_for_call
+from tickets.services.customers import customer_for_call
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from callcenter.pii import pii_redact
 from telephony.models import IvrMenu, SmsMessage, Voicemail
 from telephony.services.common import call_for_sid
 from tickets.selectors import customer_for_phone
-from tickets.services import customer_create, customer_identifier_reveal
+from tickets.services.customers import customer_create, customer_identifier_reveal
 
 
 def _normalise(number: str) -> str:

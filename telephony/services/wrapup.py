@@ -17,7 +17,8 @@ from callcenter.pii import pii_guard
 from telephony.models import Call, CallPhase
 from telephony.selectors import call_own_numbers
 from telephony.services.common import _event
-from tickets.services import pii_detections_record, ticket_record_call
+from tickets.services.pii_detections import pii_detections_record
+from tickets.services.wrapups import ticket_record_call
 
 # --- Wrap-up (후처리) --------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from agents.models import ApprovalRequest
 from tests.factories import TicketFactory
-from tickets import services
+from tickets.services.followups import followup_create
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,7 @@ def test_deciding_a_request_goes_back_only_within_the_site(client, org, target, 
 )
 def test_ticking_off_a_follow_up_goes_back_only_within_the_site(client, org, target, expected):
     ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
-    task = services.followup_create(
+    task = followup_create(
         actor=org.agent1,
         customer=ticket.customer,
         ticket=ticket,

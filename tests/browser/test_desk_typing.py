@@ -19,7 +19,7 @@ from tests.conftest import GENERAL_NUMBER, make_available
 from tests.factories import TicketFactory
 from tickets.approvals import approval_request_create, approval_request_decide
 from tickets.models import TicketNote
-from tickets.services import followup_create
+from tickets.services.followups import followup_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = call_flow.ARTIFACTS

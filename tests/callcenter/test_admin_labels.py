@@ -7,10 +7,10 @@ from django.apps import apps
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
+from callcenter.pii import PII_KINDS
 from tests.factories import TicketFactory
-from tickets import services
-from tickets.forms import PII_KINDS
 from tickets.models import PiiDetection
+from tickets.services.tickets import ticket_note_add
 
 APPS = ["agents", "telephony", "tickets", "qa", "kpi", "privacy", "demo"]
 
@@ -41,7 +41,7 @@ def admin_client(client, org):
 
 def test_raw_codes_show_as_labels_in_the_admin(admin_client, org):
     ticket = TicketFactory(team=org.team_a)
-    services.ticket_note_add(actor=org.agent1, ticket=ticket, body="안내")
+    ticket_note_add(actor=org.agent1, ticket=ticket, body="안내")
     PiiDetection.objects.create(
         agent=org.agent1,
         ticket=ticket,

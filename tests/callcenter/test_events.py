@@ -128,7 +128,7 @@ def test_a_handled_call_asks_for_a_kpi_refill_after_commit(
 
 def test_a_merged_customers_calls_follow_after_commit(org, django_capture_on_commit_callbacks):
     from tests.factories import CallFactory, TicketFactory
-    from tickets.services import customer_merge
+    from tickets.services.merges import customer_merge
 
     target = TicketFactory(team=org.team_a, customer__phone="+821012340000").customer
     dup = TicketFactory(team=org.team_a, customer__phone="+821099990000").customer

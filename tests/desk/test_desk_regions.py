@@ -19,7 +19,7 @@ from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 from tickets.models import Customer
-from tickets.services import followup_create
+from tickets.services.followups import followup_create
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from desk.selectors import today_figures_for
 from tests.conftest import GENERAL_NUMBER
 from tests.factories import TicketFactory
 from tests.tickets.test_pii_wrapup import call_in_wrapup, post_wrapup
-from tickets import services
 from tickets.models import FollowUpTask, Ticket, TicketCategory
+from tickets.services.followups import followup_create, followups_remind
 
 
 def test_wrapup_sets_category_priority_and_a_follow_up(client, org):
@@ -49,15 +49,15 @@ def test_a_follow_up_in_the_past_is_refused_and_nothing_is_saved(client, org):
 def test_the_reminder_shows_on_the_desktop(client, org):
     ticket = TicketFactory(team=org.team_a)
     now = timezone.now()
-    task = services.followup_create(
+    task = followup_create(
         actor=org.agent1,
         customer=ticket.customer,
         ticket=ticket,
         due_at=now + timedelta(minutes=5),
         at=now,
     )
-    assert services.followups_remind(now=now) == 1
-    assert services.followups_remind(now=now) == 0
+    assert followups_remind(now=now) == 1
+    assert followups_remind(now=now) == 0
     client.force_login(org.agent1)
     page = client.get("/agents/desktop/").content.decode()
     assert f'data-followup="{task.pk}"' in page and 'class="due"' in page

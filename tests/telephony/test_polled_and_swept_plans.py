@@ -37,7 +37,7 @@ from telephony.services.surveys import survey_sms_reply
 from tests.plans import analyze, explain
 from tickets.models import Customer, SlaState, Ticket, TicketStatus
 from tickets.selectors import sla_alert_counts, sla_alerts_for
-from tickets.services import sla_sweep
+from tickets.services.sla import sla_sweep
 
 pytestmark = pytest.mark.django_db
 

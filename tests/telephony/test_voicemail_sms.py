@@ -11,7 +11,7 @@ from telephony.models import IvrMenu, SmsMessage, Voicemail
 from telephony.services.messages import voicemail_record
 from telephony.services.receiving import call_receive
 from tests.conftest import post_signed
-from tickets.services import customer_create
+from tickets.services.customers import customer_create
 
 VOICEMAIL = "/telephony/voice/voicemail/"
 SMS = "/telephony/sms/incoming/"

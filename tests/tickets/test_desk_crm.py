@@ -11,8 +11,8 @@ from telephony.services.routing import acd_route
 from telephony.simulator import new_call_sid
 from tests.conftest import GENERAL_NUMBER, make_available
 from tests.factories import TicketFactory
-from tickets import services
 from tickets.models import Customer, CustomerPhone, SavedView, TicketEvent
+from tickets.services.tickets import ticket_note_add
 
 
 def live_call(org, number="+821033334444"):
@@ -68,7 +68,7 @@ def test_an_unknown_caller_is_found_and_linked_and_their_number_is_kept(client, 
 
 def test_the_timeline_filters_by_kind(client, org):
     ticket = TicketFactory(team=org.team_a)
-    services.ticket_note_add(actor=org.agent1, ticket=ticket, body="메모 하나")
+    ticket_note_add(actor=org.agent1, ticket=ticket, body="메모 하나")
     client.force_login(org.agent1)
     url = reverse("tickets:timeline", args=[ticket.customer_id])
     everything = client.get(url).content.decode()
@@ -84,7 +84,7 @@ def test_search_by_number_phone_and_text_and_saved_views(client, org):
     b = TicketFactory(
         team=org.team_a, customer__phone="+821034343434", subject="해지 문의", assignee=org.agent2
     )
-    services.ticket_note_add(actor=org.agent2, ticket=b, body="위약금 설명함")
+    ticket_note_add(actor=org.agent2, ticket=b, body="위약금 설명함")
     client.force_login(org.agent1)
 
     def found(**params):

@@ -7,9 +7,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from tests.factories import CallFactory, TicketFactory
-from tickets import services
 from tickets.models import Customer, CustomerNote, TicketEvent, TicketNote
 from tickets.selectors import customer_for_phone
+from tickets.services.merges import customer_merge, ticket_merge
+from tickets.services.tickets import ticket_note_add
 
 
 def test_ticket_merge_moves_notes_and_calls_and_keeps_both_histories(
@@ -17,12 +18,12 @@ def test_ticket_merge_moves_notes_and_calls_and_keeps_both_histories(
 ):
     target = TicketFactory(team=org.team_a, subject="요금 문의")
     source = TicketFactory(team=org.team_a, customer=target.customer, subject="요금 문의 (중복)")
-    services.ticket_note_add(actor=org.agent1, ticket=source, body="첫 통화 메모")
+    ticket_note_add(actor=org.agent1, ticket=source, body="첫 통화 메모")
     call = CallFactory(agent=org.agent1, customer=target.customer, ticket=source)
     source_events = TicketEvent.objects.filter(ticket=source).count()
 
     with django_capture_on_commit_callbacks(execute=True):  # the calls follow after commit
-        services.ticket_merge(actor=org.agent1, source_id=source.pk, target_id=target.pk)
+        ticket_merge(actor=org.agent1, source_id=source.pk, target_id=target.pk)
 
     source.refresh_from_db()
     assert source.status == "merged" and source.merged_into == target
@@ -34,14 +35,14 @@ def test_ticket_merge_moves_notes_and_calls_and_keeps_both_histories(
     assert TicketEvent.objects.filter(ticket=source, kind="merged_into").exists()
     assert TicketEvent.objects.get(ticket=target, kind="merged_from").old_value == source.number
     with pytest.raises(ValidationError):
-        services.ticket_note_add(actor=org.agent1, ticket=source, body="x")
+        ticket_note_add(actor=org.agent1, ticket=source, body="x")
 
 
 def test_tickets_of_different_customers_are_not_merged(org):
     a = TicketFactory(team=org.team_a, customer__phone="+821011110000")
     b = TicketFactory(team=org.team_a, customer__phone="+821022220000")
     with pytest.raises(ValidationError):
-        services.ticket_merge(actor=org.agent1, source_id=a.pk, target_id=b.pk)
+        ticket_merge(actor=org.agent1, source_id=a.pk, target_id=b.pk)
 
 
 def test_customer_merge_moves_everything_and_the_duplicates_number_still_pops(
@@ -56,7 +57,7 @@ def test_customer_merge_moves_everything_and_the_duplicates_number_still_pops(
     )
 
     with django_capture_on_commit_callbacks(execute=True):  # the calls follow after commit
-        services.customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.pk)
+        customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.pk)
 
     dup.refresh_from_db()
     dup_ticket.refresh_from_db()
@@ -69,7 +70,7 @@ def test_customer_merge_moves_everything_and_the_duplicates_number_still_pops(
     assert TicketEvent.objects.filter(ticket=dup_ticket, kind="customer_merged").exists()
     # The emptied duplicate has no work left an agent could see it through.
     with pytest.raises(Http404):
-        services.customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.pk)
+        customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.pk)
 
 
 def test_customer_merge_through_the_page(client, org):
@@ -101,8 +102,8 @@ def test_a_lost_merge_reaction_is_caught_up_by_the_sweep(org):
         body="네",
         at=timezone.now(),
     )
-    services.customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.customer_id)
-    services.ticket_merge(actor=org.agent1, source_id=dup_ticket.pk, target_id=target.pk)
+    customer_merge(actor=org.agent1, source_id=dup.pk, target_id=target.customer_id)
+    ticket_merge(actor=org.agent1, source_id=dup_ticket.pk, target_id=target.pk)
     call.refresh_from_db()
     assert call.customer_id == dup.pk  # no reaction ran (no on-commit callbacks here)
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tests.factories import TicketFactory
-from tickets import services
 from tickets.models import CustomerEvent, TicketCategory, TicketEvent
+from tickets.services.customers import customer_update
 
 
 def vip_customer(org):
@@ -127,11 +127,11 @@ def test_every_customer_change_is_in_its_history_and_on_its_page(client, org):
 
 def test_the_customer_service_changes_only_what_it_is_given(org):
     _, customer = vip_customer(org)
-    services.customer_update(actor=org.agent1, customer=customer, changes={"email": ""})
+    customer_update(actor=org.agent1, customer=customer, changes={"email": ""})
     customer.refresh_from_db()
     assert (customer.name, customer.is_vip, customer.email) == ("홍길동", True, "")
     with pytest.raises(ValidationError):
-        services.customer_update(actor=org.agent1, customer=customer, changes={})
+        customer_update(actor=org.agent1, customer=customer, changes={})
 
 
 def test_a_ticket_post_without_assignee_and_category_keeps_them(client, org):

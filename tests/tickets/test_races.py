@@ -14,9 +14,10 @@ from django.http import Http404
 
 from agents.models import ApprovalRequest
 from tests.factories import TicketFactory
-from tickets import services
 from tickets.approvals import approval_request_decide
 from tickets.models import Customer, Ticket, TicketStatus
+from tickets.services.merges import customer_merge, ticket_merge
+from tickets.services.tickets import ticket_escalate
 
 
 def run_concurrently(jobs: list[Callable[[], object]]) -> tuple[int, list[BaseException]]:
@@ -50,7 +51,7 @@ def _merge(service, org, source, target):
 
 def test_a_second_pending_escalation_of_a_ticket_is_refused_by_the_database(org):
     ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
-    services.ticket_escalate(actor=org.agent1, ticket_id=ticket.pk, reason="권한 밖")
+    ticket_escalate(actor=org.agent1, ticket_id=ticket.pk, reason="권한 밖")
     with pytest.raises(IntegrityError), transaction.atomic():
         ApprovalRequest.objects.create(
             kind="escalation",
@@ -75,8 +76,8 @@ def test_a_second_pending_escalation_of_a_ticket_is_refused_by_the_database(org)
 def test_approving_an_escalation_of_a_ticket_merged_since_is_refused(org):
     ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     other = TicketFactory(team=org.team_a, customer=ticket.customer, assignee=org.agent1)
-    request = services.ticket_escalate(actor=org.agent1, ticket_id=ticket.pk, reason="권한 밖")
-    services.ticket_merge(actor=org.agent1, source_id=ticket.pk, target_id=other.pk)
+    request = ticket_escalate(actor=org.agent1, ticket_id=ticket.pk, reason="권한 밖")
+    ticket_merge(actor=org.agent1, source_id=ticket.pk, target_id=other.pk)
     with pytest.raises(ValidationError, match=other.number):
         approval_request_decide(decider=org.lead1, request_id=request.pk, approve=True)
     request.refresh_from_db()
@@ -86,7 +87,7 @@ def test_approving_an_escalation_of_a_ticket_merged_since_is_refused(org):
 
 def test_approving_an_escalation_of_a_ticket_closed_since_is_refused(org):
     ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
-    request = services.ticket_escalate(actor=org.agent1, ticket_id=ticket.pk, reason="권한 밖")
+    request = ticket_escalate(actor=org.agent1, ticket_id=ticket.pk, reason="권한 밖")
     Ticket.objects.filter(pk=ticket.pk).update(status=TicketStatus.CLOSED)
     with pytest.raises(ValidationError):
         approval_request_decide(decider=org.lead1, request_id=request.pk, approve=True)
@@ -99,8 +100,7 @@ def test_escalating_one_ticket_from_many_places_at_once_makes_one_request(org):
     ticket = TicketFactory(team=org.team_a, assignee=org.agent1)
     agents = [org.agent1, org.agent2] * 4
     jobs = [
-        lambda a=a: services.ticket_escalate(actor=a, ticket_id=ticket.pk, reason="권한 밖")
-        for a in agents
+        lambda a=a: ticket_escalate(actor=a, ticket_id=ticket.pk, reason="권한 밖") for a in agents
     ]
     done, errors = run_concurrently(jobs)
     assert done == 1
@@ -115,7 +115,7 @@ def test_merging_two_tickets_into_each_other_at_once_merges_one_way(org):
         a = TicketFactory(team=org.team_a, assignee=org.agent1)
         b = TicketFactory(team=org.team_a, customer=a.customer, assignee=org.agent1)
         done, errors = run_concurrently(
-            [_merge(services.ticket_merge, org, a, b), _merge(services.ticket_merge, org, b, a)]
+            [_merge(ticket_merge, org, a, b), _merge(ticket_merge, org, b, a)]
         )
         assert done == 1 and all(isinstance(e, ValidationError) for e in errors), errors
         statuses = sorted(
@@ -130,7 +130,7 @@ def test_merging_two_customers_into_each_other_at_once_merges_one_way(org):
     for i in range(5):
         a = TicketFactory(team=org.team_a, customer__phone=f"+8210111100{i:02d}").customer
         b = TicketFactory(team=org.team_a, customer__phone=f"+8210222200{i:02d}").customer
-        merge = services.customer_merge
+        merge = customer_merge
         done, errors = run_concurrently([_merge(merge, org, a, b), _merge(merge, org, b, a)])
         # The loser is refused: "already merged", or not found if it looked after the merge
         # (a merged customer is no longer listed), as when merging one after the other.

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.factories import TicketFactory
-from tickets import services
 from tickets.models import BusinessHours, Holiday, SlaPolicy, SlaState, TicketEvent
+from tickets.services.sla import sla_refresh, sla_sweep
+from tickets.services.tickets import ticket_note_add, ticket_update
 from tickets.sla import calendar_for_center
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -45,27 +46,27 @@ def test_business_seconds_skip_nights_weekends_and_holidays(calendar):
 
 def test_a_ticket_created_in_the_evening_is_due_next_business_day(calendar):
     ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 17, 30), priority="normal")
-    services.sla_refresh(ticket=ticket, now=at(23, 17, 30))
+    sla_refresh(ticket=ticket, now=at(23, 17, 30))
     assert (ticket.sla_target, ticket.sla_state) == ("first_response", SlaState.WARNING)
     assert ticket.sla_due_at == at(24, 9, 30)
 
 
 def test_pending_customer_pauses_the_clock(calendar):
     ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
-    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
+    ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
     ticket.refresh_from_db()
     assert ticket.sla_target == "resolution"
     assert ticket.sla_due_at == at(23, 17)  # 8 business hours from 09:00
-    services.ticket_update(
+    ticket_update(
         actor=calendar.agent1,
         ticket_id=ticket.pk,
         changes={"status": "pending_customer"},
         at=at(23, 10),
     )
     ticket.refresh_from_db()
-    services.sla_refresh(ticket=ticket, now=at(24, 15))
+    sla_refresh(ticket=ticket, now=at(24, 15))
     assert (ticket.sla_state, ticket.sla_due_at) == (SlaState.PAUSED, None)
-    services.ticket_update(
+    ticket_update(
         actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "open"}, at=at(24, 15)
     )
     ticket.refresh_from_db()
@@ -76,13 +77,13 @@ def test_pending_customer_pauses_the_clock(calendar):
 
 def test_the_sweep_warns_before_and_at_breach_once_each(calendar):
     ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
-    services.sla_refresh(ticket=ticket, now=at(23, 9))
+    sla_refresh(ticket=ticket, now=at(23, 9))
     assert ticket.sla_state == SlaState.WARNING  # 60-minute target, warned 60 min ahead
     for minute in (10, 20):
-        services.sla_sweep(now=at(23, 9, minute))
+        sla_sweep(now=at(23, 9, minute))
     assert TicketEvent.objects.filter(ticket=ticket, kind="sla_warning").count() == 1
-    services.sla_sweep(now=at(23, 10, 1))
-    services.sla_sweep(now=at(23, 11))
+    sla_sweep(now=at(23, 10, 1))
+    sla_sweep(now=at(23, 11))
     ticket.refresh_from_db()
     assert ticket.sla_state == SlaState.BREACHED
     assert ticket.sla_due_at == at(23, 10)
@@ -91,7 +92,7 @@ def test_the_sweep_warns_before_and_at_breach_once_each(calendar):
 
 def test_a_resolved_ticket_has_met_its_sla_and_a_center_without_policy_has_none(calendar):
     ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
-    services.ticket_note_add(
+    ticket_note_add(
         actor=calendar.agent1, ticket=ticket, body="처리 완료", status="resolved", at=at(23, 9, 5)
     )
     ticket.refresh_from_db()
@@ -102,7 +103,7 @@ def test_a_resolved_ticket_has_met_its_sla_and_a_center_without_policy_has_none(
         priority="urgent",
         customer__phone="+821011112222",
     )
-    services.sla_refresh(ticket=urgent, now=at(23, 12))
+    sla_refresh(ticket=urgent, now=at(23, 12))
     assert urgent.sla_state == SlaState.NONE
 
 
@@ -113,14 +114,14 @@ def test_a_center_without_business_hours_counts_every_hour(org):
 
 def test_a_reopened_ticket_is_not_charged_the_days_it_sat_resolved(calendar):
     ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
-    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
-    services.ticket_update(
+    ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
+    ticket_update(
         actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "resolved"}, at=at(23, 11)
     )
     ticket.refresh_from_db()
     assert ticket.sla_state == SlaState.MET
     # Reopened on Thursday 10:00: 2 h ran before it was resolved, 6 h remain → 16:00.
-    services.ticket_update(
+    ticket_update(
         actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "open"}, at=at(26, 10)
     )
     ticket.refresh_from_db()
@@ -130,23 +131,23 @@ def test_a_reopened_ticket_is_not_charged_the_days_it_sat_resolved(calendar):
 
 def test_a_ticket_resolved_after_its_due_time_stays_breached(calendar):
     ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
-    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
+    ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
     # Resolution due Monday 17:00 (8 business hours); resolved Tuesday 10:00.
-    services.ticket_note_add(
+    ticket_note_add(
         actor=calendar.agent1, ticket=ticket, body="처리 완료", status="resolved", at=at(24, 10)
     )
     ticket.refresh_from_db()
     assert (ticket.sla_state, ticket.sla_target) == (SlaState.BREACHED, "resolution")
     assert ticket.sla_due_at == at(23, 17)
     # Recomputing later changes nothing; the list badge reads the stored state.
-    services.sla_refresh(ticket=ticket, now=at(30, 12))
+    sla_refresh(ticket=ticket, now=at(30, 12))
     assert ticket.sla_state == SlaState.BREACHED
     assert type(ticket).objects.get(pk=ticket.pk).sla_state == SlaState.BREACHED
 
 
 def test_a_late_first_response_breaches_a_ticket_resolved_in_time(calendar):
     ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
-    services.ticket_note_add(
+    ticket_note_add(
         actor=calendar.agent1, ticket=ticket, body="처리 완료", status="resolved", at=at(23, 11)
     )
     ticket.refresh_from_db()
@@ -156,19 +157,19 @@ def test_a_late_first_response_breaches_a_ticket_resolved_in_time(calendar):
 
 def test_time_resolved_before_a_reopen_does_not_count(calendar):
     ticket = TicketFactory(team=calendar.team_a, created_at=at(23, 9), priority="normal")
-    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
-    services.ticket_note_add(
+    ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=at(23, 9, 30))
+    ticket_note_add(
         actor=calendar.agent1, ticket=ticket, body="완료", status="resolved", at=at(23, 11)
     )
     ticket.refresh_from_db()
     assert ticket.sla_state == SlaState.MET
     # Reopened on Wednesday 09:00: 2 h ran before the resolution, 6 h remain.
-    services.ticket_update(
+    ticket_update(
         actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "open"}, at=at(25, 9)
     )
     ticket.refresh_from_db()
     assert (ticket.sla_state, ticket.sla_due_at) == (SlaState.OK, at(25, 15))
-    services.ticket_update(
+    ticket_update(
         actor=calendar.agent1, ticket_id=ticket.pk, changes={"status": "resolved"}, at=at(25, 14)
     )
     ticket.refresh_from_db()
@@ -211,8 +212,8 @@ def test_sla_recheck_fixes_a_resolved_ticket_stored_as_met(calendar):
         return datetime.combine(monday + timedelta(days=offset), time(hour, minute), SEOUL)
 
     ticket = TicketFactory(team=calendar.team_a, created_at=day(0, 9), priority="normal")
-    services.ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=day(0, 9, 30))
-    services.ticket_note_add(
+    ticket_note_add(actor=calendar.agent1, ticket=ticket, body="안내", at=day(0, 9, 30))
+    ticket_note_add(
         actor=calendar.agent1, ticket=ticket, body="완료", status="resolved", at=day(1, 10)
     )
     Ticket.objects.filter(pk=ticket.pk).update(sla_state=SlaState.MET, sla_due_at=None)

@@ -9,8 +9,13 @@ import pytest
 from telephony.models import SimulatorMessage, SmsMessage
 from telephony.tasks import status_check_sms
 from tests.factories import TicketFactory
-from tickets import services
 from tickets.models import StatusCheck
+from tickets.services.status_checks import (
+    STATUS_CHECKS_PER_IP_HOUR,
+    STATUS_CHECKS_PER_TICKET_HOUR,
+    STATUS_CODE_ATTEMPTS,
+)
+from tickets.services.tickets import ticket_note_add
 
 
 @pytest.fixture
@@ -35,10 +40,8 @@ def sent_code() -> str:
 
 def test_the_customer_sees_their_case_after_the_sms_code(client, org, lookup):
     ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
-    services.ticket_note_add(actor=org.agent1, ticket=ticket, body="내부 메모", is_public=False)
-    services.ticket_note_add(
-        actor=org.agent1, ticket=ticket, body="환불 처리 중입니다", is_public=True
-    )
+    ticket_note_add(actor=org.agent1, ticket=ticket, body="내부 메모", is_public=False)
+    ticket_note_add(actor=org.agent1, ticket=ticket, body="환불 처리 중입니다", is_public=True)
     response = lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
     assert response.status_code == 302 and response.url == "/status/code/"
     sms = SmsMessage.objects.get(direction="outbound")
@@ -72,7 +75,7 @@ def test_a_wrong_number_reveals_nothing_and_sends_nothing(client, org, lookup):
 
 def test_it_is_rate_limited_per_address_and_codes_per_check(client, org, lookup):
     ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
-    for i in range(services.STATUS_CHECKS_PER_IP_HOUR):
+    for i in range(STATUS_CHECKS_PER_IP_HOUR):
         lookup({"ticket_number": f"T-000{700 + i}", "phone": "010-0000-0000"})
     limited = lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
     assert limited.status_code == 429
@@ -84,7 +87,7 @@ def test_too_many_wrong_codes_end_the_check(client, org, lookup):
     lookup({"ticket_number": ticket.number, "phone": "010-1234-5678"})
     code = sent_code()
     wrong = "000000" if code != "000000" else "111111"
-    for _ in range(services.STATUS_CODE_ATTEMPTS):
+    for _ in range(STATUS_CODE_ATTEMPTS):
         client.post("/status/code/", {"code": wrong})
     assert client.post("/status/code/", {"code": code}).status_code == 400
 
@@ -98,7 +101,7 @@ def test_the_per_case_limit_counts_wrong_phones_too_and_answers_the_same(client,
     """429 vs 302 must not tell whether the phone was right: the per-case limit counts
     every attempt on the case number, from any address."""
     ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
-    for i in range(services.STATUS_CHECKS_PER_TICKET_HOUR):
+    for i in range(STATUS_CHECKS_PER_TICKET_HOUR):
         wrong = {"ticket_number": ticket.number, "phone": "010-9999-8888"}
         assert lookup(wrong, REMOTE_ADDR=f"10.0.0.{i}").status_code == 302
     wrong = lookup(
@@ -192,7 +195,7 @@ def test_behind_the_tls_proxy_the_limit_is_per_customer_not_per_proxy(
 ):
     settings.TRUSTED_PROXY_COUNT = 1
     proxy = {"REMOTE_ADDR": "10.9.9.9"}
-    for i in range(services.STATUS_CHECKS_PER_IP_HOUR):
+    for i in range(STATUS_CHECKS_PER_IP_HOUR):
         data = {"ticket_number": f"T-000{700 + i}", "phone": "010-0000-0000"}
         assert lookup(data, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy).status_code == 302
     data = {"ticket_number": "T-000800", "phone": "010-0000-0000"}
@@ -245,7 +248,7 @@ def test_non_ascii_digits_find_no_case_and_count_toward_the_address_limit(
     as a case that does not exist (no SMS), never a 500, and they use up the address's
     lookups like any other."""
     ticket = TicketFactory(team=org.team_a, customer__phone="+821012345678")
-    for i in range(services.STATUS_CHECKS_PER_IP_HOUR):
+    for i in range(STATUS_CHECKS_PER_IP_HOUR):
         number = [digit, f"T-{digit * 2}", digit * 3, f"{ticket.pk}{digit}", f"{digit}{ticket.pk}"][
             i % 5
         ]

@@ -5,8 +5,8 @@ running clocks. Idempotent: recomputing changes nothing the second time."""
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from tickets import services
 from tickets.models import Ticket, TicketStatus
+from tickets.services.sla import sla_refresh
 from tickets.sla import calendar_for_center
 
 
@@ -25,6 +25,6 @@ class Command(BaseCommand):
                 calendars[center_id] = calendar_for_center(center_id)
             before = ticket.sla_state
             with transaction.atomic():
-                services.sla_refresh(ticket=ticket, calendar=calendars[center_id])
+                sla_refresh(ticket=ticket, calendar=calendars[center_id])
             changed += ticket.sla_state != before
         self.stdout.write(f"{changed} ticket(s) changed SLA state")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from desk.timeline import customer_timeline
 from tests.factories import CallFactory, SurveyFactory
 from tickets.models import Customer
-from tickets.selectors import customer_timeline
 
 pytestmark = pytest.mark.django_db
 
