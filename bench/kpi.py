@@ -143,7 +143,7 @@ def _generate(agents, queue_of, start: datetime) -> dict:
                 queue_wait_seconds, talk_seconds, hold_seconds, acw_seconds,
                 recording_sid, recording_url, recording_status, recording_error_code,
                 callback_number, callback_sid, queue_exit, conference_sid, agent_call_sid,
-                updated_at)
+                notepad, handover, updated_at)
             SELECT 'CA' || lpad(to_hex(g), 32, '0'), 0, 'inbound', 'ko',
                 '+8210' || lpad((c.cust - %(fc)s + 1)::text, 8, '0'), '+8229990000',
                 a.department_id, a.queue_id, c.cust,
@@ -157,7 +157,7 @@ def _generate(agents, queue_of, start: datetime) -> dict:
                      ELSE c.enq + (c.wait + c.talk + c.hold + c.acw) * interval '1 second' END,
                 c.wait, CASE WHEN c.ab THEN NULL ELSE c.talk END, c.hold,
                 CASE WHEN c.ab THEN NULL ELSE c.acw END,
-                '', '', '', '', '', '', '', '', '',
+                '', '', '', '', '', '', '', '', '', '', '',
                 c.enq + (c.wait + c.talk + c.hold + c.acw) * interval '1 second'
             FROM generate_series(1, %(n)s) g
             CROSS JOIN LATERAL (
@@ -244,13 +244,14 @@ def _incremental(agents, queue_of, now: datetime) -> list[float]:
                     team_id, enqueued_at, answered_at, ended_at, wrapup_ended_at,
                     queue_wait_seconds, talk_seconds, hold_seconds, acw_seconds, recording_sid,
                     recording_url, recording_status, recording_error_code, callback_number,
-                    callback_sid, queue_exit, conference_sid, agent_call_sid, updated_at)
+                    callback_sid, queue_exit, conference_sid, agent_call_sid, notepad, handover,
+                    updated_at)
                 SELECT 'CA' || md5(%(at)s::text || '-' || g::text), 0, 'inbound', 'ko',
                     '+821099990000', '+8229990000', a.department_id, a.queue_id, 'completed',
                     'completed', 3, 0, a.agent_id, a.team_id,
                     %(at)s::timestamptz - interval '10 minutes', %(at)s::timestamptz - interval '9 minutes',
                     %(at)s::timestamptz - interval '4 minutes', %(at)s::timestamptz - interval '2 minutes',
-                    12, 300, 0, 120, '', '', '', '', '', '', '', '', '',
+                    12, 300, 0, 120, '', '', '', '', '', '', '', '', '', '', '',
                     %(at)s::timestamptz - interval '1 minute'
                 FROM generate_series(1, %(n)s) g JOIN bench_agent a ON a.idx = g %% %(agents)s
                 """,
