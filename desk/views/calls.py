@@ -31,16 +31,6 @@ from telephony.services.customers import call_customer_link as customer_link
 from telephony.templatetags.bridging import monitor_controls
 
 
-def _pii_blocked(form, exc: PiiBlocked) -> None:
-    """The service's guard found personal data the agent has not confirmed: the form comes
-    back with the findings listed and `pii_action=mask` set, so saving again stores them
-    masked (as the form's own check shows them)."""
-    form.pii_findings = exc.findings
-    form.data = form.data.copy()
-    form.data["pii_action"] = "mask"
-    form.add_error(None, exc)
-
-
 def _panel_or_error(request: HttpRequest, action) -> HttpResponse:
     """Run one agent action and answer with the refreshed desktop panel (htmx) or the
     desktop page; a refused action re-renders the panel with the reason."""
@@ -95,7 +85,7 @@ def wrapup_submit(request: HttpRequest, call_id: int) -> HttpResponse:
             pii_confirmed=form.pii_confirmed,
         )
     except PiiBlocked as exc:
-        _pii_blocked(form, exc)
+        form.pii_refused(exc)
         return render_desktop_panel(request, wrapup_form=form, status=422)
     except ValidationError as exc:
         for message in exc.messages:
